@@ -1,0 +1,54 @@
+# dunghan — thin wrapper around CMake. `make run` and `make test` work on a fresh Debian 12
+# machine: they install what is missing (apt-get, as root or through sudo), build and go.
+#   make deps     install missing Debian packages
+#   make build    normal build (gcc) in build/
+#   make run      build, then run dunghand in the foreground on the example config (./var/)
+#   make test     build normally (gcc) and with ASan+UBSan (clang), run every test on both
+#   make bench    build, then run the benchmarks in tests/bench/
+#   make clean    remove build trees and ./var/
+
+DEPS := cmake make pkg-config gcc clang libclang-rt-14-dev libuv1-dev libsqlite3-dev \
+	libcurl4-openssl-dev libconfig-dev libjansson-dev libsystemd-dev libcriterion-dev \
+	node-llhttp libssl-dev python3-aiosmtpd tzdata sqlite3
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+.PHONY: deps build build-asan run test bench clean
+
+deps:
+	@missing=""; \
+	for p in $(DEPS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' \
+			|| missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "make deps: installing$$missing"; \
+		if [ "$$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi; \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+
+build: deps
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=gcc >/dev/null
+	@cmake --build build -j $(JOBS)
+
+build-asan: deps
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+		-DDUNGHAN_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+
+run: build
+	@mkdir -p var
+	./build/dunghand --config config/dunghan.conf.example --database var/dunghan.db
+
+test: build build-asan
+	cd build && ctest --output-on-failure -j $(JOBS)
+	cd build-asan && $(SAN_ENV) ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	@set -e; for b in build/bench_*; do echo "== $$b"; $$b; done
+
+clean:
+	rm -rf build build-asan var

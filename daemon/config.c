@@ -1,0 +1,1148 @@
+/* config: loading and validating dunghan.conf against the settings table (see config.h).
+ *
+ * DESIGN: every setting is one row of a table (name, type, bounds, default, where it goes);
+ * sections are groups of rows, and the list sections (units, people, procedures, tokens) apply
+ * their rows to each element. The loader walks the file, not the table, to find unknown
+ * settings, then the table to fill in values and defaults. It keeps going after an error so
+ * that an operator sees every problem of a file in one run. Strings point into the libconfig
+ * documents, which the config keeps alive. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONFIG_MAX_ERRORS 50
+#define CONFIG_MAX_INCLUDES 64
+#define CONFIG_MAX_LIST 100000
+
+struct config_owned {
+	config_t main;
+	config_t includes[CONFIG_MAX_INCLUDES];
+	size_t nincludes;
+	struct calendar_exception *exceptions;
+	int official_years[CONFIG_MAX_INCLUDES];
+	size_t nofficial_years;
+};
+
+/* Where an exception came from, to name it when it conflicts with another. */
+struct exception_source {
+	const char *file;
+	int line;
+	char setting[64];
+};
+
+/* The calendar section is staged here, then handed to calendar_new. */
+struct calendar_section {
+	const char *timezone;
+	unsigned week_mask;
+	struct calendar_period periods[CALENDAR_MAX_PERIODS];
+	size_t nperiods;
+	bool statutory_holidays;
+};
+
+struct loader {
+	struct config *cfg;
+	const char *dir; /* the main file's directory, for relative includes */
+	char *errors;
+	size_t errors_len;
+	size_t nerrors;
+	struct calendar_section cal;
+	struct exception_source *sources;
+	size_t nexceptions;
+	size_t cap_exceptions;
+};
+
+enum field_kind { FIELD_STRING, FIELD_INT, FIELD_FLOAT, FIELD_BOOL, FIELD_SECONDS, FIELD_CUSTOM };
+
+struct field;
+typedef void (*field_parser)(struct loader *l, const config_setting_t *s, const char *path,
+			     void *dst);
+
+struct field {
+	const char *name;
+	enum field_kind kind;
+	size_t offset;
+	bool required;
+	bool ident;                 /* STRING: letters, digits, '.', '_', '-' only */
+	double min, max;            /* INT, FLOAT, SECONDS bounds; STRING maximum bytes */
+	const char *def;            /* STRING default (NULL = none) */
+	double def_num;             /* INT, FLOAT, SECONDS (seconds), BOOL defaults */
+	const char *const *choices; /* STRING: allowed values, NULL-terminated */
+	field_parser parse;         /* CUSTOM: s is NULL when the setting is absent */
+};
+
+struct section {
+	const char *name;
+	const struct field *fields;
+	size_t nfields;
+	/* group sections: where the fields go */
+	void *(*base)(struct loader *l);
+	/* list sections: element size, and where the array and its count go in struct config */
+	size_t elem_size;
+	size_t array_offset;
+	size_t count_offset;
+};
+
+static const char *const resume_modes[] = { "restart", "continue", NULL };
+
+/* --- error reporting --------------------------------------------------------------------- */
+
+static void loader_vreport(struct loader *l, const char *file, int lineno, const char *path,
+			   const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void loader_vreport(struct loader *l, const char *file, int lineno, const char *path,
+			   const char *fmt, va_list ap)
+{
+	char msg[600], line[1200];
+	int n;
+
+	if (++l->nerrors > CONFIG_MAX_ERRORS)
+		return;
+	if (l->nerrors == CONFIG_MAX_ERRORS)
+		snprintf(msg, sizeof(msg), "too many errors; the report stops here");
+	else
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = snprintf(line, sizeof(line), "%s:%d: %s: %s\n", file ? file : "?", lineno,
+		     path && *path ? path : "(file)", msg);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	char *grown = realloc(l->errors, l->errors_len + (size_t)n + 1);
+	if (!grown)
+		return;
+	l->errors = grown;
+	memcpy(l->errors + l->errors_len, line, (size_t)n + 1);
+	l->errors_len += (size_t)n;
+}
+
+static void loader_report(struct loader *l, const char *file, int lineno, const char *path,
+			  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Appends "file:line: path: message" to the report. */
+static void loader_report(struct loader *l, const char *file, int lineno, const char *path,
+			  const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	loader_vreport(l, file, lineno, path, fmt, ap);
+	va_end(ap);
+}
+
+static void loader_error(struct loader *l, const config_setting_t *s, const char *file,
+			 const char *path, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* As loader_report, with file and line taken from the setting s when there is one. */
+static void loader_error(struct loader *l, const config_setting_t *s, const char *file,
+			 const char *path, const char *fmt, ...)
+{
+	int lineno = 0;
+	va_list ap;
+
+	if (s) {
+		if (config_setting_source_file(s))
+			file = config_setting_source_file(s);
+		lineno = (int)config_setting_source_line(s);
+	}
+	va_start(ap, fmt);
+	loader_vreport(l, file, lineno, path, fmt, ap);
+	va_end(ap);
+}
+
+static const char *main_file(const struct loader *l)
+{
+	return l->cfg->path;
+}
+
+/* --- scalar parsers ---------------------------------------------------------------------- */
+
+static bool is_ident(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		char c = *s;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Strings end up in JSON, e-mail and chat messages: refuse invalid UTF-8 here, once. */
+static bool is_utf8(const char *s)
+{
+	json_t *j = json_string(s);
+
+	if (!j)
+		return false;
+	json_decref(j);
+	return true;
+}
+
+static const char *setting_string(struct loader *l, const config_setting_t *s, const char *path)
+{
+	const char *v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		loader_error(l, s, main_file(l), path, "expected a string in double quotes");
+		return NULL;
+	}
+	v = config_setting_get_string(s);
+	if (!is_utf8(v)) {
+		loader_error(l, s, main_file(l), path, "not valid UTF-8");
+		return NULL;
+	}
+	return v;
+}
+
+static bool setting_number(struct loader *l, const config_setting_t *s, const char *path,
+			   bool integral, double *out)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		*out = (double)config_setting_get_int64(s);
+		return true;
+	case CONFIG_TYPE_FLOAT:
+		if (!integral) {
+			*out = config_setting_get_float(s);
+			return true;
+		}
+		loader_error(l, s, main_file(l), path, "expected a whole number");
+		return false;
+	default:
+		loader_error(l, s, main_file(l), path, integral ? "expected a whole number"
+							       : "expected a number");
+		return false;
+	}
+}
+
+static void parse_field(struct loader *l, const struct field *f, const config_setting_t *parent,
+			const config_setting_t *s, const char *path, void *base)
+{
+	void *dst = (char *)base + f->offset;
+	double num = f->def_num;
+	const char *str = f->def;
+
+	if (!s && f->required) {
+		loader_error(l, parent, main_file(l), path, "required setting is missing");
+		return;
+	}
+	switch (f->kind) {
+	case FIELD_CUSTOM:
+		f->parse(l, s, path, dst);
+		return;
+	case FIELD_BOOL:
+		if (s && config_setting_type(s) != CONFIG_TYPE_BOOL) {
+			loader_error(l, s, main_file(l), path, "expected true or false");
+			return;
+		}
+		*(bool *)dst = s ? config_setting_get_bool(s) : num != 0;
+		return;
+	case FIELD_STRING:
+		if (s && !(str = setting_string(l, s, path)))
+			return;
+		if (str && f->max > 0 && strlen(str) > (size_t)f->max) {
+			loader_error(l, s, main_file(l), path, "longer than %.0f bytes", f->max);
+			return;
+		}
+		if (str && f->required && !*str) {
+			loader_error(l, s, main_file(l), path, "must not be empty");
+			return;
+		}
+		if (str && f->ident && !is_ident(str)) {
+			loader_error(l, s, main_file(l), path,
+				     "\"%s\" may only hold letters, digits, '.', '_' and '-'", str);
+			return;
+		}
+		if (str && f->choices) {
+			const char *const *c = f->choices;
+			char allowed[200] = "";
+			for (; *c && strcmp(*c, str) != 0; c++)
+				;
+			if (!*c) {
+				for (c = f->choices; *c; c++)
+					snprintf(allowed + strlen(allowed), sizeof(allowed) - strlen(allowed),
+						 "%s\"%s\"", c == f->choices ? "" : ", ", *c);
+				loader_error(l, s, main_file(l), path, "\"%s\" is not one of %s", str, allowed);
+				return;
+			}
+		}
+		*(const char **)dst = str && *str ? str : NULL;
+		return;
+	case FIELD_INT:
+	case FIELD_FLOAT:
+	case FIELD_SECONDS:
+		if (s && !setting_number(l, s, path, f->kind == FIELD_INT, &num))
+			return;
+		if (num < f->min || num > f->max) {
+			loader_error(l, s, main_file(l), path, "%g is out of range [%g, %g]", num, f->min,
+				     f->max);
+			return;
+		}
+		if (f->kind == FIELD_INT)
+			*(int64_t *)dst = (int64_t)num;
+		else if (f->kind == FIELD_SECONDS)
+			*(int64_t *)dst = (int64_t)(num * 1000.0 + 0.5);
+		else
+			*(double *)dst = num;
+		return;
+	}
+}
+
+/* Applies the field table to the group s (NULL: the whole group is absent, defaults apply). */
+static void parse_group(struct loader *l, const struct field *fields, size_t nfields,
+			const config_setting_t *s, const char *path, void *base)
+{
+	char sub[256];
+
+	if (s) {
+		for (int i = 0; i < config_setting_length(s); i++) {
+			const config_setting_t *m = config_setting_get_elem(s, (unsigned)i);
+			const char *name = config_setting_name(m);
+			size_t k = 0;
+
+			while (k < nfields && strcmp(fields[k].name, name) != 0)
+				k++;
+			if (k == nfields) {
+				snprintf(sub, sizeof(sub), "%s.%s", path, name);
+				loader_error(l, m, main_file(l), sub, "unknown setting");
+			}
+		}
+	}
+	for (size_t k = 0; k < nfields; k++) {
+		snprintf(sub, sizeof(sub), "%s.%s", path, fields[k].name);
+		parse_field(l, &fields[k], s, s ? config_setting_get_member(s, fields[k].name) : NULL,
+			    sub, base);
+	}
+}
+
+/* --- custom settings --------------------------------------------------------------------- */
+
+static void parse_listen(struct loader *l, const config_setting_t *s, const char *path, void *dst)
+{
+	const char *v = "127.0.0.1:8686";
+	const char *colon;
+	char host[64];
+	unsigned char addr[16];
+	char *end;
+	long port;
+
+	if (s && !(v = setting_string(l, s, path)))
+		return;
+	colon = strrchr(v, ':');
+	if (!colon || colon == v || (size_t)(colon - v) >= sizeof(host))
+		goto bad;
+	memcpy(host, v, (size_t)(colon - v));
+	host[colon - v] = '\0';
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || port < 0 || port > 65535)
+		goto bad;
+	if (host[0] == '[') {
+		size_t n = strlen(host);
+		if (n < 3 || host[n - 1] != ']')
+			goto bad;
+		host[n - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, addr) != 1)
+			goto bad;
+	} else if (inet_pton(AF_INET, host, addr) != 1) {
+		goto bad;
+	}
+	*(const char **)dst = v;
+	return;
+bad:
+	loader_error(l, s, main_file(l), path,
+		     "\"%s\" is not an address like \"127.0.0.1:8686\" or \"[::1]:8686\"", v);
+}
+
+static const char *const weekday_names[] = { "sun", "mon", "tue", "wed", "thu", "fri", "sat" };
+
+static void parse_week(struct loader *l, const config_setting_t *s, const char *path, void *dst)
+{
+	unsigned mask = 0;
+
+	if (!s) {
+		*(unsigned *)dst = 0x3e; /* Monday to Friday */
+		return;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY || config_setting_length(s) == 0) {
+		loader_error(l, s, main_file(l), path,
+			     "expected a non-empty array of weekdays like [\"mon\", \"tue\"]");
+		return;
+	}
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v = setting_string(l, e, path);
+		int w = 0;
+
+		if (!v)
+			return;
+		while (w < 7 && strcmp(weekday_names[w], v) != 0)
+			w++;
+		if (w == 7) {
+			loader_error(l, e, main_file(l), path,
+				     "unknown weekday \"%s\" (use mon, tue, wed, thu, fri, sat, sun)", v);
+			return;
+		}
+		if (mask & (1u << w)) {
+			loader_error(l, e, main_file(l), path, "weekday \"%s\" is listed twice", v);
+			return;
+		}
+		mask |= 1u << w;
+	}
+	*(unsigned *)dst = mask;
+}
+
+/* "HH:MM" with 00:00 <= t <= 24:00. Returns minutes or -1. */
+static int parse_clock(const char *s)
+{
+	if (strlen(s) != 5 || s[2] != ':')
+		return -1;
+	for (int i = 0; i < 5; i++)
+		if (i != 2 && (s[i] < '0' || s[i] > '9'))
+			return -1;
+	int h = (s[0] - '0') * 10 + (s[1] - '0');
+	int m = (s[3] - '0') * 10 + (s[4] - '0');
+	if (m > 59 || h > 24 || (h == 24 && m != 0))
+		return -1;
+	return h * 60 + m;
+}
+
+static void parse_office_hours(struct loader *l, const config_setting_t *s, const char *path,
+			       void *dst)
+{
+	struct calendar_section *cal = &l->cal;
+	(void)dst;
+
+	if (!s) {
+		cal->periods[0] = (struct calendar_period){ 7 * 60 + 30, 11 * 60 + 30 };
+		cal->periods[1] = (struct calendar_period){ 13 * 60, 17 * 60 };
+		cal->nperiods = 2;
+		return;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY || config_setting_length(s) == 0 ||
+	    config_setting_length(s) > CALENDAR_MAX_PERIODS) {
+		loader_error(l, s, main_file(l), path,
+			     "expected an array of 1 to %d periods like [\"07:30-11:30\", \"13:00-17:00\"]",
+			     CALENDAR_MAX_PERIODS);
+		return;
+	}
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v = setting_string(l, e, path);
+		char a[6], b[6];
+		int start, end;
+
+		if (!v)
+			return;
+		if (strlen(v) != 11 || v[5] != '-') {
+			loader_error(l, e, main_file(l), path,
+				     "\"%s\" is not a period like \"07:30-11:30\"", v);
+			return;
+		}
+		memcpy(a, v, 5);
+		a[5] = '\0';
+		memcpy(b, v + 6, 5);
+		b[5] = '\0';
+		start = parse_clock(a);
+		end = parse_clock(b);
+		if (start < 0 || end < 0 || start == 24 * 60) {
+			loader_error(l, e, main_file(l), path,
+				     "\"%s\" is not a period like \"07:30-11:30\" (times 00:00 to 24:00)",
+				     v);
+			return;
+		}
+		if (end <= start) {
+			loader_error(l, e, main_file(l), path, "period \"%s\" ends before it starts", v);
+			return;
+		}
+		if (i > 0 && start < cal->periods[i - 1].end_min) {
+			loader_error(l, e, main_file(l), path,
+				     "period \"%s\" overlaps or precedes the one before it; "
+				     "list periods in order without overlap", v);
+			return;
+		}
+		cal->periods[i] = (struct calendar_period){ start, end };
+		cal->nperiods = (size_t)i + 1;
+	}
+}
+
+static void add_exception(struct loader *l, int32_t day, enum calendar_day_kind kind,
+			  const char *reason, const config_setting_t *s, const char *file,
+			  const char *setting)
+{
+	struct config_owned *o = l->cfg->owned;
+
+	if (l->nexceptions == l->cap_exceptions) {
+		size_t cap = l->cap_exceptions ? l->cap_exceptions * 2 : 64;
+		struct calendar_exception *e = realloc(o->exceptions, cap * sizeof(*e));
+		if (!e)
+			goto oom;
+		o->exceptions = e;
+		struct exception_source *src = realloc(l->sources, cap * sizeof(*src));
+		if (!src)
+			goto oom;
+		l->sources = src;
+		l->cap_exceptions = cap;
+	}
+	o->exceptions[l->nexceptions] = (struct calendar_exception){ day, kind, reason };
+	l->sources[l->nexceptions] = (struct exception_source){
+		.file = config_setting_source_file(s) ? config_setting_source_file(s) : file,
+		.line = (int)config_setting_source_line(s) };
+	snprintf(l->sources[l->nexceptions].setting, sizeof(l->sources[0].setting), "%s", setting);
+	l->nexceptions++;
+	return;
+oom:
+	loader_error(l, s, file, setting, "out of memory");
+}
+
+/* days_off / make_up_days: entries are "YYYY-MM-DD" or { date = "YYYY-MM-DD"; reason = "…"; } */
+static void parse_days(struct loader *l, const config_setting_t *s, const char *path,
+		       enum calendar_day_kind kind, const char *file)
+{
+	if (!s)
+		return;
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST) {
+		loader_error(l, s, file, path,
+			     "expected a list of dates like [\"2024-04-29\"] or "
+			     "( { date = \"2024-04-29\"; reason = \"...\"; } )");
+		return;
+	}
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const config_setting_t *date = e, *reason = NULL;
+		const char *dv, *rv = NULL;
+		struct err err;
+		int32_t day;
+
+		if (config_setting_type(e) == CONFIG_TYPE_GROUP) {
+			for (int k = 0; k < config_setting_length(e); k++) {
+				const config_setting_t *m = config_setting_get_elem(e, (unsigned)k);
+				const char *n = config_setting_name(m);
+				if (strcmp(n, "date") != 0 && strcmp(n, "reason") != 0) {
+					loader_error(l, m, file, path,
+						     "unknown setting \"%s\" (an entry has date and reason)", n);
+					return;
+				}
+			}
+			date = config_setting_get_member(e, "date");
+			reason = config_setting_get_member(e, "reason");
+			if (!date) {
+				loader_error(l, e, file, path, "entry without a date");
+				return;
+			}
+		}
+		if (!(dv = setting_string(l, date, path)))
+			return;
+		if (reason && !(rv = setting_string(l, reason, path)))
+			return;
+		if (civil_parse_date(dv, &day, &err) != 0) {
+			loader_error(l, date, file, path, "\"%s\" is not a date: %s", dv, err.msg);
+			return;
+		}
+		add_exception(l, day, kind, rv, date, file, path);
+	}
+}
+
+static void parse_days_off(struct loader *l, const config_setting_t *s, const char *path,
+			   void *dst)
+{
+	(void)dst;
+	parse_days(l, s, path, CALENDAR_OFF, main_file(l));
+}
+
+static void parse_make_up_days(struct loader *l, const config_setting_t *s, const char *path,
+			       void *dst)
+{
+	(void)dst;
+	parse_days(l, s, path, CALENDAR_WORK, main_file(l));
+}
+
+/* One official yearly schedule: year = 2024; days_off = (…); make_up_days = (…); */
+static void parse_schedule_file(struct loader *l, const config_setting_t *entry, const char *name)
+{
+	struct config_owned *o = l->cfg->owned;
+	config_t *c = &o->includes[o->nincludes];
+	char path[4096];
+	const config_setting_t *root, *year;
+	FILE *f;
+
+	if (name[0] == '/' || !l->dir)
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "%s/%s", l->dir, name);
+	if (!(f = fopen(path, "r"))) {
+		loader_error(l, entry, main_file(l), "calendar.include", "cannot read \"%s\": %s", path,
+			     strerror(errno));
+		return;
+	}
+	fclose(f);
+	config_init(c);
+	o->nincludes++;
+	if (config_read_file(c, path) != CONFIG_TRUE) {
+		loader_report(l, config_error_file(c) ? config_error_file(c) : path,
+			      config_error_line(c), "(syntax)", "%s", config_error_text(c));
+		return;
+	}
+	root = config_root_setting(c);
+	for (int i = 0; i < config_setting_length(root); i++) {
+		const config_setting_t *m = config_setting_get_elem(root, (unsigned)i);
+		const char *n = config_setting_name(m);
+		if (strcmp(n, "year") && strcmp(n, "days_off") && strcmp(n, "make_up_days"))
+			loader_error(l, m, path, n, "unknown setting (a schedule has year, days_off, "
+						    "make_up_days)");
+	}
+	year = config_setting_get_member(root, "year");
+	if (!year || (config_setting_type(year) != CONFIG_TYPE_INT)) {
+		loader_error(l, year ? year : NULL, path, "year",
+			     "a schedule needs year = YYYY; (the year it is the official schedule of)");
+		return;
+	}
+	int y = config_setting_get_int(year);
+	if (y < 1900 || y > 2199) {
+		loader_error(l, year, path, "year", "%d is out of range [1900, 2199]", y);
+		return;
+	}
+	for (size_t k = 0; k < o->nofficial_years; k++) {
+		if (o->official_years[k] == y) {
+			loader_error(l, year, path, "year",
+				     "a schedule for %d is already included", y);
+			return;
+		}
+	}
+	o->official_years[o->nofficial_years++] = y;
+	parse_days(l, config_setting_get_member(root, "days_off"), "days_off", CALENDAR_OFF, path);
+	parse_days(l, config_setting_get_member(root, "make_up_days"), "make_up_days", CALENDAR_WORK,
+		   path);
+}
+
+static void parse_include(struct loader *l, const config_setting_t *s, const char *path,
+			  void *dst)
+{
+	(void)dst;
+	if (!s)
+		return;
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY) {
+		loader_error(l, s, main_file(l), path,
+			     "expected an array of file names like [\"holidays/vn-2025.conf\"]");
+		return;
+	}
+	if (config_setting_length(s) > CONFIG_MAX_INCLUDES) {
+		loader_error(l, s, main_file(l), path, "more than %d files", CONFIG_MAX_INCLUDES);
+		return;
+	}
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v = setting_string(l, e, path);
+		if (v)
+			parse_schedule_file(l, e, v);
+	}
+}
+
+static void parse_sha256(struct loader *l, const config_setting_t *s, const char *path, void *dst)
+{
+	unsigned char *out = dst;
+	const char *v;
+
+	if (!s || !(v = setting_string(l, s, path)))
+		return;
+	if (strlen(v) != 64)
+		goto bad;
+	for (int i = 0; i < 32; i++) {
+		unsigned int byte;
+		char hex[3] = { v[2 * i], v[2 * i + 1], '\0' };
+		if (!strchr("0123456789abcdefABCDEF", hex[0]) || !strchr("0123456789abcdefABCDEF", hex[1]))
+			goto bad;
+		sscanf(hex, "%x", &byte);
+		out[i] = (unsigned char)byte;
+	}
+	return;
+bad:
+	loader_error(l, s, main_file(l), path,
+		     "expected 64 hexadecimal digits (the SHA-256 of the token, e.g. from "
+		     "`printf %%s TOKEN | sha256sum`)");
+}
+
+static void parse_scopes(struct loader *l, const config_setting_t *s, const char *path, void *dst)
+{
+	static const char *const names[] = { "read", "write", "admin" };
+	unsigned mask = 0;
+
+	if (!s)
+		return;
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY || config_setting_length(s) == 0) {
+		loader_error(l, s, main_file(l), path,
+			     "expected a non-empty array of scopes from \"read\", \"write\", \"admin\"");
+		return;
+	}
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v = setting_string(l, e, path);
+		int k = 0;
+		if (!v)
+			return;
+		while (k < 3 && strcmp(v, names[k]) != 0)
+			k++;
+		if (k == 3) {
+			loader_error(l, e, main_file(l), path,
+				     "unknown scope \"%s\" (use read, write, admin)", v);
+			return;
+		}
+		mask |= 1u << k;
+	}
+	*(unsigned *)dst = mask;
+}
+
+/* --- the settings table ------------------------------------------------------------------ */
+
+#define CFG(m) offsetof(struct config, m)
+
+static const struct field server_fields[] = {
+	{ .name = "listen", .kind = FIELD_CUSTOM, .offset = CFG(server.listen), .parse = parse_listen },
+	{ .name = "header_bytes", .kind = FIELD_INT, .offset = CFG(server.header_bytes),
+	  .min = 1024, .max = 1 << 20, .def_num = 16 * 1024 },
+	{ .name = "body_bytes", .kind = FIELD_INT, .offset = CFG(server.body_bytes),
+	  .min = 1024, .max = 64 << 20, .def_num = 1 << 20 },
+	{ .name = "batch_body_bytes", .kind = FIELD_INT, .offset = CFG(server.batch_body_bytes),
+	  .min = 1024, .max = 1 << 30, .def_num = 32 << 20 },
+	{ .name = "header_timeout", .kind = FIELD_SECONDS, .offset = CFG(server.header_timeout_ms),
+	  .min = 0.01, .max = 3600, .def_num = 10 },
+	{ .name = "body_timeout", .kind = FIELD_SECONDS, .offset = CFG(server.body_timeout_ms),
+	  .min = 0.01, .max = 3600, .def_num = 30 },
+	{ .name = "idle_timeout", .kind = FIELD_SECONDS, .offset = CFG(server.idle_timeout_ms),
+	  .min = 0.01, .max = 86400, .def_num = 60 },
+	{ .name = "max_connections", .kind = FIELD_INT, .offset = CFG(server.max_connections),
+	  .min = 1, .max = 100000, .def_num = 1024 },
+	{ .name = "strict_fields", .kind = FIELD_BOOL, .offset = CFG(server.strict_fields),
+	  .def_num = 1 },
+};
+
+static const struct field database_fields[] = {
+	{ .name = "path", .kind = FIELD_STRING, .offset = CFG(database.path), .max = 4000,
+	  .def = "/var/lib/dunghan/dunghan.db" },
+	{ .name = "busy_timeout", .kind = FIELD_SECONDS, .offset = CFG(database.busy_timeout_ms),
+	  .min = 0, .max = 600, .def_num = 5 },
+};
+
+static void parse_log_level(struct loader *l, const config_setting_t *s, const char *path,
+			    void *dst)
+{
+	const char *v = "info";
+	enum log_level level;
+
+	if (s && !(v = setting_string(l, s, path)))
+		return;
+	if (log_level_parse(v, &level) != 0) {
+		loader_error(l, s, main_file(l), path,
+			     "\"%s\" is not one of \"error\", \"warn\", \"info\", \"debug\"", v);
+		return;
+	}
+	*(enum log_level *)dst = level;
+}
+
+static const struct field log_fields[] = {
+	{ .name = "level", .kind = FIELD_CUSTOM, .offset = CFG(log.level), .parse = parse_log_level },
+};
+
+#define CAL(m) offsetof(struct calendar_section, m)
+
+static const struct field calendar_fields[] = {
+	{ .name = "timezone", .kind = FIELD_STRING, .offset = CAL(timezone), .max = 100,
+	  .def = "Asia/Ho_Chi_Minh" },
+	{ .name = "week", .kind = FIELD_CUSTOM, .offset = CAL(week_mask), .parse = parse_week },
+	{ .name = "office_hours", .kind = FIELD_CUSTOM, .offset = CAL(periods),
+	  .parse = parse_office_hours },
+	{ .name = "statutory_holidays", .kind = FIELD_BOOL, .offset = CAL(statutory_holidays),
+	  .def_num = 1 },
+	{ .name = "days_off", .kind = FIELD_CUSTOM, .parse = parse_days_off },
+	{ .name = "make_up_days", .kind = FIELD_CUSTOM, .parse = parse_make_up_days },
+	{ .name = "include", .kind = FIELD_CUSTOM, .parse = parse_include },
+};
+
+#define UNIT(m) offsetof(struct config_unit, m)
+static const struct field unit_fields[] = {
+	{ .name = "id", .kind = FIELD_STRING, .offset = UNIT(id), .required = true, .ident = true,
+	  .max = 64 },
+	{ .name = "name", .kind = FIELD_STRING, .offset = UNIT(name), .required = true, .max = 300 },
+	{ .name = "level", .kind = FIELD_STRING, .offset = UNIT(level), .required = true,
+	  .ident = true, .max = 64 },
+	{ .name = "parent", .kind = FIELD_STRING, .offset = UNIT(parent), .ident = true, .max = 64 },
+	{ .name = "head", .kind = FIELD_STRING, .offset = UNIT(head), .ident = true, .max = 64 },
+	{ .name = "email", .kind = FIELD_STRING, .offset = UNIT(email), .max = 254 },
+};
+
+#define PERSON(m) offsetof(struct config_person, m)
+static const struct field person_fields[] = {
+	{ .name = "id", .kind = FIELD_STRING, .offset = PERSON(id), .required = true, .ident = true,
+	  .max = 64 },
+	{ .name = "name", .kind = FIELD_STRING, .offset = PERSON(name), .required = true, .max = 200 },
+	{ .name = "title", .kind = FIELD_STRING, .offset = PERSON(title), .max = 40 },
+	{ .name = "email", .kind = FIELD_STRING, .offset = PERSON(email), .max = 254 },
+	{ .name = "unit", .kind = FIELD_STRING, .offset = PERSON(unit), .required = true,
+	  .ident = true, .max = 64 },
+};
+
+#define PROC(m) offsetof(struct config_procedure, m)
+static const struct field procedure_fields[] = {
+	{ .name = "code", .kind = FIELD_STRING, .offset = PROC(code), .required = true,
+	  .ident = true, .max = 64 },
+	{ .name = "name", .kind = FIELD_STRING, .offset = PROC(name), .required = true, .max = 500 },
+	{ .name = "days", .kind = FIELD_FLOAT, .offset = PROC(days), .required = true, .min = 0,
+	  .max = 3650 },
+	{ .name = "on_resume", .kind = FIELD_STRING, .offset = PROC(on_resume), .def = "restart",
+	  .choices = resume_modes },
+};
+
+#define TOKEN(m) offsetof(struct config_token, m)
+static const struct field token_fields[] = {
+	{ .name = "name", .kind = FIELD_STRING, .offset = TOKEN(name), .required = true,
+	  .ident = true, .max = 64 },
+	{ .name = "sha256", .kind = FIELD_CUSTOM, .offset = TOKEN(sha256), .required = true,
+	  .parse = parse_sha256 },
+	{ .name = "scopes", .kind = FIELD_CUSTOM, .offset = TOKEN(scopes), .required = true,
+	  .parse = parse_scopes },
+};
+
+static void *config_base(struct loader *l)
+{
+	return l->cfg;
+}
+
+static void *calendar_base(struct loader *l)
+{
+	return &l->cal;
+}
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define LIST(name, fields, type, array, count)                                              \
+	{ name, fields, N(fields), NULL, sizeof(type), CFG(array), CFG(count) }
+
+static const struct section sections[] = {
+	{ "server", server_fields, N(server_fields), config_base, 0, 0, 0 },
+	{ "database", database_fields, N(database_fields), config_base, 0, 0, 0 },
+	{ "log", log_fields, N(log_fields), config_base, 0, 0, 0 },
+	{ "calendar", calendar_fields, N(calendar_fields), calendar_base, 0, 0, 0 },
+	LIST("units", unit_fields, struct config_unit, units, nunits),
+	LIST("people", person_fields, struct config_person, people, npeople),
+	LIST("procedures", procedure_fields, struct config_procedure, procedures, nprocedures),
+	LIST("tokens", token_fields, struct config_token, tokens, ntokens),
+};
+
+static void parse_list(struct loader *l, const struct section *sec, const config_setting_t *s)
+{
+	char path[128];
+	void *array;
+	int n;
+
+	if (!s)
+		return;
+	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
+		loader_error(l, s, main_file(l), sec->name,
+			     "expected a list of groups: %s = ( { ... }, { ... } );", sec->name);
+		return;
+	}
+	n = config_setting_length(s);
+	if (n > CONFIG_MAX_LIST) {
+		loader_error(l, s, main_file(l), sec->name, "more than %d entries", CONFIG_MAX_LIST);
+		return;
+	}
+	if (n == 0)
+		return;
+	if (!(array = calloc((size_t)n, sec->elem_size))) {
+		loader_error(l, s, main_file(l), sec->name, "out of memory");
+		return;
+	}
+	*(void **)((char *)l->cfg + sec->array_offset) = array;
+	*(size_t *)((char *)l->cfg + sec->count_offset) = (size_t)n;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		snprintf(path, sizeof(path), "%s[%d]", sec->name, i);
+		if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
+			loader_error(l, e, main_file(l), path, "expected a group { ... }");
+			continue;
+		}
+		parse_group(l, sec->fields, sec->nfields, e, path, (char *)array + (size_t)i * sec->elem_size);
+	}
+}
+
+/* --- cross-checks ------------------------------------------------------------------------ */
+
+/* The setting of list element i, for naming it in an error. */
+static const config_setting_t *list_elem(struct loader *l, const char *list, size_t i,
+					 const char *member)
+{
+	const config_setting_t *s = config_lookup(&l->cfg->owned->main, list);
+	const config_setting_t *e = s ? config_setting_get_elem(s, (unsigned)i) : NULL;
+	const config_setting_t *m = e && member ? config_setting_get_member(e, member) : NULL;
+	return m ? m : e;
+}
+
+static void check_unique(struct loader *l, const char *list, const char *member, size_t n,
+			 const char *(*key)(const struct config *, size_t))
+{
+	char path[128];
+
+	for (size_t i = 1; i < n; i++) {
+		const char *ki = key(l->cfg, i);
+		if (!ki)
+			continue;
+		for (size_t j = 0; j < i; j++) {
+			const char *kj = key(l->cfg, j);
+			if (kj && strcmp(ki, kj) == 0) {
+				snprintf(path, sizeof(path), "%s[%zu].%s", list, i, member);
+				loader_error(l, list_elem(l, list, i, member), main_file(l), path,
+					     "duplicate %s \"%s\" (also %s[%zu])", member, ki, list, j);
+				break;
+			}
+		}
+	}
+}
+
+static const char *unit_key(const struct config *c, size_t i) { return c->units[i].id; }
+static const char *person_key(const struct config *c, size_t i) { return c->people[i].id; }
+static const char *procedure_key(const struct config *c, size_t i) { return c->procedures[i].code; }
+static const char *token_key(const struct config *c, size_t i) { return c->tokens[i].name; }
+
+static void check_references(struct loader *l)
+{
+	struct config *c = l->cfg;
+	char path[128];
+
+	check_unique(l, "units", "id", c->nunits, unit_key);
+	check_unique(l, "people", "id", c->npeople, person_key);
+	check_unique(l, "procedures", "code", c->nprocedures, procedure_key);
+	check_unique(l, "tokens", "name", c->ntokens, token_key);
+	for (size_t i = 1; i < c->ntokens; i++)
+		for (size_t j = 0; j < i; j++)
+			if (memcmp(c->tokens[i].sha256, c->tokens[j].sha256, 32) == 0) {
+				snprintf(path, sizeof(path), "tokens[%zu].sha256", i);
+				loader_error(l, list_elem(l, "tokens", i, "sha256"), main_file(l), path,
+					     "the same token as tokens[%zu]", j);
+			}
+
+	for (size_t i = 0; i < c->nunits; i++) {
+		const struct config_unit *u = &c->units[i];
+		if (u->parent && !config_unit(c, u->parent)) {
+			snprintf(path, sizeof(path), "units[%zu].parent", i);
+			loader_error(l, list_elem(l, "units", i, "parent"), main_file(l), path,
+				     "no unit has id \"%s\"", u->parent);
+		}
+		if (u->head && !config_person(c, u->head)) {
+			snprintf(path, sizeof(path), "units[%zu].head", i);
+			loader_error(l, list_elem(l, "units", i, "head"), main_file(l), path,
+				     "no person has id \"%s\"", u->head);
+		}
+		/* A parent chain longer than the number of units is a cycle. */
+		const struct config_unit *p = u;
+		size_t steps = 0;
+		while (p && p->parent && steps <= c->nunits) {
+			p = config_unit(c, p->parent);
+			steps++;
+		}
+		if (steps > c->nunits) {
+			snprintf(path, sizeof(path), "units[%zu].parent", i);
+			loader_error(l, list_elem(l, "units", i, "parent"), main_file(l), path,
+				     "unit \"%s\" is its own ancestor (the parents form a cycle)",
+				     u->id ? u->id : "?");
+		}
+	}
+	for (size_t i = 0; i < c->npeople; i++) {
+		if (c->people[i].unit && !config_unit(c, c->people[i].unit)) {
+			snprintf(path, sizeof(path), "people[%zu].unit", i);
+			loader_error(l, list_elem(l, "people", i, "unit"), main_file(l), path,
+				     "no unit has id \"%s\"", c->people[i].unit);
+		}
+	}
+}
+
+/* A day both off and worked is a contradiction the operator must resolve. */
+static void check_exceptions(struct loader *l)
+{
+	struct calendar_exception *e = l->cfg->owned->exceptions;
+
+	for (size_t i = 0; i < l->nexceptions; i++) {
+		for (size_t j = 0; j < i; j++) {
+			if (e[i].day == e[j].day && e[i].kind != e[j].kind) {
+				int y, m, d;
+				civil_from_days(e[i].day, &y, &m, &d);
+				loader_report(l, l->sources[i].file, l->sources[i].line,
+					      l->sources[i].setting,
+					      "%04d-%02d-%02d is both a day off and a make-up working day "
+					      "(see %s:%d)", y, m, d, l->sources[j].file,
+					      l->sources[j].line);
+				break;
+			}
+		}
+	}
+}
+
+static void build_calendar(struct loader *l, void (*on_statutory_year)(void *, int), void *ctx)
+{
+	struct config_owned *o = l->cfg->owned;
+	struct calendar_config cc = {
+		.timezone = l->cal.timezone,
+		.week_mask = l->cal.week_mask,
+		.nperiods = l->cal.nperiods,
+		.statutory_holidays = l->cal.statutory_holidays,
+		.exceptions = o->exceptions,
+		.nexceptions = l->nexceptions,
+		.official_years = o->official_years,
+		.nofficial_years = o->nofficial_years,
+		.on_statutory_year = on_statutory_year,
+		.ctx = ctx,
+	};
+	struct err err;
+
+	memcpy(cc.periods, l->cal.periods, sizeof(cc.periods));
+	l->cfg->calendar = calendar_new(&cc, &err);
+	if (!l->cfg->calendar) {
+		const char *field = err.field[0] ? err.field : "calendar";
+		const config_setting_t *s = config_lookup(&o->main, field);
+		if (!s)
+			s = config_lookup(&o->main, "calendar");
+		loader_error(l, s, main_file(l), field, "%s", err.msg);
+	}
+}
+
+/* --- entry points ------------------------------------------------------------------------ */
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+struct config *config_load(const char *path, void (*on_statutory_year)(void *, int), void *ctx,
+			   char **errors)
+{
+	struct loader l = { 0 };
+	struct config *cfg = NULL;
+	const config_setting_t *root;
+	char *dir = NULL;
+	FILE *f;
+
+	*errors = NULL;
+	if (!(cfg = calloc(1, sizeof(*cfg))) || !(cfg->owned = calloc(1, sizeof(*cfg->owned))))
+		goto oom;
+	if (!(cfg->path = strdup(path)) || !(dir = dir_of(path)))
+		goto oom;
+	l.cfg = cfg;
+	l.dir = dir;
+	config_init(&cfg->owned->main);
+
+	if (!(f = fopen(path, "r"))) {
+		loader_error(&l, NULL, path, NULL, "cannot read the configuration file: %s",
+			     strerror(errno));
+		goto fail;
+	}
+	fclose(f);
+	if (config_read_file(&cfg->owned->main, path) != CONFIG_TRUE) {
+		config_t *c = &cfg->owned->main;
+		loader_report(&l, config_error_file(c) ? config_error_file(c) : path,
+			      config_error_line(c), "(syntax)", "%s", config_error_text(c));
+		goto fail;
+	}
+
+	root = config_root_setting(&cfg->owned->main);
+	for (int i = 0; i < config_setting_length(root); i++) {
+		const config_setting_t *m = config_setting_get_elem(root, (unsigned)i);
+		size_t k = 0;
+		while (k < N(sections) && strcmp(sections[k].name, config_setting_name(m)) != 0)
+			k++;
+		if (k == N(sections))
+			loader_error(&l, m, path, config_setting_name(m), "unknown setting");
+	}
+	for (size_t k = 0; k < N(sections); k++) {
+		const struct section *sec = &sections[k];
+		const config_setting_t *s = config_setting_get_member(root, sec->name);
+		if (sec->base) {
+			if (s && config_setting_type(s) != CONFIG_TYPE_GROUP) {
+				loader_error(&l, s, path, sec->name, "expected a group: %s = { ... };",
+					     sec->name);
+				continue;
+			}
+			parse_group(&l, sec->fields, sec->nfields, s, sec->name, sec->base(&l));
+		} else {
+			parse_list(&l, sec, s);
+		}
+	}
+	if (l.nerrors)
+		goto fail;
+	check_references(&l);
+	check_exceptions(&l);
+	if (l.nerrors)
+		goto fail;
+	build_calendar(&l, on_statutory_year, ctx);
+	if (l.nerrors)
+		goto fail;
+	free(l.sources);
+	free(dir);
+	return cfg;
+
+oom:
+	free(l.errors);
+	l.errors = strdup("out of memory while loading the configuration\n");
+fail:
+	*errors = l.errors ? l.errors : strdup("invalid configuration\n");
+	free(l.sources);
+	free(dir);
+	config_free(cfg);
+	return NULL;
+}
+
+void config_free(struct config *cfg)
+{
+	if (!cfg)
+		return;
+	calendar_free(cfg->calendar);
+	if (cfg->owned) {
+		config_destroy(&cfg->owned->main);
+		for (size_t i = 0; i < cfg->owned->nincludes; i++)
+			config_destroy(&cfg->owned->includes[i]);
+		free(cfg->owned->exceptions);
+		free(cfg->owned);
+	}
+	free(cfg->units);
+	free(cfg->people);
+	free(cfg->procedures);
+	free(cfg->tokens);
+	free((char *)cfg->path);
+	free(cfg);
+}
+
+const struct config_unit *config_unit(const struct config *cfg, const char *id)
+{
+	for (size_t i = 0; i < cfg->nunits; i++)
+		if (cfg->units[i].id && strcmp(cfg->units[i].id, id) == 0)
+			return &cfg->units[i];
+	return NULL;
+}
+
+const struct config_person *config_person(const struct config *cfg, const char *id)
+{
+	for (size_t i = 0; i < cfg->npeople; i++)
+		if (cfg->people[i].id && strcmp(cfg->people[i].id, id) == 0)
+			return &cfg->people[i];
+	return NULL;
+}
+
+const struct config_procedure *config_procedure(const struct config *cfg, const char *code)
+{
+	for (size_t i = 0; i < cfg->nprocedures; i++)
+		if (cfg->procedures[i].code && strcmp(cfg->procedures[i].code, code) == 0)
+			return &cfg->procedures[i];
+	return NULL;
+}

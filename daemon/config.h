@@ -1,0 +1,100 @@
+/* config: loads and validates dunghan.conf (libconfig syntax) and the official holiday
+ * schedules it includes, against one table of every setting (name, type, bounds, default).
+ * Every error names the file, the line and the setting path. A loaded config is immutable;
+ * a reload builds a new one and swaps it in whole. */
+#ifndef DUNGHAN_CONFIG_H
+#define DUNGHAN_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "calendar.h"
+#include "log.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/dunghan/dunghan.conf"
+
+enum config_scope {
+	CONFIG_SCOPE_READ = 1u << 0,
+	CONFIG_SCOPE_WRITE = 1u << 1,
+	CONFIG_SCOPE_ADMIN = 1u << 2,
+};
+
+/* Every string below is owned by the config and lives as long as it. */
+struct config_unit {
+	const char *id;
+	const char *name;
+	const char *level;  /* free tag from config: "province", "department", "commune", ... */
+	const char *parent; /* unit id or NULL for a root */
+	const char *head;   /* person id or NULL */
+	const char *email;  /* the unit's shared mailbox or NULL */
+};
+
+struct config_person {
+	const char *id;
+	const char *name;
+	const char *title; /* "Ông", "Bà" or NULL */
+	const char *email; /* or NULL */
+	const char *unit;  /* unit id */
+};
+
+struct config_procedure {
+	const char *code; /* the national procedure code, e.g. "1.004227" */
+	const char *name;
+	double days;      /* legal processing time in working days; 0 = same day */
+	const char *on_resume; /* "restart" or "continue" */
+};
+
+struct config_token {
+	const char *name;
+	unsigned char sha256[32];
+	unsigned scopes; /* enum config_scope bits */
+};
+
+struct config {
+	const char *path; /* the file loaded */
+	struct {
+		const char *listen; /* "host:port", IP literal */
+		int64_t header_bytes;
+		int64_t body_bytes;
+		int64_t batch_body_bytes;
+		int64_t header_timeout_ms;
+		int64_t body_timeout_ms;
+		int64_t idle_timeout_ms;
+		int64_t max_connections;
+		bool strict_fields;
+	} server;
+	struct {
+		const char *path;
+		int64_t busy_timeout_ms;
+	} database;
+	struct {
+		enum log_level level;
+	} log;
+	struct calendar *calendar; /* built from the calendar section; owned */
+	struct config_unit *units;
+	size_t nunits;
+	struct config_person *people;
+	size_t npeople;
+	struct config_procedure *procedures;
+	size_t nprocedures;
+	struct config_token *tokens;
+	size_t ntokens;
+	struct config_owned *owned; /* internal */
+};
+
+/* Loads and validates path. On success returns the config and sets *errors to NULL. On failure
+ * returns NULL and sets *errors to a malloc'd text, one "file:line: setting: message" per line
+ * (caller frees). `on_statutory_year` is passed to the calendar (may be NULL). */
+struct config *config_load(const char *path, void (*on_statutory_year)(void *, int), void *ctx,
+			   char **errors);
+
+/* Frees the config and its calendar. NULL is a no-op. */
+void config_free(struct config *cfg);
+
+/* Lookups by id; NULL when absent. Linear: configs hold hundreds of entries, not millions. */
+const struct config_unit *config_unit(const struct config *cfg, const char *id);
+const struct config_person *config_person(const struct config *cfg, const char *id);
+const struct config_procedure *config_procedure(const struct config *cfg, const char *code);
+
+#endif

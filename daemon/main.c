@@ -1,0 +1,355 @@
+/* dunghand: the daemon's entry point — arguments, start-up, the libuv loop, signals (stop and
+ * reload), and telling systemd where we are (READY, RELOADING, STOPPING, STATUS, WATCHDOG).
+ * Everything the loop owns hangs off struct dunghand; no other global state. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <uv.h>
+
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "store.h"
+
+struct dunghand {
+	uv_loop_t loop;
+	uv_signal_t sigterm, sigint, sighup;
+	uv_timer_t watchdog;
+	bool watchdog_on;
+	bool stopping;
+	const char *config_path;
+	const char *database_override;
+	struct config *cfg;
+	struct store *store;
+	struct http_server *http;
+	char status[256];
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: dunghand [OPTION]...\n"
+		"Track documents, assignments and one-stop cases; warn before deadlines pass.\n"
+		"\n"
+		"  -c, --config FILE     configuration file (default " CONFIG_DEFAULT_PATH ")\n"
+		"  -d, --database FILE   use this database instead of database.path\n"
+		"      --check-config    validate the configuration, print ok or the errors, exit\n"
+		"      --version         print the version and exit\n"
+		"  -h, --help            print this help and exit\n"
+		"\n"
+		"Signals: SIGTERM/SIGINT stop gracefully, SIGHUP reloads the configuration.\n"
+		"Documentation: docs/operations.md, docs/configuration.md.\n");
+}
+
+static void on_statutory_year(void *ctx, int year)
+{
+	(void)ctx;
+	log_info("calendar: no official holiday schedule is loaded for %d; its days off follow "
+		 "the statutory rule (Labour Code art. 111-112)", year);
+}
+
+static void log_config_errors(const char *errors)
+{
+	const char *line = errors;
+
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		int n = nl ? (int)(nl - line) : (int)strlen(line);
+		log_error("config: %.*s", n, line);
+		line = nl ? nl + 1 : NULL;
+	}
+}
+
+static int64_t now_seconds(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static void update_status(struct dunghand *d)
+{
+	int64_t units = 0, people = 0, procedures = 0;
+	struct err err;
+
+	if (store_count_active(d->store, &units, &people, &procedures, &err) != STORE_OK)
+		log_warn("status: %s", err.msg);
+	snprintf(d->status, sizeof(d->status),
+		 "serving on %s: %lld units, %lld people, %lld procedures; log level %s",
+		 d->cfg->server.listen, (long long)units, (long long)people, (long long)procedures,
+		 log_level_name(d->cfg->log.level));
+	sd_notifyf(0, "STATUS=%s", d->status);
+}
+
+/* Until the API module arrives, the listener answers the health check only. */
+static void on_healthz(struct http_request *req, void *ctx)
+{
+	static const char ok[] = "{\"status\":\"ok\"}";
+	struct dunghand *d = ctx;
+
+	if (strcmp(http_request_path(req), "/healthz") != 0)
+		http_respond_error(req, 404, "not_found", "no such endpoint");
+	else if (d->stopping)
+		http_respond_error(req, 503, "stopping", "dunghand is stopping");
+	else
+		http_respond(req, 200, "application/json", ok, sizeof(ok) - 1, NULL, 0);
+}
+
+static void reload(struct dunghand *d)
+{
+	char *errors = NULL;
+	struct config *next;
+	struct err err;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+		   (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+	log_info("reload: reading %s", d->config_path);
+	next = config_load(d->config_path, on_statutory_year, d, &errors);
+	if (!next) {
+		log_config_errors(errors);
+		log_error("reload: the new configuration is invalid; still running on the previous one");
+		free(errors);
+		sd_notify(0, "READY=1");
+		return;
+	}
+	if (strcmp(next->server.listen, d->cfg->server.listen) != 0)
+		log_warn("reload: server.listen changed to %s; it takes effect at the next restart",
+			 next->server.listen);
+	if (!d->database_override && strcmp(next->database.path, d->cfg->database.path) != 0)
+		log_warn("reload: database.path changed to %s; it takes effect at the next restart",
+			 next->database.path);
+	if (store_sync_config(d->store, next, now_seconds(), &err) != STORE_OK) {
+		log_error("reload: %s; still running on the previous configuration", err.msg);
+		config_free(next);
+		sd_notify(0, "READY=1");
+		return;
+	}
+	config_free(d->cfg);
+	d->cfg = next;
+	log_set_level(d->cfg->log.level);
+	log_info("reload: configuration reloaded from %s (log level %s)", d->config_path,
+		 log_level_name(d->cfg->log.level));
+	update_status(d);
+	sd_notify(0, "READY=1");
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	(void)h;
+}
+
+static void on_http_stopped(struct http_server *srv, void *data)
+{
+	struct dunghand *d = data;
+	(void)srv;
+	log_info("stop: every connection is closed");
+	d->http = NULL;
+}
+
+static void begin_stop(struct dunghand *d, const char *why)
+{
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	log_info("stop: %s; finishing requests in flight", why);
+	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+	uv_close((uv_handle_t *)&d->sigterm, on_handle_closed);
+	uv_close((uv_handle_t *)&d->sigint, on_handle_closed);
+	uv_close((uv_handle_t *)&d->sighup, on_handle_closed);
+	if (d->watchdog_on)
+		uv_close((uv_handle_t *)&d->watchdog, on_handle_closed);
+	if (d->http)
+		http_server_stop(d->http, on_http_stopped, d);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct dunghand *d = h->data;
+
+	if (signum == SIGHUP)
+		reload(d);
+	else
+		begin_stop(d, signum == SIGTERM ? "SIGTERM received" : "SIGINT received");
+}
+
+static void on_watchdog(uv_timer_t *t)
+{
+	sd_notify(0, "WATCHDOG=1");
+	(void)t;
+}
+
+static int start_loop_handles(struct dunghand *d)
+{
+	uint64_t usec = 0;
+	int rc;
+
+	d->sigterm.data = d->sigint.data = d->sighup.data = d;
+	if ((rc = uv_signal_init(&d->loop, &d->sigterm)) || (rc = uv_signal_init(&d->loop, &d->sigint)) ||
+	    (rc = uv_signal_init(&d->loop, &d->sighup)) ||
+	    (rc = uv_signal_start(&d->sigterm, on_signal, SIGTERM)) ||
+	    (rc = uv_signal_start(&d->sigint, on_signal, SIGINT)) ||
+	    (rc = uv_signal_start(&d->sighup, on_signal, SIGHUP))) {
+		log_error("cannot install signal handlers: %s", uv_strerror(rc));
+		return -1;
+	}
+	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
+		uint64_t ms = usec / 2000 ? usec / 2000 : 1;
+		if ((rc = uv_timer_init(&d->loop, &d->watchdog)) ||
+		    (rc = uv_timer_start(&d->watchdog, on_watchdog, 0, ms))) {
+			log_error("cannot start the watchdog timer: %s", uv_strerror(rc));
+			return -1;
+		}
+		d->watchdog_on = true;
+		log_debug("watchdog: pinging systemd every %llu ms", (unsigned long long)ms);
+	}
+	return 0;
+}
+
+static int start_http(struct dunghand *d)
+{
+	const struct http_body_limit batch = { "/api/v1/cases:batch",
+					       (size_t)d->cfg->server.batch_body_bytes };
+	struct http_config hc = {
+		.listen = d->cfg->server.listen,
+		.max_header_bytes = (size_t)d->cfg->server.header_bytes,
+		.max_body_bytes = (size_t)d->cfg->server.body_bytes,
+		.body_limits = &batch,
+		.nbody_limits = 1,
+		.header_timeout_ms = (uint64_t)d->cfg->server.header_timeout_ms,
+		.body_timeout_ms = (uint64_t)d->cfg->server.body_timeout_ms,
+		.idle_timeout_ms = (uint64_t)d->cfg->server.idle_timeout_ms,
+		.max_connections = (unsigned)d->cfg->server.max_connections,
+		.on_request = on_healthz,
+		.ctx = d,
+	};
+	struct err err;
+
+	d->http = http_server_new(&d->loop, &hc, &err);
+	if (!d->http) {
+		log_error("cannot listen on %s: %s", d->cfg->server.listen, err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, on_handle_closed);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "database", required_argument, NULL, 'd' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dunghand d = { .config_path = CONFIG_DEFAULT_PATH };
+	enum store_status status;
+	bool check_only = false;
+	char *errors = NULL;
+	struct err err;
+	int opt, rc = 1;
+
+	while ((opt = getopt_long(argc, argv, "c:d:h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'd':
+			d.database_override = optarg;
+			break;
+		case 'C':
+			check_only = true;
+			break;
+		case 'V':
+			printf("dunghand %s\n", DUNGHAN_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "dunghand: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	log_init(LOG_LEVEL_INFO);
+	d.cfg = config_load(d.config_path, check_only ? NULL : on_statutory_year, &d, &errors);
+	if (check_only) {
+		if (!d.cfg) {
+			fputs(errors, stderr);
+			free(errors);
+			return 1;
+		}
+		config_free(d.cfg);
+		puts("ok");
+		return 0;
+	}
+	if (!d.cfg) {
+		log_config_errors(errors);
+		free(errors);
+		return 1;
+	}
+	log_set_level(d.cfg->log.level);
+	signal(SIGPIPE, SIG_IGN);
+
+	const char *db_path = d.database_override ? d.database_override : d.cfg->database.path;
+	struct store_options so = { .busy_timeout_ms = d.cfg->database.busy_timeout_ms };
+	d.store = store_open(db_path, &so, &status, &err);
+	if (!d.store) {
+		log_error("database: %s", err.msg);
+		goto out;
+	}
+	log_info("database %s at schema version %d", db_path, store_schema_version(d.store));
+	if (store_sync_config(d.store, d.cfg, now_seconds(), &err) != STORE_OK) {
+		log_error("database: %s", err.msg);
+		goto out;
+	}
+	if ((rc = uv_loop_init(&d.loop)) != 0) {
+		log_error("cannot start the event loop: %s", uv_strerror(rc));
+		rc = 1;
+		goto out;
+	}
+	rc = 1;
+	if (start_loop_handles(&d) != 0 || start_http(&d) != 0) {
+		uv_walk(&d.loop, close_walk, NULL);
+		uv_run(&d.loop, UV_RUN_DEFAULT);
+		uv_loop_close(&d.loop);
+		goto out;
+	}
+	update_status(&d);
+	log_info("dunghand %s started: %s", DUNGHAN_VERSION, d.status);
+	sd_notify(0, "READY=1");
+
+	uv_run(&d.loop, UV_RUN_DEFAULT);
+
+	if (d.http) {
+		http_server_free(d.http);
+		d.http = NULL;
+	}
+	if (uv_loop_close(&d.loop) != 0) {
+		log_error("stop: handles were left open");
+		goto out;
+	}
+	log_info("stop: done");
+	rc = 0;
+out:
+	store_close(d.store);
+	config_free(d.cfg);
+	return rc;
+}

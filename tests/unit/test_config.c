@@ -1,0 +1,307 @@
+/* Configuration: the example validates; each broken config is rejected with an error naming
+ * the file, the line and the setting; nothing unknown passes silently. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "harness.h"
+
+static struct harness h;
+
+static void setup(void)
+{
+	cr_assert_eq(harness_init(&h), 0);
+}
+
+static void teardown(void)
+{
+	harness_close(&h);
+}
+
+TestSuite(config, .init = setup, .fini = teardown);
+
+#define TOKEN_HASH "50b9c7302d7af511ffaa3f45ad94ae66593c11e002022aebb43a5724511a9eb9"
+
+/* Ten lines, one setting group each, so that a defect's line number is known. */
+static const char *const base_lines[] = {
+	"server: { listen = \"127.0.0.1:8686\"; };",
+	"database: { path = \"/tmp/dunghan-config-test.db\"; };",
+	"log: { level = \"info\"; };",
+	"calendar: { timezone = \"Asia/Ho_Chi_Minh\"; week = [\"mon\",\"tue\",\"wed\",\"thu\",\"fri\"];",
+	"  office_hours = [\"07:30-11:30\", \"13:00-17:00\"]; statutory_holidays = true; };",
+	"units = ( { id = \"vp\"; name = \"Văn phòng UBND tỉnh\"; level = \"office\"; head = \"long.nk\"; },",
+	"  { id = \"hctc\"; name = \"Phòng Hành chính - Tổ chức\"; level = \"department\"; parent = \"vp\"; } );",
+	"people = ( { id = \"long.nk\"; name = \"Nguyễn Kim Long\"; unit = \"vp\"; } );",
+	"procedures = ( { code = \"1.004227\"; name = \"Đăng ký thường trú\"; days = 3.0; on_resume = \"restart\"; } );",
+	"tokens = ( { name = \"motcua\"; sha256 = \"" TOKEN_HASH "\"; scopes = [\"read\",\"write\"]; } );",
+};
+
+/* Writes the base config with line `line` (1-based; 0 = none) replaced by `text`, loads it. */
+static struct config *load_with(int line, const char *text, char **errors, char *path, size_t n)
+{
+	char buf[8192] = "";
+
+	for (size_t i = 0; i < sizeof(base_lines) / sizeof(base_lines[0]); i++) {
+		strcat(buf, (int)i + 1 == line ? text : base_lines[i]);
+		strcat(buf, "\n");
+	}
+	cr_assert_eq(harness_write(&h, "test.conf", buf), 0);
+	harness_path(&h, "test.conf", path, n);
+	return config_load(path, NULL, NULL, errors);
+}
+
+static void expect_error(int line, const char *text, const char *where, const char *message)
+{
+	char path[600], expected[1000];
+	char *errors = NULL;
+	struct config *cfg = load_with(line, text, &errors, path, sizeof(path));
+
+	cr_assert_null(cfg, "a config with \"%s\" was accepted", text);
+	cr_assert_not_null(errors);
+	snprintf(expected, sizeof(expected), "%s:%s: %s", path, where, message);
+	cr_assert(strstr(errors, expected), "expected \"%s\" in:\n%s", expected, errors);
+	free(errors);
+}
+
+Test(config, base_is_valid)
+{
+	char path[600];
+	char *errors = NULL;
+	struct config *cfg = load_with(0, NULL, &errors, path, sizeof(path));
+
+	cr_assert_not_null(cfg, "%s", errors ? errors : "");
+	cr_assert_null(errors);
+	cr_assert_str_eq(cfg->server.listen, "127.0.0.1:8686");
+	cr_assert_eq(cfg->server.header_bytes, 16384);
+	cr_assert_eq(cfg->server.header_timeout_ms, 10000);
+	cr_assert_eq(cfg->server.max_connections, 1024);
+	cr_assert_eq(cfg->server.strict_fields, true);
+	cr_assert_eq(cfg->log.level, LOG_LEVEL_INFO);
+	cr_assert_eq(cfg->nunits, 2);
+	cr_assert_str_eq(cfg->units[1].parent, "vp");
+	cr_assert_null(cfg->units[1].head);
+	cr_assert_str_eq(cfg->people[0].name, "Nguyễn Kim Long");
+	cr_assert_float_eq(cfg->procedures[0].days, 3.0, 1e-9);
+	cr_assert_eq(cfg->tokens[0].scopes, CONFIG_SCOPE_READ | CONFIG_SCOPE_WRITE);
+	cr_assert_eq(cfg->tokens[0].sha256[0], 0x50);
+	cr_assert_eq(cfg->tokens[0].sha256[31], 0xb9);
+	cr_assert_eq(calendar_day_seconds(cfg->calendar), 8 * 3600);
+	config_free(cfg);
+}
+
+Test(config, example_validates)
+{
+	char *errors = NULL;
+	struct config *cfg = config_load(DUNGHAN_SOURCE_DIR "/config/dunghan.conf.example", NULL,
+					 NULL, &errors);
+
+	cr_assert_not_null(cfg, "%s", errors ? errors : "");
+	cr_assert_eq(cfg->nunits, 8);
+	cr_assert_eq(cfg->npeople, 9);
+	cr_assert_eq(cfg->nprocedures, 6);
+	cr_assert_eq(cfg->ntokens, 4);
+	cr_assert_str_eq(config_unit(cfg, "hctc")->name, "Phòng Hành chính - Tổ chức");
+	cr_assert_str_eq(config_unit(cfg, "xa-tan-phu")->level, "commune");
+	cr_assert_str_eq(config_person(cfg, "long.nk")->name, "Nguyễn Kim Long");
+	cr_assert_str_eq(config_procedure(cfg, "1.004222")->on_resume, "continue");
+	cr_assert_str_eq(cfg->database.path, "/var/lib/dunghan/dunghan.db");
+	config_free(cfg);
+}
+
+Test(config, unknown_top_level_setting)
+{
+	expect_error(3, "log: { level = \"info\"; };\nfeatures = true;", "4", "features: unknown setting");
+}
+
+Test(config, unknown_setting_in_group)
+{
+	expect_error(3, "log: { level = \"info\"; colour = true; };", "3",
+		     "log.colour: unknown setting");
+}
+
+Test(config, unknown_setting_in_list_element)
+{
+	expect_error(8, "people = ( { id = \"long.nk\"; name = \"Long\"; unit = \"vp\"; phone = \"1\"; } );",
+		     "8", "people[0].phone: unknown setting");
+}
+
+Test(config, wrong_type)
+{
+	expect_error(1, "server: { listen = 8686; };", "1", "server.listen: expected a string");
+}
+
+Test(config, bad_listen_address)
+{
+	expect_error(1, "server: { listen = \"localhost:8686\"; };", "1",
+		     "server.listen: \"localhost:8686\" is not an address");
+}
+
+Test(config, out_of_range)
+{
+	expect_error(1, "server: { listen = \"127.0.0.1:8686\"; max_connections = 0; };", "1",
+		     "server.max_connections: 0 is out of range [1, 100000]");
+}
+
+Test(config, float_where_integer_expected)
+{
+	expect_error(1, "server: { header_bytes = 2048.5; };", "1",
+		     "server.header_bytes: expected a whole number");
+}
+
+Test(config, bad_log_level)
+{
+	expect_error(3, "log: { level = \"verbose\"; };", "3",
+		     "log.level: \"verbose\" is not one of \"error\", \"warn\", \"info\", \"debug\"");
+}
+
+Test(config, dangling_parent)
+{
+	expect_error(7, "  { id = \"hctc\"; name = \"Phòng\"; level = \"department\"; parent = \"huyen\"; } );",
+		     "7", "units[1].parent: no unit has id \"huyen\"");
+}
+
+Test(config, dangling_head)
+{
+	expect_error(6, "units = ( { id = \"vp\"; name = \"VP\"; level = \"office\"; head = \"ghost\"; },",
+		     "6", "units[0].head: no person has id \"ghost\"");
+}
+
+Test(config, duplicate_unit_id)
+{
+	expect_error(7, "  { id = \"vp\"; name = \"Phòng\"; level = \"department\"; } );", "7",
+		     "units[1].id: duplicate id \"vp\" (also units[0])");
+}
+
+Test(config, unit_cycle)
+{
+	expect_error(6, "units = ( { id = \"vp\"; name = \"VP\"; level = \"office\"; parent = \"hctc\"; },",
+		     "6", "units[0].parent: unit \"vp\" is its own ancestor");
+}
+
+Test(config, missing_required)
+{
+	expect_error(7, "  { id = \"hctc\"; level = \"department\"; parent = \"vp\"; } );", "7",
+		     "units[1].name: required setting is missing");
+}
+
+Test(config, person_in_unknown_unit)
+{
+	expect_error(8, "people = ( { id = \"long.nk\"; name = \"Long\"; unit = \"so-noi-vu\"; } );", "8",
+		     "people[0].unit: no unit has id \"so-noi-vu\"");
+}
+
+Test(config, negative_days)
+{
+	expect_error(9, "procedures = ( { code = \"1.004227\"; name = \"X\"; days = -1; } );", "9",
+		     "procedures[0].days: -1 is out of range [0, 3650]");
+}
+
+Test(config, bad_on_resume)
+{
+	expect_error(9, "procedures = ( { code = \"1.004227\"; name = \"X\"; days = 1; on_resume = \"pause\"; } );",
+		     "9", "procedures[0].on_resume: \"pause\" is not one of \"restart\", \"continue\"");
+}
+
+Test(config, bad_token_hash)
+{
+	expect_error(10, "tokens = ( { name = \"motcua\"; sha256 = \"abc\"; scopes = [\"read\"]; } );", "10",
+		     "tokens[0].sha256: expected 64 hexadecimal digits");
+}
+
+Test(config, unknown_scope)
+{
+	expect_error(10, "tokens = ( { name = \"motcua\"; sha256 = \"" TOKEN_HASH "\"; scopes = [\"delete\"]; } );",
+		     "10", "tokens[0].scopes: unknown scope \"delete\"");
+}
+
+Test(config, unknown_weekday)
+{
+	expect_error(4, "calendar: { week = [\"mon\", \"monday\"];", "4",
+		     "calendar.week: unknown weekday \"monday\"");
+}
+
+Test(config, overlapping_office_hours)
+{
+	expect_error(5, "  office_hours = [\"07:30-11:30\", \"11:00-17:00\"]; };", "5",
+		     "calendar.office_hours: period \"11:00-17:00\" overlaps");
+}
+
+Test(config, reversed_office_hours)
+{
+	expect_error(5, "  office_hours = [\"17:00-13:00\"]; };", "5",
+		     "calendar.office_hours: period \"17:00-13:00\" ends before it starts");
+}
+
+Test(config, date_that_does_not_exist)
+{
+	expect_error(5, "  days_off = [\"2023-02-29\"]; };", "5",
+		     "calendar.days_off: \"2023-02-29\" is not a date");
+}
+
+Test(config, day_both_off_and_make_up)
+{
+	expect_error(5, "  days_off = [\"2024-05-04\"];\n make_up_days = [\"2024-05-04\"]; };", "6",
+		     "calendar.make_up_days: 2024-05-04 is both a day off and a make-up working day");
+}
+
+Test(config, unknown_time_zone)
+{
+	expect_error(4, "calendar: { timezone = \"Asia/Ha_Noi\";", "4", "calendar.timezone: ");
+}
+
+Test(config, syntax_error)
+{
+	expect_error(3, "log: { level = ; };", "3", "(syntax): ");
+}
+
+Test(config, round_the_clock_calendar_is_valid)
+{
+	char path[600];
+	char *errors = NULL;
+	struct config *cfg;
+
+	cr_assert_eq(harness_write(&h, "rtc.conf",
+				   "calendar: { week = [\"mon\",\"tue\",\"wed\",\"thu\",\"fri\",\"sat\",\"sun\"];\n"
+				   "  office_hours = [\"00:00-24:00\"]; statutory_holidays = false; };\n"),
+		     0);
+	cfg = config_load(harness_path(&h, "rtc.conf", path, sizeof(path)), NULL, NULL, &errors);
+	cr_assert_not_null(cfg, "%s", errors ? errors : "");
+	cr_assert_eq(calendar_day_seconds(cfg->calendar), 86400);
+	config_free(cfg);
+}
+
+Test(config, unreadable_file)
+{
+	char *errors = NULL;
+	struct config *cfg = config_load("/nonexistent/dunghan.conf", NULL, NULL, &errors);
+
+	cr_assert_null(cfg);
+	cr_assert(strstr(errors, "/nonexistent/dunghan.conf:0: (file): cannot read the configuration "
+				 "file: No such file or directory"), "%s", errors);
+	free(errors);
+}
+
+Test(config, schedule_include_errors)
+{
+	char path[600];
+	char *errors = NULL;
+
+	cr_assert_eq(harness_write(&h, "vn-2030.conf",
+				   "year = 2030;\n"
+				   "days_off = ( { date = \"2030-02-04\"; reason = \"Tết\"; } );\n"
+				   "bonus_days = [];\n"), 0);
+	cr_assert_eq(harness_write(&h, "inc.conf",
+				   "calendar: { include = [\"vn-2030.conf\", \"missing.conf\"]; };\n"), 0);
+	cr_assert_null(config_load(harness_path(&h, "inc.conf", path, sizeof(path)), NULL, NULL,
+				   &errors));
+	char sched[600], expected[1400];
+	harness_path(&h, "vn-2030.conf", sched, sizeof(sched));
+	snprintf(expected, sizeof(expected), "%s:3: bonus_days: unknown setting", sched);
+	cr_assert(strstr(errors, expected), "%s", errors);
+	snprintf(expected, sizeof(expected), "%s:1: calendar.include: cannot read \"%s/missing.conf\"",
+		 path, h.dir);
+	cr_assert(strstr(errors, expected), "%s", errors);
+	free(errors);
+}

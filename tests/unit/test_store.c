@@ -1,0 +1,211 @@
+/* Store: opening safely (lock, mode, PRAGMAs), migrations (fresh, idempotent, too new,
+ * failing), and the config sync (upsert, inactive never deleted). Real SQLite files. */
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "harness.h"
+#include "store.h"
+
+static struct harness h;
+static char db[600];
+
+static void setup(void)
+{
+	cr_assert_eq(harness_init(&h), 0);
+	harness_path(&h, "nested/dir/dunghan.db", db, sizeof(db));
+}
+
+static void teardown(void)
+{
+	harness_close(&h);
+}
+
+TestSuite(store, .init = setup, .fini = teardown);
+
+/* Runs one query returning one integer on a separate raw connection. */
+static long long query_int(const char *sql)
+{
+	sqlite3 *raw = NULL;
+	sqlite3_stmt *s = NULL;
+	long long v = -1;
+
+	cr_assert_eq(sqlite3_open_v2(db, &raw, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(raw, sql, -1, &s, NULL), SQLITE_OK, "%s", sqlite3_errmsg(raw));
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(raw);
+	return v;
+}
+
+static void exec_raw(const char *sql)
+{
+	sqlite3 *raw = NULL;
+	cr_assert_eq(sqlite3_open_v2(db, &raw, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(raw, sql, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(raw));
+	sqlite3_close(raw);
+}
+
+static struct store *open_ok(void)
+{
+	enum store_status status;
+	struct err err;
+	struct store *st = store_open(db, NULL, &status, &err);
+
+	cr_assert_not_null(st, "%s", err.msg);
+	cr_assert_eq(status, STORE_OK);
+	return st;
+}
+
+Test(store, fresh_database_reaches_latest_version)
+{
+	struct store *st = open_ok();
+	struct stat sb;
+
+	cr_assert_eq(store_schema_version(st), store_latest_version());
+	cr_assert_geq(store_latest_version(), 1);
+	cr_assert_eq(stat(db, &sb), 0, "the parent directories and the file are created");
+	cr_assert_eq(sb.st_mode & 0777, 0600);
+	store_close(st);
+	cr_assert_eq(query_int("PRAGMA user_version"), store_latest_version());
+	cr_assert_eq(query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'units'"), 1);
+}
+
+Test(store, pragmas)
+{
+	struct store *st = open_ok();
+
+	store_close(st);
+	cr_assert_eq(query_int("SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
+}
+
+Test(store, reopening_is_a_no_op)
+{
+	struct store *st = open_ok();
+	store_close(st);
+	exec_raw("INSERT INTO units (id, name, level, active, updated_at) "
+		 "VALUES ('vp', 'Văn phòng', 'office', 1, 1)");
+	st = open_ok();
+	cr_assert_eq(store_schema_version(st), store_latest_version());
+	store_close(st);
+	cr_assert_eq(query_int("SELECT count(*) FROM units"), 1);
+}
+
+Test(store, newer_database_is_refused)
+{
+	char sql[64];
+	enum store_status status;
+	struct err err;
+	struct store *st = open_ok();
+
+	store_close(st);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", store_latest_version() + 1);
+	exec_raw(sql);
+	st = store_open(db, NULL, &status, &err);
+	cr_assert_null(st);
+	cr_assert_eq(status, STORE_TOO_NEW);
+	cr_assert(strstr(err.msg, "written by a newer release"), "%s", err.msg);
+	cr_assert_eq(query_int("PRAGMA user_version"), store_latest_version() + 1, "left untouched");
+}
+
+Test(store, failing_migration_leaves_previous_version)
+{
+	static const struct migration list[] = {
+		{ "0001_a.sql", "CREATE TABLE a (x INTEGER);" },
+		{ "0002_b.sql", "CREATE TABLE b (x INTEGER); INSERT INTO b VALUES (1);" },
+		{ "0003_bad.sql", "CREATE TABLE c (x INTEGER); INSERT INTO no_such_table VALUES (1);" },
+	};
+	struct store_options opts = { .migrations = list, .nmigrations = 3 };
+	enum store_status status;
+	struct err err;
+	struct store *st = store_open(db, &opts, &status, &err);
+
+	cr_assert_null(st);
+	cr_assert_eq(status, STORE_ERROR);
+	cr_assert(strstr(err.msg, "migration 0003_bad.sql failed: no such table: no_such_table"),
+		  "%s", err.msg);
+	cr_assert_eq(query_int("PRAGMA user_version"), 2);
+	cr_assert_eq(query_int("SELECT count(*) FROM b"), 1);
+	cr_assert_eq(query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'c'"), 0,
+		     "the failed migration's first statement was rolled back");
+
+	/* With the fault repaired, the next start picks up where it stopped. */
+	static const struct migration fixed[] = {
+		{ "0001_a.sql", "CREATE TABLE a (x INTEGER);" },
+		{ "0002_b.sql", "CREATE TABLE b (x INTEGER); INSERT INTO b VALUES (1);" },
+		{ "0003_c.sql", "CREATE TABLE c (x INTEGER);" },
+	};
+	opts.migrations = fixed;
+	st = store_open(db, &opts, &status, &err);
+	cr_assert_not_null(st, "%s", err.msg);
+	cr_assert_eq(store_schema_version(st), 3);
+	store_close(st);
+	cr_assert_eq(query_int("SELECT count(*) FROM b"), 1, "0002 did not run twice");
+}
+
+Test(store, second_writer_is_refused)
+{
+	enum store_status status;
+	struct err err;
+	struct store *st = open_ok();
+	struct store *second = store_open(db, NULL, &status, &err);
+
+	cr_assert_null(second);
+	cr_assert_eq(status, STORE_LOCKED);
+	cr_assert(strstr(err.msg, "is in use by another dunghand"), "%s", err.msg);
+	store_close(st);
+	second = open_ok();
+	store_close(second);
+}
+
+static struct config *load(const char *name, const char *text)
+{
+	char path[600];
+	char *errors = NULL;
+	struct config *cfg;
+
+	cr_assert_eq(harness_write(&h, name, text), 0);
+	cfg = config_load(harness_path(&h, name, path, sizeof(path)), NULL, NULL, &errors);
+	cr_assert_not_null(cfg, "%s", errors ? errors : "");
+	return cfg;
+}
+
+Test(store, sync_config_upserts_and_deactivates)
+{
+	struct config *one = load("one.conf",
+		"units = ( { id = \"vp\"; name = \"Văn phòng\"; level = \"office\"; head = \"long\"; },\n"
+		"  { id = \"hctc\"; name = \"Phòng HCTC\"; level = \"department\"; parent = \"vp\"; } );\n"
+		"people = ( { id = \"long\"; name = \"Nguyễn Kim Long\"; unit = \"vp\"; },\n"
+		"  { id = \"binh\"; name = \"Lê Thị Bình\"; title = \"Bà\"; unit = \"hctc\"; } );\n"
+		"procedures = ( { code = \"1.004873\"; name = \"Xác nhận tình trạng hôn nhân\"; days = 3; } );\n");
+	struct config *two = load("two.conf",
+		"units = ( { id = \"vp\"; name = \"Văn phòng UBND tỉnh\"; level = \"office\"; } );\n"
+		"people = ( { id = \"long\"; name = \"Nguyễn Kim Long\"; unit = \"vp\"; } );\n");
+	int64_t units, people, procedures;
+	struct err err;
+	struct store *st = open_ok();
+
+	cr_assert_eq(store_sync_config(st, one, 1000, &err), STORE_OK, "%s", err.msg);
+	cr_assert_eq(store_count_active(st, &units, &people, &procedures, &err), STORE_OK);
+	cr_assert_eq(units, 2);
+	cr_assert_eq(people, 2);
+	cr_assert_eq(procedures, 1);
+	cr_assert_eq(store_sync_config(st, two, 2000, &err), STORE_OK, "%s", err.msg);
+	cr_assert_eq(store_count_active(st, &units, &people, &procedures, &err), STORE_OK);
+	cr_assert_eq(units, 1);
+	cr_assert_eq(people, 1);
+	cr_assert_eq(procedures, 0);
+	store_close(st);
+	cr_assert_eq(query_int("SELECT count(*) FROM units"), 2, "removed units are kept");
+	cr_assert_eq(query_int("SELECT active FROM units WHERE id = 'hctc'"), 0);
+	cr_assert_eq(query_int("SELECT count(*) FROM units WHERE id = 'vp' AND "
+			       "name = 'Văn phòng UBND tỉnh' AND head_id IS NULL"), 1);
+	cr_assert_eq(query_int("SELECT count(*) FROM procedures WHERE active = 0"), 1);
+	config_free(one);
+	config_free(two);
+}
