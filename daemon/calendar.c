@@ -57,6 +57,7 @@ struct cal_exc {
 	int32_t day;
 	enum calendar_day_kind kind;
 	char *reason; /* owned, never NULL */
+	size_t order; /* position in the config: the first of duplicates wins */
 };
 
 struct calendar {
@@ -174,7 +175,9 @@ static int cal_exc_cmp(const void *a, const void *b)
 
 	if (x->day != y->day)
 		return x->day < y->day ? -1 : 1;
-	return (int)x->kind - (int)y->kind;
+	if (x->kind != y->kind)
+		return (int)x->kind - (int)y->kind;
+	return (x->order > y->order) - (x->order < y->order);
 }
 
 static int cal_int_cmp(const void *a, const void *b)
@@ -222,11 +225,13 @@ static int cal_check_periods(const struct calendar_config *cfg, struct err *err)
 
 		if (q->start_min < 0 || q->start_min >= q->end_min || q->end_min > 1440)
 			return err_set(err, "calendar.office_hours",
-				       "office period %zu (%d-%d min) must have 0 <= start < end <= 24:00",
+				       "office period %zu (%d-%d min) must have "
+				       "0 <= start < end <= 24:00",
 				       p + 1, q->start_min, q->end_min);
 		if (p > 0 && q->start_min < cfg->periods[p - 1].end_min)
 			return err_set(err, "calendar.office_hours",
-				       "office periods must be sorted and not overlap (period %zu starts before period %zu ends)",
+				       "office periods must be sorted and not overlap "
+				       "(period %zu starts before period %zu ends)",
 				       p + 1, p);
 	}
 	return 0;
@@ -250,11 +255,13 @@ static int cal_copy_exceptions(struct calendar *cal, const struct calendar_confi
 		const char *r = e->reason;
 
 		if (e->kind != CALENDAR_OFF && e->kind != CALENDAR_WORK)
-			return err_set(err, "calendar.days_off", "bad exception kind %d", (int)e->kind);
+			return err_set(err, "calendar.days_off", "bad exception kind %d",
+				       (int)e->kind);
 		if (!r || !*r)
 			r = e->kind == CALENDAR_OFF ? CAL_DEFAULT_OFF : CAL_DEFAULT_WORK;
 		cal->exc[i].day = e->day;
 		cal->exc[i].kind = e->kind;
+		cal->exc[i].order = i;
 		cal->exc[i].reason = strdup(r);
 		cal->nexc = i + 1;
 		if (!cal->exc[i].reason)
@@ -268,8 +275,8 @@ static int cal_copy_exceptions(struct calendar *cal, const struct calendar_confi
 			if (cal->exc[n - 1].kind != cal->exc[i].kind) {
 				civil_from_days(cal->exc[i].day, &y, &m, &d);
 				return err_set(err, "calendar.make_up_days",
-					       "%04d-%02d-%02d is both a day off and a make-up working day",
-					       y, m, d);
+					       "%04d-%02d-%02d is both a day off and a make-up "
+					       "working day", y, m, d);
 			}
 			free(cal->exc[i].reason); /* the same day listed twice: keep the first */
 			cal->exc[i].reason = NULL;
@@ -292,7 +299,8 @@ struct calendar *calendar_new(const struct calendar_config *cfg, struct err *err
 		goto fail;
 	}
 	if (!cfg->timezone || !*cfg->timezone) {
-		err_set(err, "calendar.timezone", "a time zone is required (e.g. Asia/Ho_Chi_Minh)");
+		err_set(err, "calendar.timezone",
+			"a time zone is required (e.g. Asia/Ho_Chi_Minh)");
 		goto fail;
 	}
 	if (cal_check_periods(cfg, err) != 0)
@@ -445,8 +453,9 @@ static void cal_statutory(const struct calendar *cal, int year, const struct cal
 		if (!taken[k] || cal_week_day(cal, h[k].day))
 			continue;
 		for (int32_t j = i + 1; j < y->ndays; j++) {
-			bool works = (cal_week_day(cal, y->first_day + j) || expl[j] == CAL_EXPL_WORK) &&
-				     expl[j] != CAL_EXPL_OFF;
+			int32_t day = y->first_day + j;
+			bool works = expl[j] == CAL_EXPL_WORK ||
+				     (expl[j] == CAL_EXPL_NONE && cal_week_day(cal, day));
 
 			if (works && !holiday[j] && !stat[j]) {
 				stat[j] = cal_comp_name[h[k].name];
@@ -525,7 +534,8 @@ static bool cal_year_build(const struct calendar *cal, int year, struct cal_year
 		}
 		y->flags[i] = worked ? CAL_WORKED : 0;
 		if (y->midnight[i + 1] - y->midnight[i] != 86400 ||
-		    tz_offset_at(cal->tz, y->midnight[i]) != tz_offset_at(cal->tz, y->midnight[i + 1] - 1))
+		    tz_offset_at(cal->tz, y->midnight[i]) !=
+			    tz_offset_at(cal->tz, y->midnight[i + 1] - 1))
 			y->flags[i] |= CAL_IRREGULAR;
 		if (worked && (y->flags[i] & CAL_IRREGULAR)) {
 			int64_t bs[CALENDAR_MAX_PERIODS], be[CALENDAR_MAX_PERIODS];
@@ -852,9 +862,11 @@ size_t calendar_list(struct calendar *cal, int year, struct calendar_exception *
 	{
 		int32_t first = civil_to_days(year, 1, 1), end = civil_to_days(year + 1, 1, 1);
 
-		for (size_t e = cal_exc_lower(cal, first); e < cal->nexc && cal->exc[e].day < end; e++) {
+		for (size_t e = cal_exc_lower(cal, first); e < cal->nexc; e++) {
 			const struct cal_exc *x = &cal->exc[e];
 
+			if (x->day >= end)
+				break;
 			if ((x->kind == CALENDAR_WORK) == cal_week_day(cal, x->day))
 				continue;
 			if (n < cap) {
@@ -888,8 +900,8 @@ size_t calendar_format(struct calendar *cal, int64_t t, char *buf, size_t n)
 	sec = local - day * 86400;
 	civil_from_days((int32_t)day, &y, &m, &d);
 	len = snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y, m, d,
-		       (int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60), offm < 0 ? '-' : '+',
-		       abs(offm) / 60, abs(offm) % 60);
+		       (int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60),
+		       offm < 0 ? '-' : '+', abs(offm) / 60, abs(offm) % 60);
 	if (len < 0)
 		return 0;
 	return (size_t)len < n ? (size_t)len : n - 1;
@@ -925,6 +937,7 @@ int civil_parse_date(const char *s, int32_t *day, struct err *err)
 {
 	int y, m, d, r;
 
+	*day = 0;
 	if (!s || strnlen(s, 11) != 10 || (r = cal_parse_ymd(s, &y, &m, &d)) == -1)
 		return err_set(err, NULL, "invalid date \"%.64s\": expected YYYY-MM-DD",
 			       s ? s : "");
@@ -936,46 +949,52 @@ int civil_parse_date(const char *s, int32_t *day, struct err *err)
 
 int calendar_parse_rfc3339(const char *s, int64_t *out, struct err *err)
 {
-	static const char expect[] = "expected RFC 3339 like 2024-02-07T10:00:00+07:00";
+	const char *why = "expected RFC 3339 like 2024-02-07T10:00:00+07:00";
 	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0, r;
 	const char *p;
 
-	if (!s)
-		return err_set(err, NULL, "missing timestamp: %s", expect);
-	if (strnlen(s, 19) < 19 || (r = cal_parse_ymd(s, &y, &mo, &d)) == -1 ||
+	*out = 0;
+	if (!s || strnlen(s, 19) < 19 || (r = cal_parse_ymd(s, &y, &mo, &d)) == -1 ||
 	    (s[10] != 'T' && s[10] != 't') || !cal_digits(s + 11, 2, &h) || s[13] != ':' ||
 	    !cal_digits(s + 14, 2, &mi) || s[16] != ':' || !cal_digits(s + 17, 2, &sec))
-		return err_set(err, NULL, "invalid timestamp \"%.64s\": %s", s, expect);
-	if (r != 0 || h > 23 || mi > 59 || sec > 60)
-		return err_set(err, NULL, "invalid timestamp \"%.64s\": no such date or time", s);
+		goto fail;
+	if (r != 0 || h > 23 || mi > 59 || sec > 60) {
+		why = "no such date or time";
+		goto fail;
+	}
 	p = s + 19;
 	if (*p == '.') {
 		/* Fractions of a second are allowed and dropped. */
+		why = "digits expected after \".\"";
 		if (*++p < '0' || *p > '9')
-			return err_set(err, NULL, "invalid timestamp \"%.64s\": digits expected after \".\"",
-				       s);
+			goto fail;
 		while (*p >= '0' && *p <= '9')
 			p++;
 	}
 	if (*p == 'Z' || *p == 'z') {
 		p++;
 	} else if (*p == '+' || *p == '-') {
+		why = "UTC offset must be Z or +HH:MM";
 		sign = *p == '-' ? -1 : 1;
 		if (!cal_digits(p + 1, 2, &oh) || p[3] != ':' || !cal_digits(p + 4, 2, &om) ||
 		    oh > 23 || om > 59)
-			return err_set(err, NULL,
-				       "invalid timestamp \"%.64s\": UTC offset must be Z or +HH:MM", s);
+			goto fail;
 		p += 6;
 	} else {
-		return err_set(err, NULL,
-			       "invalid timestamp \"%.64s\": a UTC offset (Z or +07:00) is required", s);
+		why = "a UTC offset (Z or +07:00) is required";
+		goto fail;
 	}
-	if (*p)
-		return err_set(err, NULL, "invalid timestamp \"%.64s\": unexpected text after it", s);
+	if (*p) {
+		why = "unexpected text after it";
+		goto fail;
+	}
 	/* A leap second (:60) becomes the next second, as with timegm(). */
 	*out = cal_days64(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
 	       (int64_t)sign * (oh * 3600 + om * 60);
 	return 0;
+
+fail:
+	return err_set(err, NULL, "invalid timestamp \"%.64s\": %s", s ? s : "", why);
 }
 
 int calendar_parse_duration(const char *s, int64_t day_seconds, int64_t *out, struct err *err)
@@ -988,12 +1007,13 @@ int calendar_parse_duration(const char *s, int64_t day_seconds, int64_t *out, st
 	int nd = 0, nf = 0;
 	bool neg = false;
 
+	*out = 0;
 	if (!s || !*s)
 		return err_set(err, NULL, "empty duration: %s", expect);
 	if (*p == '+' || *p == '-')
 		neg = *p++ == '-';
 	for (; *p >= '0' && *p <= '9'; p++, nd++) {
-		if (ip > (INT64_MAX - 9) / 10)
+		if (ip > (INT64_MAX - (*p - '0')) / 10)
 			return err_set(err, NULL, "duration \"%.64s\" is too large", s);
 		ip = ip * 10 + (*p - '0');
 	}
@@ -1030,8 +1050,8 @@ int calendar_parse_duration(const char *s, int64_t day_seconds, int64_t *out, st
 	if (p[1] != '\0')
 		return err_set(err, NULL, "invalid duration \"%.64s\": %s", s, expect);
 	if (unit <= 0)
-		return err_set(err, NULL, "invalid duration \"%.64s\": a working day has no office time",
-			       s);
+		return err_set(err, NULL,
+			       "invalid duration \"%.64s\": a working day has no office time", s);
 	if (ip > INT64_MAX / unit)
 		return err_set(err, NULL, "duration \"%.64s\" is too large", s);
 	total = ip * unit;

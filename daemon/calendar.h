@@ -16,6 +16,9 @@
 
 #define CALENDAR_MAX_PERIODS 8
 
+/* An absent instant (a null column, a field not given). */
+#define TIME_NONE INT64_MIN
+
 enum calendar_day_kind {
 	CALENDAR_OFF,  /* a day not worked (holiday, swapped day off, compensatory day) */
 	CALENDAR_WORK, /* a make-up working day (a non-week day that is worked) */

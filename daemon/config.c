@@ -768,6 +768,57 @@ static const struct field calendar_fields[] = {
 	{ .name = "include", .kind = FIELD_CUSTOM, .parse = parse_include },
 };
 
+/* urgency_due = { normal = "10d"; urgent = "3d"; very_urgent = "1d"; flash = "0d"; }; days
+ * are full office days of the calendar section parsed before it. */
+static void parse_urgency_due(struct loader *l, const config_setting_t *s, const char *path,
+			      void *dst)
+{
+	static const char *const names[] = { "normal", "urgent", "very_urgent", "flash" };
+	static const char *const defaults[] = { "10d", "3d", "1d", "0d" };
+	int64_t *due = dst, day = 0;
+	char sub[128];
+
+	for (size_t i = 0; i < l->cal.nperiods; i++)
+		day += (int64_t)(l->cal.periods[i].end_min - l->cal.periods[i].start_min) * 60;
+	if (s && config_setting_type(s) != CONFIG_TYPE_GROUP) {
+		loader_error(l, s, main_file(l), path,
+			     "expected a group like { normal = \"10d\"; flash = \"0d\"; }");
+		return;
+	}
+	for (int i = 0; s && i < config_setting_length(s); i++) {
+		const config_setting_t *m = config_setting_get_elem(s, (unsigned)i);
+		size_t k = 0;
+		while (k < 4 && strcmp(names[k], config_setting_name(m)) != 0)
+			k++;
+		if (k == 4) {
+			snprintf(sub, sizeof(sub), "%s.%s", path, config_setting_name(m));
+			loader_error(l, m, main_file(l), sub,
+				     "unknown urgency (use normal, urgent, very_urgent, flash)");
+		}
+	}
+	for (size_t k = 0; k < 4; k++) {
+		const config_setting_t *m = s ? config_setting_get_member(s, names[k]) : NULL;
+		const char *v = defaults[k];
+		struct err err;
+
+		snprintf(sub, sizeof(sub), "%s.%s", path, names[k]);
+		if (m && !(v = setting_string(l, m, sub)))
+			continue;
+		if (calendar_parse_duration(v, day, &due[k], &err) != 0 || due[k] < 0) {
+			loader_error(l, m, main_file(l), sub,
+				     "\"%s\" is not a working time like \"10d\", \"4h\" or \"0d\"", v);
+			continue;
+		}
+	}
+}
+
+static const struct field documents_fields[] = {
+	{ .name = "default_book", .kind = FIELD_STRING, .offset = CFG(documents.default_book),
+	  .ident = true, .max = 64, .def = "den" },
+	{ .name = "urgency_due", .kind = FIELD_CUSTOM, .offset = CFG(documents.urgency_due),
+	  .parse = parse_urgency_due },
+};
+
 #define UNIT(m) offsetof(struct config_unit, m)
 static const struct field unit_fields[] = {
 	{ .name = "id", .kind = FIELD_STRING, .offset = UNIT(id), .required = true, .ident = true,
@@ -831,6 +882,7 @@ static const struct section sections[] = {
 	{ "database", database_fields, N(database_fields), config_base, 0, 0, 0 },
 	{ "log", log_fields, N(log_fields), config_base, 0, 0, 0 },
 	{ "calendar", calendar_fields, N(calendar_fields), calendar_base, 0, 0, 0 },
+	{ "documents", documents_fields, N(documents_fields), config_base, 0, 0, 0 },
 	LIST("units", unit_fields, struct config_unit, units, nunits),
 	LIST("people", person_fields, struct config_person, people, npeople),
 	LIST("procedures", procedure_fields, struct config_procedure, procedures, nprocedures),

@@ -71,6 +71,12 @@ struct config {
 	struct {
 		enum log_level level;
 	} log;
+	struct {
+		const char *default_book; /* register book of documents that name none */
+		/* Handling time per urgency (normal, urgent, very_urgent, flash), in office
+		 * seconds; 0 means "by the end of the working day of receipt". */
+		int64_t urgency_due[4];
+	} documents;
 	struct calendar *calendar; /* built from the calendar section; owned */
 	struct config_unit *units;
 	size_t nunits;

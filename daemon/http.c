@@ -1,7 +1,7 @@
-/* http: the HTTP/1.1 server (contract and design in http.h). Implements of RFC 9112 the message
- * syntax (through llhttp, every lenient flag off), persistence and pipelining, and of RFC 9110
- * the status codes, Date, and Expect: 100-continue. Request bodies need Content-Length: chunked
- * ones get 411, and Content-Length with Transfer-Encoding, or twice, gets 400 (smuggling).
+/* http: the HTTP/1.1 server (contract and design in http.h). Implements RFC 9112 message syntax
+ * (through llhttp, every lenient flag off), persistence and pipelining, and RFC 9110 status
+ * codes, Date and Expect: 100-continue. Request bodies need Content-Length: chunked ones get
+ * 411; Content-Length with Transfer-Encoding, or Content-Length twice, gets 400 (smuggling).
  *
  * DESIGN. Each connection owns one read buffer, one llhttp parser and one timer. The parser's
  * on_message_complete pauses it, so the read loop hands each request to the application
@@ -144,6 +144,7 @@ struct http_server {
 
 static void conn_arm_timer(struct http_conn *c, enum conn_timer kind);
 static void conn_close(struct http_conn *c);
+static void conn_on_timer(uv_timer_t *t);
 static void conn_fail(struct http_conn *c, int status, const char *code, const char *msg);
 static void conn_flush(struct http_conn *c);
 static void conn_update(struct http_conn *c);
@@ -809,8 +810,6 @@ static bool conn_can_parse(const struct http_conn *c)
 	       c->inflight_bytes < cfg->max_pipeline_bytes;
 }
 
-static void conn_on_timer(uv_timer_t *t);
-
 static void conn_arm_timer(struct http_conn *c, enum conn_timer kind)
 {
 	const struct http_config *cfg = &c->srv->cfg;
@@ -1139,7 +1138,11 @@ static void conn_parse(struct http_conn *c)
 		if (in_head && n > cfg->max_header_bytes - c->hdr_bytes)
 			n = cfg->max_header_bytes - c->hdr_bytes;
 		e = llhttp_execute(&c->parser, p, n);
-		used = e == HPE_OK ? n : (size_t)(llhttp_get_error_pos(&c->parser) - p);
+		used = n;
+		if (e != HPE_OK) {
+			const char *pos = llhttp_get_error_pos(&c->parser);
+			used = pos >= p && pos <= p + n ? (size_t)(pos - p) : 0;
+		}
 		c->roff += used;
 		if (in_head)
 			c->hdr_bytes += used;

@@ -18,7 +18,8 @@
  * stays valid, http_request_is_aborted() turns true, and the answer is dropped. The server never
  * frees a request the application holds, and a request never points at a freed connection or
  * server. So every request must be answered exactly once, and never touched after that.
- * Everything runs on the loop thread; no function here is thread-safe. */
+ * Everything runs on the loop thread; no function here is thread-safe. libuv writes with
+ * write(2): the process must ignore SIGPIPE, or a client that resets kills it. */
 #ifndef DUNGHAN_HTTP_H
 #define DUNGHAN_HTTP_H
 

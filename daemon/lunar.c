@@ -161,7 +161,10 @@ int lunar_from_solar(int y, int m, int d, double tz, struct lunar_date *out)
 	int lyear, lmonth;
 	bool leap = false;
 
-	if (!out || !lunar_tz_valid(tz) || !lunar_date_valid(y, m, d))
+	if (!out)
+		return -1;
+	*out = (struct lunar_date){ 0 };
+	if (!lunar_tz_valid(tz) || !lunar_date_valid(y, m, d))
 		return -1;
 	jd = lunar_jdn_from_date(y, m, d);
 	if (jd < LUNAR_JDN_MIN || jd > LUNAR_JDN_MAX)
@@ -211,6 +214,7 @@ int lunar_to_solar(const struct lunar_date *ld, double tz, int *y, int *m, int *
 	int off, sy, sm, sd;
 	struct lunar_date check;
 
+	*y = *m = *d = 0;
 	if (!ld || !lunar_tz_valid(tz) || ld->month < 1 || ld->month > 12 || ld->day < 1 ||
 	    ld->day > 30 || ld->year < 1899 || ld->year > 2200)
 		return -1;

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <uv.h>
 
+#include "api.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
@@ -26,6 +27,7 @@ struct dunghand {
 	struct config *cfg;
 	struct store *store;
 	struct http_server *http;
+	struct api *api;
 	char status[256];
 };
 
@@ -83,20 +85,6 @@ static void update_status(struct dunghand *d)
 	sd_notifyf(0, "STATUS=%s", d->status);
 }
 
-/* Until the API module arrives, the listener answers the health check only. */
-static void on_healthz(struct http_request *req, void *ctx)
-{
-	static const char ok[] = "{\"status\":\"ok\"}";
-	struct dunghand *d = ctx;
-
-	if (strcmp(http_request_path(req), "/healthz") != 0)
-		http_respond_error(req, 404, "not_found", "no such endpoint");
-	else if (d->stopping)
-		http_respond_error(req, 503, "stopping", "dunghand is stopping");
-	else
-		http_respond(req, 200, "application/json", ok, sizeof(ok) - 1, NULL, 0);
-}
-
 static void reload(struct dunghand *d)
 {
 	char *errors = NULL;
@@ -128,6 +116,7 @@ static void reload(struct dunghand *d)
 		sd_notify(0, "READY=1");
 		return;
 	}
+	api_set_config(d->api, next);
 	config_free(d->cfg);
 	d->cfg = next;
 	log_set_level(d->cfg->log.level);
@@ -142,12 +131,22 @@ static void on_handle_closed(uv_handle_t *h)
 	(void)h;
 }
 
+static void on_api_closed(void *data)
+{
+	struct dunghand *d = data;
+
+	d->api = NULL;
+}
+
+/* Every request has been answered and every connection closed: the API commits what is left
+ * and closes its own handle. */
 static void on_http_stopped(struct http_server *srv, void *data)
 {
 	struct dunghand *d = data;
 	(void)srv;
 	log_info("stop: every connection is closed");
 	d->http = NULL;
+	api_close(d->api, on_api_closed, d);
 }
 
 static void begin_stop(struct dunghand *d, const char *why)
@@ -162,6 +161,7 @@ static void begin_stop(struct dunghand *d, const char *why)
 	uv_close((uv_handle_t *)&d->sighup, on_handle_closed);
 	if (d->watchdog_on)
 		uv_close((uv_handle_t *)&d->watchdog, on_handle_closed);
+	api_stop_accepting(d->api);
 	if (d->http)
 		http_server_stop(d->http, on_http_stopped, d);
 }
@@ -223,11 +223,15 @@ static int start_http(struct dunghand *d)
 		.body_timeout_ms = (uint64_t)d->cfg->server.body_timeout_ms,
 		.idle_timeout_ms = (uint64_t)d->cfg->server.idle_timeout_ms,
 		.max_connections = (unsigned)d->cfg->server.max_connections,
-		.on_request = on_healthz,
-		.ctx = d,
+		.on_request = api_handle,
 	};
 	struct err err;
 
+	if (!(d->api = api_new(&d->loop, d->store, d->cfg, &err))) {
+		log_error("cannot start the API: %s", err.msg);
+		return -1;
+	}
+	hc.ctx = d->api;
 	d->http = http_server_new(&d->loop, &hc, &err);
 	if (!d->http) {
 		log_error("cannot listen on %s: %s", d->cfg->server.listen, err.msg);
@@ -327,6 +331,8 @@ int main(int argc, char **argv)
 	}
 	rc = 1;
 	if (start_loop_handles(&d) != 0 || start_http(&d) != 0) {
+		if (d.api)
+			api_close(d.api, on_api_closed, &d);
 		uv_walk(&d.loop, close_walk, NULL);
 		uv_run(&d.loop, UV_RUN_DEFAULT);
 		uv_loop_close(&d.loop);
@@ -338,10 +344,6 @@ int main(int argc, char **argv)
 
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 
-	if (d.http) {
-		http_server_free(d.http);
-		d.http = NULL;
-	}
 	if (uv_loop_close(&d.loop) != 0) {
 		log_error("stop: handles were left open");
 		goto out;

@@ -28,8 +28,59 @@ enum stmt_id {
 	STMT_BEGIN,
 	STMT_COMMIT,
 	STMT_ROLLBACK,
+	STMT_SAVEPOINT,
+	STMT_RELEASE,
+	STMT_ROLLBACK_TO,
+	STMT_CASE_GET,
+	STMT_CASE_INSERT,
+	STMT_CASE_UPDATE,
+	STMT_CASE_LIST,
+	STMT_DOC_GET,
+	STMT_DOC_NEXT_NO,
+	STMT_DOC_INSERT,
+	STMT_DOC_UPDATE,
+	STMT_DOC_LIST,
+	STMT_ASG_GET,
+	STMT_ASG_INSERT,
+	STMT_ASG_UPDATE,
+	STMT_ASG_LIST,
+	STMT_UNIT_BELOW,
+	STMT_EVENT_APPEND,
+	STMT_EVENT_LIST,
 	STMT_MAX
 };
+
+#define CASE_COLUMNS                                                                           \
+	"id, code, procedure, unit_id, handler_id, applicant, received_at, due_at, due_given, "   \
+	"online, paid_online, digitized, status, outcome, late, paused_at, remaining, "          \
+	"completed_at, ended_at, version, created_at, updated_at, create_hash"
+#define DOC_COLUMNS                                                                            \
+	"id, book, year, incoming_no, symbol, doc_date, issuer, type, summary, urgency, "         \
+	"confidentiality, received_at, due_at, lead_unit_id, status, done_at, version, "         \
+	"created_at, updated_at"
+/* ?1 is now, for the children's overdue count. */
+#define ASG_COLUMNS                                                                            \
+	"a.id, a.document_id, a.direction, a.parent_id, a.unit_id, a.role, a.assignee_id, "       \
+	"a.title, a.due_at, a.status, a.done_at, a.version, a.created_at, a.updated_at, "        \
+	"(SELECT count(*) FROM assignments c WHERE c.parent_id = a.id), "                         \
+	"(SELECT count(*) FROM assignments c WHERE c.parent_id = a.id AND c.status = 'done'), "  \
+	"(SELECT count(*) FROM assignments c WHERE c.parent_id = a.id AND c.status = 'open' "    \
+	"AND c.due_at < ?1)"
+/* The unit ?U and every unit below it. */
+#define SUBTREE(param)                                                                         \
+	"(WITH RECURSIVE sub(id) AS (SELECT " param " UNION ALL SELECT u.id FROM units u "       \
+	"JOIN sub ON u.parent_id = sub.id) SELECT id FROM sub)"
+/* Keyset pagination and the common filters: ?2 unit, ?3 status, ?4 now when overdue,
+ * ?5 due_before, ?6 due_after, ?7 q, ?8/?9 cursor, ?10 limit. */
+#define LIST_TAIL(unit_col, due_col, id_col)                                                   \
+	" AND (?2 IS NULL OR " unit_col " IN " SUBTREE("?2") ")"                                 \
+	" AND (?3 IS NULL OR status = ?3)"                                                        \
+	" AND (?5 IS NULL OR " due_col " < ?5)"                                                   \
+	" AND (?6 IS NULL OR " due_col " >= ?6)"                                                  \
+	" AND (?8 IS NULL OR (" due_col ", " id_col ") > (?8, ?9))"                               \
+	" ORDER BY " due_col ", " id_col " LIMIT ?10"
+/* A prefix match that can use an index: s >= q and s < q followed by the last code point. */
+#define PREFIX(col) "(" col " >= ?7 AND " col " < ?7 || char(1114111))"
 
 static const char *const stmt_sql[STMT_MAX] = {
 	[STMT_UNIT_DEACTIVATE] = "UPDATE units SET active = 0, updated_at = ?1 WHERE active = 1",
@@ -59,6 +110,66 @@ static const char *const stmt_sql[STMT_MAX] = {
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
 	[STMT_COMMIT] = "COMMIT",
 	[STMT_ROLLBACK] = "ROLLBACK",
+	[STMT_SAVEPOINT] = "SAVEPOINT request",
+	[STMT_RELEASE] = "RELEASE request",
+	[STMT_ROLLBACK_TO] = "ROLLBACK TO request",
+	[STMT_CASE_GET] = "SELECT " CASE_COLUMNS " FROM cases WHERE code = ?1",
+	[STMT_CASE_INSERT] =
+		"INSERT INTO cases (code, procedure, unit_id, handler_id, applicant, received_at, "
+		"due_at, due_given, online, paid_online, digitized, status, outcome, late, paused_at, "
+		"remaining, completed_at, ended_at, version, created_at, updated_at, create_hash) "
+		"VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+		"?19, ?20, ?21, ?22, ?23)",
+	[STMT_CASE_UPDATE] =
+		"UPDATE cases SET unit_id = ?4, handler_id = ?5, applicant = ?6, received_at = ?7, "
+		"due_at = ?8, due_given = ?9, online = ?10, paid_online = ?11, digitized = ?12, "
+		"status = ?13, outcome = ?14, late = ?15, paused_at = ?16, remaining = ?17, "
+		"completed_at = ?18, ended_at = ?19, version = ?20, updated_at = ?22 WHERE id = ?1",
+	[STMT_CASE_LIST] =
+		"SELECT " CASE_COLUMNS " FROM cases WHERE ?1 IS NOT NULL"
+		" AND (?4 IS NULL OR (status IN ('received', 'in_progress') AND due_at < ?4))"
+		" AND (?7 IS NULL OR " PREFIX("code") " OR " PREFIX("applicant") ")"
+		LIST_TAIL("unit_id", "due_at", "id"),
+	[STMT_DOC_GET] = "SELECT " DOC_COLUMNS " FROM documents WHERE id = ?1",
+	[STMT_DOC_NEXT_NO] = "SELECT coalesce(max(incoming_no), 0) + 1 FROM documents "
+			     "WHERE book = ?1 AND year = ?2",
+	[STMT_DOC_INSERT] =
+		"INSERT INTO documents (book, year, incoming_no, symbol, doc_date, issuer, type, "
+		"summary, urgency, confidentiality, received_at, due_at, lead_unit_id, status, done_at, "
+		"version, created_at, updated_at) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+		"?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+	[STMT_DOC_UPDATE] =
+		"UPDATE documents SET due_at = ?13, lead_unit_id = ?14, status = ?15, done_at = ?16, "
+		"version = ?17, updated_at = ?19 WHERE id = ?1",
+	[STMT_DOC_LIST] =
+		"SELECT " DOC_COLUMNS " FROM documents WHERE ?1 IS NOT NULL"
+		" AND (?4 IS NULL OR (status <> 'done' AND due_at < ?4))"
+		" AND (?7 IS NULL OR " PREFIX("symbol") ")"
+		LIST_TAIL("lead_unit_id", "due_at", "id"),
+	[STMT_ASG_GET] = "SELECT " ASG_COLUMNS " FROM assignments a WHERE a.id = ?2",
+	[STMT_ASG_INSERT] =
+		"INSERT INTO assignments (document_id, direction, parent_id, unit_id, role, "
+		"assignee_id, title, due_at, status, done_at, version, created_at, updated_at) "
+		"VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	[STMT_ASG_UPDATE] =
+		"UPDATE assignments SET assignee_id = ?7, due_at = ?9, status = ?10, done_at = ?11, "
+		"version = ?12, updated_at = ?14 WHERE id = ?1",
+	[STMT_ASG_LIST] =
+		"SELECT " ASG_COLUMNS " FROM assignments a WHERE 1"
+		" AND (?4 IS NULL OR (a.status = 'open' AND a.due_at < ?4))"
+		" AND (?11 IS NULL OR (a.document_id = ?11 AND a.parent_id IS NULL))"
+		" AND (?12 IS NULL OR a.parent_id = ?12)"
+		LIST_TAIL("a.unit_id", "a.due_at", "a.id"),
+	[STMT_UNIT_BELOW] =
+		"WITH RECURSIVE up(id) AS (SELECT parent_id FROM units WHERE id = ?1 UNION "
+		"SELECT u.parent_id FROM units u JOIN up ON u.id = up.id WHERE u.parent_id IS NOT NULL) "
+		"SELECT count(*) FROM up WHERE id = ?2",
+	[STMT_EVENT_APPEND] =
+		"INSERT INTO events (item_kind, item_id, type, at, actor, data, due_at, recorded_at) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[STMT_EVENT_LIST] =
+		"SELECT id, item_kind, item_id, type, at, actor, data, due_at, recorded_at "
+		"FROM events WHERE item_kind = ?1 AND item_id = ?2 ORDER BY id",
 };
 
 struct store {
@@ -403,4 +514,499 @@ void store_rollback(struct store *st)
 {
 	if (!sqlite3_get_autocommit(st->db))
 		run(st->stmt[STMT_ROLLBACK]);
+}
+
+bool store_in_transaction(struct store *st)
+{
+	return !sqlite3_get_autocommit(st->db);
+}
+
+enum store_status store_savepoint(struct store *st, struct err *err)
+{
+	int rc = run(st->stmt[STMT_SAVEPOINT]);
+
+	return rc == SQLITE_OK ? STORE_OK : db_error(st, rc, err, "cannot open a savepoint");
+}
+
+enum store_status store_release(struct store *st, struct err *err)
+{
+	int rc = run(st->stmt[STMT_RELEASE]);
+
+	return rc == SQLITE_OK ? STORE_OK : db_error(st, rc, err, "cannot release a savepoint");
+}
+
+void store_rollback_to_savepoint(struct store *st)
+{
+	/* ROLLBACK TO keeps the savepoint open; RELEASE then drops it. */
+	run(st->stmt[STMT_ROLLBACK_TO]);
+	run(st->stmt[STMT_RELEASE]);
+}
+
+/* --- binding and reading rows ---------------------------------------------------------- */
+
+/* Statements share parameter numbers per table (an UPDATE uses a subset of the INSERT's), so
+ * binding skips numbers a statement does not have. */
+static void bind_str(sqlite3_stmt *s, int i, const char *v)
+{
+	if (i > sqlite3_bind_parameter_count(s))
+		return;
+	if (v && *v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static void bind_int(sqlite3_stmt *s, int i, int64_t v)
+{
+	if (i <= sqlite3_bind_parameter_count(s))
+		sqlite3_bind_int64(s, i, v);
+}
+
+/* TIME_NONE and, where noted, 0 are bound as NULL. */
+static void bind_time(sqlite3_stmt *s, int i, int64_t v)
+{
+	if (i > sqlite3_bind_parameter_count(s))
+		return;
+	if (v == TIME_NONE)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_int64(s, i, v);
+}
+
+static void bind_id(sqlite3_stmt *s, int i, int64_t v)
+{
+	bind_time(s, i, v ? v : TIME_NONE);
+}
+
+static void col_str(sqlite3_stmt *s, int i, char *buf, size_t n)
+{
+	const unsigned char *v = sqlite3_column_text(s, i);
+	snprintf(buf, n, "%s", v ? (const char *)v : "");
+}
+
+static int64_t col_time(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? TIME_NONE : sqlite3_column_int64(s, i);
+}
+
+static int col_enum(sqlite3_stmt *s, int i, int (*parse)(const char *))
+{
+	const unsigned char *v = sqlite3_column_text(s, i);
+	int e = v ? parse((const char *)v) : -1;
+	return e < 0 ? 0 : e;
+}
+
+/* Ends a statement that returned no rows; maps its code. */
+static enum store_status finish(struct store *st, sqlite3_stmt *s, int rc, struct err *err,
+				const char *what)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return STORE_OK;
+	return db_error(st, rc, err, what);
+}
+
+/* --- cases ------------------------------------------------------------------------------ */
+
+static void bind_case(sqlite3_stmt *s, const struct case_record *c, const unsigned char *hash)
+{
+	bind_int(s, 1, c->id);
+	bind_str(s, 2, c->code);
+	bind_str(s, 3, c->procedure);
+	bind_str(s, 4, c->unit);
+	bind_str(s, 5, c->handler);
+	bind_str(s, 6, c->applicant);
+	bind_int(s, 7, c->received_at);
+	bind_int(s, 8, c->due_at);
+	bind_int(s, 9, c->due_given);
+	bind_str(s, 10, case_online_name(c->online));
+	bind_int(s, 11, c->paid_online);
+	bind_int(s, 12, c->digitized);
+	bind_str(s, 13, case_status_name(c->status));
+	bind_str(s, 14, case_outcome_name(c->outcome));
+	bind_int(s, 15, c->late);
+	bind_time(s, 16, c->paused_at);
+	bind_time(s, 17, c->status == CASE_PAUSED ? c->remaining : TIME_NONE);
+	bind_time(s, 18, c->completed_at);
+	bind_time(s, 19, c->ended_at);
+	bind_int(s, 20, c->version);
+	bind_int(s, 21, c->created_at);
+	bind_int(s, 22, c->updated_at);
+	if (hash && 23 <= sqlite3_bind_parameter_count(s))
+		sqlite3_bind_blob(s, 23, hash, 32, SQLITE_STATIC);
+}
+
+static void read_case(sqlite3_stmt *s, struct case_record *c, unsigned char *hash)
+{
+	memset(c, 0, sizeof(*c));
+	c->id = sqlite3_column_int64(s, 0);
+	col_str(s, 1, c->code, sizeof(c->code));
+	col_str(s, 2, c->procedure, sizeof(c->procedure));
+	col_str(s, 3, c->unit, sizeof(c->unit));
+	col_str(s, 4, c->handler, sizeof(c->handler));
+	col_str(s, 5, c->applicant, sizeof(c->applicant));
+	c->received_at = sqlite3_column_int64(s, 6);
+	c->due_at = sqlite3_column_int64(s, 7);
+	c->due_given = sqlite3_column_int(s, 8);
+	c->online = (enum case_online)col_enum(s, 9, case_online_parse);
+	c->paid_online = sqlite3_column_int(s, 10);
+	c->digitized = sqlite3_column_int(s, 11);
+	c->status = (enum case_status)col_enum(s, 12, case_status_parse);
+	c->outcome = (enum case_outcome)col_enum(s, 13, case_outcome_parse);
+	c->late = sqlite3_column_int(s, 14);
+	c->paused_at = col_time(s, 15);
+	c->remaining = sqlite3_column_int64(s, 16);
+	c->completed_at = col_time(s, 17);
+	c->ended_at = col_time(s, 18);
+	c->version = sqlite3_column_int64(s, 19);
+	c->created_at = sqlite3_column_int64(s, 20);
+	c->updated_at = sqlite3_column_int64(s, 21);
+	if (hash && sqlite3_column_bytes(s, 22) == 32)
+		memcpy(hash, sqlite3_column_blob(s, 22), 32);
+}
+
+enum store_status store_case_get(struct store *st, const char *code, struct case_record *c,
+				 unsigned char hash[32], struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_CASE_GET];
+	int rc;
+
+	bind_str(s, 1, code);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		read_case(s, c, hash);
+	if (rc == SQLITE_DONE) {
+		finish(st, s, rc, err, "");
+		return STORE_NOT_FOUND;
+	}
+	return finish(st, s, rc, err, "cannot read a case");
+}
+
+enum store_status store_case_insert(struct store *st, struct case_record *c,
+				    const unsigned char hash[32], struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_CASE_INSERT];
+	enum store_status r;
+
+	bind_case(s, c, hash);
+	r = finish(st, s, sqlite3_step(s), err, "cannot insert a case");
+	if (r == STORE_OK)
+		c->id = sqlite3_last_insert_rowid(st->db);
+	return r;
+}
+
+enum store_status store_case_update(struct store *st, const struct case_record *c,
+				    struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_CASE_UPDATE];
+
+	bind_case(s, c, NULL);
+	return finish(st, s, sqlite3_step(s), err, "cannot update a case");
+}
+
+static void bind_filter(sqlite3_stmt *s, const struct store_filter *f)
+{
+	bind_int(s, 1, f->now);
+	bind_str(s, 2, f->unit);
+	bind_str(s, 3, f->status);
+	bind_time(s, 4, f->overdue ? f->now : TIME_NONE);
+	bind_time(s, 5, f->due_before);
+	bind_time(s, 6, f->due_after);
+	bind_str(s, 7, f->q);
+	bind_time(s, 8, f->has_cursor ? f->cursor_due : TIME_NONE);
+	bind_int(s, 9, f->cursor_id);
+	bind_int(s, 10, f->limit);
+	bind_id(s, 11, f->document_id);
+	bind_id(s, 12, f->parent_id);
+}
+
+enum store_status store_case_list(struct store *st, const struct store_filter *f,
+				  store_case_cb cb, void *ctx, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_CASE_LIST];
+	struct case_record c;
+	int rc;
+
+	bind_filter(s, f);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		read_case(s, &c, NULL);
+		if (cb(ctx, &c) != 0)
+			break;
+	}
+	return finish(st, s, rc, err, "cannot list cases");
+}
+
+/* --- documents -------------------------------------------------------------------------- */
+
+static void bind_document(sqlite3_stmt *s, const struct document_record *d)
+{
+	bind_int(s, 1, d->id);
+	bind_str(s, 2, d->book);
+	bind_int(s, 3, d->year);
+	bind_int(s, 4, d->incoming_no);
+	bind_str(s, 5, d->symbol);
+	bind_str(s, 6, d->doc_date);
+	bind_str(s, 7, d->issuer);
+	bind_str(s, 8, d->type);
+	bind_str(s, 9, d->summary);
+	bind_str(s, 10, document_urgency_name(d->urgency));
+	bind_str(s, 11, document_secrecy_name(d->confidentiality));
+	bind_int(s, 12, d->received_at);
+	bind_int(s, 13, d->due_at);
+	bind_str(s, 14, d->lead_unit);
+	bind_str(s, 15, document_status_name(d->status));
+	bind_time(s, 16, d->done_at);
+	bind_int(s, 17, d->version);
+	bind_int(s, 18, d->created_at);
+	bind_int(s, 19, d->updated_at);
+}
+
+static void read_document(sqlite3_stmt *s, struct document_record *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->id = sqlite3_column_int64(s, 0);
+	col_str(s, 1, d->book, sizeof(d->book));
+	d->year = sqlite3_column_int(s, 2);
+	d->incoming_no = sqlite3_column_int64(s, 3);
+	col_str(s, 4, d->symbol, sizeof(d->symbol));
+	col_str(s, 5, d->doc_date, sizeof(d->doc_date));
+	col_str(s, 6, d->issuer, sizeof(d->issuer));
+	col_str(s, 7, d->type, sizeof(d->type));
+	col_str(s, 8, d->summary, sizeof(d->summary));
+	d->urgency = (enum document_urgency)col_enum(s, 9, document_urgency_parse);
+	d->confidentiality = (enum document_secrecy)col_enum(s, 10, document_secrecy_parse);
+	d->received_at = sqlite3_column_int64(s, 11);
+	d->due_at = sqlite3_column_int64(s, 12);
+	col_str(s, 13, d->lead_unit, sizeof(d->lead_unit));
+	d->status = (enum document_status)col_enum(s, 14, document_status_parse);
+	d->done_at = col_time(s, 15);
+	d->version = sqlite3_column_int64(s, 16);
+	d->created_at = sqlite3_column_int64(s, 17);
+	d->updated_at = sqlite3_column_int64(s, 18);
+}
+
+enum store_status store_document_get(struct store *st, int64_t id, struct document_record *d,
+				     struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_DOC_GET];
+	int rc;
+
+	bind_int(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		read_document(s, d);
+	if (rc == SQLITE_DONE) {
+		finish(st, s, rc, err, "");
+		return STORE_NOT_FOUND;
+	}
+	return finish(st, s, rc, err, "cannot read a document");
+}
+
+enum store_status store_document_insert(struct store *st, struct document_record *d,
+					struct err *err)
+{
+	sqlite3_stmt *s;
+	enum store_status r;
+	int rc;
+
+	if (d->incoming_no == 0) {
+		s = st->stmt[STMT_DOC_NEXT_NO];
+		bind_str(s, 1, d->book);
+		bind_int(s, 2, d->year);
+		if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			d->incoming_no = sqlite3_column_int64(s, 0);
+		if ((r = finish(st, s, rc, err, "cannot number a document")) != STORE_OK)
+			return r;
+	}
+	s = st->stmt[STMT_DOC_INSERT];
+	bind_document(s, d);
+	r = finish(st, s, sqlite3_step(s), err, "cannot insert a document");
+	if (r == STORE_OK)
+		d->id = sqlite3_last_insert_rowid(st->db);
+	return r;
+}
+
+enum store_status store_document_update(struct store *st, const struct document_record *d,
+					struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_DOC_UPDATE];
+
+	bind_document(s, d);
+	return finish(st, s, sqlite3_step(s), err, "cannot update a document");
+}
+
+enum store_status store_document_list(struct store *st, const struct store_filter *f,
+				      store_document_cb cb, void *ctx, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_DOC_LIST];
+	struct document_record d;
+	int rc;
+
+	bind_filter(s, f);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		read_document(s, &d);
+		if (cb(ctx, &d) != 0)
+			break;
+	}
+	return finish(st, s, rc, err, "cannot list documents");
+}
+
+/* --- assignments ------------------------------------------------------------------------ */
+
+static void bind_assignment(sqlite3_stmt *s, const struct assignment_record *a)
+{
+	bind_int(s, 1, a->id);
+	bind_id(s, 2, a->document_id);
+	bind_str(s, 3, a->direction);
+	bind_id(s, 4, a->parent_id);
+	bind_str(s, 5, a->unit);
+	bind_str(s, 6, assignment_role_name(a->role));
+	bind_str(s, 7, a->assignee);
+	bind_str(s, 8, a->title);
+	bind_int(s, 9, a->due_at);
+	bind_str(s, 10, assignment_status_name(a->status));
+	bind_time(s, 11, a->done_at);
+	bind_int(s, 12, a->version);
+	bind_int(s, 13, a->created_at);
+	bind_int(s, 14, a->updated_at);
+}
+
+static void read_assignment(sqlite3_stmt *s, struct assignment_record *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->id = sqlite3_column_int64(s, 0);
+	a->document_id = sqlite3_column_int64(s, 1);
+	col_str(s, 2, a->direction, sizeof(a->direction));
+	a->parent_id = sqlite3_column_int64(s, 3);
+	col_str(s, 4, a->unit, sizeof(a->unit));
+	a->role = (enum assignment_role)col_enum(s, 5, assignment_role_parse);
+	col_str(s, 6, a->assignee, sizeof(a->assignee));
+	col_str(s, 7, a->title, sizeof(a->title));
+	a->due_at = sqlite3_column_int64(s, 8);
+	a->status = (enum assignment_status)col_enum(s, 9, assignment_status_parse);
+	a->done_at = col_time(s, 10);
+	a->version = sqlite3_column_int64(s, 11);
+	a->created_at = sqlite3_column_int64(s, 12);
+	a->updated_at = sqlite3_column_int64(s, 13);
+	a->children_total = sqlite3_column_int64(s, 14);
+	a->children_done = sqlite3_column_int64(s, 15);
+	a->children_overdue = sqlite3_column_int64(s, 16);
+}
+
+enum store_status store_assignment_get(struct store *st, int64_t id, int64_t now,
+				       struct assignment_record *a, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ASG_GET];
+	int rc;
+
+	bind_int(s, 1, now);
+	bind_int(s, 2, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		read_assignment(s, a);
+	if (rc == SQLITE_DONE) {
+		finish(st, s, rc, err, "");
+		return STORE_NOT_FOUND;
+	}
+	return finish(st, s, rc, err, "cannot read an assignment");
+}
+
+enum store_status store_assignment_insert(struct store *st, struct assignment_record *a,
+					  struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ASG_INSERT];
+	enum store_status r;
+
+	bind_assignment(s, a);
+	r = finish(st, s, sqlite3_step(s), err, "cannot insert an assignment");
+	if (r == STORE_OK)
+		a->id = sqlite3_last_insert_rowid(st->db);
+	return r;
+}
+
+enum store_status store_assignment_update(struct store *st, const struct assignment_record *a,
+					  struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ASG_UPDATE];
+
+	bind_assignment(s, a);
+	return finish(st, s, sqlite3_step(s), err, "cannot update an assignment");
+}
+
+enum store_status store_assignment_list(struct store *st, const struct store_filter *f,
+					store_assignment_cb cb, void *ctx, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ASG_LIST];
+	struct assignment_record a;
+	int rc;
+
+	bind_filter(s, f);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		read_assignment(s, &a);
+		if (cb(ctx, &a) != 0)
+			break;
+	}
+	return finish(st, s, rc, err, "cannot list assignments");
+}
+
+enum store_status store_unit_is_below(struct store *st, const char *descendant,
+				      const char *ancestor, bool *below, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_UNIT_BELOW];
+	int rc;
+
+	*below = false;
+	bind_str(s, 1, descendant);
+	bind_str(s, 2, ancestor);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*below = sqlite3_column_int(s, 0) > 0;
+	return finish(st, s, rc, err, "cannot walk the unit tree");
+}
+
+/* --- events ----------------------------------------------------------------------------- */
+
+enum store_status store_event_append(struct store *st, struct store_event *e, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_EVENT_APPEND];
+	enum store_status r;
+
+	bind_str(s, 1, e->item_kind);
+	bind_int(s, 2, e->item_id);
+	bind_str(s, 3, e->type);
+	bind_int(s, 4, e->at);
+	bind_str(s, 5, e->actor);
+	bind_str(s, 6, e->data);
+	bind_time(s, 7, e->due_at);
+	bind_int(s, 8, e->recorded_at);
+	r = finish(st, s, sqlite3_step(s), err, "cannot record an event");
+	if (r == STORE_OK)
+		e->id = sqlite3_last_insert_rowid(st->db);
+	return r;
+}
+
+enum store_status store_event_list(struct store *st, const char *item_kind, int64_t item_id,
+				   store_event_cb cb, void *ctx, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_EVENT_LIST];
+	int rc;
+
+	bind_str(s, 1, item_kind);
+	bind_int(s, 2, item_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_event e = {
+			.id = sqlite3_column_int64(s, 0),
+			.item_kind = (const char *)sqlite3_column_text(s, 1),
+			.item_id = sqlite3_column_int64(s, 2),
+			.type = (const char *)sqlite3_column_text(s, 3),
+			.at = sqlite3_column_int64(s, 4),
+			.actor = (const char *)sqlite3_column_text(s, 5),
+			.data = (const char *)sqlite3_column_text(s, 6),
+			.due_at = col_time(s, 7),
+			.recorded_at = sqlite3_column_int64(s, 8),
+		};
+		if (cb(ctx, &e) != 0)
+			break;
+	}
+	return finish(st, s, rc, err, "cannot list events");
 }

@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "case.h"
 #include "config.h"
+#include "document.h"
 #include "err.h"
 #include "migrations.h"
 
@@ -55,9 +57,99 @@ enum store_status store_count_active(struct store *st, int64_t *units, int64_t *
 				     int64_t *procedures, struct err *err);
 
 /* Group commit: the loop opens one write transaction, runs the writes of a loop turn, then
- * commits. store_commit returning STORE_OK means every write since store_begin is durable. */
+ * commits. store_commit returning STORE_OK means every write since store_begin is durable.
+ * Within it, each request runs inside a savepoint: released when the request succeeded,
+ * rolled back to when it failed, so one bad request never spoils the others of its turn. */
 enum store_status store_begin(struct store *st, struct err *err);
 enum store_status store_commit(struct store *st, struct err *err);
 void store_rollback(struct store *st);
+bool store_in_transaction(struct store *st);
+enum store_status store_savepoint(struct store *st, struct err *err);
+enum store_status store_release(struct store *st, struct err *err);
+void store_rollback_to_savepoint(struct store *st);
+
+/* --- items ------------------------------------------------------------------------------ */
+
+/* Filters of the list queries; a NULL/TIME_NONE/0 field does not filter. Results come ordered
+ * by (due_at, id), after the cursor when has_cursor, at most limit rows. */
+struct store_filter {
+	const char *unit;       /* the unit and its whole subtree */
+	const char *status;
+	bool overdue;           /* open and due_at < now */
+	int64_t now;
+	int64_t due_before;     /* due_at < due_before */
+	int64_t due_after;      /* due_at >= due_after */
+	const char *q;          /* prefix: case code or applicant; document symbol */
+	int64_t document_id;    /* assignments of a document (top level only) */
+	int64_t parent_id;      /* sub-assignments of an assignment */
+	bool has_cursor;
+	int64_t cursor_due;
+	int64_t cursor_id;
+	int limit;
+};
+
+/* Row callbacks of the list queries; a non-zero return stops the listing. */
+typedef int (*store_case_cb)(void *ctx, const struct case_record *c);
+typedef int (*store_document_cb)(void *ctx, const struct document_record *d);
+typedef int (*store_assignment_cb)(void *ctx, const struct assignment_record *a);
+
+/* Reads the case with this code into *c and its create hash into hash (may be NULL).
+ * STORE_NOT_FOUND when there is none. */
+enum store_status store_case_get(struct store *st, const char *code, struct case_record *c,
+				 unsigned char hash[32], struct err *err);
+/* Inserts c (its id is set); STORE_CONFLICT when the code exists. */
+enum store_status store_case_insert(struct store *st, struct case_record *c,
+				    const unsigned char hash[32], struct err *err);
+/* Writes every mutable field of c, by id. */
+enum store_status store_case_update(struct store *st, const struct case_record *c,
+				    struct err *err);
+enum store_status store_case_list(struct store *st, const struct store_filter *f,
+				  store_case_cb cb, void *ctx, struct err *err);
+
+enum store_status store_document_get(struct store *st, int64_t id, struct document_record *d,
+				     struct err *err);
+/* Inserts d (id set). When d->incoming_no is 0 the next number of its book and year is taken.
+ * STORE_CONFLICT when a given number is already used in the book and year. */
+enum store_status store_document_insert(struct store *st, struct document_record *d,
+					struct err *err);
+enum store_status store_document_update(struct store *st, const struct document_record *d,
+					struct err *err);
+enum store_status store_document_list(struct store *st, const struct store_filter *f,
+				      store_document_cb cb, void *ctx, struct err *err);
+
+/* now is used for the children's overdue count. */
+enum store_status store_assignment_get(struct store *st, int64_t id, int64_t now,
+				       struct assignment_record *a, struct err *err);
+enum store_status store_assignment_insert(struct store *st, struct assignment_record *a,
+					  struct err *err);
+enum store_status store_assignment_update(struct store *st, const struct assignment_record *a,
+					  struct err *err);
+enum store_status store_assignment_list(struct store *st, const struct store_filter *f,
+					store_assignment_cb cb, void *ctx, struct err *err);
+
+/* Whether unit `descendant` lies strictly below unit `ancestor` in the unit tree. */
+enum store_status store_unit_is_below(struct store *st, const char *descendant,
+				      const char *ancestor, bool *below, struct err *err);
+
+/* --- the event log ---------------------------------------------------------------------- */
+
+struct store_event {
+	int64_t id;
+	const char *item_kind; /* "case", "document", "assignment" */
+	int64_t item_id;
+	const char *type;
+	int64_t at;
+	const char *actor;
+	const char *data;      /* a JSON object */
+	int64_t due_at;        /* the item's due_at after the event, TIME_NONE for none */
+	int64_t recorded_at;
+};
+typedef int (*store_event_cb)(void *ctx, const struct store_event *e);
+
+/* Appends e (its id is set). */
+enum store_status store_event_append(struct store *st, struct store_event *e, struct err *err);
+/* The events of one item, oldest first. */
+enum store_status store_event_list(struct store *st, const char *item_kind, int64_t item_id,
+				   store_event_cb cb, void *ctx, struct err *err);
 
 #endif

@@ -478,7 +478,8 @@ struct tz *tz_parse(const void *data, size_t len, struct err *err)
 		}
 	}
 	for (uint32_t i = 0; i < c.time; i++) {
-		int64_t t = tsize == 8 ? tz_be64(d + 8 * (size_t)i) : (int32_t)tz_be32(d + 4 * (size_t)i);
+		int64_t t = tsize == 8 ? tz_be64(d + 8 * (size_t)i)
+				       : (int32_t)tz_be32(d + 4 * (size_t)i);
 		unsigned idx = d[(size_t)c.time * (size_t)tsize + i];
 
 		if (idx >= c.type || (i > 0 && t <= tz->times[i - 1])) {
@@ -510,7 +511,8 @@ struct tz *tz_parse(const void *data, size_t len, struct err *err)
 			memcpy(rule, f + 1, rlen);
 			rule[rlen] = '\0';
 			if (tz_rule_parse(rule, &tz->rule) != 0) {
-				err_set(err, NULL, "unsupported TZ string \"%s\" in TZif footer", rule);
+				err_set(err, NULL, "unsupported TZ string \"%s\" in TZif footer",
+					rule);
 				goto fail;
 			}
 			tz->has_rule = true;
@@ -579,7 +581,8 @@ struct tz *tz_load(const char *dir, const char *name, struct err *err)
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		err_set(err, NULL, "unknown time zone \"%s\" (%s: %s)", name, path, strerror(errno));
+		err_set(err, NULL, "unknown time zone \"%s\" (%s: %s)", name, path,
+			strerror(errno));
 		goto fail;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > TZ_MAX_FILE) {
@@ -597,7 +600,8 @@ struct tz *tz_load(const char *dir, const char *name, struct err *err)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
-			err_set(err, NULL, "cannot read %s: %s", path, r < 0 ? strerror(errno) : "short file");
+			err_set(err, NULL, "cannot read %s: %s", path,
+				r < 0 ? strerror(errno) : "short file");
 			goto fail;
 		}
 		got += (size_t)r;

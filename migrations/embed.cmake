@@ -1,5 +1,8 @@
-# Writes OUT, a C file holding every migration in FILES (sorted) as a NUL-terminated string,
-# in the order the store applies them. Run by the build: cmake -DOUT=.. -DFILES=.. -P embed.cmake
+# Writes OUT, a C file holding every migration DIR/*.sql (sorted by name) as a NUL-terminated
+# string, in the order the store applies them. Run by the build:
+#   cmake -DOUT=.../migrations_embedded.c -DDIR=.../migrations -P embed.cmake
+file(GLOB FILES ${DIR}/*.sql)
+list(SORT FILES)
 set(body "/* Generated from the SQL files in migrations/ by migrations/embed.cmake; do not edit. */\n")
 string(APPEND body "#include <stddef.h>\n#include \"migrations.h\"\n\n")
 set(index 0)

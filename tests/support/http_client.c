@@ -292,6 +292,14 @@ static int fill(struct http_client *c, int64_t until, struct err *err)
 	}
 }
 
+/* Where needle starts in the unread bytes, or NULL. */
+static char *find(const struct http_client *c, const char *needle)
+{
+	if (c->len == c->off)
+		return NULL;
+	return memmem(c->buf + c->off, c->len - c->off, needle, strlen(needle));
+}
+
 /* Makes at least n bytes available past off: 1, 0 when the server closed first, -1. */
 static int need(struct http_client *c, size_t n, int64_t until, struct err *err)
 {
@@ -383,7 +391,7 @@ static int read_chunked(struct http_client *c, struct http_client_response *resp
 	int rc;
 
 	for (;;) {
-		while (!(line_end = memmem(c->buf + c->off, c->len - c->off, "\r\n", 2))) {
+		while (!(line_end = find(c, "\r\n"))) {
 			rc = fill(c, until, err);
 			if (rc <= 0)
 				return rc < 0 ? -1 : err_set(err, NULL, "closed inside a chunk");
@@ -410,7 +418,7 @@ static int read_chunked(struct http_client *c, struct http_client_response *resp
 	}
 	/* trailer fields, up to the empty line */
 	for (;;) {
-		while (!(line_end = memmem(c->buf + c->off, c->len - c->off, "\r\n", 2))) {
+		while (!(line_end = find(c, "\r\n"))) {
 			rc = fill(c, until, err);
 			if (rc <= 0)
 				return rc < 0 ? -1 : err_set(err, NULL, "closed inside trailers");
@@ -422,9 +430,10 @@ static int read_chunked(struct http_client *c, struct http_client_response *resp
 	}
 }
 
-static int read_response(struct http_client *c, struct http_client_response *resp, bool head,
-			 struct err *err)
+int http_client_read_response_ex(struct http_client *c, struct http_client_response *resp,
+				 unsigned flags, struct err *err)
 {
+	bool head = flags & HTTP_CLIENT_HEAD;
 	int64_t until = deadline(c);
 	int interim = 0, rc;
 	char *end, *b;
@@ -434,7 +443,7 @@ static int read_response(struct http_client *c, struct http_client_response *res
 	http_client_response_free(resp);
 	for (;;) {
 		/* the head: up to the empty line */
-		while (!(end = memmem(c->buf + c->off, c->len - c->off, "\r\n\r\n", 4))) {
+		while (!(end = find(c, "\r\n\r\n"))) {
 			if (c->len - c->off > CLIENT_MAX_HEAD)
 				return err_set(err, NULL, "response head over %d bytes",
 					       CLIENT_MAX_HEAD);
@@ -460,14 +469,14 @@ static int read_response(struct http_client *c, struct http_client_response *res
 		c->off += hlen;
 		if (parse_head(resp->storage, resp, err) < 0)
 			return -1;
-		if (resp->status >= 200)
+		if (resp->status >= 200 || (flags & HTTP_CLIENT_INTERIM))
 			break;
 		interim++;
 	}
 	resp->interim = interim;
 	cl = http_client_header(resp, "content-length");
 	te = http_client_header(resp, "transfer-encoding");
-	if (head || resp->status == 204 || resp->status == 304) {
+	if (head || resp->status < 200 || resp->status == 204 || resp->status == 304) {
 		len = 0;
 	} else if (te) {
 		if (strcasecmp(te, "chunked") != 0)
@@ -518,13 +527,13 @@ done:
 int http_client_read_response(struct http_client *c, struct http_client_response *resp,
 			      struct err *err)
 {
-	return read_response(c, resp, false, err);
+	return http_client_read_response_ex(c, resp, 0, err);
 }
 
 int http_client_read_head_response(struct http_client *c, struct http_client_response *resp,
 				   struct err *err)
 {
-	return read_response(c, resp, true, err);
+	return http_client_read_response_ex(c, resp, HTTP_CLIENT_HEAD, err);
 }
 
 int http_client_request(struct http_client *c, const char *method, const char *path,
@@ -533,7 +542,8 @@ int http_client_request(struct http_client *c, const char *method, const char *p
 {
 	if (http_client_send_request(c, method, path, headers, body, len, err) < 0)
 		return -1;
-	return read_response(c, resp, strcmp(method, "HEAD") == 0, err);
+	return http_client_read_response_ex(c, resp, strcmp(method, "HEAD") == 0 ? HTTP_CLIENT_HEAD : 0,
+					    err);
 }
 
 int http_client_read_until_close(struct http_client *c, char **out, size_t *len,

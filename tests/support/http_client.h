@@ -65,13 +65,21 @@ int http_client_send_request(struct http_client *c, const char *method, const ch
 			     const char *const *headers, const void *body, size_t len,
 			     struct err *err);
 
+/* Flags of http_client_read_response_ex(). */
+#define HTTP_CLIENT_HEAD 0x1    /* the answer to a HEAD: headers only, whatever the length says */
+#define HTTP_CLIENT_INTERIM 0x2 /* return a 1xx response instead of skipping it */
+
 /* Reads the next response (skipping 1xx ones, counted in resp->interim). */
 int http_client_read_response(struct http_client *c, struct http_client_response *resp,
 			      struct err *err);
 
-/* The same for the answer to a HEAD request: headers only, whatever Content-Length says. */
+/* The same for the answer to a HEAD request. */
 int http_client_read_head_response(struct http_client *c, struct http_client_response *resp,
 				   struct err *err);
+
+/* The same with HTTP_CLIENT_* flags. */
+int http_client_read_response_ex(struct http_client *c, struct http_client_response *resp,
+				 unsigned flags, struct err *err);
 
 /* http_client_send_request() then http_client_read_response() (or the HEAD variant). */
 int http_client_request(struct http_client *c, const char *method, const char *path,

@@ -1,0 +1,918 @@
+/* api: the core of the HTTP JSON API (see api.h) — authentication, routing, validation of
+ * bodies and queries, JSON errors, and the group commit.
+ *
+ * DESIGN: a write opens the loop turn's transaction on first use and runs inside a savepoint
+ * of its own; its answer is queued. The uv_check callback, which libuv runs right after the
+ * turn's I/O callbacks, commits once and then sends every queued answer — or 503 to all of them
+ * when the commit fails, with nothing of them kept. Answers of reads are queued behind an open
+ * transaction too, so that no client ever sees data that is not yet durable. */
+#include "api_internal.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+struct pending {
+	struct http_request *req;
+	int status;
+	char *body;
+	size_t len;
+	struct pending *next;
+};
+
+struct api {
+	uv_loop_t *loop;
+	uv_check_t commit;
+	struct store *store;
+	const struct config *cfg;
+	struct pending *head, *tail;
+	bool stopping;
+	void (*close_cb)(void *);
+	void *close_arg;
+};
+
+/* --- errors and replies ----------------------------------------------------------------- */
+
+int api_fail(struct api_error *e, int status, const char *code, const char *field,
+	     const char *fmt, ...)
+{
+	va_list ap;
+
+	e->status = status;
+	e->code = code;
+	snprintf(e->field, sizeof(e->field), "%s", field ? field : "");
+	va_start(ap, fmt);
+	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static char *dump(json_t *body, size_t *len)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+
+	*len = text ? strlen(text) : 0;
+	return text;
+}
+
+static void send_now(struct http_request *req, int status, const char *body, size_t len)
+{
+	http_respond(req, status, "application/json", body, len, NULL, 0);
+}
+
+void api_reply(struct api_ctx *x, int status, json_t *body)
+{
+	struct api *api = x->api;
+	size_t len;
+	char *text = dump(body, &len);
+
+	json_decref(body);
+	if (!text) {
+		http_respond_error(x->req, 500, "internal", "cannot encode the answer");
+		return;
+	}
+	if (!store_in_transaction(api->store)) {
+		send_now(x->req, status, text, len);
+		free(text);
+		return;
+	}
+	struct pending *p = malloc(sizeof(*p));
+	if (!p) {
+		free(text);
+		http_respond_error(x->req, 503, "unavailable", "out of memory");
+		return;
+	}
+	*p = (struct pending){ x->req, status, text, len, NULL };
+	if (api->tail)
+		api->tail->next = p;
+	else
+		api->head = p;
+	api->tail = p;
+}
+
+void api_reply_error(struct api_ctx *x, const struct api_error *e)
+{
+	json_t *err = json_pack("{s:s, s:s}", "code", e->code, "message", e->message);
+
+	if (err && e->field[0])
+		json_object_set_new(err, "field", json_string(e->field));
+	api_reply(x, e->status, json_pack("{s:o}", "error", err));
+}
+
+static void reply_fail(struct api_ctx *x, int status, const char *code, const char *field,
+		       const char *message)
+{
+	struct api_error e;
+
+	api_fail(&e, status, code, field, "%s", message);
+	api_reply_error(x, &e);
+}
+
+/* --- group commit ----------------------------------------------------------------------- */
+
+static void flush_pending(struct api *api, bool committed)
+{
+	struct pending *p = api->head;
+
+	api->head = api->tail = NULL;
+	while (p) {
+		struct pending *next = p->next;
+		if (committed)
+			send_now(p->req, p->status, p->body, p->len);
+		else
+			http_respond_error(p->req, 503, "unavailable",
+					   "the change could not be saved; nothing of it was kept; retry");
+		free(p->body);
+		free(p);
+		p = next;
+	}
+}
+
+static void commit_turn(struct api *api)
+{
+	struct err err;
+	bool ok = true;
+
+	if (store_in_transaction(api->store)) {
+		ok = store_commit(api->store, &err) == STORE_OK;
+		if (!ok)
+			log_error("api: commit failed: %s", err.msg);
+	}
+	flush_pending(api, ok);
+}
+
+static void on_check(uv_check_t *h)
+{
+	commit_turn(h->data);
+}
+
+int api_write_begin(struct api_ctx *x, struct api_error *e)
+{
+	struct err err;
+
+	if (!store_in_transaction(x->store) && store_begin(x->store, &err) != STORE_OK)
+		return api_fail(e, 503, "unavailable", NULL, "the database is busy; retry");
+	if (store_savepoint(x->store, &err) != STORE_OK)
+		return api_fail(e, 503, "unavailable", NULL, "the database is busy; retry");
+	return 0;
+}
+
+void api_write_end(struct api_ctx *x, bool ok)
+{
+	struct err err;
+
+	if (!ok) {
+		store_rollback_to_savepoint(x->store);
+		return;
+	}
+	if (store_release(x->store, &err) != STORE_OK) {
+		log_error("api: %s", err.msg);
+		store_rollback_to_savepoint(x->store);
+	}
+}
+
+/* --- bodies ----------------------------------------------------------------------------- */
+
+/* "application/json", optionally with parameters. */
+static bool media_type_is(const char *value, const char *type)
+{
+	size_t n = strlen(type);
+
+	if (!value || strncasecmp(value, type, n) != 0)
+		return false;
+	return value[n] == '\0' || value[n] == ';' || value[n] == ' ';
+}
+
+json_t *api_parse_body(struct api_ctx *x, const char *data, size_t len, struct api_error *e)
+{
+	json_error_t jerr;
+	json_t *obj;
+
+	if (!media_type_is(http_request_header(x->req, "content-type"), "application/json")) {
+		api_fail(e, 415, "unsupported_media_type", NULL,
+			 "the body must be JSON with Content-Type: application/json");
+		return NULL;
+	}
+	obj = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!obj) {
+		api_fail(e, 400, "bad_json", NULL, "malformed JSON at line %d, column %d: %s",
+			 jerr.line, jerr.column, jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(obj)) {
+		json_decref(obj);
+		api_fail(e, 400, "bad_json", NULL, "the body must be a JSON object");
+		return NULL;
+	}
+	return obj;
+}
+
+static bool is_ident(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '.' || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+static int check_field(struct api_ctx *x, const struct api_field *f, json_t *v, struct api_error *e)
+{
+	struct err err;
+	int64_t t;
+	int32_t day;
+	const char *s;
+
+	switch (f->type) {
+	case API_BOOL:
+		if (!json_is_boolean(v))
+			return api_fail(e, 400, "invalid_field", f->name, "%s: expected true or false",
+					f->name);
+		return 0;
+	case API_INT:
+		if (!json_is_integer(v) || json_integer_value(v) < 1)
+			return api_fail(e, 400, "invalid_field", f->name,
+					"%s: expected a positive whole number", f->name);
+		return 0;
+	default:
+		break;
+	}
+	if (!json_is_string(v))
+		return api_fail(e, 400, "invalid_field", f->name, "%s: expected a string", f->name);
+	s = json_string_value(v);
+	if (json_string_length(v) != strlen(s))
+		return api_fail(e, 400, "invalid_field", f->name, "%s: contains a NUL character",
+				f->name);
+	switch (f->type) {
+	case API_STRING:
+		if (!*s)
+			return api_fail(e, 400, "invalid_field", f->name, "%s: must not be empty", f->name);
+		break;
+	case API_ID:
+		if (!is_ident(s))
+			return api_fail(e, 400, "invalid_field", f->name,
+					"%s: \"%.80s\" may only hold letters, digits, '.', '_' and '-'",
+					f->name, s);
+		break;
+	case API_INSTANT:
+		if (calendar_parse_rfc3339(s, &t, &err) != 0)
+			return api_fail(e, 400, "invalid_field", f->name,
+					"%s: expected an RFC 3339 instant like "
+					"2024-02-07T10:00:00+07:00 (%s)", f->name, err.msg);
+		break;
+	case API_DATE:
+		if (civil_parse_date(s, &day, &err) != 0)
+			return api_fail(e, 400, "invalid_field", f->name,
+					"%s: expected a date like 2024-02-20 (%s)", f->name, err.msg);
+		break;
+	case API_ENUM: {
+		const char *const *c = f->choices;
+		while (*c && strcmp(*c, s) != 0)
+			c++;
+		if (!*c) {
+			char allowed[200] = "";
+			for (c = f->choices; *c; c++)
+				snprintf(allowed + strlen(allowed), sizeof(allowed) - strlen(allowed),
+					 "%s%s", c == f->choices ? "" : ", ", *c);
+			return api_fail(e, 400, "invalid_field", f->name, "%s: \"%.80s\" is not one of %s",
+					f->name, s, allowed);
+		}
+		break;
+	}
+	default:
+		break;
+	}
+	if (f->max && strlen(s) > f->max)
+		return api_fail(e, 400, "invalid_field", f->name, "%s: longer than %zu bytes", f->name,
+				f->max);
+	(void)x;
+	return 0;
+}
+
+int api_check_fields(struct api_ctx *x, json_t *obj, const struct api_field *fields, size_t n,
+		     struct api_error *e)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v) {
+		size_t i = 0;
+		while (i < n && strcmp(fields[i].name, key) != 0)
+			i++;
+		if (i == n && x->cfg->server.strict_fields)
+			return api_fail(e, 400, "unknown_field", key, "unknown field \"%.60s\"", key);
+	}
+	for (size_t i = 0; i < n; i++) {
+		v = json_object_get(obj, fields[i].name);
+		if (!v || json_is_null(v)) {
+			if (fields[i].required)
+				return api_fail(e, 400, "missing_field", fields[i].name,
+						"%s is required", fields[i].name);
+			continue;
+		}
+		if (check_field(x, &fields[i], v, e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+const char *api_str(json_t *obj, const char *name)
+{
+	return json_string_value(json_object_get(obj, name));
+}
+
+int64_t api_instant(json_t *obj, const char *name, int64_t def)
+{
+	const char *s = api_str(obj, name);
+	int64_t t;
+
+	if (!s || calendar_parse_rfc3339(s, &t, NULL) != 0)
+		return def;
+	return t;
+}
+
+bool api_bool(json_t *obj, const char *name)
+{
+	return json_is_true(json_object_get(obj, name));
+}
+
+int64_t api_int(json_t *obj, const char *name, int64_t def)
+{
+	json_t *v = json_object_get(obj, name);
+	return json_is_integer(v) ? json_integer_value(v) : def;
+}
+
+int api_event_at(struct api_ctx *x, json_t *obj, int64_t *at, struct api_error *e)
+{
+	*at = api_instant(obj, "at", x->now);
+	if (*at > x->now + API_FUTURE_SLACK)
+		return api_fail(e, 400, "invalid_field", "at", "at: the event is in the future");
+	return 0;
+}
+
+int api_read_event(struct api_ctx *x, const char *const *types, int (*parse)(const char *),
+		   const struct api_event_spec *specs, json_t **body, int64_t *at)
+{
+	struct api_field fields[8] = {
+		{ "type", API_ENUM, true, 0, types },
+		{ "at", API_INSTANT, false, 0, NULL },
+		{ "expected_version", API_INT, false, 0, NULL },
+	};
+	struct api_error e;
+	size_t len, n = 3;
+	const char *data = http_request_body(x->req, &len);
+	int type = -1;
+
+	*body = api_parse_body(x, data, len, &e);
+	if (!*body)
+		goto fail;
+	if (json_is_string(json_object_get(*body, "type")))
+		type = parse(api_str(*body, "type"));
+	if (type >= 0) {
+		memcpy(fields + n, specs[type].fields, specs[type].n * sizeof(fields[0]));
+		n += specs[type].n;
+	}
+	if (api_check_fields(x, *body, fields, n, &e) != 0 || api_event_at(x, *body, at, &e) != 0)
+		goto fail;
+	return type;
+fail:
+	json_decref(*body);
+	*body = NULL;
+	api_reply_error(x, &e);
+	return -1;
+}
+
+int api_check_version(json_t *body, int64_t version, struct api_error *e)
+{
+	if (json_object_get(body, "expected_version") && api_int(body, "expected_version", 0) != version)
+		return api_fail(e, 409, "version_mismatch", "expected_version",
+				"the item is at version %lld, not %lld", (long long)version,
+				(long long)api_int(body, "expected_version", 0));
+	return 0;
+}
+
+json_t *api_event_data(json_t *body)
+{
+	json_t *data = json_deep_copy(body);
+
+	json_object_del(data, "type");
+	json_object_del(data, "at");
+	json_object_del(data, "expected_version");
+	return data;
+}
+
+void api_rule_error(struct api_error *e, const struct err *err)
+{
+	if (strcmp(err->field, "type") == 0)
+		api_fail(e, 409, "illegal_transition", "type", "%s", err->msg);
+	else
+		api_fail(e, 400, "invalid_field", err->field, "%s", err->msg);
+}
+
+/* --- queries ---------------------------------------------------------------------------- */
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decodes s[0..n) ('+' is a space) into out; -1 on a bad escape or no room. */
+static int url_decode(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '%') {
+			if (i + 2 >= n)
+				return -1;
+			int hi = hex_value(s[i + 1]), lo = hi >= 0 ? hex_value(s[i + 2]) : -1;
+			if (hi < 0 || lo < 0)
+				return -1;
+			c = (char)(hi * 16 + lo);
+			i += 2;
+		} else if (c == '+') {
+			c = ' ';
+		}
+		if (o + 1 >= cap || c == '\0')
+			return -1;
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+static bool name_allowed(const char *const *allowed, const char *name)
+{
+	for (; *allowed; allowed++)
+		if (strcmp(*allowed, name) == 0)
+			return true;
+	return false;
+}
+
+int api_parse_list_query(struct api_ctx *x, const char *const *allowed,
+			 int (*status_parse)(const char *), struct store_filter *f, char *buf,
+			 size_t bufsize, struct api_error *e)
+{
+	const char *q = http_request_query(x->req);
+	size_t used = 0;
+
+	memset(f, 0, sizeof(*f));
+	f->now = x->now;
+	f->due_before = f->due_after = TIME_NONE;
+	f->limit = API_DEFAULT_LIMIT;
+	while (*q) {
+		const char *amp = strchr(q, '&'), *eq;
+		size_t n = amp ? (size_t)(amp - q) : strlen(q);
+		char name[32], *value = buf + used;
+
+		eq = memchr(q, '=', n);
+		if (n == 0) {
+			q += amp ? 1 : 0;
+			continue;
+		}
+		if (!eq || (size_t)(eq - q) >= sizeof(name))
+			return api_fail(e, 400, "invalid_query", NULL,
+					"expected name=value parameters in the query");
+		memcpy(name, q, (size_t)(eq - q));
+		name[eq - q] = '\0';
+		if (!name_allowed(allowed, name))
+			return api_fail(e, 400, "invalid_query", name, "unknown query parameter \"%s\"",
+					name);
+		if (url_decode(eq + 1, n - (size_t)(eq - q) - 1, value, bufsize - used) != 0)
+			return api_fail(e, 400, "invalid_query", name, "%s: bad percent-encoding", name);
+		used += strlen(value) + 1;
+		json_t *check = json_string(value);
+		if (!check)
+			return api_fail(e, 400, "invalid_query", name, "%s: not valid UTF-8", name);
+		json_decref(check);
+
+		if (strcmp(name, "unit") == 0) {
+			if (!config_unit(x->cfg, value))
+				return api_fail(e, 422, "unknown_reference", name, "no unit has id \"%.64s\"",
+						value);
+			f->unit = value;
+		} else if (strcmp(name, "status") == 0) {
+			if (status_parse(value) < 0)
+				return api_fail(e, 400, "invalid_query", name, "unknown status \"%.40s\"",
+						value);
+			f->status = value;
+		} else if (strcmp(name, "overdue") == 0) {
+			if (strcmp(value, "true") && strcmp(value, "false"))
+				return api_fail(e, 400, "invalid_query", name, "overdue: expected true or false");
+			f->overdue = strcmp(value, "true") == 0;
+		} else if (strcmp(name, "due_before") == 0 || strcmp(name, "due_after") == 0) {
+			int64_t t;
+			if (calendar_parse_rfc3339(value, &t, NULL) != 0)
+				return api_fail(e, 400, "invalid_query", name,
+						"%s: expected an RFC 3339 instant like "
+						"2024-02-07T10:00:00+07:00", name);
+			*(name[4] == 'b' ? &f->due_before : &f->due_after) = t;
+		} else if (strcmp(name, "q") == 0) {
+			if (!*value)
+				return api_fail(e, 400, "invalid_query", name, "q: must not be empty");
+			f->q = value;
+		} else if (strcmp(name, "limit") == 0) {
+			char *end;
+			long v = strtol(value, &end, 10);
+			if (*end || end == value || v < 1 || v > API_MAX_LIMIT)
+				return api_fail(e, 400, "invalid_query", name,
+						"limit: expected a whole number from 1 to %d", API_MAX_LIMIT);
+			f->limit = (int)v;
+		} else if (strcmp(name, "cursor") == 0) {
+			long long due, id;
+			int consumed = 0;
+			if (sscanf(value, "%lld.%lld%n", &due, &id, &consumed) != 2 ||
+			    (size_t)consumed != strlen(value) || id < 0)
+				return api_fail(e, 400, "invalid_query", name,
+						"cursor: not a cursor this server gave");
+			f->has_cursor = true;
+			f->cursor_due = due;
+			f->cursor_id = id;
+		}
+		q += n + (amp ? 1 : 0);
+	}
+	return 0;
+}
+
+void api_page_init(struct api_page *pg, struct api_ctx *x, struct store_filter *f)
+{
+	*pg = (struct api_page){ .x = x, .items = json_array(), .want = f->limit };
+	f->limit++;
+}
+
+int api_page_add(struct api_page *pg, json_t *item, int64_t due_at, int64_t id)
+{
+	if ((int)json_array_size(pg->items) == pg->want) {
+		json_decref(item);
+		pg->more = true;
+		return 1;
+	}
+	json_array_append_new(pg->items, item);
+	pg->last_due = due_at;
+	pg->last_id = id;
+	return 0;
+}
+
+void api_page_reply(struct api_page *pg, const char *key)
+{
+	json_t *cursor = json_null();
+
+	if (pg->more) {
+		char buf[48];
+		snprintf(buf, sizeof(buf), "%lld.%lld", (long long)pg->last_due, (long long)pg->last_id);
+		cursor = json_string(buf);
+	}
+	api_reply(pg->x, 200, json_pack("{s:o, s:o}", key, pg->items, "next_cursor", cursor));
+}
+
+/* --- output ----------------------------------------------------------------------------- */
+
+json_t *api_time(struct api_ctx *x, int64_t t)
+{
+	char buf[64];
+
+	if (t == TIME_NONE)
+		return json_null();
+	calendar_format(x->cal, t, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+json_t *api_optional(const char *s)
+{
+	return s && *s ? json_string(s) : json_null();
+}
+
+static json_t *event_json(struct api_ctx *x, const struct store_event *ev)
+{
+	json_t *data = json_loads(ev->data, 0, NULL);
+
+	return json_pack("{s:I, s:s, s:o, s:s, s:o, s:o}", "id", (json_int_t)ev->id, "type",
+			 ev->type, "at", api_time(x, ev->at), "actor", ev->actor, "data",
+			 data ? data : json_object(), "due_at", api_time(x, ev->due_at));
+}
+
+json_t *api_record_event(struct api_ctx *x, const char *kind, int64_t item_id, const char *type,
+			 int64_t at, json_t *data, int64_t due_at, struct api_error *e)
+{
+	char *text = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
+	struct store_event ev = {
+		.item_kind = kind, .item_id = item_id, .type = type, .at = at, .actor = x->actor,
+		.data = text, .due_at = due_at, .recorded_at = x->now,
+	};
+	struct err err;
+	json_t *out = NULL;
+
+	if (!text) {
+		api_fail(e, 500, "internal", NULL, "cannot encode the event");
+		return NULL;
+	}
+	if (store_event_append(x->store, &ev, &err) != STORE_OK)
+		api_fail(e, 503, "unavailable", NULL, "cannot record the event: %s", err.msg);
+	else
+		out = event_json(x, &ev);
+	free(text);
+	return out;
+}
+
+struct event_list {
+	struct api_ctx *x;
+	json_t *items;
+};
+
+static int collect_event(void *ctx, const struct store_event *ev)
+{
+	struct event_list *l = ctx;
+	json_array_append_new(l->items, event_json(l->x, ev));
+	return 0;
+}
+
+void api_list_events(struct api_ctx *x, const char *kind, int64_t item_id)
+{
+	struct event_list l = { x, json_array() };
+	struct err err;
+
+	if (store_event_list(x->store, kind, item_id, collect_event, &l, &err) != STORE_OK) {
+		json_decref(l.items);
+		reply_fail(x, 503, "unavailable", NULL, "cannot read the events");
+		return;
+	}
+	api_reply(x, 200, json_pack("{s:o}", "events", l.items));
+}
+
+/* --- authentication ----------------------------------------------------------------------- */
+
+/* The token whose SHA-256 matches the bearer token, compared in constant time against every
+ * configured token so that timing tells nothing about which (or whether one) matched. */
+static const struct config_token *authenticate(const struct config *cfg, const char *header)
+{
+	const struct config_token *found = NULL;
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+
+	if (!header || strncasecmp(header, "Bearer ", 7) != 0)
+		return NULL;
+	header += 7;
+	while (*header == ' ')
+		header++;
+	if (!*header)
+		return NULL;
+	SHA256((const unsigned char *)header, strlen(header), digest);
+	for (size_t i = 0; i < cfg->ntokens; i++)
+		if (CRYPTO_memcmp(digest, cfg->tokens[i].sha256, sizeof(digest)) == 0)
+			found = &cfg->tokens[i];
+	return found;
+}
+
+/* --- routing ---------------------------------------------------------------------------- */
+
+enum route_kind {
+	R_CASES, R_CASES_BATCH, R_CASE, R_CASE_EVENTS,
+	R_DOCUMENTS, R_DOCUMENT, R_DOCUMENT_EVENTS, R_DOCUMENT_ASSIGNMENTS,
+	R_ASSIGNMENTS, R_ASSIGNMENT, R_ASSIGNMENT_EVENTS, R_ASSIGNMENT_ASSIGNMENTS,
+	R_NONE
+};
+
+struct route {
+	enum route_kind kind;
+	char key[CASE_ID_MAX + 1]; /* {code} */
+	int64_t id;                /* {id} */
+};
+
+/* Splits "/api/v1/<a>[/<b>[/<c>]]". */
+static void match_route(const char *path, struct route *r)
+{
+	static const char prefix[] = "/api/v1/";
+	char seg[3][80];
+	int n = 0;
+	const char *p;
+
+	r->kind = R_NONE;
+	if (strncmp(path, prefix, sizeof(prefix) - 1) != 0)
+		return;
+	p = path + sizeof(prefix) - 1;
+	while (*p && n < 3) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+		if (len == 0 || len >= sizeof(seg[0]))
+			return;
+		memcpy(seg[n], p, len);
+		seg[n++][len] = '\0';
+		p += len + (slash ? 1 : 0);
+		if (slash && !*p)
+			return; /* a trailing slash */
+	}
+	if (*p)
+		return;
+	if (strcmp(seg[0], "cases") == 0) {
+		if (n == 1)
+			r->kind = R_CASES;
+		else if (is_ident(seg[1]) && strlen(seg[1]) <= CASE_ID_MAX) {
+			memcpy(r->key, seg[1], strlen(seg[1]) + 1);
+			r->kind = n == 2 ? R_CASE : strcmp(seg[2], "events") == 0 ? R_CASE_EVENTS : R_NONE;
+		}
+		return;
+	}
+	if (strcmp(seg[0], "cases:batch") == 0 && n == 1) {
+		r->kind = R_CASES_BATCH;
+		return;
+	}
+	bool documents = strcmp(seg[0], "documents") == 0;
+	if (!documents && strcmp(seg[0], "assignments") != 0)
+		return;
+	if (n == 1) {
+		r->kind = documents ? R_DOCUMENTS : R_ASSIGNMENTS;
+		return;
+	}
+	char *end;
+	long long id = strtoll(seg[1], &end, 10);
+	if (*end || seg[1][0] < '1' || seg[1][0] > '9' || id <= 0)
+		return;
+	r->id = id;
+	if (n == 2)
+		r->kind = documents ? R_DOCUMENT : R_ASSIGNMENT;
+	else if (strcmp(seg[2], "events") == 0)
+		r->kind = documents ? R_DOCUMENT_EVENTS : R_ASSIGNMENT_EVENTS;
+	else if (strcmp(seg[2], "assignments") == 0)
+		r->kind = documents ? R_DOCUMENT_ASSIGNMENTS : R_ASSIGNMENT_ASSIGNMENTS;
+}
+
+/* The methods each route allows: GET, POST or both. */
+static const char *allowed_methods(enum route_kind k)
+{
+	switch (k) {
+	case R_CASES_BATCH:
+		return "POST";
+	case R_CASE:
+	case R_DOCUMENT:
+	case R_ASSIGNMENT:
+		return "GET";
+	default:
+		return "GET, POST";
+	}
+}
+
+static void dispatch(struct api_ctx *x, const struct route *r, bool post)
+{
+	switch (r->kind) {
+	case R_CASES: post ? api_cases_create(x) : api_cases_list(x); break;
+	case R_CASES_BATCH: api_cases_batch(x); break;
+	case R_CASE: api_cases_get(x, r->key); break;
+	case R_CASE_EVENTS: post ? api_cases_event(x, r->key) : api_cases_events(x, r->key); break;
+	case R_DOCUMENTS: post ? api_documents_create(x) : api_documents_list(x); break;
+	case R_DOCUMENT: api_documents_get(x, r->id); break;
+	case R_DOCUMENT_EVENTS:
+		post ? api_documents_event(x, r->id) : api_documents_events(x, r->id);
+		break;
+	case R_DOCUMENT_ASSIGNMENTS:
+		post ? api_assignments_create(x, r->id, 0) : api_assignments_list(x, r->id, 0);
+		break;
+	case R_ASSIGNMENTS: post ? api_assignments_create(x, 0, 0) : api_assignments_list(x, 0, 0); break;
+	case R_ASSIGNMENT: api_assignments_get(x, r->id); break;
+	case R_ASSIGNMENT_EVENTS:
+		post ? api_assignments_event(x, r->id) : api_assignments_events(x, r->id);
+		break;
+	case R_ASSIGNMENT_ASSIGNMENTS:
+		post ? api_assignments_create(x, 0, r->id) : api_assignments_list(x, 0, r->id);
+		break;
+	case R_NONE:
+		break;
+	}
+}
+
+void api_handle(struct http_request *req, void *ctx)
+{
+	static const char ok[] = "{\"status\":\"ok\"}";
+	struct api *api = ctx;
+	const char *method = http_request_method(req);
+	const char *path = http_request_path(req);
+	const struct config_token *token;
+	struct route route;
+	bool get, post;
+
+	if (strcmp(path, "/healthz") == 0) {
+		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+			static const char body[] =
+				"{\"error\":{\"code\":\"method_not_allowed\",\"message\":\"use GET\"}}";
+			const struct http_header allow = { "Allow", "GET, HEAD" };
+			http_respond(req, 405, "application/json", body, sizeof(body) - 1, &allow, 1);
+		} else if (api->stopping) {
+			http_respond_error(req, 503, "unavailable", "dunghand is stopping");
+		} else {
+			http_respond(req, 200, "application/json", ok, sizeof(ok) - 1, NULL, 0);
+		}
+		return;
+	}
+	struct api_ctx x = { .api = api, .req = req, .store = api->store, .cfg = api->cfg,
+			     .cal = api->cfg->calendar, .now = (int64_t)time(NULL) };
+	match_route(path, &route);
+	if (route.kind == R_NONE) {
+		reply_fail(&x, 404, "not_found", NULL, "no such endpoint");
+		return;
+	}
+	get = strcmp(method, "GET") == 0;
+	post = strcmp(method, "POST") == 0;
+	const char *allow = allowed_methods(route.kind);
+	if (!(get && strstr(allow, "GET")) && !(post && strstr(allow, "POST"))) {
+		char body[200];
+		int n = snprintf(body, sizeof(body),
+				 "{\"error\":{\"code\":\"method_not_allowed\",\"message\":\"use %s\"}}",
+				 allow);
+		const struct http_header h = { "Allow", allow };
+		http_respond(req, 405, "application/json", body, (size_t)n, &h, 1);
+		return;
+	}
+	if (api->stopping) {
+		reply_fail(&x, 503, "unavailable", NULL, "dunghand is stopping");
+		return;
+	}
+	token = authenticate(api->cfg, http_request_header(req, "authorization"));
+	if (!token) {
+		const struct http_header h = { "WWW-Authenticate", "Bearer realm=\"dunghan\"" };
+		static const char body[] = "{\"error\":{\"code\":\"unauthorized\",\"message\":"
+					   "\"a valid token is required: Authorization: Bearer <token>\"}}";
+		http_respond(req, 401, "application/json", body, sizeof(body) - 1, &h, 1);
+		return;
+	}
+	unsigned need = post ? CONFIG_SCOPE_WRITE : CONFIG_SCOPE_READ;
+	if (!(token->scopes & (need | CONFIG_SCOPE_ADMIN))) {
+		reply_fail(&x, 403, "forbidden", NULL,
+			   post ? "this token may not make changes (scope write needed)"
+				: "this token may not read (scope read needed)");
+		return;
+	}
+	x.actor = token->name;
+	dispatch(&x, &route, post);
+}
+
+/* --- lifecycle -------------------------------------------------------------------------- */
+
+static void on_closed(uv_handle_t *h)
+{
+	struct api *api = h->data;
+	void (*cb)(void *) = api->close_cb;
+	void *arg = api->close_arg;
+
+	free(api);
+	if (cb)
+		cb(arg);
+}
+
+struct api *api_new(uv_loop_t *loop, struct store *store, const struct config *cfg,
+		    struct err *err)
+{
+	struct api *api = calloc(1, sizeof(*api));
+	int rc;
+
+	if (!api) {
+		err_set(err, NULL, "out of memory");
+		return NULL;
+	}
+	api->loop = loop;
+	api->store = store;
+	api->cfg = cfg;
+	if ((rc = uv_check_init(loop, &api->commit)) != 0) {
+		err_set(err, NULL, "cannot create the commit handle: %s", uv_strerror(rc));
+		free(api);
+		return NULL;
+	}
+	api->commit.data = api;
+	if ((rc = uv_check_start(&api->commit, on_check)) != 0) {
+		err_set(err, NULL, "cannot start the commit handle: %s", uv_strerror(rc));
+		/* the handle is initialised: it must be closed, then freed (on_closed) */
+		uv_close((uv_handle_t *)&api->commit, on_closed);
+		return NULL;
+	}
+	return api;
+}
+
+void api_set_config(struct api *api, const struct config *cfg)
+{
+	api->cfg = cfg;
+}
+
+void api_stop_accepting(struct api *api)
+{
+	api->stopping = true;
+}
+
+void api_close(struct api *api, void (*cb)(void *arg), void *arg)
+{
+	commit_turn(api);
+	api->close_cb = cb;
+	api->close_arg = arg;
+	uv_close((uv_handle_t *)&api->commit, on_closed);
+}

@@ -1,0 +1,37 @@
+/* api: the HTTP JSON API under /api/v1 (docs/api.md) — bearer-token auth with scopes, routing,
+ * strict request validation, and group commit: the writes of one loop turn share one SQLite
+ * transaction committed in a uv_check callback, and their answers are sent only after COMMIT
+ * has returned (a failed commit answers 503 to every request of the turn). */
+#ifndef DUNGHAN_API_H
+#define DUNGHAN_API_H
+
+#include <uv.h>
+
+#include "config.h"
+#include "err.h"
+#include "http.h"
+#include "store.h"
+
+struct api;
+
+/* Creates the API on loop over store (borrowed) with cfg (borrowed; see api_set_config).
+ * Returns NULL and fills err on failure. */
+struct api *api_new(uv_loop_t *loop, struct store *store, const struct config *cfg,
+		    struct err *err);
+
+/* The configuration to use from now on (after a reload); the old one may be freed after this
+ * returns, since nothing of it is kept across loop turns. */
+void api_set_config(struct api *api, const struct config *cfg);
+
+/* The http_request_cb to give the HTTP server, with the api as ctx. */
+void api_handle(struct http_request *req, void *api);
+
+/* From now on, answer new requests 503 (the daemon is stopping); requests already taken are
+ * finished and committed. */
+void api_stop_accepting(struct api *api);
+
+/* Commits what is pending, answers it, and closes the API's handles; cb(arg) runs from the close
+ * callback, after which api is freed. */
+void api_close(struct api *api, void (*cb)(void *arg), void *arg);
+
+#endif

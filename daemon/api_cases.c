@@ -1,0 +1,431 @@
+/* api_cases: the one-stop case routes of the API (docs/api.md, "One-stop cases"): create
+ * (idempotent on code), batch create from NDJSON, read, search, events. The rules themselves
+ * are in case.c; this file validates, looks references up, stores and answers. */
+#include "api_internal.h"
+
+#include <openssl/sha.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BATCH_MAX_LINES 10000
+
+static const char *const online_choices[] = { "none", "partial", "full", NULL };
+
+static const struct api_field create_fields[] = {
+	{ "code", API_ID, true, CASE_ID_MAX, NULL },
+	{ "procedure", API_ID, true, CASE_ID_MAX, NULL },
+	{ "unit", API_ID, true, CASE_ID_MAX, NULL },
+	{ "handler", API_ID, false, CASE_ID_MAX, NULL },
+	{ "applicant", API_STRING, false, CASE_TEXT_MAX, NULL },
+	{ "received_at", API_INSTANT, false, 0, NULL },
+	{ "due_at", API_INSTANT, false, 0, NULL },
+	{ "online", API_ENUM, false, 0, online_choices },
+	{ "paid_online", API_BOOL, false, 0, NULL },
+	{ "digitized", API_BOOL, false, 0, NULL },
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static json_t *case_json(struct api_ctx *x, const struct case_record *c)
+{
+	const struct config_procedure *p = config_procedure(x->cfg, c->procedure);
+	const struct config_unit *u = config_unit(x->cfg, c->unit);
+	const char *outcome = case_outcome_name(c->outcome);
+
+	return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:b, s:s, s:b, s:b, s:s,"
+			 " s:o, s:b, s:o, s:o, s:o, s:I, s:o, s:o}",
+			 "code", c->code, "procedure", c->procedure,
+			 "procedure_name", api_optional(p ? p->name : NULL), "unit", c->unit,
+			 "unit_name", api_optional(u ? u->name : NULL),
+			 "handler", api_optional(c->handler), "applicant", api_optional(c->applicant),
+			 "received_at", api_time(x, c->received_at), "due_at", api_time(x, c->due_at),
+			 "due_given", c->due_given, "online", case_online_name(c->online),
+			 "paid_online", c->paid_online, "digitized", c->digitized,
+			 "status", case_status_name(c->status),
+			 "outcome", outcome ? json_string(outcome) : json_null(), "late", c->late,
+			 "paused_at", api_time(x, c->paused_at),
+			 "completed_at", api_time(x, c->completed_at),
+			 "ended_at", api_time(x, c->ended_at), "version", (json_int_t)c->version,
+			 "created_at", api_time(x, c->created_at),
+			 "updated_at", api_time(x, c->updated_at));
+}
+
+/* References must exist in the running configuration: 422 names the field. */
+static int check_person(struct api_ctx *x, const char *field, const char *id, struct api_error *e)
+{
+	if (id && !config_person(x->cfg, id))
+		return api_fail(e, 422, "unknown_reference", field, "no person has id \"%s\"", id);
+	return 0;
+}
+
+static int check_unit(struct api_ctx *x, const char *field, const char *id, struct api_error *e)
+{
+	if (id && !config_unit(x->cfg, id))
+		return api_fail(e, 422, "unknown_reference", field, "no unit has id \"%s\"", id);
+	return 0;
+}
+
+/* The SHA-256 of the request as it was meant: instants as numbers, nulls dropped, keys sorted,
+ * so that a retry with the same content in another spelling is recognised. */
+static int create_hash(json_t *body, unsigned char hash[32])
+{
+	json_t *canon = json_object();
+	const char *key;
+	json_t *v;
+	char *text;
+
+	if (!canon)
+		return -1;
+	json_object_foreach(body, key, v) {
+		if (json_is_null(v))
+			continue;
+		if (strcmp(key, "received_at") == 0 || strcmp(key, "due_at") == 0)
+			json_object_set_new(canon, key, json_integer(api_instant(body, key, 0)));
+		else
+			json_object_set(canon, key, v);
+	}
+	text = json_dumps(canon, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(canon);
+	if (!text)
+		return -1;
+	SHA256((const unsigned char *)text, strlen(text), hash);
+	free(text);
+	return 0;
+}
+
+/* Creates the case described by body inside the current savepoint. Sets *status to 201 (new)
+ * or 200 (the same case again) and *out to its JSON; or returns -1 with e. */
+static int create_case(struct api_ctx *x, json_t *body, int *status, json_t **out,
+		       struct api_error *e)
+{
+	const struct config_procedure *proc;
+	unsigned char hash[32], stored_hash[32];
+	struct case_record c = { 0 };
+	struct err err;
+	json_t *ev;
+
+	if (api_check_fields(x, body, create_fields, N(create_fields), e) != 0)
+		return -1;
+	proc = config_procedure(x->cfg, api_str(body, "procedure"));
+	if (!proc)
+		return api_fail(e, 422, "unknown_reference", "procedure",
+				"no procedure has code \"%s\"", api_str(body, "procedure"));
+	if (check_unit(x, "unit", api_str(body, "unit"), e) != 0 ||
+	    check_person(x, "handler", api_str(body, "handler"), e) != 0)
+		return -1;
+	if (create_hash(body, hash) != 0)
+		return api_fail(e, 500, "internal", NULL, "out of memory");
+
+	switch (store_case_get(x->store, api_str(body, "code"), &c, stored_hash, &err)) {
+	case STORE_OK:
+		if (memcmp(hash, stored_hash, sizeof(hash)) != 0)
+			return api_fail(e, 409, "conflict", "code",
+					"a case with code \"%s\" exists with different data", c.code);
+		*status = 200;
+		*out = case_json(x, &c);
+		return 0;
+	case STORE_NOT_FOUND:
+		break;
+	default:
+		return api_fail(e, 503, "unavailable", NULL, "%s", err.msg);
+	}
+
+	snprintf(c.code, sizeof(c.code), "%s", api_str(body, "code"));
+	snprintf(c.procedure, sizeof(c.procedure), "%s", proc->code);
+	snprintf(c.unit, sizeof(c.unit), "%s", api_str(body, "unit"));
+	snprintf(c.handler, sizeof(c.handler), "%s",
+		 api_str(body, "handler") ? api_str(body, "handler") : "");
+	snprintf(c.applicant, sizeof(c.applicant), "%s",
+		 api_str(body, "applicant") ? api_str(body, "applicant") : "");
+	c.received_at = api_instant(body, "received_at", x->now);
+	if (c.received_at > x->now + API_FUTURE_SLACK)
+		return api_fail(e, 400, "invalid_field", "received_at",
+				"received_at: the case cannot be received in the future");
+	c.due_at = api_instant(body, "due_at", TIME_NONE);
+	c.due_given = c.due_at != TIME_NONE;
+	if (!c.due_given)
+		c.due_at = case_due(x->cal, c.received_at, proc->days);
+	else if (c.due_at <= c.received_at)
+		return api_fail(e, 400, "invalid_field", "due_at",
+				"due_at: the appointment must be after received_at");
+	c.online = api_str(body, "online") ? (enum case_online)case_online_parse(api_str(body, "online"))
+					   : CASE_ONLINE_NONE;
+	c.paid_online = api_bool(body, "paid_online");
+	c.digitized = api_bool(body, "digitized");
+	c.status = CASE_RECEIVED;
+	c.paused_at = c.completed_at = c.ended_at = TIME_NONE;
+	c.version = 1;
+	c.created_at = c.updated_at = x->now;
+
+	switch (store_case_insert(x->store, &c, hash, &err)) {
+	case STORE_OK:
+		break;
+	case STORE_CONFLICT:
+		return api_fail(e, 409, "conflict", "code", "a case with code \"%s\" exists", c.code);
+	default:
+		return api_fail(e, 503, "unavailable", NULL, "%s", err.msg);
+	}
+	ev = api_record_event(x, "case", c.id, "create", c.received_at, body, c.due_at, e);
+	if (!ev)
+		return -1;
+	json_decref(ev);
+	*status = 201;
+	*out = case_json(x, &c);
+	return 0;
+}
+
+void api_cases_create(struct api_ctx *x)
+{
+	struct api_error e;
+	size_t len;
+	const char *data = http_request_body(x->req, &len);
+	json_t *body = api_parse_body(x, data, len, &e), *out = NULL;
+	int status = 0, rc;
+
+	if (!body) {
+		api_reply_error(x, &e);
+		return;
+	}
+	if (api_write_begin(x, &e) != 0) {
+		json_decref(body);
+		api_reply_error(x, &e);
+		return;
+	}
+	rc = create_case(x, body, &status, &out, &e);
+	api_write_end(x, rc == 0);
+	json_decref(body);
+	if (rc != 0)
+		api_reply_error(x, &e);
+	else
+		api_reply(x, status, out);
+}
+
+static json_t *error_json(const struct api_error *e)
+{
+	json_t *err = json_pack("{s:s, s:s}", "code", e->code, "message", e->message);
+
+	if (e->field[0])
+		json_object_set_new(err, "field", json_string(e->field));
+	return err;
+}
+
+void api_cases_batch(struct api_ctx *x)
+{
+	const char *type = http_request_header(x->req, "content-type");
+	size_t len, lines = 0;
+	const char *data = http_request_body(x->req, &len), *p = data, *end = data + len;
+	json_t *results;
+	int64_t created = 0, existing = 0, failed = 0;
+	struct api_error e;
+
+	if (!type || (strncasecmp(type, "application/x-ndjson", 20) != 0 ||
+		      (type[20] && type[20] != ';'))) {
+		api_fail(&e, 415, "unsupported_media_type", NULL,
+			 "the body must be NDJSON with Content-Type: application/x-ndjson");
+		api_reply_error(x, &e);
+		return;
+	}
+	for (const char *q = data; q < end; q++)
+		lines += *q == '\n';
+	if (lines + (len && end[-1] != '\n') > BATCH_MAX_LINES) {
+		api_fail(&e, 413, "too_many_lines", NULL, "a batch holds at most %d lines",
+			 BATCH_MAX_LINES);
+		api_reply_error(x, &e);
+		return;
+	}
+	if (!(results = json_array())) {
+		api_fail(&e, 503, "unavailable", NULL, "out of memory");
+		api_reply_error(x, &e);
+		return;
+	}
+	for (int line = 1; p < end; line++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		json_error_t jerr;
+		json_t *body, *out = NULL, *r;
+		int status = 0, rc = -1;
+
+		if (n && p[n - 1] == '\r')
+			n--;
+		if (n == 0) {
+			p += (nl ? 1 : 0) + (size_t)(nl ? nl - p : end - p);
+			continue;
+		}
+		body = json_loadb(p, n, JSON_REJECT_DUPLICATES, &jerr);
+		if (!body)
+			api_fail(&e, 400, "bad_json", NULL, "malformed JSON at column %d: %s", jerr.column,
+				 jerr.text);
+		else if (!json_is_object(body))
+			api_fail(&e, 400, "bad_json", NULL, "each line must be a JSON object");
+		else if (api_write_begin(x, &e) == 0) {
+			rc = create_case(x, body, &status, &out, &e);
+			api_write_end(x, rc == 0);
+		}
+		json_decref(body);
+		if (rc == 0) {
+			r = json_pack("{s:i, s:i, s:O}", "line", line, "status", status, "code",
+				      json_object_get(out, "code"));
+			json_decref(out);
+			status == 201 ? created++ : existing++;
+		} else {
+			r = json_pack("{s:i, s:i, s:o}", "line", line, "status", e.status, "error",
+				      error_json(&e));
+			failed++;
+		}
+		json_array_append_new(results, r);
+		p = nl ? nl + 1 : end;
+	}
+	api_reply(x, 200, json_pack("{s:I, s:I, s:I, s:o}", "created", (json_int_t)created,
+				    "existing", (json_int_t)existing, "failed", (json_int_t)failed,
+				    "results", results));
+}
+
+static int load_case(struct api_ctx *x, const char *code, struct case_record *c,
+		     struct api_error *e)
+{
+	struct err err;
+
+	switch (store_case_get(x->store, code, c, NULL, &err)) {
+	case STORE_OK:
+		return 0;
+	case STORE_NOT_FOUND:
+		return api_fail(e, 404, "not_found", NULL, "no case has code \"%s\"", code);
+	default:
+		return api_fail(e, 503, "unavailable", NULL, "%s", err.msg);
+	}
+}
+
+void api_cases_get(struct api_ctx *x, const char *code)
+{
+	struct case_record c;
+	struct api_error e;
+
+	if (load_case(x, code, &c, &e) != 0)
+		api_reply_error(x, &e);
+	else
+		api_reply(x, 200, case_json(x, &c));
+}
+
+static int collect_case(void *ctx, const struct case_record *c)
+{
+	struct api_page *pg = ctx;
+
+	return api_page_add(pg, case_json(pg->x, c), c->due_at, c->id);
+}
+
+void api_cases_list(struct api_ctx *x)
+{
+	static const char *const allowed[] = { "unit", "status", "overdue", "due_before",
+					       "due_after", "q", "limit", "cursor", NULL };
+	struct api_page pg;
+	struct store_filter f;
+	struct api_error e;
+	struct err err;
+	char buf[4096];
+
+	if (api_parse_list_query(x, allowed, case_status_parse, &f, buf, sizeof(buf), &e) != 0) {
+		api_reply_error(x, &e);
+		return;
+	}
+	api_page_init(&pg, x, &f);
+	if (store_case_list(x->store, &f, collect_case, &pg, &err) != STORE_OK) {
+		json_decref(pg.items);
+		api_fail(&e, 503, "unavailable", NULL, "%s", err.msg);
+		api_reply_error(x, &e);
+		return;
+	}
+	api_page_reply(&pg, "cases");
+}
+
+/* The fields of each event type, beside type, at and expected_version. */
+static const struct api_field ev_assign[] = { { "handler", API_ID, true, CASE_ID_MAX, NULL } };
+static const struct api_field ev_transfer[] = { { "unit", API_ID, true, CASE_ID_MAX, NULL },
+						{ "handler", API_ID, false, CASE_ID_MAX, NULL } };
+static const struct api_field ev_reason_required[] = { { "reason", API_STRING, true, 2000, NULL } };
+static const struct api_field ev_reason_optional[] = { { "reason", API_STRING, false, 2000, NULL } };
+static const struct api_field ev_reschedule[] = { { "due_at", API_INSTANT, true, 0, NULL },
+						  { "apology", API_STRING, true, 4000, NULL } };
+static const struct api_field ev_note[] = { { "text", API_STRING, true, 4000, NULL } };
+
+static const struct api_event_spec event_fields[CASE_EV_COUNT] = {
+	[CASE_EV_ASSIGN] = { ev_assign, N(ev_assign) },
+	[CASE_EV_TRANSFER] = { ev_transfer, N(ev_transfer) },
+	[CASE_EV_PAUSE] = { ev_reason_required, 1 },
+	[CASE_EV_RESUME] = { NULL, 0 },
+	[CASE_EV_COMPLETE] = { NULL, 0 },
+	[CASE_EV_RETURN] = { NULL, 0 },
+	[CASE_EV_WITHDRAW] = { ev_reason_optional, 1 },
+	[CASE_EV_REJECT] = { ev_reason_required, 1 },
+	[CASE_EV_RESCHEDULE] = { ev_reschedule, N(ev_reschedule) },
+	[CASE_EV_NOTE] = { ev_note, N(ev_note) },
+};
+
+static const char *const case_event_choices[] = {
+	"assign", "transfer", "pause", "resume", "complete", "return", "withdraw", "reject",
+	"reschedule", "note", NULL,
+};
+
+void api_cases_event(struct api_ctx *x, const char *code)
+{
+	const struct config_procedure *proc;
+	struct case_procedure rules;
+	struct case_record c;
+	struct case_event ev = { 0 };
+	struct api_error e;
+	struct err err;
+	json_t *body, *data = NULL, *event = NULL;
+	int type, rc = -1;
+
+	type = api_read_event(x, case_event_choices, case_event_parse, event_fields, &body, &ev.at);
+	if (type < 0)
+		return;
+	ev.type = (enum case_event_type)type;
+	ev.handler = api_str(body, "handler");
+	ev.unit = api_str(body, "unit");
+	ev.due_at = api_instant(body, "due_at", TIME_NONE);
+	if (check_person(x, "handler", ev.handler, &e) != 0 || check_unit(x, "unit", ev.unit, &e) != 0)
+		goto reply;
+	if (api_write_begin(x, &e) != 0)
+		goto reply;
+	if (load_case(x, code, &c, &e) != 0 || api_check_version(body, c.version, &e) != 0)
+		goto end;
+	proc = config_procedure(x->cfg, c.procedure);
+	if (!proc && ev.type == CASE_EV_RESUME) {
+		api_fail(&e, 409, "conflict", "type",
+			 "the case's procedure %s is no longer configured", c.procedure);
+		goto end;
+	}
+	rules.days = proc ? proc->days : 0;
+	rules.resume_continue = proc && strcmp(proc->on_resume, "continue") == 0;
+	if (case_apply(&c, &ev, &rules, x->cal, x->now, &err) != 0) {
+		api_rule_error(&e, &err);
+		goto end;
+	}
+	if (store_case_update(x->store, &c, &err) != STORE_OK) {
+		api_fail(&e, 503, "unavailable", NULL, "%s", err.msg);
+		goto end;
+	}
+	data = api_event_data(body);
+	event = api_record_event(x, "case", c.id, case_event_name(ev.type), ev.at, data, c.due_at, &e);
+	rc = event ? 0 : -1;
+end:
+	api_write_end(x, rc == 0);
+reply:
+	json_decref(body);
+	json_decref(data);
+	if (rc != 0)
+		api_reply_error(x, &e);
+	else
+		api_reply(x, 201, json_pack("{s:o, s:o}", "case", case_json(x, &c), "event", event));
+}
+
+void api_cases_events(struct api_ctx *x, const char *code)
+{
+	struct case_record c;
+	struct api_error e;
+
+	if (load_case(x, code, &c, &e) != 0)
+		api_reply_error(x, &e);
+	else
+		api_list_events(x, "case", c.id);
+}

@@ -1,0 +1,159 @@
+/* api_internal: what the API's route handlers (api_cases.c, api_documents.c) share with its
+ * core (api.c): the request context, error replies, body and query validation, JSON output of
+ * instants, and the write transaction around a request. Not used outside the api files. */
+#ifndef DUNGHAN_API_INTERNAL_H
+#define DUNGHAN_API_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api.h"
+
+#define API_MAX_LIMIT 500
+#define API_DEFAULT_LIMIT 100
+#define API_FUTURE_SLACK 300 /* seconds an event's "at" may lie in the future (clock skew) */
+
+/* One request being handled. */
+struct api_ctx {
+	struct api *api;
+	struct http_request *req;
+	struct store *store;
+	const struct config *cfg;
+	struct calendar *cal;
+	const char *actor; /* the token's name */
+	int64_t now;
+};
+
+/* A failure to report: status, machine code, human message, field at fault ("" = none). */
+struct api_error {
+	int status;
+	const char *code;
+	char message[400];
+	char field[64];
+};
+
+int api_fail(struct api_error *e, int status, const char *code, const char *field,
+	     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Answers with e as {"error":{...}}. */
+void api_reply_error(struct api_ctx *x, const struct api_error *e);
+/* Answers with body (stolen: decref'd here). Queued behind the turn's commit when a write
+ * transaction is open. */
+void api_reply(struct api_ctx *x, int status, json_t *body);
+
+/* The write transaction of a request: api_write_begin opens (or joins) the turn's transaction
+ * and a savepoint; api_write_end releases it (ok) or rolls it back (failed). */
+int api_write_begin(struct api_ctx *x, struct api_error *e);
+void api_write_end(struct api_ctx *x, bool ok);
+
+/* --- request bodies --- */
+
+enum api_field_type {
+	API_STRING, /* any non-empty UTF-8 string up to max bytes */
+	API_ID,     /* an identifier: letters, digits, '.', '_', '-' (also case codes) */
+	API_INSTANT,
+	API_DATE,
+	API_BOOL,
+	API_INT,    /* a positive integer */
+	API_ENUM,   /* one of choices */
+};
+
+struct api_field {
+	const char *name;
+	enum api_field_type type;
+	bool required;
+	size_t max;                 /* strings: maximum bytes */
+	const char *const *choices; /* API_ENUM: NULL-terminated */
+};
+
+/* Parses a JSON object body (checks Content-Type). Returns a new reference or NULL with e. */
+json_t *api_parse_body(struct api_ctx *x, const char *data, size_t len, struct api_error *e);
+/* Checks obj against fields: unknown fields (when strict), missing required ones, types and
+ * formats. null counts as absent. Returns 0 or -1 with e. */
+int api_check_fields(struct api_ctx *x, json_t *obj, const struct api_field *fields, size_t n,
+		     struct api_error *e);
+/* Values of checked fields: NULL / def when absent or null. */
+const char *api_str(json_t *obj, const char *name);
+int64_t api_instant(json_t *obj, const char *name, int64_t def);
+bool api_bool(json_t *obj, const char *name);
+int64_t api_int(json_t *obj, const char *name, int64_t def);
+/* An event's "at": default now; not more than API_FUTURE_SLACK in the future. */
+int api_event_at(struct api_ctx *x, json_t *obj, int64_t *at, struct api_error *e);
+
+/* An event body's allowed fields depend on its type: specs[type] lists the type's own fields,
+ * beside type, at and expected_version. */
+struct api_event_spec {
+	const struct api_field *fields;
+	size_t n;
+};
+/* Parses and checks an event body; returns its type (parsed with parse from types) with *body
+ * (new reference) and *at, or -1 with the error answered. */
+int api_read_event(struct api_ctx *x, const char *const *types, int (*parse)(const char *),
+		   const struct api_event_spec *specs, json_t **body, int64_t *at);
+/* 409 version_mismatch when the body's expected_version is given and differs. */
+int api_check_version(json_t *body, int64_t version, struct api_error *e);
+/* The body minus type, at and expected_version: what the event row keeps (new reference). */
+json_t *api_event_data(json_t *body);
+/* A rule's refusal: 409 illegal_transition for field "type", else 400 invalid_field. */
+void api_rule_error(struct api_error *e, const struct err *err);
+
+/* --- queries --- */
+
+/* Parses the query string into f (unit, status, overdue, due_before, due_after, q, limit,
+ * cursor); allowed = the parameter names this endpoint takes. status_parse checks status. */
+int api_parse_list_query(struct api_ctx *x, const char *const *allowed,
+			 int (*status_parse)(const char *), struct store_filter *f, char *buf,
+			 size_t bufsize, struct api_error *e);
+/* A page of a list being collected. The store is asked for want + 1 rows, so that a full page
+ * knows whether another follows and a last page is never empty. */
+struct api_page {
+	struct api_ctx *x;
+	json_t *items;
+	int want;
+	bool more;
+	int64_t last_due, last_id;
+};
+/* Starts a page for filter f (raises f->limit by one for the look-ahead row). */
+void api_page_init(struct api_page *pg, struct api_ctx *x, struct store_filter *f);
+/* Adds item (stolen) of due_at/id; returns non-zero (stop listing) past the page's end. */
+int api_page_add(struct api_page *pg, json_t *item, int64_t due_at, int64_t id);
+/* Answers 200 {"<key>": items, "next_cursor": ... or null}. */
+void api_page_reply(struct api_page *pg, const char *key);
+
+/* --- output --- */
+
+/* An instant as RFC 3339 in the calendar's zone, or JSON null for TIME_NONE. */
+json_t *api_time(struct api_ctx *x, int64_t t);
+/* A string or JSON null for "" / NULL. */
+json_t *api_optional(const char *s);
+
+/* Appends an event row for an item and returns its JSON (new reference) or NULL with e. data is
+ * the request body minus type, at and expected_version (borrowed). */
+json_t *api_record_event(struct api_ctx *x, const char *kind, int64_t item_id, const char *type,
+			 int64_t at, json_t *data, int64_t due_at, struct api_error *e);
+/* GET .../events of an item. */
+void api_list_events(struct api_ctx *x, const char *kind, int64_t item_id);
+
+/* --- route handlers (api_cases.c, api_documents.c) --- */
+
+void api_cases_create(struct api_ctx *x);
+void api_cases_batch(struct api_ctx *x);
+void api_cases_get(struct api_ctx *x, const char *code);
+void api_cases_list(struct api_ctx *x);
+void api_cases_event(struct api_ctx *x, const char *code);
+void api_cases_events(struct api_ctx *x, const char *code);
+
+void api_documents_create(struct api_ctx *x);
+void api_documents_get(struct api_ctx *x, int64_t id);
+void api_documents_list(struct api_ctx *x);
+void api_documents_event(struct api_ctx *x, int64_t id);
+void api_documents_events(struct api_ctx *x, int64_t id);
+/* Assignments: document_id or parent_id (0 = none) says where a new one comes from. */
+void api_assignments_create(struct api_ctx *x, int64_t document_id, int64_t parent_id);
+void api_assignments_get(struct api_ctx *x, int64_t id);
+void api_assignments_list(struct api_ctx *x, int64_t document_id, int64_t parent_id);
+void api_assignments_event(struct api_ctx *x, int64_t id);
+void api_assignments_events(struct api_ctx *x, int64_t id);
+
+#endif

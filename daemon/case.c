@@ -1,0 +1,162 @@
+/* case: the rules of a one-stop case (see case.h).
+ * The transition table below is the whole state machine: for each event, the statuses it is
+ * allowed from and the status it leads to (-1: unchanged). */
+#include "case.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const status_names[CASE_STATUS_COUNT] = {
+	"received", "in_progress", "paused", "completed", "returned", "withdrawn", "rejected",
+};
+static const char *const outcome_names[] = { NULL, "early", "on_time", "late" };
+static const char *const online_names[] = { "none", "partial", "full" };
+static const char *const event_names[CASE_EV_COUNT] = {
+	"assign", "transfer", "pause", "resume", "complete", "return", "withdraw", "reject",
+	"reschedule", "note",
+};
+
+#define S(x) (1u << (x))
+#define OPEN (S(CASE_RECEIVED) | S(CASE_IN_PROGRESS) | S(CASE_PAUSED))
+#define ANY ((1u << CASE_STATUS_COUNT) - 1)
+
+static const struct {
+	unsigned from; /* bit set of statuses */
+	int to;        /* enum case_status, or -1 = unchanged */
+} transitions[CASE_EV_COUNT] = {
+	[CASE_EV_ASSIGN] = { OPEN, -1 },
+	[CASE_EV_TRANSFER] = { OPEN, -1 },
+	[CASE_EV_PAUSE] = { S(CASE_RECEIVED) | S(CASE_IN_PROGRESS), CASE_PAUSED },
+	[CASE_EV_RESUME] = { S(CASE_PAUSED), CASE_IN_PROGRESS },
+	[CASE_EV_COMPLETE] = { S(CASE_RECEIVED) | S(CASE_IN_PROGRESS), CASE_COMPLETED },
+	[CASE_EV_RETURN] = { S(CASE_COMPLETED), CASE_RETURNED },
+	[CASE_EV_WITHDRAW] = { OPEN, CASE_WITHDRAWN },
+	[CASE_EV_REJECT] = { OPEN, CASE_REJECTED },
+	[CASE_EV_RESCHEDULE] = { OPEN, -1 },
+	[CASE_EV_NOTE] = { ANY, -1 },
+};
+
+static int parse_name(const char *const *names, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (names[i] && strcmp(names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+const char *case_status_name(enum case_status s) { return status_names[s]; }
+int case_status_parse(const char *name) { return parse_name(status_names, CASE_STATUS_COUNT, name); }
+const char *case_outcome_name(enum case_outcome o) { return outcome_names[o]; }
+int case_outcome_parse(const char *name) { return parse_name(outcome_names, 4, name); }
+const char *case_online_name(enum case_online o) { return online_names[o]; }
+int case_online_parse(const char *name) { return parse_name(online_names, 3, name); }
+const char *case_event_name(enum case_event_type t) { return event_names[t]; }
+int case_event_parse(const char *name) { return parse_name(event_names, CASE_EV_COUNT, name); }
+
+bool case_is_open(enum case_status s)
+{
+	return (OPEN & S(s)) != 0;
+}
+
+/* The end of the working day in which t counts: the office time left that day, added. */
+static int64_t end_of_working_day(struct calendar *cal, int64_t t)
+{
+	int64_t open = calendar_next_open(cal, t);
+	int64_t midnight = calendar_instant_of(cal, calendar_day_of(cal, open), 0);
+	int64_t used = calendar_between(cal, midnight, open);
+
+	return calendar_add(cal, open, calendar_day_seconds(cal) - used);
+}
+
+/* Office seconds of `days` working days, rounded to the second. */
+static int64_t days_to_seconds(struct calendar *cal, double days)
+{
+	return (int64_t)llround(days * (double)calendar_day_seconds(cal));
+}
+
+int64_t case_due(struct calendar *cal, int64_t received_at, double days)
+{
+	if (days <= 0)
+		return end_of_working_day(cal, received_at);
+	return calendar_add(cal, received_at, days_to_seconds(cal, days));
+}
+
+enum case_outcome case_judge(struct calendar *cal, int64_t completed_at, int64_t due_at, bool late)
+{
+	if (late || completed_at > due_at)
+		return CASE_LATE;
+	if (calendar_day_of(cal, completed_at) < calendar_day_of(cal, due_at))
+		return CASE_EARLY;
+	return CASE_ON_TIME;
+}
+
+int case_apply(struct case_record *c, const struct case_event *ev, const struct case_procedure *p,
+	       struct calendar *cal, int64_t now, struct err *err)
+{
+	struct case_record next = *c;
+	int to = transitions[ev->type].to;
+
+	if (!(transitions[ev->type].from & S(c->status)))
+		return err_set(err, "type", "a case that is %s cannot take the event \"%s\"",
+			       status_names[c->status], event_names[ev->type]);
+	if (ev->at < c->received_at)
+		return err_set(err, "at", "the event is before the case was received");
+	if (c->status == CASE_PAUSED && ev->at < c->paused_at)
+		return err_set(err, "at", "the event is before the case was paused");
+	if (c->status == CASE_COMPLETED && ev->type != CASE_EV_NOTE && ev->at < c->completed_at)
+		return err_set(err, "at", "the event is before the case was completed");
+
+	switch (ev->type) {
+	case CASE_EV_ASSIGN:
+		snprintf(next.handler, sizeof(next.handler), "%s", ev->handler);
+		break;
+	case CASE_EV_TRANSFER:
+		snprintf(next.unit, sizeof(next.unit), "%s", ev->unit);
+		/* The old handler belongs to the old unit: keep one only when named. */
+		snprintf(next.handler, sizeof(next.handler), "%s", ev->handler ? ev->handler : "");
+		break;
+	case CASE_EV_PAUSE:
+		next.paused_at = ev->at;
+		next.remaining = calendar_between(cal, ev->at, c->due_at);
+		break;
+	case CASE_EV_RESUME:
+		if (!p->resume_continue)
+			next.due_at = case_due(cal, ev->at, p->days);
+		else if (c->remaining > 0)
+			next.due_at = calendar_add(cal, ev->at, c->remaining);
+		/* else: paused when already overdue; the due instant stays in the past. */
+		next.paused_at = TIME_NONE;
+		next.remaining = 0;
+		break;
+	case CASE_EV_COMPLETE:
+		next.completed_at = ev->at;
+		next.outcome = case_judge(cal, ev->at, c->due_at, c->late);
+		break;
+	case CASE_EV_RETURN:
+	case CASE_EV_WITHDRAW:
+	case CASE_EV_REJECT:
+		next.ended_at = ev->at;
+		break;
+	case CASE_EV_RESCHEDULE:
+		if (ev->due_at <= c->due_at)
+			return err_set(err, "due_at", "a new appointment must be later than the current one");
+		next.due_at = ev->due_at;
+		next.late = true;
+		if (c->status == CASE_PAUSED)
+			next.remaining = calendar_between(cal, c->paused_at, ev->due_at);
+		break;
+	case CASE_EV_NOTE:
+	case CASE_EV_COUNT:
+		break;
+	}
+	if (to >= 0)
+		next.status = (enum case_status)to;
+	else if (c->status == CASE_RECEIVED &&
+		 (ev->type == CASE_EV_ASSIGN || ev->type == CASE_EV_TRANSFER))
+		next.status = CASE_IN_PROGRESS;
+	next.version = c->version + 1;
+	next.updated_at = now;
+	*c = next;
+	return 0;
+}

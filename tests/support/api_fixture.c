@@ -1,0 +1,486 @@
+/* api_fixture: the real dunghand with the example office, for API tests (see api_fixture.h). */
+#include "api_fixture.h"
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define EXAMPLE DUNGHAN_SOURCE_DIR "/config/dunghan.conf.example"
+#define HOLIDAYS DUNGHAN_SOURCE_DIR "/config/holidays/"
+
+/* The example's units, people, procedures and tokens: everything from "units = (" on. */
+static char *example_office(struct err *err)
+{
+	char *text = harness_read(EXAMPLE);
+	char *start;
+
+	if (!text) {
+		err_set(err, NULL, "cannot read %s", EXAMPLE);
+		return NULL;
+	}
+	start = strstr(text, "\nunits = (");
+	if (!start) {
+		free(text);
+		err_set(err, NULL, "%s has no \"units = (\" line", EXAMPLE);
+		return NULL;
+	}
+	memmove(text, start + 1, strlen(start + 1) + 1);
+	return text;
+}
+
+static int write_config(struct api_fixture *f, const struct api_options *o, struct err *err)
+{
+	char *office = example_office(err);
+	char *text = NULL;
+	int rc = -1;
+
+	if (!office)
+		return -1;
+	if (asprintf(&text,
+		     "# written by tests/support/api_fixture.c\n"
+		     "server: { listen = \"127.0.0.1:%d\"; %s };\n"
+		     "database: { path = \"%s\"; };\n"
+		     "log: { level = \"%s\"; };\n"
+		     "calendar: {\n"
+		     "  timezone = \"Asia/Ho_Chi_Minh\";\n"
+		     "  week = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"];\n"
+		     "  office_hours = [\"07:30-11:30\", \"13:00-17:00\"];\n"
+		     "  statutory_holidays = true;\n"
+		     "  include = [\"" HOLIDAYS "vn-2024.conf\", \"" HOLIDAYS "vn-2025.conf\", \"" HOLIDAYS
+		     "vn-2026.conf\"];\n"
+		     "};\n"
+		     "%s\n%s",
+		     f->port, o && o->server ? o->server : "", f->db,
+		     o && o->log_level ? o->log_level : "info", o && o->extra ? o->extra : "",
+		     office) < 0) {
+		text = NULL;
+		err_set(err, NULL, "out of memory");
+		goto out;
+	}
+	if (harness_write(&f->h, "dunghan.conf", text) != 0) {
+		err_set(err, NULL, "cannot write %s", f->conf);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(office);
+	free(text);
+	return rc;
+}
+
+char *api_fixture_log(const struct api_fixture *f)
+{
+	char *t = f->proc.stderr_path[0] ? harness_read(f->proc.stderr_path) : NULL;
+	return t ? t : strdup("");
+}
+
+int api_fixture_start(struct api_fixture *f, const struct api_options *o, struct err *err)
+{
+	memset(f, 0, sizeof(*f));
+	f->proc.pidfd = -1;
+	f->h.notify_fd = -1;
+	if (harness_init(&f->h) != 0)
+		return err_set(err, NULL, "harness_init failed");
+	harness_path(&f->h, "dunghan.conf", f->conf, sizeof(f->conf));
+	harness_path(&f->h, "var/dunghan.db", f->db, sizeof(f->db));
+	f->port = harness_free_port();
+	if (f->port <= 0)
+		return err_set(err, NULL, "no free port");
+	if (write_config(f, o, err) != 0)
+		return -1;
+
+	char *argv[] = { (char *)harness_dunghand(), "-c", f->conf, NULL };
+	if (harness_spawn(&f->h, &f->proc, argv, NULL, "dunghand.log") != 0)
+		return err_set(err, NULL, "cannot start %s", argv[0]);
+	f->running = true;
+	if (!harness_notify_wait(&f->h, "READY=1", NULL, API_BOUND_MS)) {
+		char *log = api_fixture_log(f);
+		err_set(err, NULL, "no READY=1 within %d ms; log:\n%.400s", API_BOUND_MS, log);
+		free(log);
+		return -1;
+	}
+	return 0;
+}
+
+int api_fixture_stop(struct api_fixture *f, struct err *err)
+{
+	char *log;
+	int rc;
+
+	http_client_free(f->conn);
+	f->conn = NULL;
+	if (!f->running)
+		return err_set(err, NULL, "dunghand is not running");
+	harness_signal(&f->proc, SIGTERM);
+	rc = harness_wait(&f->proc, API_BOUND_MS);
+	f->running = false;
+	log = api_fixture_log(f);
+	if (rc != 0) {
+		size_t n = strlen(log);
+		err_set(err, NULL, "exit status %d; end of log:\n%s", rc, log + (n > 400 ? n - 400 : 0));
+		free(log);
+		return -1;
+	}
+	const char *san = strstr(log, "Sanitizer");
+	if (!san)
+		san = strstr(log, "runtime error");
+	if (san) {
+		err_set(err, NULL, "sanitizer report:\n%.450s", san);
+		free(log);
+		return -1;
+	}
+	free(log);
+	return 0;
+}
+
+void api_fixture_close(struct api_fixture *f)
+{
+	http_client_free(f->conn);
+	f->conn = NULL;
+	harness_kill(&f->proc);
+	f->running = false;
+	harness_close(&f->h);
+}
+
+struct http_client *api_connect(const struct api_fixture *f, int timeout_ms, struct err *err)
+{
+	return http_client_connect("127.0.0.1", f->port, timeout_ms, err);
+}
+
+void api_reply_free(struct api_reply *r)
+{
+	if (r->json)
+		json_decref(r->json);
+	http_client_response_free(&r->resp);
+	memset(r, 0, sizeof(*r));
+}
+
+static bool wants_close(const struct http_client_response *resp)
+{
+	const char *conn = http_client_header(resp, "Connection");
+	return resp->until_close || (conn && strcasecmp(conn, "close") == 0);
+}
+
+int api_call(struct api_fixture *f, const char *method, const char *path, const char *token,
+	     const char *content_type, const char *body, size_t len,
+	     const char *const *extra_headers, struct api_reply *r, struct err *err)
+{
+	const char *headers[40];
+	char auth[300], ctype[300];
+	size_t n = 0;
+	bool fresh;
+
+	api_reply_free(r);
+	if (token) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		headers[n++] = auth;
+	}
+	if (content_type) {
+		snprintf(ctype, sizeof(ctype), "Content-Type: %s", content_type);
+		headers[n++] = ctype;
+	}
+	for (size_t i = 0; extra_headers && extra_headers[i] && n < 39; i++)
+		headers[n++] = extra_headers[i];
+	headers[n] = NULL;
+
+	for (int attempt = 0;; attempt++) {
+		fresh = f->conn == NULL;
+		if (fresh && !(f->conn = api_connect(f, 30000, err)))
+			return -1;
+		if (http_client_send_request(f->conn, method, path, headers, body, body ? len : 0,
+					     err) == 0)
+			break;
+		/* A kept-alive connection the server closed meanwhile: once more on a new one. */
+		http_client_free(f->conn);
+		f->conn = NULL;
+		if (fresh || attempt > 0)
+			return -1;
+	}
+	if (http_client_read_response(f->conn, &r->resp, err) != 0) {
+		http_client_free(f->conn);
+		f->conn = NULL;
+		return -1;
+	}
+	r->status = r->resp.status;
+	if (r->resp.body_len)
+		r->json = json_loadb(r->resp.body, r->resp.body_len, 0, NULL);
+	if (wants_close(&r->resp)) {
+		http_client_free(f->conn);
+		f->conn = NULL;
+	}
+	return 0;
+}
+
+int api_json(struct api_fixture *f, const char *method, const char *path, const char *token,
+	     const char *json, struct api_reply *r, struct err *err)
+{
+	return api_call(f, method, path, token, json ? "application/json" : NULL, json,
+			json ? strlen(json) : 0, NULL, r, err);
+}
+
+int api_jsonf(struct api_fixture *f, const char *method, const char *path, const char *token,
+	      struct api_reply *r, struct err *err, const char *fmt, ...)
+{
+	va_list ap;
+	char *body;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vasprintf(&body, fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		return err_set(err, NULL, "out of memory");
+	rc = api_json(f, method, path, token, body, r, err);
+	free(body);
+	return rc;
+}
+
+json_t *api_get(json_t *json, const char *path)
+{
+	char key[256];
+	const char *p = path;
+
+	while (json && *p) {
+		size_t k = strcspn(p, ".");
+		if (k >= sizeof(key))
+			return NULL;
+		memcpy(key, p, k);
+		key[k] = '\0';
+		if (json_is_object(json)) {
+			json = json_object_get(json, key);
+		} else if (json_is_array(json)) {
+			char *end;
+			unsigned long i = strtoul(key, &end, 10);
+			json = *end ? NULL : json_array_get(json, i);
+		} else {
+			return NULL;
+		}
+		p += k;
+		if (*p == '.')
+			p++;
+	}
+	return json;
+}
+
+const char *api_str(json_t *json, const char *path)
+{
+	return json_string_value(api_get(json, path));
+}
+
+int64_t api_int(json_t *json, const char *path)
+{
+	json_t *v = api_get(json, path);
+	return json_is_integer(v) ? (int64_t)json_integer_value(v) : INT64_MIN;
+}
+
+bool api_is_null(json_t *json, const char *path)
+{
+	return json_is_null(api_get(json, path));
+}
+
+/* --- the database, read-only --------------------------------------------------------------- */
+
+static bool background_table(const char *name)
+{
+	static const char *const skip[] = { "outbox", "notif", "remind", "escalat", "job", "mail",
+					    "sms" };
+	if (!strcmp(name, "units") || !strcmp(name, "people") || !strcmp(name, "procedures"))
+		return true;
+	for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+		if (strstr(name, skip[i]))
+			return true;
+	return false;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static int open_ro(const struct api_fixture *f, sqlite3 **db, struct err *err)
+{
+	if (sqlite3_open_v2(f->db, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		err_set(err, NULL, "open %s: %s", f->db, *db ? sqlite3_errmsg(*db) : "no memory");
+		sqlite3_close(*db);
+		*db = NULL;
+		return -1;
+	}
+	sqlite3_busy_timeout(*db, 5000);
+	return 0;
+}
+
+static int hash_table(sqlite3 *db, const char *name, uint64_t *h, int64_t *rows, struct err *err)
+{
+	sqlite3_stmt *s = NULL;
+	char *sql = sqlite3_mprintf("SELECT * FROM \"%w\"", name);
+	int rc;
+
+	*rows = 0;
+	if (!sql || sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+		err_set(err, NULL, "%s: %s", name, sqlite3_errmsg(db));
+		sqlite3_free(sql);
+		return -1;
+	}
+	sqlite3_free(sql);
+	*h = fnv(*h, name, strlen(name) + 1);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int ncol = sqlite3_column_count(s);
+		(*rows)++;
+		for (int i = 0; i < ncol; i++) {
+			int type = sqlite3_column_type(s, i);
+			*h = fnv(*h, &type, sizeof(type));
+			if (type == SQLITE_NULL)
+				continue;
+			const void *v = type == SQLITE_BLOB ? sqlite3_column_blob(s, i)
+							    : (const void *)sqlite3_column_text(s, i);
+			*h = fnv(*h, v, (size_t)sqlite3_column_bytes(s, i));
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		err_set(err, NULL, "%s: %s", name, sqlite3_errmsg(db));
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int api_db_state(const struct api_fixture *f, struct api_db_state *st, struct err *err)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	size_t used = 0;
+	int rc = -1, step;
+
+	memset(st, 0, sizeof(*st));
+	st->hash = 14695981039346656037ull;
+	if (open_ro(f, &db, err) != 0)
+		return -1;
+	/* One read transaction: every table is seen at the same commit. */
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+			       "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT "
+			       "LIKE 'sqlite_%' ORDER BY name",
+			       -1, &s, NULL) != SQLITE_OK) {
+		err_set(err, NULL, "schema: %s", sqlite3_errmsg(db));
+		goto out;
+	}
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(s, 0);
+		int64_t rows;
+		if (background_table(name))
+			continue;
+		if (hash_table(db, name, &st->hash, &rows, err) != 0)
+			goto out;
+		if (used < sizeof(st->summary))
+			used += (size_t)snprintf(st->summary + used, sizeof(st->summary) - used,
+						 "%s%s=%lld", used ? " " : "", name, (long long)rows);
+	}
+	if (step != SQLITE_DONE) {
+		err_set(err, NULL, "schema: %s", sqlite3_errmsg(db));
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return rc;
+}
+
+int64_t api_db_int(const struct api_fixture *f, const char *sql, struct err *err)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t v = -1;
+
+	if (open_ro(f, &db, err) != 0)
+		return -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+		err_set(err, NULL, "%s: %s", sql, sqlite3_errmsg(db));
+		goto out;
+	}
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		err_set(err, NULL, "%s: no row (%s)", sql, sqlite3_errmsg(db));
+		goto out;
+	}
+	v = sqlite3_column_int64(s, 0);
+out:
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+/* --- instants ------------------------------------------------------------------------------ */
+
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	const int64_t era = (y >= 0 ? y : y - 399) / 400;
+	const unsigned yoe = (unsigned)(y - era * 400);
+	const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+int64_t api_parse_instant(const char *s)
+{
+	int y, mo, d, h, mi, sec, n = 0;
+	int oh = 0, om = 0, sign = 1;
+
+	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+	    n != 19)
+		return INT64_MIN;
+	s += n;
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++)
+			;
+	if (*s == 'Z' && s[1] == '\0') {
+		/* UTC */
+	} else if ((*s == '+' || *s == '-') && sscanf(s + 1, "%2d:%2d%n", &oh, &om, &n) == 2 &&
+		   s[1 + n] == '\0') {
+		sign = *s == '-' ? -1 : 1;
+	} else {
+		return INT64_MIN;
+	}
+	return days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec -
+	       sign * (oh * 3600 + om * 60);
+}
+
+void api_instant_from_now(char *buf, size_t n, int64_t delta_s)
+{
+	time_t t = time(NULL) + (time_t)delta_s + 7 * 3600;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%S+07:00", &tm);
+}
+
+char *api_url_encode(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *out = malloc(strlen(s) * 3 + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
+			*o++ = (char)*p;
+		} else {
+			*o++ = '%';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
