@@ -788,6 +788,15 @@ int64_t calendar_between(struct calendar *cal, int64_t a, int64_t b)
 
 /* --- days and instants --- */
 
+int64_t calendar_end_of_day(struct calendar *cal, int64_t t)
+{
+	int64_t open = calendar_next_open(cal, t);
+	int64_t midnight = calendar_instant_of(cal, calendar_day_of(cal, open), 0);
+
+	/* The office time left in that day, added: lands exactly on the last period's end. */
+	return calendar_add(cal, open, calendar_day_seconds(cal) - calendar_between(cal, midnight, open));
+}
+
 bool calendar_is_working_day(struct calendar *cal, int32_t day)
 {
 	size_t e;

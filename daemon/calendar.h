@@ -72,6 +72,11 @@ int64_t calendar_day_seconds(const struct calendar *cal);
  * Year tables are built lazily and cached; safe to call from several threads at once. */
 int64_t calendar_add(struct calendar *cal, int64_t start, int64_t seconds);
 
+/* The end of the working day in which t counts: the end of the last office period of the day of
+ * calendar_next_open(t). "By the end of the working day" deadlines (same-day procedures,
+ * flash documents) are this. */
+int64_t calendar_end_of_day(struct calendar *cal, int64_t t);
+
 /* Office seconds in [a, b); negative (-between(b, a)) when b < a. */
 int64_t calendar_between(struct calendar *cal, int64_t a, int64_t b);
 

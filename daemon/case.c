@@ -59,16 +59,6 @@ bool case_is_open(enum case_status s)
 	return (OPEN & S(s)) != 0;
 }
 
-/* The end of the working day in which t counts: the office time left that day, added. */
-static int64_t end_of_working_day(struct calendar *cal, int64_t t)
-{
-	int64_t open = calendar_next_open(cal, t);
-	int64_t midnight = calendar_instant_of(cal, calendar_day_of(cal, open), 0);
-	int64_t used = calendar_between(cal, midnight, open);
-
-	return calendar_add(cal, open, calendar_day_seconds(cal) - used);
-}
-
 /* Office seconds of `days` working days, rounded to the second. */
 static int64_t days_to_seconds(struct calendar *cal, double days)
 {
@@ -78,7 +68,7 @@ static int64_t days_to_seconds(struct calendar *cal, double days)
 int64_t case_due(struct calendar *cal, int64_t received_at, double days)
 {
 	if (days <= 0)
-		return end_of_working_day(cal, received_at);
+		return calendar_end_of_day(cal, received_at);
 	return calendar_add(cal, received_at, days_to_seconds(cal, days));
 }
 

@@ -61,11 +61,8 @@ NAMES(assignment_event, enum assignment_event_type, asg_event_names)
 
 int64_t document_due(struct calendar *cal, int64_t received_at, int64_t seconds)
 {
-	if (seconds > 0)
-		return calendar_add(cal, received_at, seconds);
-	int64_t open = calendar_next_open(cal, received_at);
-	int64_t midnight = calendar_instant_of(cal, calendar_day_of(cal, open), 0);
-	return calendar_add(cal, open, calendar_day_seconds(cal) - calendar_between(cal, midnight, open));
+	return seconds > 0 ? calendar_add(cal, received_at, seconds)
+			   : calendar_end_of_day(cal, received_at);
 }
 
 int document_apply(struct document_record *d, const struct document_event *ev, int64_t now,

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "http_client.h"
 
 #define BOUND_MS 10000
 
@@ -97,6 +98,18 @@ Test(lifecycle, ready_status_and_graceful_stop)
 	cr_assert(harness_notify_wait(&h, "STATUS=serving on 127.0.0.1:", NULL, BOUND_MS));
 	cr_assert(strstr(h.received, ": 1 units, 1 people, 1 procedures; log level info"), "%s",
 		  h.received);
+
+	/* Serving: the health check answers without a token. */
+	struct err err;
+	struct http_client *c = http_client_connect("127.0.0.1", port, BOUND_MS, &err);
+	struct http_client_response resp = { 0 };
+	cr_assert_not_null(c, "%s", err.msg);
+	cr_assert_eq(http_client_request(c, "GET", "/healthz", NULL, NULL, 0, &resp, &err), 0, "%s",
+		     err.msg);
+	cr_assert_eq(resp.status, 200);
+	cr_assert_str_eq(resp.body, "{\"status\":\"ok\"}");
+	http_client_response_free(&resp);
+	http_client_free(c);
 	stop_and_expect_zero();
 	cr_assert(harness_notify_wait(&h, "STOPPING=1", &at, 0));
 	cr_assert(harness_file_wait(proc.stderr_path, "stop: done", 0));
