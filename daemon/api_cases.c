@@ -33,7 +33,7 @@ static json_t *case_json(struct api_ctx *x, const struct case_record *c)
 	const char *outcome = case_outcome_name(c->outcome);
 
 	return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:b, s:s, s:b, s:b, s:s,"
-			 " s:o, s:b, s:o, s:o, s:o, s:I, s:o, s:o}",
+			 " s:o, s:b, s:b, s:o, s:o, s:o, s:I, s:o, s:o}",
 			 "code", c->code, "procedure", c->procedure,
 			 "procedure_name", api_optional(p ? p->name : NULL), "unit", c->unit,
 			 "unit_name", api_optional(u ? u->name : NULL),
@@ -43,11 +43,27 @@ static json_t *case_json(struct api_ctx *x, const struct case_record *c)
 			 "paid_online", c->paid_online, "digitized", c->digitized,
 			 "status", case_status_name(c->status),
 			 "outcome", outcome ? json_string(outcome) : json_null(), "late", c->late,
+			 "extended", c->extended,
 			 "paused_at", api_time(x, c->paused_at),
 			 "completed_at", api_time(x, c->completed_at),
 			 "ended_at", api_time(x, c->ended_at), "version", (json_int_t)c->version,
 			 "created_at", api_time(x, c->created_at),
 			 "updated_at", api_time(x, c->updated_at));
+}
+
+/* The facts of a configured procedure that the case rules use (NULL: a procedure removed from
+ * the configuration since; nothing to extend, restart from zero days). */
+static struct case_procedure case_rules_of(const struct config_procedure *p)
+{
+	struct case_procedure r = { 0 };
+
+	if (p) {
+		r.days = p->days;
+		r.extended_days = p->extended_days;
+		r.cutoff_min = p->cutoff_min;
+		r.resume_continue = strcmp(p->on_resume, "continue") == 0;
+	}
+	return r;
 }
 
 /* References must exist in the running configuration: 422 names the field. */
@@ -99,6 +115,7 @@ static int create_case(struct api_ctx *x, json_t *body, int *status, json_t **ou
 		       struct api_error *e)
 {
 	const struct config_procedure *proc;
+	struct case_procedure rules;
 	unsigned char hash[32], stored_hash[32];
 	struct case_record c = { 0 };
 	struct err err;
@@ -113,6 +130,10 @@ static int create_case(struct api_ctx *x, json_t *body, int *status, json_t **ou
 	if (check_unit(x, "unit", api_str(body, "unit"), e) != 0 ||
 	    check_person(x, "handler", api_str(body, "handler"), e) != 0)
 		return -1;
+	if (!config_case_code_ok(x->cfg, api_str(body, "code")))
+		return api_fail(e, 400, "invalid_field", "code",
+				"code: \"%s\" does not have the shape of a case code (cases.code_pattern)",
+				api_str(body, "code"));
 	if (create_hash(body, hash) != 0)
 		return api_fail(e, 500, "internal", NULL, "out of memory");
 
@@ -143,8 +164,9 @@ static int create_case(struct api_ctx *x, json_t *body, int *status, json_t **ou
 				"received_at: the case cannot be received in the future");
 	c.due_at = api_instant(body, "due_at", TIME_NONE);
 	c.due_given = c.due_at != TIME_NONE;
+	rules = case_rules_of(proc);
 	if (!c.due_given)
-		c.due_at = case_due(x->cal, c.received_at, proc->days);
+		c.due_at = case_due(x->cal, c.received_at, &rules);
 	else if (c.due_at <= c.received_at)
 		return api_fail(e, 400, "invalid_field", "due_at",
 				"due_at: the appointment must be after received_at");
@@ -358,11 +380,12 @@ static const struct api_event_spec event_fields[CASE_EV_COUNT] = {
 	[CASE_EV_REJECT] = { ev_reason_required, 1 },
 	[CASE_EV_RESCHEDULE] = { ev_reschedule, N(ev_reschedule) },
 	[CASE_EV_NOTE] = { ev_note, N(ev_note) },
+	[CASE_EV_EXTEND] = { ev_reason_required, 1 },
 };
 
 static const char *const case_event_choices[] = {
 	"assign", "transfer", "pause", "resume", "complete", "return", "withdraw", "reject",
-	"reschedule", "note", NULL,
+	"reschedule", "note", "extend", NULL,
 };
 
 void api_cases_event(struct api_ctx *x, const char *code)
@@ -390,13 +413,12 @@ void api_cases_event(struct api_ctx *x, const char *code)
 	if (load_case(x, code, &c, &e) != 0 || api_check_version(body, c.version, &e) != 0)
 		goto end;
 	proc = config_procedure(x->cfg, c.procedure);
-	if (!proc && ev.type == CASE_EV_RESUME) {
+	if (!proc && (ev.type == CASE_EV_RESUME || ev.type == CASE_EV_EXTEND)) {
 		api_fail(&e, 409, "conflict", "type",
 			 "the case's procedure %s is no longer configured", c.procedure);
 		goto end;
 	}
-	rules.days = proc ? proc->days : 0;
-	rules.resume_continue = proc && strcmp(proc->on_resume, "continue") == 0;
+	rules = case_rules_of(proc);
 	if (case_apply(&c, &ev, &rules, x->cal, x->now, &err) != 0) {
 		api_rule_error(&e, &err);
 		goto end;

@@ -14,7 +14,7 @@ static const char *const outcome_names[] = { NULL, "early", "on_time", "late" };
 static const char *const online_names[] = { "none", "partial", "full" };
 static const char *const event_names[CASE_EV_COUNT] = {
 	"assign", "transfer", "pause", "resume", "complete", "return", "withdraw", "reject",
-	"reschedule", "note",
+	"reschedule", "note", "extend",
 };
 
 #define S(x) (1u << (x))
@@ -35,6 +35,7 @@ static const struct {
 	[CASE_EV_REJECT] = { OPEN, CASE_REJECTED },
 	[CASE_EV_RESCHEDULE] = { OPEN, -1 },
 	[CASE_EV_NOTE] = { ANY, -1 },
+	[CASE_EV_EXTEND] = { S(CASE_RECEIVED) | S(CASE_IN_PROGRESS), -1 },
 };
 
 static int parse_name(const char *const *names, int n, const char *name)
@@ -65,11 +66,21 @@ static int64_t days_to_seconds(struct calendar *cal, double days)
 	return (int64_t)llround(days * (double)calendar_day_seconds(cal));
 }
 
-int64_t case_due(struct calendar *cal, int64_t received_at, double days)
+int64_t case_due(struct calendar *cal, int64_t received_at, const struct case_procedure *p)
 {
-	if (days <= 0)
-		return calendar_end_of_day(cal, received_at);
-	return calendar_add(cal, received_at, days_to_seconds(cal, days));
+	int64_t end;
+	int32_t day;
+
+	if (p->days > 0)
+		return calendar_add(cal, received_at, days_to_seconds(cal, p->days));
+	end = calendar_end_of_day(cal, received_at);
+	day = calendar_day_of(cal, received_at);
+	/* Received after the cut-off on a day it counts for: due the end of the next working
+	 * day. A receipt outside office hours already counts for the next working day. */
+	if (p->cutoff_min > 0 && calendar_day_of(cal, end) == day &&
+	    received_at > calendar_instant_of(cal, day, p->cutoff_min))
+		end = calendar_end_of_day(cal, end);
+	return end;
 }
 
 enum case_outcome case_judge(struct calendar *cal, int64_t completed_at, int64_t due_at, bool late)
@@ -111,8 +122,9 @@ int case_apply(struct case_record *c, const struct case_event *ev, const struct 
 		next.remaining = calendar_between(cal, ev->at, c->due_at);
 		break;
 	case CASE_EV_RESUME:
+		next.paused_total += calendar_between(cal, c->paused_at, ev->at);
 		if (!p->resume_continue)
-			next.due_at = case_due(cal, ev->at, p->days);
+			next.due_at = case_due(cal, ev->at, p);
 		else if (c->remaining > 0)
 			next.due_at = calendar_add(cal, ev->at, c->remaining);
 		/* else: paused when already overdue; the due instant stays in the past. */
@@ -135,6 +147,20 @@ int case_apply(struct case_record *c, const struct case_event *ev, const struct 
 		next.late = true;
 		if (c->status == CASE_PAUSED)
 			next.remaining = calendar_between(cal, c->paused_at, ev->due_at);
+		break;
+	case CASE_EV_EXTEND:
+		if (p->extended_days <= 0)
+			return err_set(err, "type", "the procedure has no legal extension");
+		if (c->extended)
+			return err_set(err, "type", "the case was already extended");
+		if (ev->at >= c->due_at)
+			return err_set(err, "type", "an extension must be granted before the due instant");
+		/* The paused time stays excluded: it is added back to the legal maximum. */
+		next.due_at = calendar_add(cal, c->received_at,
+					   days_to_seconds(cal, p->extended_days) + c->paused_total);
+		if (next.due_at <= c->due_at)
+			return err_set(err, "type", "the extension would not move the due instant");
+		next.extended = true;
 		break;
 	case CASE_EV_NOTE:
 	case CASE_EV_COUNT:

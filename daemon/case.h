@@ -40,6 +40,7 @@ enum case_event_type {
 	CASE_EV_REJECT,
 	CASE_EV_RESCHEDULE,
 	CASE_EV_NOTE,
+	CASE_EV_EXTEND,
 	CASE_EV_COUNT
 };
 
@@ -59,8 +60,10 @@ struct case_record {
 	enum case_status status;
 	enum case_outcome outcome;
 	bool late;            /* rescheduled: late in every figure, whatever happens next */
+	bool extended;        /* the legal extension (extended_days) was granted */
 	int64_t paused_at;    /* TIME_NONE unless paused */
 	int64_t remaining;    /* office seconds left at the pause; 0 when not paused */
+	int64_t paused_total; /* office seconds of the pauses that have ended */
 	int64_t completed_at; /* TIME_NONE until completed */
 	int64_t ended_at;     /* returned, withdrawn or rejected; TIME_NONE before */
 	int64_t version;
@@ -70,7 +73,7 @@ struct case_record {
 
 /* What an event carries; fields an event type does not use are ignored. */
 struct case_event {
-	enum case_event_type type;
+	enum case_event_type type; /* extend: the legal extension, once, before due */
 	int64_t at;
 	const char *handler; /* assign (required), transfer (optional) */
 	const char *unit;    /* transfer */
@@ -80,6 +83,9 @@ struct case_event {
 /* The procedure facts the rules need. */
 struct case_procedure {
 	double days;          /* legal time in working days; 0 = by the end of the working day */
+	double extended_days; /* the legal maximum with verification; 0 = no extension */
+	int cutoff_min;       /* same-day: received after this minute of the day counts as the
+	                       * next working day; 0 = none */
 	bool resume_continue; /* on_resume: true = continue with what was left, false = restart */
 };
 
@@ -96,10 +102,11 @@ int case_event_parse(const char *name);
 /* Whether a case in status s is still open (received, in progress or paused). */
 bool case_is_open(enum case_status s);
 
-/* The due instant of a case received at `received_at` under a procedure of `days` working
- * days: calendar_add of days full office days, or for 0 days the end of the working day in
- * which the case counts as received. */
-int64_t case_due(struct calendar *cal, int64_t received_at, double days);
+/* The due instant of a case received at `received_at` under procedure p: calendar_add of
+ * p->days full office days; for a same-day procedure (days 0) the end of the working day in
+ * which the case counts as received — the next working day when received outside office
+ * hours or after p->cutoff_min. */
+int64_t case_due(struct calendar *cal, int64_t received_at, const struct case_procedure *p);
 
 /* Applies ev to c (which must be valid): checks the transition, updates status, clock, due,
  * outcome and the handler/unit fields, and bumps version and updated_at (= now).

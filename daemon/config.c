@@ -12,14 +12,21 @@
 #include <errno.h>
 #include <jansson.h>
 #include <libconfig.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "csv.h"
+
 #define CONFIG_MAX_ERRORS 50
 #define CONFIG_MAX_INCLUDES 64
 #define CONFIG_MAX_LIST 100000
+
+struct config_regex {
+	regex_t re;
+};
 
 struct config_owned {
 	config_t main;
@@ -28,6 +35,8 @@ struct config_owned {
 	struct calendar_exception *exceptions;
 	int official_years[CONFIG_MAX_INCLUDES];
 	size_t nofficial_years;
+	char **strings; /* copies of values read from CSV catalogues */
+	size_t nstrings, cap_strings;
 };
 
 /* Where an exception came from, to name it when it conflicts with another. */
@@ -48,6 +57,8 @@ struct calendar_section {
 
 struct loader {
 	struct config *cfg;
+	const char *procedures_file; /* procedures_file, resolved after the sections */
+	const config_setting_t *procedures_file_setting;
 	const char *dir; /* the main file's directory, for relative includes */
 	char *errors;
 	size_t errors_len;
@@ -79,8 +90,9 @@ struct field {
 
 struct section {
 	const char *name;
-	const struct field *fields;
+	const struct field *fields; /* for a top-level scalar: its one field */
 	size_t nfields;
+	bool scalar;                /* a top-level setting, not a group or list */
 	/* group sections: where the fields go */
 	void *(*base)(struct loader *l);
 	/* list sections: element size, and where the array and its count go in struct config */
@@ -842,6 +854,53 @@ static const struct field person_fields[] = {
 	  .ident = true, .max = 64 },
 };
 
+/* "HH:MM", stored as minutes after midnight; absent = 0 (a cut-off at midnight means none). */
+static void parse_cutoff(struct loader *l, const config_setting_t *s, const char *path, void *dst)
+{
+	const char *v;
+	int minutes;
+
+	*(int *)dst = 0;
+	if (!s || !(v = setting_string(l, s, path)))
+		return;
+	if ((minutes = parse_clock(v)) <= 0 || minutes >= 24 * 60) {
+		loader_error(l, s, main_file(l), path,
+			     "\"%s\" is not a time of day from \"00:01\" to \"23:59\"", v);
+		return;
+	}
+	*(int *)dst = minutes;
+}
+
+static void parse_code_pattern(struct loader *l, const config_setting_t *s, const char *path,
+			       void *dst)
+{
+	struct config_regex *rx;
+	const char *v;
+	int rc;
+
+	if (!s || !(v = setting_string(l, s, path)))
+		return;
+	if (!(rx = calloc(1, sizeof(*rx)))) {
+		loader_error(l, s, main_file(l), path, "out of memory");
+		return;
+	}
+	if ((rc = regcomp(&rx->re, v, REG_EXTENDED | REG_NOSUB)) != 0) {
+		char msg[200];
+		regerror(rc, &rx->re, msg, sizeof(msg));
+		free(rx);
+		loader_error(l, s, main_file(l), path,
+			     "not a valid POSIX extended regular expression: %s", msg);
+		return;
+	}
+	l->cfg->cases.code_regex = rx;
+	*(const char **)dst = v;
+}
+
+static const struct field cases_fields[] = {
+	{ .name = "code_pattern", .kind = FIELD_CUSTOM, .offset = CFG(cases.code_pattern),
+	  .parse = parse_code_pattern },
+};
+
 #define PROC(m) offsetof(struct config_procedure, m)
 static const struct field procedure_fields[] = {
 	{ .name = "code", .kind = FIELD_STRING, .offset = PROC(code), .required = true,
@@ -849,6 +908,11 @@ static const struct field procedure_fields[] = {
 	{ .name = "name", .kind = FIELD_STRING, .offset = PROC(name), .required = true, .max = 500 },
 	{ .name = "days", .kind = FIELD_FLOAT, .offset = PROC(days), .required = true, .min = 0,
 	  .max = 3650 },
+	{ .name = "extended_days", .kind = FIELD_FLOAT, .offset = PROC(extended_days), .min = 0,
+	  .max = 3650 },
+	{ .name = "cutoff", .kind = FIELD_CUSTOM, .offset = PROC(cutoff_min), .parse = parse_cutoff },
+	{ .name = "level", .kind = FIELD_STRING, .offset = PROC(level), .ident = true, .max = 64 },
+	{ .name = "agency", .kind = FIELD_STRING, .offset = PROC(agency), .max = 300 },
 	{ .name = "on_resume", .kind = FIELD_STRING, .offset = PROC(on_resume), .def = "restart",
 	  .choices = resume_modes },
 };
@@ -875,14 +939,30 @@ static void *calendar_base(struct loader *l)
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define LIST(name, fields, type, array, count)                                              \
-	{ name, fields, N(fields), NULL, sizeof(type), CFG(array), CFG(count) }
+	{ name, fields, N(fields), false, NULL, sizeof(type), CFG(array), CFG(count) }
+
+static void parse_procedures_file(struct loader *l, const config_setting_t *s, const char *path,
+				  void *dst)
+{
+	(void)dst;
+	if (!s)
+		return;
+	l->procedures_file = setting_string(l, s, path);
+	l->procedures_file_setting = s;
+}
+
+static const struct field procedures_file_field[] = {
+	{ .name = "procedures_file", .kind = FIELD_CUSTOM, .parse = parse_procedures_file },
+};
 
 static const struct section sections[] = {
-	{ "server", server_fields, N(server_fields), config_base, 0, 0, 0 },
-	{ "database", database_fields, N(database_fields), config_base, 0, 0, 0 },
-	{ "log", log_fields, N(log_fields), config_base, 0, 0, 0 },
-	{ "calendar", calendar_fields, N(calendar_fields), calendar_base, 0, 0, 0 },
-	{ "documents", documents_fields, N(documents_fields), config_base, 0, 0, 0 },
+	{ "server", server_fields, N(server_fields), false, config_base, 0, 0, 0 },
+	{ "database", database_fields, N(database_fields), false, config_base, 0, 0, 0 },
+	{ "log", log_fields, N(log_fields), false, config_base, 0, 0, 0 },
+	{ "calendar", calendar_fields, N(calendar_fields), false, calendar_base, 0, 0, 0 },
+	{ "documents", documents_fields, N(documents_fields), false, config_base, 0, 0, 0 },
+	{ "cases", cases_fields, N(cases_fields), false, config_base, 0, 0, 0 },
+	{ "procedures_file", procedures_file_field, 1, true, config_base, 0, 0, 0 },
 	LIST("units", unit_fields, struct config_unit, units, nunits),
 	LIST("people", person_fields, struct config_person, people, npeople),
 	LIST("procedures", procedure_fields, struct config_procedure, procedures, nprocedures),
@@ -1007,6 +1087,19 @@ static void check_references(struct loader *l)
 				     u->id ? u->id : "?");
 		}
 	}
+	for (size_t i = 0; i < c->nprocedures; i++) {
+		const struct config_procedure *p = &c->procedures[i];
+		if (p->extended_days > 0 && p->extended_days <= p->days) {
+			snprintf(path, sizeof(path), "procedures[%zu].extended_days", i);
+			loader_error(l, list_elem(l, "procedures", i, "extended_days"), main_file(l), path,
+				     "%g is not longer than days (%g)", p->extended_days, p->days);
+		}
+		if (p->cutoff_min > 0 && p->days > 0) {
+			snprintf(path, sizeof(path), "procedures[%zu].cutoff", i);
+			loader_error(l, list_elem(l, "procedures", i, "cutoff"), main_file(l), path,
+				     "a cut-off applies only to same-day procedures (days = 0)");
+		}
+	}
 	for (size_t i = 0; i < c->npeople; i++) {
 		if (c->people[i].unit && !config_unit(c, c->people[i].unit)) {
 			snprintf(path, sizeof(path), "people[%zu].unit", i);
@@ -1065,6 +1158,189 @@ static void build_calendar(struct loader *l, void (*on_statutory_year)(void *, i
 	}
 }
 
+/* --- the procedure catalogue ------------------------------------------------------------ */
+
+static const char *own_string(struct loader *l, const char *v)
+{
+	struct config_owned *o = l->cfg->owned;
+	char *copy;
+
+	if (o->nstrings == o->cap_strings) {
+		size_t cap = o->cap_strings ? o->cap_strings * 2 : 256;
+		char **g = realloc(o->strings, cap * sizeof(*g));
+		if (!g)
+			return NULL;
+		o->strings = g;
+		o->cap_strings = cap;
+	}
+	if (!(copy = strdup(v)))
+		return NULL;
+	o->strings[o->nstrings++] = copy;
+	return copy;
+}
+
+/* A strict decimal number in [0, 3650]. */
+static int parse_days_text(const char *v, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(v, &end);
+	if (!*v || *end || errno || !(*out >= 0 && *out <= 3650))
+		return -1;
+	return 0;
+}
+
+/* Reads one catalogue row into p; reports "file:line: column: message" and returns -1 when a
+ * value is wrong. */
+static int catalogue_row(struct loader *l, const char *file, struct csv_reader *r,
+			 const struct csv_row *row, struct config_procedure *p)
+{
+	static const char *const names[] = { "code", "name", "days", "extended_days", "cutoff",
+					     "level", "agency", "on_resume" };
+	const char *v[8];
+	int line = (int)row->line;
+
+	for (size_t k = 0; k < 8; k++) {
+		int col = csv_column(r, names[k]);
+		v[k] = col >= 0 && (size_t)col < row->nfields ? row->fields[col] : "";
+	}
+	memset(p, 0, sizeof(*p));
+	if (!is_ident(v[0]) || strlen(v[0]) > 64) {
+		loader_report(l, file, line, "code", "\"%s\" is not a procedure code like 1.004873", v[0]);
+		return -1;
+	}
+	if (!*v[1] || strlen(v[1]) > 500) {
+		loader_report(l, file, line, "name", "a name of 1 to 500 bytes is required");
+		return -1;
+	}
+	if (parse_days_text(v[2], &p->days) != 0) {
+		loader_report(l, file, line, "days", "\"%s\" is not a number of days from 0 to 3650", v[2]);
+		return -1;
+	}
+	if (*v[3] && (parse_days_text(v[3], &p->extended_days) != 0 ||
+		      p->extended_days <= p->days)) {
+		loader_report(l, file, line, "extended_days",
+			      "\"%s\" is not a number of days longer than days", v[3]);
+		return -1;
+	}
+	if (*v[4] && ((p->cutoff_min = parse_clock(v[4])) <= 0 || p->cutoff_min >= 24 * 60 ||
+		      p->days > 0)) {
+		loader_report(l, file, line, "cutoff",
+			      "\"%s\": a cut-off is a time like 15:00, for same-day procedures (days 0)",
+			      v[4]);
+		return -1;
+	}
+	if (*v[5] && !is_ident(v[5])) {
+		loader_report(l, file, line, "level", "\"%s\" may only hold letters, digits, '.', '_', '-'",
+			      v[5]);
+		return -1;
+	}
+	if (*v[7] && strcmp(v[7], "restart") && strcmp(v[7], "continue")) {
+		loader_report(l, file, line, "on_resume", "\"%s\" is not restart or continue", v[7]);
+		return -1;
+	}
+	if (!(p->code = own_string(l, v[0])) || !(p->name = own_string(l, v[1])) ||
+	    (*v[5] && !(p->level = own_string(l, v[5]))) ||
+	    (*v[6] && !(p->agency = own_string(l, v[6])))) {
+		loader_report(l, file, line, "(row)", "out of memory");
+		return -1;
+	}
+	p->on_resume = *v[7] && strcmp(v[7], "continue") == 0 ? "continue" : "restart";
+	return 0;
+}
+
+/* Loads procedures_file and merges it under the inline procedures: an inline entry replaces
+ * the catalogue's entry with the same code, so an office can adjust what the province lists. */
+static void load_catalogue(struct loader *l)
+{
+	static const char *const required[] = { "code", "name", "days", NULL };
+	struct config *c = l->cfg;
+	struct csv_options opt = { .expect_header = true };
+	struct config_procedure *list = NULL;
+	size_t n = 0, cap = 0;
+	char path[4096];
+	struct csv_reader *r;
+	struct csv_row row;
+	struct err err;
+	int rc;
+
+	if (!l->procedures_file)
+		return;
+	if (l->procedures_file[0] == '/' || !l->dir)
+		snprintf(path, sizeof(path), "%s", l->procedures_file);
+	else
+		snprintf(path, sizeof(path), "%s/%s", l->dir, l->procedures_file);
+	opt.name = path;
+	if (!(r = csv_reader_open(path, &opt, &err))) {
+		loader_error(l, l->procedures_file_setting, main_file(l), "procedures_file", "%s", err.msg);
+		return;
+	}
+	if (csv_require(r, required, &err) != 0) {
+		loader_report(l, path, 1, err.field, "%s", err.msg);
+		goto out;
+	}
+	while ((rc = csv_next(r, &row, &err)) == 1) {
+		struct config_procedure p;
+
+		if (catalogue_row(l, path, r, &row, &p) != 0)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(list[i].code, p.code) == 0) {
+				loader_report(l, path, (int)row.line, "code",
+					      "procedure %s is listed twice in the catalogue", p.code);
+				goto next;
+			}
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			struct config_procedure *g = realloc(list, cap * sizeof(*g));
+			if (!g) {
+				loader_report(l, path, (int)row.line, "(row)", "out of memory");
+				goto out;
+			}
+			list = g;
+		}
+		list[n++] = p;
+next:;
+	}
+	if (rc < 0) {
+		/* The reader's message reads "path:line: field N (column): why": keep its line. */
+		const char *m = err.msg;
+		char *end;
+		long line = 0;
+		if (strncmp(m, path, strlen(path)) == 0 && m[strlen(path)] == ':') {
+			line = strtol(m + strlen(path) + 1, &end, 10);
+			m = *end == ':' ? end + 1 + (end[1] == ' ') : err.msg;
+		}
+		loader_report(l, path, (int)line, err.field[0] ? err.field : "(csv)", "%s", m);
+	}
+	/* Inline entries win; those the catalogue lacks are added after it. */
+	for (size_t i = 0; i < c->nprocedures; i++) {
+		size_t k = 0;
+		while (k < n && strcmp(list[k].code, c->procedures[i].code) != 0)
+			k++;
+		if (k == n) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 16;
+				struct config_procedure *g = realloc(list, cap * sizeof(*g));
+				if (!g)
+					goto out;
+				list = g;
+			}
+			n++;
+		}
+		list[k] = c->procedures[i];
+	}
+	free(c->procedures);
+	c->procedures = list;
+	c->nprocedures = n;
+	list = NULL;
+out:
+	free(list);
+	csv_reader_free(r);
+}
+
 /* --- entry points ------------------------------------------------------------------------ */
 
 static char *dir_of(const char *path)
@@ -1120,7 +1396,9 @@ struct config *config_load(const char *path, void (*on_statutory_year)(void *, i
 	for (size_t k = 0; k < N(sections); k++) {
 		const struct section *sec = &sections[k];
 		const config_setting_t *s = config_setting_get_member(root, sec->name);
-		if (sec->base) {
+		if (sec->scalar) {
+			parse_field(&l, &sec->fields[0], root, s, sec->name, sec->base(&l));
+		} else if (sec->base) {
 			if (s && config_setting_type(s) != CONFIG_TYPE_GROUP) {
 				loader_error(&l, s, path, sec->name, "expected a group: %s = { ... };",
 					     sec->name);
@@ -1135,6 +1413,9 @@ struct config *config_load(const char *path, void (*on_statutory_year)(void *, i
 		goto fail;
 	check_references(&l);
 	check_exceptions(&l);
+	if (l.nerrors)
+		goto fail;
+	load_catalogue(&l);
 	if (l.nerrors)
 		goto fail;
 	build_calendar(&l, on_statutory_year, ctx);
@@ -1160,11 +1441,18 @@ void config_free(struct config *cfg)
 	if (!cfg)
 		return;
 	calendar_free(cfg->calendar);
+	if (cfg->cases.code_regex) {
+		regfree(&cfg->cases.code_regex->re);
+		free(cfg->cases.code_regex);
+	}
 	if (cfg->owned) {
 		config_destroy(&cfg->owned->main);
 		for (size_t i = 0; i < cfg->owned->nincludes; i++)
 			config_destroy(&cfg->owned->includes[i]);
 		free(cfg->owned->exceptions);
+		for (size_t i = 0; i < cfg->owned->nstrings; i++)
+			free(cfg->owned->strings[i]);
+		free(cfg->owned->strings);
 		free(cfg->owned);
 	}
 	free(cfg->units);
@@ -1173,6 +1461,11 @@ void config_free(struct config *cfg)
 	free(cfg->tokens);
 	free((char *)cfg->path);
 	free(cfg);
+}
+
+bool config_case_code_ok(const struct config *cfg, const char *code)
+{
+	return !cfg->cases.code_regex || regexec(&cfg->cases.code_regex->re, code, 0, NULL, 0) == 0;
 }
 
 const struct config_unit *config_unit(const struct config *cfg, const char *id)

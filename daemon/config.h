@@ -42,6 +42,11 @@ struct config_procedure {
 	const char *code; /* the national procedure code, e.g. "1.004227" */
 	const char *name;
 	double days;      /* legal processing time in working days; 0 = same day */
+	double extended_days; /* legal maximum when verification is needed; 0 = no extension */
+	int cutoff_min;   /* same-day procedures: received after this minute of the day, due the
+	                   * end of the next working day; 0 = none */
+	const char *level;  /* the unit level the procedure belongs to, or NULL */
+	const char *agency; /* the agency that handles it, or NULL */
 	const char *on_resume; /* "restart" or "continue" */
 };
 
@@ -77,6 +82,10 @@ struct config {
 		 * seconds; 0 means "by the end of the working day of receipt". */
 		int64_t urgency_due[4];
 	} documents;
+	struct {
+		const char *code_pattern;  /* POSIX ERE every case code must match, or NULL */
+		struct config_regex *code_regex; /* compiled code_pattern; internal */
+	} cases;
 	struct calendar *calendar; /* built from the calendar section; owned */
 	struct config_unit *units;
 	size_t nunits;
@@ -97,6 +106,9 @@ struct config *config_load(const char *path, void (*on_statutory_year)(void *, i
 
 /* Frees the config and its calendar. NULL is a no-op. */
 void config_free(struct config *cfg);
+
+/* Whether a case code matches cases.code_pattern (true when no pattern is set). */
+bool config_case_code_ok(const struct config *cfg, const char *code);
 
 /* Lookups by id; NULL when absent. Linear: configs hold hundreds of entries, not millions. */
 const struct config_unit *config_unit(const struct config *cfg, const char *id);

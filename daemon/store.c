@@ -53,7 +53,8 @@ enum stmt_id {
 #define CASE_COLUMNS                                                                           \
 	"id, code, procedure, unit_id, handler_id, applicant, received_at, due_at, due_given, "   \
 	"online, paid_online, digitized, status, outcome, late, paused_at, remaining, "          \
-	"completed_at, ended_at, version, created_at, updated_at, create_hash"
+	"completed_at, ended_at, version, created_at, updated_at, create_hash, extended, "       \
+	"paused_total"
 #define DOC_COLUMNS                                                                            \
 	"id, book, year, incoming_no, symbol, doc_date, issuer, type, summary, urgency, "         \
 	"confidentiality, received_at, due_at, lead_unit_id, status, done_at, version, "         \
@@ -100,10 +101,12 @@ static const char *const stmt_sql[STMT_MAX] = {
 	[STMT_PROCEDURE_DEACTIVATE] =
 		"UPDATE procedures SET active = 0, updated_at = ?1 WHERE active = 1",
 	[STMT_PROCEDURE_UPSERT] =
-		"INSERT INTO procedures (code, name, days, on_resume, active, updated_at) "
-		"VALUES (?1, ?2, ?3, ?4, 1, ?5) "
+		"INSERT INTO procedures (code, name, days, on_resume, active, updated_at, "
+		"extended_days, cutoff, level, agency) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9) "
 		"ON CONFLICT (code) DO UPDATE SET name = excluded.name, days = excluded.days, "
-		"on_resume = excluded.on_resume, active = 1, updated_at = excluded.updated_at",
+		"on_resume = excluded.on_resume, active = 1, updated_at = excluded.updated_at, "
+		"extended_days = excluded.extended_days, cutoff = excluded.cutoff, "
+		"level = excluded.level, agency = excluded.agency",
 	[STMT_COUNT_ACTIVE] = "SELECT (SELECT count(*) FROM units WHERE active = 1), "
 			      "(SELECT count(*) FROM people WHERE active = 1), "
 			      "(SELECT count(*) FROM procedures WHERE active = 1)",
@@ -117,14 +120,16 @@ static const char *const stmt_sql[STMT_MAX] = {
 	[STMT_CASE_INSERT] =
 		"INSERT INTO cases (code, procedure, unit_id, handler_id, applicant, received_at, "
 		"due_at, due_given, online, paid_online, digitized, status, outcome, late, paused_at, "
-		"remaining, completed_at, ended_at, version, created_at, updated_at, create_hash) "
+		"remaining, completed_at, ended_at, version, created_at, updated_at, create_hash, "
+		"extended, paused_total) "
 		"VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-		"?19, ?20, ?21, ?22, ?23)",
+		"?19, ?20, ?21, ?22, ?23, ?24, ?25)",
 	[STMT_CASE_UPDATE] =
 		"UPDATE cases SET unit_id = ?4, handler_id = ?5, applicant = ?6, received_at = ?7, "
 		"due_at = ?8, due_given = ?9, online = ?10, paid_online = ?11, digitized = ?12, "
 		"status = ?13, outcome = ?14, late = ?15, paused_at = ?16, remaining = ?17, "
-		"completed_at = ?18, ended_at = ?19, version = ?20, updated_at = ?22 WHERE id = ?1",
+		"completed_at = ?18, ended_at = ?19, version = ?20, updated_at = ?22, extended = ?24, "
+		"paused_total = ?25 WHERE id = ?1",
 	[STMT_CASE_LIST] =
 		"SELECT " CASE_COLUMNS " FROM cases WHERE ?1 IS NOT NULL"
 		" AND (?4 IS NULL OR (status IN ('received', 'in_progress') AND due_at < ?4))"
@@ -462,8 +467,14 @@ enum store_status store_sync_config(struct store *st, const struct config *cfg, 
 		bind_text(q, 1, p->code);
 		bind_text(q, 2, p->name);
 		sqlite3_bind_double(q, 3, p->days);
+		char cutoff[24];
 		bind_text(q, 4, p->on_resume);
 		sqlite3_bind_int64(q, 5, now);
+		sqlite3_bind_double(q, 6, p->extended_days);
+		snprintf(cutoff, sizeof(cutoff), "%02d:%02d", p->cutoff_min / 60, p->cutoff_min % 60);
+		bind_text(q, 7, p->cutoff_min > 0 ? cutoff : NULL);
+		bind_text(q, 8, p->level);
+		bind_text(q, 9, p->agency);
 		if ((rc = run(q)) != SQLITE_OK)
 			goto fail;
 	}
@@ -635,6 +646,8 @@ static void bind_case(sqlite3_stmt *s, const struct case_record *c, const unsign
 	bind_int(s, 22, c->updated_at);
 	if (hash && 23 <= sqlite3_bind_parameter_count(s))
 		sqlite3_bind_blob(s, 23, hash, 32, SQLITE_STATIC);
+	bind_int(s, 24, c->extended);
+	bind_int(s, 25, c->paused_total);
 }
 
 static void read_case(sqlite3_stmt *s, struct case_record *c, unsigned char *hash)
@@ -664,6 +677,8 @@ static void read_case(sqlite3_stmt *s, struct case_record *c, unsigned char *has
 	c->updated_at = sqlite3_column_int64(s, 21);
 	if (hash && sqlite3_column_bytes(s, 22) == 32)
 		memcpy(hash, sqlite3_column_blob(s, 22), 32);
+	c->extended = sqlite3_column_int(s, 23);
+	c->paused_total = sqlite3_column_int64(s, 24);
 }
 
 enum store_status store_case_get(struct store *st, const char *code, struct case_record *c,

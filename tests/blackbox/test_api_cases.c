@@ -240,6 +240,46 @@ Test(cases, given_due_at_is_authoritative)
 	finish();
 }
 
+Test(cases, code_characters_and_length)
+{
+	/* 1-64 characters: letters, digits, '.', '-', '_'. */
+	static const char code64[] = "AZaz09.-_0123456789012345678901234567890123456789012345678901234";
+	cr_assert_eq(strlen(code64), 64);
+	json_t *c = create(code64, "1.004873", "ttphvhcc", "2024-02-07T10:00:00+07:00",
+			   "\"online\": \"partial\", \"digitized\": true");
+	api_t_expect_str(c, "code", code64);
+	api_t_expect_str(c, "online", "partial");
+	api_t_expect_bool(c, "digitized", true);
+	c = create("X", "1.004873", "ttphvhcc", "2024-02-07T10:00:00+07:00", NULL);
+	api_t_expect_str(get_case(code64), "code", code64);
+	finish();
+}
+
+Test(cases, received_at_and_at_default_to_now)
+{
+	char now_s[40];
+
+	api_instant_from_now(now_s, sizeof(now_s), 0);
+	json_t *c = api_t_keep(&t, json_incref(api_t_req(
+					    &t, "POST", "/api/v1/cases", API_MOTCUA,
+					    "{\"code\": \"NOW-1\", \"procedure\": \"1.004873\", "
+					    "\"unit\": \"ttphvhcc\"}",
+					    201)));
+	int64_t now = api_parse_instant(now_s), rec = api_parse_instant(api_str(c, "received_at"));
+	cr_assert(rec >= now - 60 && rec <= now + 60, "received_at %s, now %s",
+		  api_str(c, "received_at"), now_s);
+	/* 3 working days ahead: a later date, so completing now is early. */
+	int64_t due = api_parse_instant(api_str(c, "due_at"));
+	cr_assert(due >= rec + 3 * 86400, "due_at %s for received_at %s", api_str(c, "due_at"),
+		  api_str(c, "received_at"));
+	json_t *j = event("NOW-1", 201, "{\"type\": \"complete\"}");
+	api_t_expect_str(j, "case.outcome", "early");
+	int64_t done = api_parse_instant(api_str(j, "case.completed_at"));
+	cr_assert(done >= now - 60 && done <= now + 60, "completed_at %s",
+		  api_str(j, "case.completed_at"));
+	finish();
+}
+
 Test(cases, content_type_with_charset_is_json)
 {
 	static const char body[] = "{\"code\": \"CT-1\", \"procedure\": \"1.004873\", \"unit\": "
@@ -479,6 +519,22 @@ Test(cases, pagination_walks_every_page_once)
 	/* The default limit is 100: all ten on one page. */
 	json_t *page = list("unit=ttphvhcc");
 	cr_assert_eq(json_array_size(json_object_get(page, "cases")), 10);
+
+	/* 150 more (kstt): the default page holds 100 and has a cursor. */
+	char *body = malloc(150 * 200), *p = body;
+	for (int i = 0; i < 150; i++)
+		p += sprintf(p, "{\"code\":\"L-%03d\",\"procedure\":\"1.004873\",\"unit\":"
+				"\"kstt\",\"received_at\":\"2024-02-07T10:00:00+07:00\"}\n", i);
+	json_t *b = api_t_call(&t, "POST", "/api/v1/cases:batch", API_MOTCUA,
+			       "application/x-ndjson", body, (size_t)(p - body), 200);
+	free(body);
+	api_t_expect_int(b, "created", 150);
+	page = list("unit=kstt");
+	cr_assert_eq(json_array_size(json_object_get(page, "cases")), 100);
+	cr_assert_not_null(api_str(page, "next_cursor"), "100 of 150: a next_cursor");
+	json_t *all = walk("unit=kstt", 500, &pages);
+	cr_assert_eq(json_array_size(all), 150);
+	cr_assert_eq(pages, 1);
 	finish();
 }
 
@@ -580,6 +636,23 @@ Test(cases, pause_and_resume_restart)
 	j = event("R-2", 201, "{\"type\": \"resume\", \"at\": \"2024-02-17T09:00:00+07:00\"}");
 	api_t_expect_str(j, "case.due_at", "2024-02-21T17:00:00+07:00");
 
+	/* 2.000815 (0.5 day, restart by default): received Fri 8/3 16:00, due Mon 11/3 10:30;
+	 * paused 11/3 09:00, resumed 11/3 15:00: 4h again = 15:00-17:00 2h + Tue 12/3 07:30 + 2h
+	 * = 09:30. */
+	create("R-3", "2.000815", "hctc", "2024-03-08T16:00:00+07:00", NULL);
+	event("R-3", 201, "{\"type\": \"pause\", \"at\": \"2024-03-11T09:00:00+07:00\", "
+			  "\"reason\": \"Yêu cầu bổ sung\"}");
+	j = event("R-3", 201, "{\"type\": \"resume\", \"at\": \"2024-03-11T15:00:00+07:00\"}");
+	api_t_expect_str(j, "case.due_at", "2024-03-12T09:30:00+07:00");
+
+	/* 1.001193 (days = 0, restart by default): resumed Mon 11/3 09:00, due the end of that
+	 * working day. */
+	create("R-4", "1.001193", "hctc", "2024-03-08T09:00:00+07:00", NULL);
+	event("R-4", 201, "{\"type\": \"pause\", \"at\": \"2024-03-08T10:00:00+07:00\", "
+			  "\"reason\": \"Yêu cầu bổ sung\"}");
+	j = event("R-4", 201, "{\"type\": \"resume\", \"at\": \"2024-03-11T09:00:00+07:00\"}");
+	api_t_expect_str(j, "case.due_at", "2024-03-11T17:00:00+07:00");
+
 	/* A case paused straight from received. Completed on the new due date before due_at:
 	 * on_time (it would have been late against the first due_at). */
 	j = event("R-1", 201, "{\"type\": \"complete\", \"at\": \"2024-02-21T11:00:00+07:00\"}");
@@ -609,6 +682,17 @@ Test(cases, pause_and_resume_continue)
 	json_t *c = get_case("K-1");
 	api_t_expect_str(c, "due_at", "2024-03-01T11:00:00+07:00");
 	api_t_expect_int(c, "version", 4);
+
+	/* Paused and resumed on the same day: received Mon 4/3 08:00, due Wed 13/3 08:00;
+	 * paused 10:00 (2h used, 54h left), resumed 14:00: Mon 14:00-17:00 3h (51h left),
+	 * Tue 5 to Tue 12/3 6 x 8h (3h left), Wed 13/3 07:30 + 3h = 10:30 — the due moved by the
+	 * 2.5 office hours of the pause (10:00-11:30, 13:00-14:00). */
+	create("K-2", "1.004222", "ttphvhcc", "2024-03-04T08:00:00+07:00", NULL);
+	api_t_expect_str(get_case("K-2"), "due_at", "2024-03-13T08:00:00+07:00");
+	event("K-2", 201, "{\"type\": \"pause\", \"at\": \"2024-03-04T10:00:00+07:00\", "
+			  "\"reason\": \"Yêu cầu bổ sung\"}");
+	j = event("K-2", 201, "{\"type\": \"resume\", \"at\": \"2024-03-04T14:00:00+07:00\"}");
+	api_t_expect_str(j, "case.due_at", "2024-03-13T10:30:00+07:00");
 	finish();
 }
 
@@ -1011,6 +1095,32 @@ Test(cases, batch_answers_per_line)
 	api_t_expect_str(get_case("000.00.21.H19-240207-0005"), "due_at",
 			 "2024-03-11T10:30:00+07:00");
 	api_t_expect_str(get_case("000.00.21.H19-240207-0002"), "unit", "ttphvhcc");
+
+	/* The same code twice in one batch: the second line finds the first; a third line with
+	 * the same code and other data conflicts. */
+	static const char dup[] =
+		"{\"code\":\"DUP-1\",\"procedure\":\"1.004873\",\"unit\":\"kstt\",\"received_at\":\"2024-02-07T10:00:00+07:00\"}\n"
+		"{\"code\":\"DUP-1\",\"procedure\":\"1.004873\",\"unit\":\"kstt\",\"received_at\":\"2024-02-07T10:00:00+07:00\"}\n"
+		"{\"code\":\"DUP-1\",\"procedure\":\"1.004873\",\"unit\":\"hctc\",\"received_at\":\"2024-02-07T10:00:00+07:00\"}\n";
+	j = batch(dup, strlen(dup), 200);
+	api_t_expect_int(j, "created", 1);
+	api_t_expect_int(j, "existing", 1);
+	api_t_expect_int(j, "failed", 1);
+	expect_line(j, 0, 201, "DUP-1");
+	expect_line(j, 1, 200, "DUP-1");
+	expect_line(j, 2, 409, "conflict");
+	api_t_expect_str(get_case("DUP-1"), "unit", "kstt");
+
+	/* Empty lines are skipped: two cases, two results. */
+	static const char third[] =
+		"{\"code\":\"E-1\",\"procedure\":\"1.004873\",\"unit\":\"kstt\",\"received_at\":\"2024-02-07T10:00:00+07:00\"}\n"
+		"\n"
+		"{\"code\":\"E-2\",\"procedure\":\"1.004873\",\"unit\":\"kstt\",\"received_at\":\"2024-02-07T10:00:00+07:00\"}\n\n";
+	j = batch(third, strlen(third), 200);
+	api_t_expect_int(j, "created", 2);
+	api_t_expect_int(j, "failed", 0);
+	cr_assert_eq(json_array_size(json_object_get(j, "results")), 2, "%s", t.r.resp.body);
+	api_t_expect_str(j, "results.1.code", "E-2");
 	finish();
 }
 
@@ -1036,19 +1146,16 @@ Test(cases, batch_of_10000_lines_is_the_limit)
 	size_t len;
 	char *body;
 
-	/* docs/api.md says "at most 10 000 lines" but names no status for more: a rejected
-	 * request is 400 (invalid_field or bad_request) and changes nothing. */
+	/* Beyond 10 000 lines: 413 too_many_lines, nothing stored. */
 	body = batch_lines("over", 10001, &len);
 	api_t_state(&t, &before);
-	json_t *j = batch(body, len, 400);
+	batch(body, len, 413);
 	free(body);
-	const char *code = api_str(j, "error.code");
-	cr_assert(code && (!strcmp(code, "invalid_field") || !strcmp(code, "bad_request")),
-		  "10001 lines: error.code %s", code ? code : "(none)");
+	api_t_expect_error(&t, 413, "too_many_lines", NULL);
 	api_t_unchanged(&t, &before);
 
 	body = batch_lines("max", 10000, &len);
-	j = batch(body, len, 200);
+	json_t *j = batch(body, len, 200);
 	free(body);
 	api_t_expect_int(j, "created", 10000);
 	api_t_expect_int(j, "existing", 0);

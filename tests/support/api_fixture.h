@@ -185,6 +185,11 @@ static inline json_t *api_t_call(struct api_t *t, const char *method, const char
 	cr_assert_eq(rc, 0, "%s: no answer: %s", t->last, e.msg);
 	cr_assert_eq(t->r.status, status, "%s %.300s\n→ %d, expected %d: %.800s", t->last,
 		     body ? body : "", t->r.status, status, t->r.resp.body);
+	const char *ctype = http_client_header(&t->r.resp, "Content-Type");
+	cr_assert(ctype && !strncmp(ctype, "application/json", 16),
+		  "%s → %d with Content-Type %s", t->last, status, ctype ? ctype : "(none)");
+	cr_assert(t->r.json, "%s → %d: the body is not JSON: %.300s", t->last, status,
+		  t->r.resp.body);
 	return t->r.json;
 }
 

@@ -69,7 +69,8 @@ int http_client_send_request(struct http_client *c, const char *method, const ch
 #define HTTP_CLIENT_HEAD 0x1    /* the answer to a HEAD: headers only, whatever the length says */
 #define HTTP_CLIENT_INTERIM 0x2 /* return a 1xx response instead of skipping it */
 
-/* Reads the next response (skipping 1xx ones, counted in resp->interim). */
+/* Reads the next response (skipping 1xx ones, counted in resp->interim). resp must be zeroed
+ * or hold an earlier response, which is freed first (so one struct serves a loop). */
 int http_client_read_response(struct http_client *c, struct http_client_response *resp,
 			      struct err *err);
 

@@ -94,7 +94,8 @@ static void expect_due(const char *received, double days, const char *want)
 	char what[128];
 
 	snprintf(what, sizeof(what), "case_due(%s, %g days)", received, days);
-	expect_instant(case_due(cal, T(received), days), want, what);
+	struct case_procedure p = { .days = days };
+	expect_instant(case_due(cal, T(received), &p), want, what);
 }
 
 /* The case of most tests: received Monday 4 March 2024 08:00 under a 5-day procedure.
@@ -349,6 +350,8 @@ static const int table[CASE_EV_COUNT][CASE_STATUS_COUNT] = {
 	[CASE_EV_REJECT] = { RJ, RJ, RJ, NO, NO, NO, NO },
 	[CASE_EV_RESCHEDULE] = { R, IP, P, NO, NO, NO, NO },
 	[CASE_EV_NOTE] = { R, IP, P, C, RT, W, RJ },
+	/* extend depends on the procedure too: tested on its own below */
+	[CASE_EV_EXTEND] = { NO, NO, NO, NO, NO, NO, NO },
 };
 #undef R
 #undef IP
@@ -398,7 +401,7 @@ Test(case_apply, every_disallowed_transition)
 			struct case_record c;
 			struct case_event ev = valid_event((enum case_event_type)e);
 
-			if (table[e][s] != NO)
+			if (table[e][s] != NO || e == CASE_EV_EXTEND)
 				continue;
 			make_case(&c, (enum case_status)s);
 			apply_fails(&c, &ev, &restart5, "type");
@@ -874,7 +877,7 @@ Test(case_names, events)
 {
 	static const char *const names[CASE_EV_COUNT] = {
 		"assign", "transfer", "pause", "resume", "complete", "return", "withdraw", "reject",
-		"reschedule", "note",
+		"reschedule", "note", "extend",
 	};
 
 	for (int i = 0; i < CASE_EV_COUNT; i++) {
@@ -885,4 +888,122 @@ Test(case_names, events)
 	cr_expect_eq(case_event_parse("forward"), -1);
 	cr_expect_eq(case_event_parse("Assign"), -1);
 	cr_expect_eq(case_event_parse(""), -1);
+}
+
+/* --- same-day procedures with a cut-off (issue 12) --- */
+
+static void expect_same_day(const char *received, int cutoff_min, const char *want)
+{
+	struct case_procedure p = { .days = 0, .cutoff_min = cutoff_min };
+	char what[128];
+
+	snprintf(what, sizeof(what), "same-day, cut-off %d min, received %s", cutoff_min, received);
+	expect_instant(case_due(cal, T(received), &p), want, what);
+}
+
+#define CUTOFF_15H (15 * 60)
+
+Test(case_due, same_day_before_and_after_cutoff)
+{
+	/* Thursday 7/3/2024: before 15:00 the same day's end; after it the next working day's. */
+	expect_same_day("2024-03-07T14:59:00+07:00", CUTOFF_15H, "2024-03-07T17:00:00+07:00");
+	expect_same_day("2024-03-07T15:00:00+07:00", CUTOFF_15H, "2024-03-07T17:00:00+07:00");
+	expect_same_day("2024-03-07T15:00:01+07:00", CUTOFF_15H, "2024-03-08T17:00:00+07:00");
+	/* Without a cut-off, the same day until 17:00. */
+	expect_same_day("2024-03-07T16:59:00+07:00", 0, "2024-03-07T17:00:00+07:00");
+}
+
+Test(case_due, same_day_received_outside_office_hours)
+{
+	/* 06:00 counts from 07:30 the same day; 18:00 from the next morning (before its cut-off);
+	 * noon is a lunch break of a day that still counts. */
+	expect_same_day("2024-03-07T06:00:00+07:00", CUTOFF_15H, "2024-03-07T17:00:00+07:00");
+	expect_same_day("2024-03-07T18:00:00+07:00", CUTOFF_15H, "2024-03-08T17:00:00+07:00");
+	expect_same_day("2024-03-07T12:00:00+07:00", CUTOFF_15H, "2024-03-07T17:00:00+07:00");
+	/* Saturday 9/3 (not worked) counts as Monday 11/3. */
+	expect_same_day("2024-03-09T10:00:00+07:00", CUTOFF_15H, "2024-03-11T17:00:00+07:00");
+}
+
+Test(case_due, same_day_friday_before_holiday_weekend)
+{
+	/* Friday 26/4/2024 16:00, after the cut-off: Mon 29/4 (swapped), Tue 30/4, Wed 1/5 are off,
+	 * so the next working day is Thursday 2/5. */
+	expect_same_day("2024-04-26T16:00:00+07:00", CUTOFF_15H, "2024-05-02T17:00:00+07:00");
+	expect_same_day("2024-04-26T14:00:00+07:00", CUTOFF_15H, "2024-04-26T17:00:00+07:00");
+}
+
+Test(case_due, same_day_make_up_saturday)
+{
+	/* Friday 3/5/2024 after the cut-off: Saturday 4/5 is a make-up working day. */
+	expect_same_day("2024-05-03T15:30:00+07:00", CUTOFF_15H, "2024-05-04T17:00:00+07:00");
+	/* Received on that Saturday morning: due that Saturday. */
+	expect_same_day("2024-05-04T10:00:00+07:00", CUTOFF_15H, "2024-05-04T17:00:00+07:00");
+	/* After the cut-off that Saturday: Monday 6/5. */
+	expect_same_day("2024-05-04T16:00:00+07:00", CUTOFF_15H, "2024-05-06T17:00:00+07:00");
+}
+
+/* --- the legal extension (issue 12) --- */
+
+/* 5 days, up to 15 with verification. */
+static const struct case_procedure extend15 = { .days = 5, .extended_days = 15 };
+
+Test(case_apply, extend_moves_due_to_the_legal_maximum)
+{
+	struct case_record c;
+	struct case_event ev;
+
+	make_case(&c, CASE_IN_PROGRESS);
+	ev = event(CASE_EV_EXTEND, "2024-03-07T10:00:00+07:00");
+	apply_ok(&c, &ev, &extend15, "2024-03-07T10:00:01+07:00");
+	/* Mon 4/3 08:00 + 15 working days (no holiday in March 2024): Mon 25/3 08:00. */
+	expect_instant(c.due_at, "2024-03-25T08:00:00+07:00", "extended due");
+	cr_expect(c.extended);
+	cr_expect_not(c.late);
+	/* Finished before the extended due (after the original one): not late. */
+	ev = event(CASE_EV_COMPLETE, "2024-03-25T08:00:00+07:00");
+	apply_ok(&c, &ev, &extend15, "2024-03-25T08:00:01+07:00");
+	cr_expect_eq(c.outcome, CASE_ON_TIME);
+}
+
+Test(case_apply, extend_keeps_paused_time_excluded)
+{
+	struct case_record c;
+	struct case_event ev;
+
+	make_case(&c, CASE_IN_PROGRESS);
+	ev = event(CASE_EV_PAUSE, "2024-03-05T08:00:00+07:00");
+	apply_ok(&c, &ev, &extend15, "2024-03-05T08:00:01+07:00");
+	ev = event(CASE_EV_RESUME, "2024-03-07T08:00:00+07:00");
+	apply_ok(&c, &ev, &extend15, "2024-03-07T08:00:01+07:00");
+	/* Paused Tue 08:00 to Thu 08:00: two full office days. */
+	cr_expect_eq(c.paused_total, 2 * DAY8H);
+	ev = event(CASE_EV_EXTEND, "2024-03-08T10:00:00+07:00");
+	apply_ok(&c, &ev, &extend15, "2024-03-08T10:00:01+07:00");
+	/* Mon 25/3 08:00 plus the two paused days: Wed 27/3 08:00. */
+	expect_instant(c.due_at, "2024-03-27T08:00:00+07:00", "extended due after a pause");
+}
+
+Test(case_apply, extend_refused)
+{
+	struct case_record c;
+	struct case_event ev;
+
+	/* The procedure has no extension. */
+	make_case(&c, CASE_IN_PROGRESS);
+	ev = event(CASE_EV_EXTEND, "2024-03-07T10:00:00+07:00");
+	apply_fails(&c, &ev, &restart5, "type");
+	/* Twice. */
+	apply_ok(&c, &ev, &extend15, "2024-03-07T10:00:01+07:00");
+	ev = event(CASE_EV_EXTEND, "2024-03-08T10:00:00+07:00");
+	apply_fails(&c, &ev, &extend15, "type");
+	/* At or after the due instant (Mon 11/3 08:00). */
+	make_case(&c, CASE_IN_PROGRESS);
+	ev = event(CASE_EV_EXTEND, DUE);
+	apply_fails(&c, &ev, &extend15, "type");
+	/* Paused, completed, ended: not open for it. */
+	make_case(&c, CASE_PAUSED);
+	ev = event(CASE_EV_EXTEND, "2024-03-07T10:00:00+07:00");
+	apply_fails(&c, &ev, &extend15, "type");
+	make_case(&c, CASE_COMPLETED);
+	apply_fails(&c, &ev, &extend15, "type");
 }

@@ -100,7 +100,18 @@ Test(config, example_validates)
 	cr_assert_not_null(cfg, "%s", errors ? errors : "");
 	cr_assert_eq(cfg->nunits, 8);
 	cr_assert_eq(cfg->npeople, 9);
-	cr_assert_eq(cfg->nprocedures, 6);
+	/* The 10 of the catalogue; the 6 inline ones replace theirs. */
+	cr_assert_eq(cfg->nprocedures, 10);
+	cr_assert_float_eq(config_procedure(cfg, "2.000815")->days, 0.5, 1e-9);
+	cr_assert_eq(config_procedure(cfg, "2.000815")->cutoff_min, 0);
+	cr_assert_float_eq(config_procedure(cfg, "3.000333")->days, 10, 1e-9);
+	cr_assert_float_eq(config_procedure(cfg, "3.000333")->extended_days, 15, 1e-9);
+	cr_assert_str_eq(config_procedure(cfg, "3.000333")->level, "province");
+	cr_assert_str_eq(config_procedure(cfg, "3.000333")->agency, "Công an cấp tỉnh");
+	cr_assert_eq(config_procedure(cfg, "2.000884")->cutoff_min, 15 * 60);
+	cr_assert_str_eq(config_procedure(cfg, "2.000884")->on_resume, "restart");
+	cr_assert(config_case_code_ok(cfg, "000.00.21.H19-240222-0001"));
+	cr_assert_not(config_case_code_ok(cfg, "000.00.21.H19-240222-01"));
 	cr_assert_eq(cfg->ntokens, 4);
 	cr_assert_str_eq(config_unit(cfg, "hctc")->name, "Phòng Hành chính - Tổ chức");
 	cr_assert_str_eq(config_unit(cfg, "xa-tan-phu")->level, "commune");
@@ -302,6 +313,73 @@ Test(config, schedule_include_errors)
 	cr_assert(strstr(errors, expected), "%s", errors);
 	snprintf(expected, sizeof(expected), "%s:1: calendar.include: cannot read \"%s/missing.conf\"",
 		 path, h.dir);
+	cr_assert(strstr(errors, expected), "%s", errors);
+	free(errors);
+}
+
+Test(config, cutoff_only_for_same_day_procedures)
+{
+	expect_error(9, "procedures = ( { code = \"1.004227\"; name = \"X\"; days = 3; cutoff = \"15:00\"; } );",
+		     "9", "procedures[0].cutoff: a cut-off applies only to same-day procedures");
+}
+
+Test(config, extension_must_be_longer)
+{
+	expect_error(9, "procedures = ( { code = \"1.004227\"; name = \"X\"; days = 3; extended_days = 3; } );",
+		     "9", "procedures[0].extended_days: 3 is not longer than days (3)");
+}
+
+Test(config, bad_code_pattern)
+{
+	expect_error(3, "log: { level = \"info\"; };\ncases: { code_pattern = \"([0-9\"; };", "4",
+		     "cases.code_pattern: not a valid POSIX extended regular expression");
+}
+
+Test(config, catalogue_errors_name_their_lines)
+{
+	char path[600], csv[600], expected[1400];
+	char *errors = NULL;
+
+	cr_assert_eq(harness_write(&h, "catalogue.csv",
+				   "code,name,days,extended_days,cutoff,level,agency,note\n"
+				   "1.001193,Đăng ký khai sinh,0,,15:00,commune,UBND cấp xã,\n"
+				   "1.004873,Xác nhận tình trạng hôn nhân,ba,,,commune,UBND cấp xã,\n"
+				   "1.001193,Đăng ký khai sinh lần nữa,0,,,commune,,\n"
+				   "1.004222,,7,,,commune,,\n"
+				   "3.000333,Lý lịch tư pháp,10,15,16:00,province,,\n"
+				   "\"1.000894,Đăng ký kết hôn,0\n"), 0);
+	cr_assert_eq(harness_write(&h, "cat.conf", "procedures_file = \"catalogue.csv\";\n"), 0);
+	cr_assert_null(config_load(harness_path(&h, "cat.conf", path, sizeof(path)), NULL, NULL,
+				   &errors));
+	harness_path(&h, "catalogue.csv", csv, sizeof(csv));
+	snprintf(expected, sizeof(expected), "%s:3: days: \"ba\" is not a number of days", csv);
+	cr_assert(strstr(errors, expected), "%s", errors);
+	snprintf(expected, sizeof(expected), "%s:4: code: procedure 1.001193 is listed twice", csv);
+	cr_assert(strstr(errors, expected), "%s", errors);
+	snprintf(expected, sizeof(expected), "%s:5: name: a name of 1 to 500 bytes is required", csv);
+	cr_assert(strstr(errors, expected), "%s", errors);
+	snprintf(expected, sizeof(expected), "%s:6: cutoff: \"16:00\": a cut-off is a time", csv);
+	cr_assert(strstr(errors, expected), "%s", errors);
+	snprintf(expected, sizeof(expected), "%s:7: ", csv);
+	cr_assert(strstr(errors, expected), "the unterminated quote on line 7: %s", errors);
+	free(errors);
+}
+
+Test(config, catalogue_missing_column_and_file)
+{
+	char path[600], expected[1400];
+	char *errors = NULL;
+
+	cr_assert_eq(harness_write(&h, "nodays.csv", "code,name\n1.001193,Đăng ký khai sinh\n"), 0);
+	cr_assert_eq(harness_write(&h, "c1.conf", "procedures_file = \"nodays.csv\";\n"), 0);
+	cr_assert_null(config_load(harness_path(&h, "c1.conf", path, sizeof(path)), NULL, NULL, &errors));
+	snprintf(expected, sizeof(expected), "%s/nodays.csv:1: days: ", h.dir);
+	cr_assert(strstr(errors, expected), "%s", errors);
+	free(errors);
+
+	cr_assert_eq(harness_write(&h, "c2.conf", "procedures_file = \"none.csv\";\n"), 0);
+	cr_assert_null(config_load(harness_path(&h, "c2.conf", path, sizeof(path)), NULL, NULL, &errors));
+	snprintf(expected, sizeof(expected), "%s:1: procedures_file: ", path);
 	cr_assert(strstr(errors, expected), "%s", errors);
 	free(errors);
 }
