@@ -30,6 +30,7 @@ struct api {
 	uv_loop_t *loop;
 	uv_check_t commit;
 	struct store *store;
+	struct scheduler *sched;
 	const struct config *cfg;
 	struct pending *head, *tail;
 	bool stopping;
@@ -430,8 +431,7 @@ static int hex_value(char c)
 	return -1;
 }
 
-/* Percent-decodes s[0..n) ('+' is a space) into out; -1 on a bad escape or no room. */
-static int url_decode(const char *s, size_t n, char *out, size_t cap)
+int api_url_decode(const char *s, size_t n, char *out, size_t cap)
 {
 	size_t o = 0;
 
@@ -493,7 +493,7 @@ int api_parse_list_query(struct api_ctx *x, const char *const *allowed,
 		if (!name_allowed(allowed, name))
 			return api_fail(e, 400, "invalid_query", name, "unknown query parameter \"%s\"",
 					name);
-		if (url_decode(eq + 1, n - (size_t)(eq - q) - 1, value, bufsize - used) != 0)
+		if (api_url_decode(eq + 1, n - (size_t)(eq - q) - 1, value, bufsize - used) != 0)
 			return api_fail(e, 400, "invalid_query", name, "%s: bad percent-encoding", name);
 		used += strlen(value) + 1;
 		json_t *check = json_string(value);
@@ -511,10 +511,11 @@ int api_parse_list_query(struct api_ctx *x, const char *const *allowed,
 				return api_fail(e, 400, "invalid_query", name, "unknown status \"%.40s\"",
 						value);
 			f->status = value;
-		} else if (strcmp(name, "overdue") == 0) {
+		} else if (strcmp(name, "overdue") == 0 || strcmp(name, "at_risk") == 0) {
 			if (strcmp(value, "true") && strcmp(value, "false"))
-				return api_fail(e, 400, "invalid_query", name, "overdue: expected true or false");
-			f->overdue = strcmp(value, "true") == 0;
+				return api_fail(e, 400, "invalid_query", name, "%s: expected true or false",
+						name);
+			*(name[0] == 'o' ? &f->overdue : &f->at_risk) = strcmp(value, "true") == 0;
 		} else if (strcmp(name, "due_before") == 0 || strcmp(name, "due_after") == 0) {
 			int64_t t;
 			if (calendar_parse_rfc3339(value, &t, NULL) != 0)
@@ -683,6 +684,7 @@ enum route_kind {
 	R_CASES, R_CASES_BATCH, R_CASE, R_CASE_EVENTS,
 	R_DOCUMENTS, R_DOCUMENT, R_DOCUMENT_EVENTS, R_DOCUMENT_ASSIGNMENTS,
 	R_ASSIGNMENTS, R_ASSIGNMENT, R_ASSIGNMENT_EVENTS, R_ASSIGNMENT_ASSIGNMENTS,
+	R_ALERTS, R_ALERT_ACK, R_OUTBOX,
 	R_NONE
 };
 
@@ -730,6 +732,25 @@ static void match_route(const char *path, struct route *r)
 		r->kind = R_CASES_BATCH;
 		return;
 	}
+	if (strcmp(seg[0], "outbox") == 0 && n == 1) {
+		r->kind = R_OUTBOX;
+		return;
+	}
+	if (strcmp(seg[0], "alerts") == 0) {
+		char *aend;
+		long long aid;
+		if (n == 1) {
+			r->kind = R_ALERTS;
+			return;
+		}
+		aid = strtoll(seg[1], &aend, 10);
+		if (n == 3 && !*aend && seg[1][0] >= '1' && seg[1][0] <= '9' && aid > 0 &&
+		    strcmp(seg[2], "ack") == 0) {
+			r->id = aid;
+			r->kind = R_ALERT_ACK;
+		}
+		return;
+	}
 	bool documents = strcmp(seg[0], "documents") == 0;
 	if (!documents && strcmp(seg[0], "assignments") != 0)
 		return;
@@ -755,7 +776,10 @@ static const char *allowed_methods(enum route_kind k)
 {
 	switch (k) {
 	case R_CASES_BATCH:
+	case R_ALERT_ACK:
 		return "POST";
+	case R_ALERTS:
+	case R_OUTBOX:
 	case R_CASE:
 	case R_DOCUMENT:
 	case R_ASSIGNMENT:
@@ -788,6 +812,9 @@ static void dispatch(struct api_ctx *x, const struct route *r, bool post)
 	case R_ASSIGNMENT_ASSIGNMENTS:
 		post ? api_assignments_create(x, 0, r->id) : api_assignments_list(x, 0, r->id);
 		break;
+	case R_ALERTS: api_alerts_list(x); break;
+	case R_ALERT_ACK: api_alerts_ack(x, r->id); break;
+	case R_OUTBOX: api_outbox_list(x); break;
 	case R_NONE:
 		break;
 	}
@@ -816,7 +843,8 @@ void api_handle(struct http_request *req, void *ctx)
 		}
 		return;
 	}
-	struct api_ctx x = { .api = api, .req = req, .store = api->store, .cfg = api->cfg,
+	struct api_ctx x = { .api = api, .req = req, .store = api->store, .sched = api->sched,
+			     .cfg = api->cfg,
 			     .cal = api->cfg->calendar, .now = (int64_t)time(NULL) };
 	match_route(path, &route);
 	if (route.kind == R_NONE) {
@@ -847,11 +875,14 @@ void api_handle(struct http_request *req, void *ctx)
 		http_respond(req, 401, "application/json", body, sizeof(body) - 1, &h, 1);
 		return;
 	}
-	unsigned need = post ? CONFIG_SCOPE_WRITE : CONFIG_SCOPE_READ;
+	/* The outbox holds whole messages about people: operators only. */
+	unsigned need = route.kind == R_OUTBOX ? CONFIG_SCOPE_ADMIN
+		      : post ? CONFIG_SCOPE_WRITE : CONFIG_SCOPE_READ;
 	if (!(token->scopes & (need | CONFIG_SCOPE_ADMIN))) {
 		reply_fail(&x, 403, "forbidden", NULL,
-			   post ? "this token may not make changes (scope write needed)"
-				: "this token may not read (scope read needed)");
+			   route.kind == R_OUTBOX ? "the outbox needs scope admin"
+			   : post ? "this token may not make changes (scope write needed)"
+				  : "this token may not read (scope read needed)");
 		return;
 	}
 	x.actor = token->name;
@@ -871,8 +902,13 @@ static void on_closed(uv_handle_t *h)
 		cb(arg);
 }
 
-struct api *api_new(uv_loop_t *loop, struct store *store, const struct config *cfg,
-		    struct err *err)
+int api_track_failed(struct api_error *e, const struct err *err)
+{
+	return api_fail(e, 503, "unavailable", NULL, "cannot arm the deadline rules: %s", err->msg);
+}
+
+struct api *api_new(uv_loop_t *loop, struct store *store, struct scheduler *sched,
+		    const struct config *cfg, struct err *err)
 {
 	struct api *api = calloc(1, sizeof(*api));
 	int rc;
@@ -883,6 +919,7 @@ struct api *api_new(uv_loop_t *loop, struct store *store, const struct config *c
 	}
 	api->loop = loop;
 	api->store = store;
+	api->sched = sched;
 	api->cfg = cfg;
 	if ((rc = uv_check_init(loop, &api->commit)) != 0) {
 		err_set(err, NULL, "cannot create the commit handle: %s", uv_strerror(rc));

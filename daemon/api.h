@@ -10,14 +10,15 @@
 #include "config.h"
 #include "err.h"
 #include "http.h"
+#include "scheduler.h"
 #include "store.h"
 
 struct api;
 
-/* Creates the API on loop over store (borrowed) with cfg (borrowed; see api_set_config).
- * Returns NULL and fills err on failure. */
-struct api *api_new(uv_loop_t *loop, struct store *store, const struct config *cfg,
-		    struct err *err);
+/* Creates the API on loop over store and sched (borrowed) with cfg (borrowed; see
+ * api_set_config). Returns NULL and fills err on failure. */
+struct api *api_new(uv_loop_t *loop, struct store *store, struct scheduler *sched,
+		    const struct config *cfg, struct err *err);
 
 /* The configuration to use from now on (after a reload); the old one may be freed after this
  * returns, since nothing of it is kept across loop turns. */

@@ -187,6 +187,8 @@ static int create_case(struct api_ctx *x, json_t *body, int *status, json_t **ou
 	default:
 		return api_fail(e, 503, "unavailable", NULL, "%s", err.msg);
 	}
+	if (scheduler_track_case(x->sched, &c, x->now, &err) != 0)
+		return api_track_failed(e, &err);
 	ev = api_record_event(x, "case", c.id, "create", c.received_at, body, c.due_at, e);
 	if (!ev)
 		return -1;
@@ -338,7 +340,7 @@ static int collect_case(void *ctx, const struct case_record *c)
 void api_cases_list(struct api_ctx *x)
 {
 	static const char *const allowed[] = { "unit", "status", "overdue", "due_before",
-					       "due_after", "q", "limit", "cursor", NULL };
+					       "due_after", "q", "limit", "cursor", "at_risk", NULL };
 	struct api_page pg;
 	struct store_filter f;
 	struct api_error e;
@@ -425,6 +427,10 @@ void api_cases_event(struct api_ctx *x, const char *code)
 	}
 	if (store_case_update(x->store, &c, &err) != STORE_OK) {
 		api_fail(&e, 503, "unavailable", NULL, "%s", err.msg);
+		goto end;
+	}
+	if (scheduler_track_case(x->sched, &c, x->now, &err) != 0) {
+		api_track_failed(&e, &err);
 		goto end;
 	}
 	data = api_event_data(body);

@@ -131,6 +131,10 @@ void api_documents_create(struct api_ctx *x)
 		goto reply;
 	switch (store_document_insert(x->store, &d, &err)) {
 	case STORE_OK:
+		if (scheduler_track_document(x->sched, &d, x->now, &err) != 0) {
+			api_track_failed(&e, &err);
+			break;
+		}
 		ev = api_record_event(x, "document", d.id, "create", d.received_at, body, d.due_at, &e);
 		rc = ev ? 0 : -1;
 		break;
@@ -252,6 +256,10 @@ void api_documents_event(struct api_ctx *x, int64_t id)
 	}
 	if (store_document_update(x->store, &d, &err) != STORE_OK) {
 		api_fail(&e, 503, "unavailable", NULL, "%s", err.msg);
+		goto end;
+	}
+	if (scheduler_track_document(x->sched, &d, x->now, &err) != 0) {
+		api_track_failed(&e, &err);
 		goto end;
 	}
 	data = api_event_data(body);
@@ -410,6 +418,8 @@ void api_assignments_create(struct api_ctx *x, int64_t document_id, int64_t pare
 	if (assignment_origin(x, body, document_id, parent_id, &a, &e) == 0) {
 		if (store_assignment_insert(x->store, &a, &err) != STORE_OK)
 			api_fail(&e, 503, "unavailable", NULL, "%s", err.msg);
+		else if (scheduler_track_assignment(x->sched, &a, x->now, &err) != 0)
+			api_track_failed(&e, &err);
 		else if ((ev = api_record_event(x, "assignment", a.id, "create", x->now, body, a.due_at,
 						&e)))
 			rc = 0;
@@ -512,6 +522,10 @@ void api_assignments_event(struct api_ctx *x, int64_t id)
 	}
 	if (store_assignment_update(x->store, &a, &err) != STORE_OK) {
 		api_fail(&e, 503, "unavailable", NULL, "%s", err.msg);
+		goto end;
+	}
+	if (scheduler_track_assignment(x->sched, &a, x->now, &err) != 0) {
+		api_track_failed(&e, &err);
 		goto end;
 	}
 	data = api_event_data(body);

@@ -19,6 +19,7 @@ struct api_ctx {
 	struct api *api;
 	struct http_request *req;
 	struct store *store;
+	struct scheduler *sched;
 	const struct config *cfg;
 	struct calendar *cal;
 	const char *actor; /* the token's name */
@@ -100,6 +101,10 @@ void api_rule_error(struct api_error *e, const struct err *err);
 
 /* --- queries --- */
 
+/* Percent-decodes s[0..n) ('+' is a space) into out (cap bytes with the NUL); -1 on a bad
+ * escape, an encoded NUL or no room. */
+int api_url_decode(const char *s, size_t n, char *out, size_t cap);
+
 /* Parses the query string into f (unit, status, overdue, due_before, due_after, q, limit,
  * cursor); allowed = the parameter names this endpoint takes. status_parse checks status. */
 int api_parse_list_query(struct api_ctx *x, const char *const *allowed,
@@ -135,7 +140,14 @@ json_t *api_record_event(struct api_ctx *x, const char *kind, int64_t item_id, c
 /* GET .../events of an item. */
 void api_list_events(struct api_ctx *x, const char *kind, int64_t item_id);
 
-/* --- route handlers (api_cases.c, api_documents.c) --- */
+/* 503 unavailable from a scheduler failure (err) while re-arming an item. */
+int api_track_failed(struct api_error *e, const struct err *err);
+
+/* --- route handlers (api_cases.c, api_documents.c, api_alerts.c) --- */
+
+void api_alerts_list(struct api_ctx *x);
+void api_alerts_ack(struct api_ctx *x, int64_t id);
+void api_outbox_list(struct api_ctx *x);
 
 void api_cases_create(struct api_ctx *x);
 void api_cases_batch(struct api_ctx *x);

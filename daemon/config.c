@@ -21,6 +21,7 @@
 #include "csv.h"
 
 #define CONFIG_MAX_ERRORS 50
+#define N(a) (sizeof(a) / sizeof((a)[0]))
 #define CONFIG_MAX_INCLUDES 64
 #define CONFIG_MAX_LIST 100000
 
@@ -37,6 +38,8 @@ struct config_owned {
 	size_t nofficial_years;
 	char **strings; /* copies of values read from CSV catalogues */
 	size_t nstrings, cap_strings;
+	void **allocs;  /* arrays built while loading (rules, their lists) */
+	size_t nallocs, cap_allocs;
 };
 
 /* Where an exception came from, to name it when it conflicts with another. */
@@ -714,6 +717,269 @@ static void parse_scopes(struct loader *l, const config_setting_t *s, const char
 	*(unsigned *)dst = mask;
 }
 
+/* --- lists of names and escalation rules ----------------------------------------------- */
+
+/* calloc'd memory freed with the config. */
+static void *own_alloc(struct loader *l, size_t n, size_t size)
+{
+	struct config_owned *o = l->cfg->owned;
+	void *p;
+
+	if (o->nallocs == o->cap_allocs) {
+		size_t cap = o->cap_allocs ? o->cap_allocs * 2 : 64;
+		void **g = realloc(o->allocs, cap * sizeof(*g));
+		if (!g)
+			return NULL;
+		o->allocs = g;
+		o->cap_allocs = cap;
+	}
+	if (!(p = calloc(n ? n : 1, size)))
+		return NULL;
+	o->allocs[o->nallocs++] = p;
+	return p;
+}
+
+/* An array of strings; each checked by `ok` (may be NULL) whose message names what is wrong. */
+static bool parse_names(struct loader *l, const config_setting_t *s, const char *path,
+			const char *what, bool (*ok)(const char *), const char ***out, size_t *n)
+{
+	int len;
+
+	*out = NULL;
+	*n = 0;
+	if (!s)
+		return true;
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY) {
+		loader_error(l, s, main_file(l), path, "expected an array of %s like [\"a\", \"b\"]",
+			     what);
+		return false;
+	}
+	len = config_setting_length(s);
+	if (!(*out = own_alloc(l, (size_t)len, sizeof(char *)))) {
+		loader_error(l, s, main_file(l), path, "out of memory");
+		return false;
+	}
+	for (int i = 0; i < len; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v = setting_string(l, e, path);
+		if (!v)
+			return false;
+		if (ok && !ok(v)) {
+			loader_error(l, e, main_file(l), path, "\"%s\" is not %s", v, what);
+			return false;
+		}
+		(*out)[i] = v;
+	}
+	*n = (size_t)len;
+	return true;
+}
+
+static void parse_unit_channels(struct loader *l, const config_setting_t *s, const char *path,
+				void *dst)
+{
+	struct config_unit *u = (struct config_unit *)((char *)dst - offsetof(struct config_unit, channels));
+
+	parse_names(l, s, path, "a chat channel id", is_ident, (const char ***)&u->channels,
+		    &u->nchannels);
+}
+
+static void parse_person_notify(struct loader *l, const config_setting_t *s, const char *path,
+				void *dst)
+{
+	const char *v = "immediate";
+
+	if (s && !(v = setting_string(l, s, path)))
+		return;
+	if (strcmp(v, "immediate") && strcmp(v, "digest")) {
+		loader_error(l, s, main_file(l), path, "\"%s\" is not \"immediate\" or \"digest\"", v);
+		return;
+	}
+	*(bool *)dst = strcmp(v, "digest") == 0;
+}
+
+static bool is_tier(const char *v)
+{
+	return !strcmp(v, "handler") || !strcmp(v, "head") || !strcmp(v, "leader") ||
+	       (!strncmp(v, "person:", 7) && is_ident(v + 7)) ||
+	       (!strncmp(v, "channel:", 8) && is_ident(v + 8));
+}
+
+static bool is_channel_kind(const char *v)
+{
+	return !strcmp(v, "email") || !strcmp(v, "chat");
+}
+
+static int64_t loader_day_seconds(const struct loader *l)
+{
+	int64_t day = 0;
+
+	for (size_t i = 0; i < l->cal.nperiods; i++)
+		day += (int64_t)(l->cal.periods[i].end_min - l->cal.periods[i].start_min) * 60;
+	return day;
+}
+
+/* escalation.cases / documents / assignments: a list of rules. */
+static void parse_rules(struct loader *l, const config_setting_t *s, const char *path,
+			enum escalation_kind kind)
+{
+	static const char *const known[] = { "id", "when", "notify", "channels", "repeat",
+					     "urgent", "units", "procedures" };
+	struct escalation_rule *rules;
+	char sub[160];
+	int n;
+
+	if (!s)
+		return;
+	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
+		loader_error(l, s, main_file(l), path,
+			     "expected a list of rules: ( { id = \"...\"; when = \"-1d\"; "
+			     "notify = [\"handler\"]; }, ... )");
+		return;
+	}
+	n = config_setting_length(s);
+	if (!(rules = own_alloc(l, (size_t)n, sizeof(*rules)))) {
+		loader_error(l, s, main_file(l), path, "out of memory");
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		struct escalation_rule *r = &rules[i];
+		const config_setting_t *m;
+		const char **channels = NULL;
+		size_t nchannels = 0;
+		struct err err;
+		const char *v;
+
+		snprintf(sub, sizeof(sub), "%s[%d]", path, i);
+		if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
+			loader_error(l, e, main_file(l), sub, "expected a group { ... }");
+			return;
+		}
+		for (int k = 0; k < config_setting_length(e); k++) {
+			const config_setting_t *mm = config_setting_get_elem(e, (unsigned)k);
+			size_t j = 0;
+			while (j < N(known) && strcmp(known[j], config_setting_name(mm)) != 0)
+				j++;
+			if (j == N(known) || (j == 7 && kind != ESCALATION_CASES)) {
+				snprintf(sub, sizeof(sub), "%s[%d].%s", path, i, config_setting_name(mm));
+				loader_error(l, mm, main_file(l), sub, "unknown setting");
+				return;
+			}
+		}
+		snprintf(sub, sizeof(sub), "%s[%d].id", path, i);
+		if (!(m = config_setting_get_member(e, "id")) || !(v = setting_string(l, m, sub)) ||
+		    !is_ident(v)) {
+			loader_error(l, m ? m : e, main_file(l), sub, "a rule needs an id (letters, digits, "
+				     "'.', '_', '-')");
+			return;
+		}
+		r->id = v;
+		for (int k = 0; k < i; k++) {
+			if (strcmp(rules[k].id, v) == 0) {
+				loader_error(l, m, main_file(l), sub, "duplicate id \"%s\" (also %s[%d])", v,
+					     path, k);
+				return;
+			}
+		}
+		snprintf(sub, sizeof(sub), "%s[%d].when", path, i);
+		if (!(m = config_setting_get_member(e, "when")) || !(v = setting_string(l, m, sub))) {
+			loader_error(l, m ? m : e, main_file(l), sub, "required setting is missing");
+			return;
+		}
+		if (escalation_parse_when(v, loader_day_seconds(l), r, &err) != 0) {
+			loader_error(l, m, main_file(l), sub, "%s", err.msg);
+			return;
+		}
+		snprintf(sub, sizeof(sub), "%s[%d].notify", path, i);
+		if (!(m = config_setting_get_member(e, "notify"))) {
+			loader_error(l, e, main_file(l), sub, "required setting is missing");
+			return;
+		}
+		if (!parse_names(l, m, sub, "a tier (handler, head, leader, person:ID, channel:ID)",
+				 is_tier, (const char ***)&r->notify, &r->nnotify))
+			return;
+		if (r->nnotify == 0) {
+			loader_error(l, m, main_file(l), sub, "name at least one tier");
+			return;
+		}
+		snprintf(sub, sizeof(sub), "%s[%d].channels", path, i);
+		if (!parse_names(l, config_setting_get_member(e, "channels"), sub,
+				 "a channel (email, chat)", is_channel_kind, &channels, &nchannels))
+			return;
+		r->channels = nchannels ? 0 : ESCALATION_EMAIL;
+		for (size_t k = 0; k < nchannels; k++)
+			r->channels |= strcmp(channels[k], "email") == 0 ? ESCALATION_EMAIL
+									  : ESCALATION_CHAT;
+		snprintf(sub, sizeof(sub), "%s[%d].repeat", path, i);
+		if ((m = config_setting_get_member(e, "repeat"))) {
+			if (!(v = setting_string(l, m, sub)))
+				return;
+			if (calendar_parse_duration(v, loader_day_seconds(l), &r->repeat, &err) != 0 ||
+			    r->repeat < 60) {
+				loader_error(l, m, main_file(l), sub,
+					     "\"%s\" is not a working time of a minute or more like \"1d\"", v);
+				return;
+			}
+		}
+		snprintf(sub, sizeof(sub), "%s[%d].urgent", path, i);
+		if ((m = config_setting_get_member(e, "urgent"))) {
+			if (config_setting_type(m) != CONFIG_TYPE_BOOL) {
+				loader_error(l, m, main_file(l), sub, "expected true or false");
+				return;
+			}
+			r->urgent = config_setting_get_bool(m);
+		}
+		snprintf(sub, sizeof(sub), "%s[%d].units", path, i);
+		if (!parse_names(l, config_setting_get_member(e, "units"), sub, "a unit id", is_ident,
+				 (const char ***)&r->units, &r->nunits))
+			return;
+		snprintf(sub, sizeof(sub), "%s[%d].procedures", path, i);
+		if (!parse_names(l, config_setting_get_member(e, "procedures"), sub, "a procedure code",
+				 is_ident, (const char ***)&r->procedures, &r->nprocedures))
+			return;
+	}
+	l->cfg->escalation.rules[kind] = rules;
+	l->cfg->escalation.nrules[kind] = (size_t)n;
+}
+
+static void parse_case_rules(struct loader *l, const config_setting_t *s, const char *path,
+			     void *dst)
+{
+	(void)dst;
+	parse_rules(l, s, path, ESCALATION_CASES);
+}
+
+static void parse_document_rules(struct loader *l, const config_setting_t *s, const char *path,
+				 void *dst)
+{
+	(void)dst;
+	parse_rules(l, s, path, ESCALATION_DOCUMENTS);
+}
+
+static void parse_assignment_rules(struct loader *l, const config_setting_t *s,
+				   const char *path, void *dst)
+{
+	(void)dst;
+	parse_rules(l, s, path, ESCALATION_ASSIGNMENTS);
+}
+
+static void parse_digest_at(struct loader *l, const config_setting_t *s, const char *path,
+			    void *dst)
+{
+	const char *v = "07:30";
+	int minutes;
+
+	if (s && !(v = setting_string(l, s, path)))
+		return;
+	if ((minutes = parse_clock(v)) < 0 || minutes >= 24 * 60) {
+		loader_error(l, s, main_file(l), path, "\"%s\" is not a time of day like \"07:30\"", v);
+		return;
+	}
+	*(int *)dst = minutes;
+}
+
+static const char *const languages[] = { "vi", "en", NULL };
+
 /* --- the settings table ------------------------------------------------------------------ */
 
 #define CFG(m) offsetof(struct config, m)
@@ -824,6 +1090,21 @@ static void parse_urgency_due(struct loader *l, const config_setting_t *s, const
 	}
 }
 
+static const struct field escalation_fields[] = {
+	{ .name = "hold_outside_office_hours", .kind = FIELD_BOOL,
+	  .offset = CFG(escalation.hold_outside_office_hours), .def_num = 1 },
+	{ .name = "digest_at", .kind = FIELD_CUSTOM, .offset = CFG(escalation.digest_at_min),
+	  .parse = parse_digest_at },
+	{ .name = "language", .kind = FIELD_STRING, .offset = CFG(escalation.language), .def = "vi",
+	  .choices = languages },
+	{ .name = "templates", .kind = FIELD_STRING, .offset = CFG(escalation.templates),
+	  .max = 4000, .def = "templates" },
+	{ .name = "link_base", .kind = FIELD_STRING, .offset = CFG(escalation.link_base), .max = 500 },
+	{ .name = "cases", .kind = FIELD_CUSTOM, .parse = parse_case_rules },
+	{ .name = "documents", .kind = FIELD_CUSTOM, .parse = parse_document_rules },
+	{ .name = "assignments", .kind = FIELD_CUSTOM, .parse = parse_assignment_rules },
+};
+
 static const struct field documents_fields[] = {
 	{ .name = "default_book", .kind = FIELD_STRING, .offset = CFG(documents.default_book),
 	  .ident = true, .max = 64, .def = "den" },
@@ -841,6 +1122,8 @@ static const struct field unit_fields[] = {
 	{ .name = "parent", .kind = FIELD_STRING, .offset = UNIT(parent), .ident = true, .max = 64 },
 	{ .name = "head", .kind = FIELD_STRING, .offset = UNIT(head), .ident = true, .max = 64 },
 	{ .name = "email", .kind = FIELD_STRING, .offset = UNIT(email), .max = 254 },
+	{ .name = "channels", .kind = FIELD_CUSTOM, .offset = UNIT(channels),
+	  .parse = parse_unit_channels },
 };
 
 #define PERSON(m) offsetof(struct config_person, m)
@@ -852,6 +1135,8 @@ static const struct field person_fields[] = {
 	{ .name = "email", .kind = FIELD_STRING, .offset = PERSON(email), .max = 254 },
 	{ .name = "unit", .kind = FIELD_STRING, .offset = PERSON(unit), .required = true,
 	  .ident = true, .max = 64 },
+	{ .name = "notify", .kind = FIELD_CUSTOM, .offset = PERSON(digest),
+	  .parse = parse_person_notify },
 };
 
 /* "HH:MM", stored as minutes after midnight; absent = 0 (a cut-off at midnight means none). */
@@ -937,7 +1222,6 @@ static void *calendar_base(struct loader *l)
 	return &l->cal;
 }
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 #define LIST(name, fields, type, array, count)                                              \
 	{ name, fields, N(fields), false, NULL, sizeof(type), CFG(array), CFG(count) }
 
@@ -962,6 +1246,7 @@ static const struct section sections[] = {
 	{ "calendar", calendar_fields, N(calendar_fields), false, calendar_base, 0, 0, 0 },
 	{ "documents", documents_fields, N(documents_fields), false, config_base, 0, 0, 0 },
 	{ "cases", cases_fields, N(cases_fields), false, config_base, 0, 0, 0 },
+	{ "escalation", escalation_fields, N(escalation_fields), false, config_base, 0, 0, 0 },
 	{ "procedures_file", procedures_file_field, 1, true, config_base, 0, 0, 0 },
 	LIST("units", unit_fields, struct config_unit, units, nunits),
 	LIST("people", person_fields, struct config_person, people, npeople),
@@ -1341,6 +1626,69 @@ out:
 	csv_reader_free(r);
 }
 
+/* References of the escalation rules, once units, people and procedures are known. */
+static void check_rules(struct loader *l)
+{
+	static const char *const kinds[] = { "cases", "documents", "assignments" };
+	const struct config *c = l->cfg;
+	const config_setting_t *esc = config_lookup(&c->owned->main, "escalation");
+	char path[160];
+
+	for (int k = 0; k < ESCALATION_KINDS; k++) {
+		for (size_t i = 0; i < c->escalation.nrules[k]; i++) {
+			const struct escalation_rule *r = &c->escalation.rules[k][i];
+			const config_setting_t *s = esc ? config_setting_get_member(esc, kinds[k]) : NULL;
+			s = s ? config_setting_get_elem(s, (unsigned)i) : esc;
+			for (size_t j = 0; j < r->nnotify; j++) {
+				if (strncmp(r->notify[j], "person:", 7) == 0 &&
+				    !config_person(c, r->notify[j] + 7)) {
+					snprintf(path, sizeof(path), "escalation.%s[%zu].notify", kinds[k], i);
+					loader_error(l, s, main_file(l), path, "no person has id \"%s\"",
+						     r->notify[j] + 7);
+				}
+			}
+			for (size_t j = 0; j < r->nunits; j++) {
+				if (!config_unit(c, r->units[j])) {
+					snprintf(path, sizeof(path), "escalation.%s[%zu].units", kinds[k], i);
+					loader_error(l, s, main_file(l), path, "no unit has id \"%s\"",
+						     r->units[j]);
+				}
+			}
+			for (size_t j = 0; j < r->nprocedures; j++) {
+				if (!config_procedure(c, r->procedures[j])) {
+					snprintf(path, sizeof(path), "escalation.%s[%zu].procedures", kinds[k], i);
+					loader_error(l, s, main_file(l), path, "no procedure has code \"%s\"",
+						     r->procedures[j]);
+				}
+			}
+		}
+	}
+}
+
+/* Message templates are checked with the config, so that a typo in one fails here, not when a
+ * message is due. They are needed only when there are rules. */
+static void load_templates(struct loader *l)
+{
+	struct config *c = l->cfg;
+	const char *dir = c->escalation.templates;
+	char path[4096];
+	struct err err;
+
+	if (!c->escalation.nrules[0] && !c->escalation.nrules[1] && !c->escalation.nrules[2])
+		return;
+	if (dir[0] == '/' || !l->dir)
+		snprintf(path, sizeof(path), "%s", dir);
+	else
+		snprintf(path, sizeof(path), "%s/%s", l->dir, dir);
+	c->escalation.template_set = template_set_load(path, c->escalation.language, &err);
+	if (!c->escalation.template_set) {
+		const config_setting_t *s = config_lookup(&c->owned->main, "escalation.templates");
+		if (!s)
+			s = config_lookup(&c->owned->main, "escalation");
+		loader_error(l, s, main_file(l), "escalation.templates", "%s", err.msg);
+	}
+}
+
 /* --- entry points ------------------------------------------------------------------------ */
 
 static char *dir_of(const char *path)
@@ -1416,6 +1764,10 @@ struct config *config_load(const char *path, void (*on_statutory_year)(void *, i
 	if (l.nerrors)
 		goto fail;
 	load_catalogue(&l);
+	check_rules(&l);
+	if (l.nerrors)
+		goto fail;
+	load_templates(&l);
 	if (l.nerrors)
 		goto fail;
 	build_calendar(&l, on_statutory_year, ctx);
@@ -1441,6 +1793,7 @@ void config_free(struct config *cfg)
 	if (!cfg)
 		return;
 	calendar_free(cfg->calendar);
+	template_set_free(cfg->escalation.template_set);
 	if (cfg->cases.code_regex) {
 		regfree(&cfg->cases.code_regex->re);
 		free(cfg->cases.code_regex);
@@ -1453,6 +1806,9 @@ void config_free(struct config *cfg)
 		for (size_t i = 0; i < cfg->owned->nstrings; i++)
 			free(cfg->owned->strings[i]);
 		free(cfg->owned->strings);
+		for (size_t i = 0; i < cfg->owned->nallocs; i++)
+			free(cfg->owned->allocs[i]);
+		free(cfg->owned->allocs);
 		free(cfg->owned);
 	}
 	free(cfg->units);

@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 #include "calendar.h"
+#include "escalation.h"
+#include "template.h"
 #include "log.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/dunghan/dunghan.conf"
@@ -28,6 +30,8 @@ struct config_unit {
 	const char *parent; /* unit id or NULL for a root */
 	const char *head;   /* person id or NULL */
 	const char *email;  /* the unit's shared mailbox or NULL */
+	const char *const *channels; /* chat channels the unit's alerts go to */
+	size_t nchannels;
 };
 
 struct config_person {
@@ -36,6 +40,7 @@ struct config_person {
 	const char *title; /* "Ông", "Bà" or NULL */
 	const char *email; /* or NULL */
 	const char *unit;  /* unit id */
+	bool digest;       /* notify = "digest": one message a working day, urgent ones at once */
 };
 
 struct config_procedure {
@@ -86,6 +91,16 @@ struct config {
 		const char *code_pattern;  /* POSIX ERE every case code must match, or NULL */
 		struct config_regex *code_regex; /* compiled code_pattern; internal */
 	} cases;
+	struct {
+		bool hold_outside_office_hours; /* messages wait for the next office period */
+		int digest_at_min;              /* minute of the working day digests go out */
+		const char *language;           /* "vi" or "en" */
+		const char *templates;          /* template directory, as written */
+		const char *link_base;          /* e.g. "https://dunghan.dongnai.gov.vn", or NULL */
+		struct escalation_rule *rules[ESCALATION_KINDS];
+		size_t nrules[ESCALATION_KINDS];
+		struct template_set *template_set; /* loaded when there are rules; owned */
+	} escalation;
 	struct calendar *calendar; /* built from the calendar section; owned */
 	struct config_unit *units;
 	size_t nunits;

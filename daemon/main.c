@@ -14,6 +14,7 @@
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "scheduler.h"
 #include "store.h"
 
 struct dunghand {
@@ -28,6 +29,7 @@ struct dunghand {
 	struct store *store;
 	struct http_server *http;
 	struct api *api;
+	struct scheduler *sched;
 	char status[256];
 };
 
@@ -117,6 +119,7 @@ static void reload(struct dunghand *d)
 		return;
 	}
 	api_set_config(d->api, next);
+	scheduler_set_config(d->sched, next);
 	config_free(d->cfg);
 	d->cfg = next;
 	log_set_level(d->cfg->log.level);
@@ -138,6 +141,13 @@ static void on_api_closed(void *data)
 	d->api = NULL;
 }
 
+static void on_scheduler_closed(void *data)
+{
+	struct dunghand *d = data;
+
+	d->sched = NULL;
+}
+
 /* Every request has been answered and every connection closed: the API commits what is left
  * and closes its own handle. */
 static void on_http_stopped(struct http_server *srv, void *data)
@@ -147,6 +157,7 @@ static void on_http_stopped(struct http_server *srv, void *data)
 	log_info("stop: every connection is closed");
 	d->http = NULL;
 	api_close(d->api, on_api_closed, d);
+	scheduler_close(d->sched, on_scheduler_closed, d);
 }
 
 static void begin_stop(struct dunghand *d, const char *why)
@@ -227,7 +238,11 @@ static int start_http(struct dunghand *d)
 	};
 	struct err err;
 
-	if (!(d->api = api_new(&d->loop, d->store, d->cfg, &err))) {
+	if (!(d->sched = scheduler_new(&d->loop, d->store, d->cfg, &err))) {
+		log_error("cannot start the scheduler: %s", err.msg);
+		return -1;
+	}
+	if (!(d->api = api_new(&d->loop, d->store, d->sched, d->cfg, &err))) {
 		log_error("cannot start the API: %s", err.msg);
 		return -1;
 	}
@@ -333,6 +348,8 @@ int main(int argc, char **argv)
 	if (start_loop_handles(&d) != 0 || start_http(&d) != 0) {
 		if (d.api)
 			api_close(d.api, on_api_closed, &d);
+		if (d.sched)
+			scheduler_close(d.sched, on_scheduler_closed, &d);
 		uv_walk(&d.loop, close_walk, NULL);
 		uv_run(&d.loop, UV_RUN_DEFAULT);
 		uv_loop_close(&d.loop);

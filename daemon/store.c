@@ -32,6 +32,7 @@ enum stmt_id {
 	STMT_RELEASE,
 	STMT_ROLLBACK_TO,
 	STMT_CASE_GET,
+	STMT_CASE_GET_ID,
 	STMT_CASE_INSERT,
 	STMT_CASE_UPDATE,
 	STMT_CASE_LIST,
@@ -47,6 +48,21 @@ enum stmt_id {
 	STMT_UNIT_BELOW,
 	STMT_EVENT_APPEND,
 	STMT_EVENT_LIST,
+	STMT_WATCH_GET,
+	STMT_WATCH_PUT,
+	STMT_WATCH_DELETE,
+	STMT_WATCH_DUE,
+	STMT_WATCH_NEXT,
+	STMT_ALERT_INSERT,
+	STMT_ALERT_ACKED,
+	STMT_ALERT_ACK,
+	STMT_ALERT_LIST,
+	STMT_ALERT_GET,
+	STMT_OUTBOX_INSERT,
+	STMT_OUTBOX_LIST,
+	STMT_OUTBOX_HELD,
+	STMT_OUTBOX_DIGESTED,
+	STMT_OUTBOX_HELD_RECIPIENTS,
 	STMT_MAX
 };
 
@@ -117,6 +133,7 @@ static const char *const stmt_sql[STMT_MAX] = {
 	[STMT_RELEASE] = "RELEASE request",
 	[STMT_ROLLBACK_TO] = "ROLLBACK TO request",
 	[STMT_CASE_GET] = "SELECT " CASE_COLUMNS " FROM cases WHERE code = ?1",
+	[STMT_CASE_GET_ID] = "SELECT " CASE_COLUMNS " FROM cases WHERE id = ?1",
 	[STMT_CASE_INSERT] =
 		"INSERT INTO cases (code, procedure, unit_id, handler_id, applicant, received_at, "
 		"due_at, due_given, online, paid_online, digitized, status, outcome, late, paused_at, "
@@ -134,6 +151,8 @@ static const char *const stmt_sql[STMT_MAX] = {
 		"SELECT " CASE_COLUMNS " FROM cases WHERE ?1 IS NOT NULL"
 		" AND (?4 IS NULL OR (status IN ('received', 'in_progress') AND due_at < ?4))"
 		" AND (?7 IS NULL OR " PREFIX("code") " OR " PREFIX("applicant") ")"
+		" AND (?13 IS NULL OR (status IN ('received', 'in_progress', 'paused') AND EXISTS "
+		"(SELECT 1 FROM alerts WHERE item_kind = 'case' AND item_id = cases.id)))"
 		LIST_TAIL("unit_id", "due_at", "id"),
 	[STMT_DOC_GET] = "SELECT " DOC_COLUMNS " FROM documents WHERE id = ?1",
 	[STMT_DOC_NEXT_NO] = "SELECT coalesce(max(incoming_no), 0) + 1 FROM documents "
@@ -175,6 +194,55 @@ static const char *const stmt_sql[STMT_MAX] = {
 	[STMT_EVENT_LIST] =
 		"SELECT id, item_kind, item_id, type, at, actor, data, due_at, recorded_at "
 		"FROM events WHERE item_kind = ?1 AND item_id = ?2 ORDER BY id",
+	[STMT_WATCH_GET] = "SELECT due_at, next_fire_at, checked_until FROM watch "
+			   "WHERE item_kind = ?1 AND item_id = ?2",
+	[STMT_WATCH_PUT] =
+		"INSERT INTO watch (item_kind, item_id, due_at, next_fire_at, checked_until) "
+		"VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (item_kind, item_id) DO UPDATE SET "
+		"due_at = excluded.due_at, next_fire_at = excluded.next_fire_at, "
+		"checked_until = excluded.checked_until",
+	[STMT_WATCH_DELETE] = "DELETE FROM watch WHERE item_kind = ?1 AND item_id = ?2",
+	[STMT_WATCH_DUE] = "SELECT item_kind, item_id, due_at, next_fire_at, checked_until FROM watch "
+			   "WHERE next_fire_at <= ?1 ORDER BY next_fire_at LIMIT ?2",
+	[STMT_WATCH_NEXT] = "SELECT min(next_fire_at) FROM watch WHERE next_fire_at IS NOT NULL",
+	[STMT_ALERT_INSERT] =
+		"INSERT INTO alerts (item_kind, item_id, rule_id, due_at, occurrence, fire_at, fired_at, "
+		"unit_id, urgent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
+	[STMT_ALERT_ACKED] =
+		"SELECT count(*) FROM alerts WHERE item_kind = ?1 AND item_id = ?2 AND rule_id = ?3 "
+		"AND due_at = ?4 AND acknowledged_at IS NOT NULL",
+	[STMT_ALERT_ACK] = "UPDATE alerts SET acknowledged_at = ?2, acknowledged_by = ?3 "
+			   "WHERE id = ?1 AND acknowledged_at IS NULL",
+	[STMT_ALERT_LIST] =
+		"SELECT a.id, a.item_kind, a.item_id, a.rule_id, a.due_at, a.occurrence, a.fire_at, "
+		"a.fired_at, a.unit_id, a.urgent, a.acknowledged_at, a.acknowledged_by, "
+		"CASE a.item_kind WHEN 'case' THEN (SELECT code FROM cases WHERE id = a.item_id) "
+		"ELSE CAST(a.item_id AS TEXT) END FROM alerts a "
+		"WHERE (?1 IS NULL OR (a.item_kind = ?1 AND a.item_id = ?2))"
+		" AND (?3 IS NULL OR a.unit_id IN " SUBTREE("?3") ")"
+		" AND (?4 IS NULL OR a.rule_id = ?4) AND (?5 IS NULL OR a.fired_at >= ?5)"
+		" AND (?6 IS NULL OR (a.acknowledged_at IS NOT NULL) = ?6) AND a.id > ?7"
+		" ORDER BY a.id LIMIT ?8",
+	[STMT_ALERT_GET] =
+		"SELECT a.id, a.item_kind, a.item_id, a.rule_id, a.due_at, a.occurrence, a.fire_at, "
+		"a.fired_at, a.unit_id, a.urgent, a.acknowledged_at, a.acknowledged_by, "
+		"CASE a.item_kind WHEN 'case' THEN (SELECT code FROM cases WHERE id = a.item_id) "
+		"ELSE CAST(a.item_id AS TEXT) END FROM alerts a WHERE a.id = ?1",
+	[STMT_OUTBOX_INSERT] =
+		"INSERT INTO outbox (alert_id, channel, recipient, address, subject, body_text, "
+		"body_html, status, not_before, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[STMT_OUTBOX_LIST] =
+		"SELECT id, alert_id, channel, recipient, address, subject, body_text, body_html, status, "
+		"not_before, created_at FROM outbox WHERE (?1 IS NULL OR status = ?1) "
+		"AND (?2 IS NULL OR channel = ?2) AND (?3 IS NULL OR recipient = ?3) AND id > ?4 "
+		"ORDER BY id LIMIT ?5",
+	[STMT_OUTBOX_HELD] =
+		"SELECT id, alert_id, channel, recipient, address, subject, body_text, body_html, status, "
+		"not_before, created_at FROM outbox WHERE recipient = ?1 AND status = 'held' ORDER BY id",
+	[STMT_OUTBOX_DIGESTED] = "UPDATE outbox SET status = 'digested' "
+				 "WHERE recipient = ?1 AND status = 'held' AND id <= ?2",
+	[STMT_OUTBOX_HELD_RECIPIENTS] =
+		"SELECT DISTINCT recipient FROM outbox WHERE status = 'held' ORDER BY recipient",
 };
 
 struct store {
@@ -681,13 +749,11 @@ static void read_case(sqlite3_stmt *s, struct case_record *c, unsigned char *has
 	c->paused_total = sqlite3_column_int64(s, 24);
 }
 
-enum store_status store_case_get(struct store *st, const char *code, struct case_record *c,
-				 unsigned char hash[32], struct err *err)
+static enum store_status case_get(struct store *st, sqlite3_stmt *s, struct case_record *c,
+				  unsigned char hash[32], struct err *err)
 {
-	sqlite3_stmt *s = st->stmt[STMT_CASE_GET];
 	int rc;
 
-	bind_str(s, 1, code);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		read_case(s, c, hash);
@@ -696,6 +762,20 @@ enum store_status store_case_get(struct store *st, const char *code, struct case
 		return STORE_NOT_FOUND;
 	}
 	return finish(st, s, rc, err, "cannot read a case");
+}
+
+enum store_status store_case_get(struct store *st, const char *code, struct case_record *c,
+				 unsigned char hash[32], struct err *err)
+{
+	bind_str(st->stmt[STMT_CASE_GET], 1, code);
+	return case_get(st, st->stmt[STMT_CASE_GET], c, hash, err);
+}
+
+enum store_status store_case_get_id(struct store *st, int64_t id, struct case_record *c,
+				    struct err *err)
+{
+	bind_int(st->stmt[STMT_CASE_GET_ID], 1, id);
+	return case_get(st, st->stmt[STMT_CASE_GET_ID], c, NULL, err);
 }
 
 enum store_status store_case_insert(struct store *st, struct case_record *c,
@@ -734,6 +814,7 @@ static void bind_filter(sqlite3_stmt *s, const struct store_filter *f)
 	bind_int(s, 10, f->limit);
 	bind_id(s, 11, f->document_id);
 	bind_id(s, 12, f->parent_id);
+	bind_time(s, 13, f->at_risk ? 1 : TIME_NONE);
 }
 
 enum store_status store_case_list(struct store *st, const struct store_filter *f,
@@ -1024,4 +1105,283 @@ enum store_status store_event_list(struct store *st, const char *item_kind, int6
 			break;
 	}
 	return finish(st, s, rc, err, "cannot list events");
+}
+
+/* --- escalation: watch, alerts, outbox ------------------------------------------------- */
+
+enum store_status store_watch_get(struct store *st, const char *kind, int64_t id,
+				  struct store_watch *w, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_WATCH_GET];
+	int rc;
+
+	bind_str(s, 1, kind);
+	bind_int(s, 2, id);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*w = (struct store_watch){ kind, id, sqlite3_column_int64(s, 0), col_time(s, 1),
+					   col_time(s, 2) };
+	} else if (rc == SQLITE_DONE) {
+		finish(st, s, rc, err, "");
+		return STORE_NOT_FOUND;
+	}
+	return finish(st, s, rc, err, "cannot read a watch");
+}
+
+enum store_status store_watch_put(struct store *st, const struct store_watch *w, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_WATCH_PUT];
+
+	bind_str(s, 1, w->item_kind);
+	bind_int(s, 2, w->item_id);
+	bind_int(s, 3, w->due_at);
+	bind_time(s, 4, w->next_fire_at);
+	bind_time(s, 5, w->checked_until);
+	return finish(st, s, sqlite3_step(s), err, "cannot write a watch");
+}
+
+enum store_status store_watch_delete(struct store *st, const char *kind, int64_t id,
+				     struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_WATCH_DELETE];
+
+	bind_str(s, 1, kind);
+	bind_int(s, 2, id);
+	return finish(st, s, sqlite3_step(s), err, "cannot delete a watch");
+}
+
+enum store_status store_watch_due(struct store *st, int64_t now, int limit, store_watch_cb cb,
+				  void *ctx, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_WATCH_DUE];
+	int rc;
+
+	bind_int(s, 1, now);
+	bind_int(s, 2, limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		char kind[16];
+		col_str(s, 0, kind, sizeof(kind));
+		struct store_watch w = { kind, sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2),
+					 col_time(s, 3), col_time(s, 4) };
+		if (cb(ctx, &w) != 0)
+			break;
+	}
+	return finish(st, s, rc, err, "cannot list due watches");
+}
+
+enum store_status store_watch_next(struct store *st, int64_t *next, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_WATCH_NEXT];
+	int rc = sqlite3_step(s);
+
+	*next = rc == SQLITE_ROW ? col_time(s, 0) : TIME_NONE;
+	return finish(st, s, rc, err, "cannot read the next watch");
+}
+
+enum store_status store_alert_insert(struct store *st, struct store_alert *a, bool *inserted,
+				     struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ALERT_INSERT];
+	enum store_status r;
+
+	bind_str(s, 1, a->item_kind);
+	bind_int(s, 2, a->item_id);
+	bind_str(s, 3, a->rule_id);
+	bind_int(s, 4, a->due_at);
+	bind_int(s, 5, a->occurrence);
+	bind_int(s, 6, a->fire_at);
+	bind_int(s, 7, a->fired_at);
+	bind_str(s, 8, a->unit);
+	bind_int(s, 9, a->urgent);
+	r = finish(st, s, sqlite3_step(s), err, "cannot write an alert");
+	*inserted = r == STORE_OK && sqlite3_changes(st->db) > 0;
+	if (*inserted)
+		a->id = sqlite3_last_insert_rowid(st->db);
+	return r;
+}
+
+enum store_status store_alert_acked(struct store *st, const char *kind, int64_t id,
+				    const char *rule, int64_t due_at, bool *acked, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ALERT_ACKED];
+	int rc;
+
+	bind_str(s, 1, kind);
+	bind_int(s, 2, id);
+	bind_str(s, 3, rule);
+	bind_int(s, 4, due_at);
+	rc = sqlite3_step(s);
+	*acked = rc == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+	return finish(st, s, rc, err, "cannot read an acknowledgement");
+}
+
+enum store_status store_alert_ack(struct store *st, int64_t id, int64_t at, const char *by,
+				  struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ALERT_ACK];
+	enum store_status r;
+
+	bind_int(s, 1, id);
+	bind_int(s, 2, at);
+	bind_str(s, 3, by);
+	r = finish(st, s, sqlite3_step(s), err, "cannot acknowledge an alert");
+	if (r == STORE_OK && sqlite3_changes(st->db) == 0)
+		return STORE_CONFLICT;
+	return r;
+}
+
+static int emit_alerts(sqlite3_stmt *s, store_alert_cb cb, void *ctx)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_alert a = {
+			.id = sqlite3_column_int64(s, 0),
+			.item_kind = (const char *)sqlite3_column_text(s, 1),
+			.item_id = sqlite3_column_int64(s, 2),
+			.rule_id = (const char *)sqlite3_column_text(s, 3),
+			.due_at = sqlite3_column_int64(s, 4),
+			.occurrence = sqlite3_column_int64(s, 5),
+			.fire_at = sqlite3_column_int64(s, 6),
+			.fired_at = sqlite3_column_int64(s, 7),
+			.unit = (const char *)sqlite3_column_text(s, 8),
+			.urgent = sqlite3_column_int(s, 9),
+			.acknowledged_at = col_time(s, 10),
+			.acknowledged_by = (const char *)sqlite3_column_text(s, 11),
+			.item_key = (const char *)sqlite3_column_text(s, 12),
+		};
+		if (cb(ctx, &a) != 0)
+			break;
+	}
+	return rc;
+}
+
+enum store_status store_alert_list(struct store *st, const struct store_alert_filter *f,
+				   store_alert_cb cb, void *ctx, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ALERT_LIST];
+
+	bind_str(s, 1, f->item_kind);
+	bind_int(s, 2, f->item_id);
+	bind_str(s, 3, f->unit);
+	bind_str(s, 4, f->rule);
+	bind_time(s, 5, f->since);
+	bind_time(s, 6, f->acknowledged < 0 ? TIME_NONE : f->acknowledged);
+	bind_int(s, 7, f->after_id);
+	bind_int(s, 8, f->limit);
+	return finish(st, s, emit_alerts(s, cb, ctx), err, "cannot list alerts");
+}
+
+struct counted_alerts {
+	store_alert_cb cb;
+	void *ctx;
+	int n;
+};
+
+static int count_alert(void *ctx, const struct store_alert *a)
+{
+	struct counted_alerts *c = ctx;
+
+	c->n++;
+	return c->cb(c->ctx, a);
+}
+
+enum store_status store_alert_get(struct store *st, int64_t id, store_alert_cb cb, void *ctx,
+				  struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ALERT_GET];
+	struct counted_alerts c = { cb, ctx, 0 };
+	enum store_status r;
+
+	bind_int(s, 1, id);
+	r = finish(st, s, emit_alerts(s, count_alert, &c), err, "cannot read an alert");
+	return r == STORE_OK && c.n == 0 ? STORE_NOT_FOUND : r;
+}
+
+enum store_status store_outbox_insert(struct store *st, struct store_outbox *o, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_OUTBOX_INSERT];
+	enum store_status r;
+
+	bind_id(s, 1, o->alert_id);
+	bind_str(s, 2, o->channel);
+	bind_str(s, 3, o->recipient);
+	bind_str(s, 4, o->address);
+	bind_str(s, 5, o->subject);
+	bind_str(s, 6, o->body_text);
+	bind_str(s, 7, o->body_html);
+	bind_str(s, 8, o->status);
+	bind_int(s, 9, o->not_before);
+	bind_int(s, 10, o->created_at);
+	r = finish(st, s, sqlite3_step(s), err, "cannot write to the outbox");
+	if (r == STORE_OK)
+		o->id = sqlite3_last_insert_rowid(st->db);
+	return r;
+}
+
+static int emit_outbox(sqlite3_stmt *s, store_outbox_cb cb, void *ctx)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_outbox o = {
+			.id = sqlite3_column_int64(s, 0),
+			.alert_id = sqlite3_column_int64(s, 1),
+			.channel = (const char *)sqlite3_column_text(s, 2),
+			.recipient = (const char *)sqlite3_column_text(s, 3),
+			.address = (const char *)sqlite3_column_text(s, 4),
+			.subject = (const char *)sqlite3_column_text(s, 5),
+			.body_text = (const char *)sqlite3_column_text(s, 6),
+			.body_html = (const char *)sqlite3_column_text(s, 7),
+			.status = (const char *)sqlite3_column_text(s, 8),
+			.not_before = sqlite3_column_int64(s, 9),
+			.created_at = sqlite3_column_int64(s, 10),
+		};
+		if (cb(ctx, &o) != 0)
+			break;
+	}
+	return rc;
+}
+
+enum store_status store_outbox_list(struct store *st, const struct store_outbox_filter *f,
+				    store_outbox_cb cb, void *ctx, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_OUTBOX_LIST];
+
+	bind_str(s, 1, f->status);
+	bind_str(s, 2, f->channel);
+	bind_str(s, 3, f->recipient);
+	bind_int(s, 4, f->after_id);
+	bind_int(s, 5, f->limit);
+	return finish(st, s, emit_outbox(s, cb, ctx), err, "cannot list the outbox");
+}
+
+enum store_status store_outbox_held(struct store *st, const char *recipient, store_outbox_cb cb,
+				    void *ctx, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_OUTBOX_HELD];
+
+	bind_str(s, 1, recipient);
+	return finish(st, s, emit_outbox(s, cb, ctx), err, "cannot read held messages");
+}
+
+enum store_status store_outbox_digested(struct store *st, const char *recipient, int64_t max_id,
+					struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_OUTBOX_DIGESTED];
+
+	bind_str(s, 1, recipient);
+	bind_int(s, 2, max_id);
+	return finish(st, s, sqlite3_step(s), err, "cannot mark messages digested");
+}
+
+enum store_status store_outbox_held_recipients(struct store *st, store_name_cb cb, void *ctx,
+					       struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_OUTBOX_HELD_RECIPIENTS];
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (cb(ctx, (const char *)sqlite3_column_text(s, 0)) != 0)
+			break;
+	return finish(st, s, rc, err, "cannot list digest readers");
 }

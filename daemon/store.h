@@ -82,6 +82,7 @@ struct store_filter {
 	const char *q;          /* prefix: case code or applicant; document symbol */
 	int64_t document_id;    /* assignments of a document (top level only) */
 	int64_t parent_id;      /* sub-assignments of an assignment */
+	bool at_risk;           /* cases: open, with an alert fired */
 	bool has_cursor;
 	int64_t cursor_due;
 	int64_t cursor_id;
@@ -97,6 +98,8 @@ typedef int (*store_assignment_cb)(void *ctx, const struct assignment_record *a)
  * STORE_NOT_FOUND when there is none. */
 enum store_status store_case_get(struct store *st, const char *code, struct case_record *c,
 				 unsigned char hash[32], struct err *err);
+enum store_status store_case_get_id(struct store *st, int64_t id, struct case_record *c,
+				    struct err *err);
 /* Inserts c (its id is set); STORE_CONFLICT when the code exists. */
 enum store_status store_case_insert(struct store *st, struct case_record *c,
 				    const unsigned char hash[32], struct err *err);
@@ -130,6 +133,108 @@ enum store_status store_assignment_list(struct store *st, const struct store_fil
 /* Whether unit `descendant` lies strictly below unit `ancestor` in the unit tree. */
 enum store_status store_unit_is_below(struct store *st, const char *descendant,
 				      const char *ancestor, bool *below, struct err *err);
+
+/* --- escalation: watch, alerts, outbox ------------------------------------------------- */
+
+/* For an open item: the deadline its rules are armed for, when the next fires, and up to when
+ * firings have been handled. */
+struct store_watch {
+	const char *item_kind;
+	int64_t item_id;
+	int64_t due_at;
+	int64_t next_fire_at;  /* TIME_NONE: nothing to fire */
+	int64_t checked_until; /* TIME_NONE: nothing handled yet */
+};
+typedef int (*store_watch_cb)(void *ctx, const struct store_watch *w);
+
+enum store_status store_watch_get(struct store *st, const char *kind, int64_t id,
+				  struct store_watch *w, struct err *err);
+enum store_status store_watch_put(struct store *st, const struct store_watch *w, struct err *err);
+enum store_status store_watch_delete(struct store *st, const char *kind, int64_t id,
+				     struct err *err);
+/* The rows with next_fire_at <= now, earliest first, at most limit. */
+enum store_status store_watch_due(struct store *st, int64_t now, int limit, store_watch_cb cb,
+				  void *ctx, struct err *err);
+/* MIN(next_fire_at), TIME_NONE when nothing is armed. */
+enum store_status store_watch_next(struct store *st, int64_t *next, struct err *err);
+
+struct store_alert {
+	int64_t id;
+	const char *item_kind;
+	int64_t item_id;
+	const char *rule_id;
+	int64_t due_at;
+	int64_t occurrence;
+	int64_t fire_at;
+	int64_t fired_at;
+	const char *unit;
+	bool urgent;
+	int64_t acknowledged_at; /* TIME_NONE when not */
+	const char *acknowledged_by;
+	const char *item_key;    /* read only: the case code, or the id as text */
+};
+typedef int (*store_alert_cb)(void *ctx, const struct store_alert *a);
+
+/* Inserts a unless the same (item, rule, due_at, occurrence) exists: *inserted tells. */
+enum store_status store_alert_insert(struct store *st, struct store_alert *a, bool *inserted,
+				     struct err *err);
+/* Whether an alert of this rule for this deadline was acknowledged. */
+enum store_status store_alert_acked(struct store *st, const char *kind, int64_t id,
+				    const char *rule, int64_t due_at, bool *acked, struct err *err);
+/* Acknowledges alert id (once: STORE_CONFLICT when already; STORE_NOT_FOUND when none). */
+enum store_status store_alert_ack(struct store *st, int64_t id, int64_t at, const char *by,
+				  struct err *err);
+
+struct store_alert_filter {
+	const char *item_kind; /* with item_id: one item's alerts */
+	int64_t item_id;
+	const char *unit;      /* the unit and its subtree */
+	const char *rule;
+	int64_t since;         /* fired_at >= since; TIME_NONE: any */
+	int acknowledged;      /* -1 any, 0 not, 1 only acknowledged */
+	int64_t after_id;      /* keyset: id > after_id */
+	int limit;
+};
+enum store_status store_alert_list(struct store *st, const struct store_alert_filter *f,
+				   store_alert_cb cb, void *ctx, struct err *err);
+enum store_status store_alert_get(struct store *st, int64_t id, store_alert_cb cb, void *ctx,
+				  struct err *err);
+
+struct store_outbox {
+	int64_t id;
+	int64_t alert_id; /* 0 for a digest */
+	const char *channel;
+	const char *recipient;
+	const char *address;
+	const char *subject;
+	const char *body_text;
+	const char *body_html;
+	const char *status;
+	int64_t not_before;
+	int64_t created_at;
+};
+typedef int (*store_outbox_cb)(void *ctx, const struct store_outbox *o);
+
+enum store_status store_outbox_insert(struct store *st, struct store_outbox *o, struct err *err);
+struct store_outbox_filter {
+	const char *status;
+	const char *channel;
+	const char *recipient;
+	int64_t after_id;
+	int limit;
+};
+enum store_status store_outbox_list(struct store *st, const struct store_outbox_filter *f,
+				    store_outbox_cb cb, void *ctx, struct err *err);
+/* The held (digest) rows of recipient, oldest first; then store_outbox_digested marks every
+ * held row of recipient up to max_id as digested. */
+enum store_status store_outbox_held(struct store *st, const char *recipient, store_outbox_cb cb,
+				    void *ctx, struct err *err);
+enum store_status store_outbox_digested(struct store *st, const char *recipient, int64_t max_id,
+					struct err *err);
+/* Recipients with held rows. */
+typedef int (*store_name_cb)(void *ctx, const char *name);
+enum store_status store_outbox_held_recipients(struct store *st, store_name_cb cb, void *ctx,
+					       struct err *err);
 
 /* --- the event log ---------------------------------------------------------------------- */
 

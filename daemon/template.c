@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +64,8 @@ static const struct tpl_var_def {
 #define TPL_NVARS (sizeof(tpl_vars) / sizeof(tpl_vars[0]))
 
 /* The fields of a digest row; inside {{#items}} they hide the message variables of the same
- * name (a row's link is the item's, outside it is the unit's list). */
+ * name (a row's link is the item's, outside it is the unit's list); a field a row does not
+ * give falls back to the message variable of that name, if the kind has one. */
 static const char *const tpl_row_vars[] = {
 	"item_kind", "code", "title", "applicant", "unit", "handler",
 	"due_at", "left", "overdue_by", "percent_used", "extended", "link",
@@ -88,6 +90,7 @@ struct tpl_node {
 	bool row;      /* var or section on a row field (index in tpl_row_vars) */
 	bool list;     /* section over the digest's rows */
 	int var;       /* index in tpl_vars, or in tpl_row_vars when row */
+	int fallback;  /* row: the tpl_vars index of the same name, used when a row lacks it; -1 */
 	size_t off;    /* text: the literal is src[off, off + len) */
 	size_t len;
 	size_t end;    /* section: index of the first node after its children */
@@ -202,12 +205,17 @@ static int line_of(const char *src, size_t off)
 	return line;
 }
 
-static int parse_fail(struct parser *p, size_t at, const char *fmt, const char *a, int alen,
-		      const char *b)
-{
-	char what[300];
+static int parse_fail(struct parser *p, size_t at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-	snprintf(what, sizeof(what), fmt, alen, a, b);
+static int parse_fail(struct parser *p, size_t at, const char *fmt, ...)
+{
+	char what[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
 	return err_set(p->err, p->field, "%s:%d: %s", p->path, line_of(p->src, at), what);
 }
 
@@ -227,6 +235,7 @@ static struct tpl_node *add_node(struct parser *p, enum tpl_node_type type)
 	struct tpl_node *node = &p->t->nodes[p->t->nnodes++];
 	memset(node, 0, sizeof(*node));
 	node->type = type;
+	node->fallback = -1;
 	return node;
 }
 
@@ -253,6 +262,7 @@ static int resolve(struct parser *p, size_t at, const char *name, size_t len, st
 	if (p->in_list && (i = row_var_index(name, len)) >= 0) {
 		node->row = true;
 		node->var = i;
+		node->fallback = var_index(p->kind, name, len);
 		return 0;
 	}
 	i = var_index(p->kind, name, len);
@@ -262,16 +272,10 @@ static int resolve(struct parser *p, size_t at, const char *name, size_t len, st
 	}
 	if (p->kind == TEMPLATE_DIGEST && row_var_index(name, len) >= 0)
 		return parse_fail(p, at, "variable '%.*s' is a row field, known only inside "
-				  "{{#items}}...{{/items}}%s", name, (int)len, "");
+				  "{{#items}}...{{/items}}", (int)len, name);
 	known_list(p->kind, known, sizeof(known));
-	snprintf(known + strlen(known), sizeof(known) - strlen(known), ")");
-	return parse_fail(p, at, "unknown variable '%.*s' (%s templates know: ", name, (int)len,
-			  kind_names[p->kind]) < 0 &&
-			       snprintf(p->err ? p->err->msg + strlen(p->err->msg) : known,
-					p->err ? sizeof(p->err->msg) - strlen(p->err->msg) : 1, "%s",
-					known) >= 0
-		       ? -1
-		       : -1;
+	return parse_fail(p, at, "unknown variable '%.*s' (%s templates know: %s)", (int)len, name,
+			  kind_names[p->kind], known);
 }
 
 static bool is_name_char(char c)
@@ -279,20 +283,23 @@ static bool is_name_char(char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-/* Handles the tag src[at, at+2) "{{" ... content [cb, ce) ... "}}". */
+/* Handles the tag at `at`: "{{", content src[cb, ce), "}}". */
 static int parse_tag(struct parser *p, size_t at, size_t cb, size_t ce)
 {
 	const char *s = p->src;
+	const int shown = (int)(ce - cb > 60 ? 60 : ce - cb); /* of the tag, in messages */
+	const char *tag = s + cb;
 	char sigil = '\0';
 	struct tpl_node *node;
 	const char *name;
 	size_t len;
+	bool list;
 
 	while (cb < ce && (s[cb] == ' ' || s[cb] == '\t'))
 		cb++;
 	while (ce > cb && (s[ce - 1] == ' ' || s[ce - 1] == '\t'))
 		ce--;
-	if (cb < ce && (s[cb] == '!'))
+	if (cb < ce && s[cb] == '!')
 		return 0;
 	if (cb < ce && strchr("#^/", s[cb])) {
 		sigil = s[cb++];
@@ -302,23 +309,22 @@ static int parse_tag(struct parser *p, size_t at, size_t cb, size_t ce)
 	name = s + cb;
 	len = ce - cb;
 	if (len == 0 || len > TPL_NAME_MAX)
-		return parse_fail(p, at, "bad tag '{{%.*s}}': expected a variable name%s",
-				  s + at + 2, (int)(ce - at - 2 > 60 ? 60 : ce - at - 2), "");
+		return parse_fail(p, at, "bad tag '{{%.*s}}': expected a variable name", shown, tag);
 	for (size_t i = 0; i < len; i++)
 		if (!is_name_char(name[i]))
-			return parse_fail(p, at, "bad tag '{{%.*s}}': names are a-z, 0-9 and _%s",
-					  s + at + 2, (int)(len > 60 ? 60 : ce - at - 2), "");
-	bool list = p->kind == TEMPLATE_DIGEST && len == strlen(TPL_LIST) &&
-		    memcmp(name, TPL_LIST, len) == 0;
+			return parse_fail(p, at, "bad tag '{{%.*s}}': a name is made of a-z, 0-9 and _",
+					  shown, tag);
+	list = p->kind == TEMPLATE_DIGEST && len == strlen(TPL_LIST) &&
+	       memcmp(name, TPL_LIST, len) == 0;
 
 	switch (sigil) {
 	case '#':
 	case '^':
 		if (p->depth == TEMPLATE_MAX_DEPTH)
-			return parse_fail(p, at, "section '%.*s' nested deeper than the limit%s", name,
-					  (int)len, "");
+			return parse_fail(p, at, "section '%.*s' nested more than %d deep", (int)len,
+					  name, TEMPLATE_MAX_DEPTH);
 		if (list && p->in_list)
-			return parse_fail(p, at, "section '%.*s' inside itself%s", name, (int)len, "");
+			return parse_fail(p, at, "section '%.*s' inside itself", (int)len, name);
 		node = add_node(p, TPL_SECTION);
 		if (!node)
 			return -1;
@@ -337,19 +343,15 @@ static int parse_tag(struct parser *p, size_t at, size_t cb, size_t ce)
 		p->depth++;
 		return 0;
 	case '/': {
-		if (p->depth == 0)
-			return parse_fail(p, at, "'{{/%.*s}}' closes no open section%s", name, (int)len,
-					  "");
-		size_t k = p->depth - 1;
-		if (p->open[k].name_len != len || memcmp(p->open[k].name, name, len) != 0) {
-			char opened[120];
+		size_t k;
 
-			snprintf(opened, sizeof(opened), "'%.*s' opened on line %d",
-				 (int)(p->open[k].name_len > 60 ? 60 : p->open[k].name_len),
-				 p->open[k].name, line_of(p->src, p->open[k].at));
-			return parse_fail(p, at, "'{{/%.*s}}' does not close section %s", name,
-					  (int)len, opened);
-		}
+		if (p->depth == 0)
+			return parse_fail(p, at, "'{{/%.*s}}' closes no open section", (int)len, name);
+		k = p->depth - 1;
+		if (p->open[k].name_len != len || memcmp(p->open[k].name, name, len) != 0)
+			return parse_fail(p, at, "'{{/%.*s}}' does not close section '%.*s' opened on "
+					  "line %d", (int)len, name, (int)p->open[k].name_len,
+					  p->open[k].name, line_of(s, p->open[k].at));
 		node = &p->t->nodes[p->open[k].node];
 		node->end = p->t->nnodes;
 		if (node->list && !node->inverted)
@@ -359,8 +361,8 @@ static int parse_tag(struct parser *p, size_t at, size_t cb, size_t ce)
 	}
 	default:
 		if (list)
-			return parse_fail(p, at, "'%.*s' is a list: use {{#items}}...{{/items}}%s",
-					  name, (int)len, "");
+			return parse_fail(p, at, "'%.*s' is a list: use {{#items}}...{{/items}}",
+					  (int)len, name);
 		node = add_node(p, TPL_VAR);
 		if (!node)
 			return -1;
@@ -404,7 +406,7 @@ static int parse(struct parser *p)
 		size_t at = (size_t)(o - s);
 		const char *c = strstr(o + 2, "}}");
 		if (!c)
-			return parse_fail(p, at, "unterminated tag '{{' (no '}}')%.*s%s", "", 0, "");
+			return parse_fail(p, at, "unterminated tag: '{{' without '}}'");
 		size_t ce = (size_t)(c - s), te = ce + 2, cb = at + 2;
 		size_t text_end = at, next = te;
 
@@ -421,8 +423,8 @@ static int parse(struct parser *p)
 	if (p->depth > 0) {
 		size_t k = p->depth - 1;
 
-		return parse_fail(p, p->open[k].at, "section '%.*s' is not closed%s",
-				  p->open[k].name, (int)p->open[k].name_len, "");
+		return parse_fail(p, p->open[k].at, "section '%.*s' is not closed",
+				  (int)p->open[k].name_len, p->open[k].name);
 	}
 	return 0;
 }
@@ -556,11 +558,12 @@ struct template_set *template_set_load(const char *dir, const char *lang, struct
 	enum template_lang l;
 
 	err_clear(err);
-	if (!dir || template_lang_parse(lang, &l, err) < 0) {
-		if (!dir)
-			err_set(err, "templates", "no template directory");
+	if (!dir) {
+		err_set(err, "templates", "no template directory");
 		goto fail;
 	}
+	if (template_lang_parse(lang, &l, err) < 0)
+		goto fail;
 	set = calloc(1, sizeof(*set));
 	if (!set) {
 		err_set(err, "templates", "out of memory");
@@ -658,6 +661,8 @@ static const char *node_value(const struct render *r, const struct tpl_node *nod
 {
 	const char *v = node->row ? r->rowvals[node->var] : r->vals[node->var];
 
+	if (!v && node->row && node->fallback >= 0)
+		v = r->vals[node->fallback];
 	return v ? v : "";
 }
 
@@ -674,7 +679,10 @@ static void set_row(struct render *r, size_t i)
 	memset(r->rowvals, 0, sizeof(r->rowvals));
 	for (size_t k = 0; k < row->nvars; k++) {
 		const char *name = row->vars[k].name;
-		r->rowvals[row_var_index(name, strlen(name))] = row->vars[k].value;
+		const char *value = row->vars[k].value;
+
+		/* Given as NULL is given empty: only a field not given falls back. */
+		r->rowvals[row_var_index(name, strlen(name))] = value ? value : "";
 	}
 }
 
@@ -728,6 +736,8 @@ static int render_nodes(struct render *r, size_t from, size_t to)
 /* Checks the caller's names against the kind and fills r->vals. */
 static int check_vars(struct render *r, enum template_kind kind, const struct template_vars *v)
 {
+	if (v->nvars > 0 && !v->vars)
+		return err_set(r->err, NULL, "nvars without vars");
 	for (size_t i = 0; i < v->nvars; i++) {
 		const char *name = v->vars[i].name;
 		int k = name ? var_index(kind, name, strlen(name)) : -1;
@@ -746,6 +756,9 @@ static int check_vars(struct render *r, enum template_kind kind, const struct te
 		return err_set(r->err, TPL_LIST, "nrows without rows");
 	for (size_t i = 0; i < v->nrows; i++) {
 		bool seen[TPL_NROW_VARS] = { false };
+
+		if (v->rows[i].nvars > 0 && !v->rows[i].vars)
+			return err_set(r->err, TPL_LIST, "row %zu: nvars without vars", i + 1);
 
 		for (size_t j = 0; j < v->rows[i].nvars; j++) {
 			const char *name = v->rows[i].vars[j].name;

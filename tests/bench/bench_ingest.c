@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api_fixture.h"
 
@@ -151,6 +152,27 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* CPU seconds (user + system) the process has used so far, or -1. */
+static double cpu_seconds(pid_t pid)
+{
+	char path[64], buf[1024];
+	unsigned long long ut, st;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* After "pid (comm) ": state is field 3, utime 14 and stime 15. */
+	const char *p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+			 &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -180,6 +202,7 @@ static double api_phase(const char *label, size_t n, size_t batch, size_t conns,
 		api_fixture_close(&f);
 		goto out;
 	}
+	double cpu0 = cpu_seconds(f.proc.pid);
 	uint64_t t0 = now_ns();
 	for (size_t i = 0; i < conns; i++)
 		pthread_create(&th[i], NULL, worker, &r);
@@ -187,6 +210,7 @@ static double api_phase(const char *label, size_t n, size_t batch, size_t conns,
 		pthread_join(th[i], NULL);
 	double s = (double)(now_ns() - t0) / 1e9;
 	size_t acked = atomic_load(&r.acked), failed = atomic_load(&r.failed);
+	double cpu = cpu_seconds(f.proc.pid) - cpu0;
 
 	qsort(r.latency_ns, r.requests, sizeof(*r.latency_ns), cmp_u64);
 	rate = (double)acked / s;
@@ -195,6 +219,9 @@ static double api_phase(const char *label, size_t n, size_t batch, size_t conns,
 	       label, acked, s, rate, (double)r.latency_ns[r.requests / 2] / 1e6,
 	       (double)r.latency_ns[r.requests * 99 / 100] / 1e6,
 	       (double)r.latency_ns[r.requests - 1] / 1e6);
+	printf("  dunghand used %.2f CPU-seconds (%.0f%% of one core; %.1f us per case); the "
+	       "clients share the same %ld cores\n",
+	       cpu, 100 * cpu / s, acked ? 1e6 * cpu / (double)acked : 0, sysconf(_SC_NPROCESSORS_ONLN));
 	if (failed) {
 		printf("  %zu requests FAILED; first: %s\n", failed, r.first_error);
 		*bad = 1;

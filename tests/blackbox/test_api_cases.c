@@ -188,9 +188,20 @@ Test(cases, due_at_is_counted_in_working_time)
 		/* 0.5 day = 4h from Fri 8/3 16:00: 1h on Friday, then Mon 11/3 07:30 + 3h. */
 		{ "D-2.000815", "2.000815", "2024-03-08T16:00:00+07:00", "2024-03-11T10:30:00+07:00",
 		  "half a day over a weekend" },
-		/* days = 0: the end of that working day. */
+		/* days = 0: the end of that working day; 1.001193 has cutoff 15:00 in the example:
+		 * received after it (or outside office hours), the end of the next working day. */
 		{ "D-1.001193", "1.001193", "2024-03-08T09:00:00+07:00", "2024-03-08T17:00:00+07:00",
 		  "days = 0" },
+		{ "D-cutoff-at", "1.001193", "2024-03-08T15:00:00+07:00", "2024-03-08T17:00:00+07:00",
+		  "days = 0, received at the cutoff (not after it)" },
+		{ "D-cutoff-after", "1.001193", "2024-03-08T15:30:00+07:00",
+		  "2024-03-11T17:00:00+07:00", "days = 0, received after the cutoff on a Friday" },
+		{ "D-0-evening", "1.001193", "2024-03-07T18:00:00+07:00", "2024-03-08T17:00:00+07:00",
+		  "days = 0, received after office hours" },
+		{ "D-0-saturday", "1.001193", "2024-03-09T10:00:00+07:00", "2024-03-11T17:00:00+07:00",
+		  "days = 0, received on a Saturday" },
+		{ "D-0-tet", "1.001193", "2024-02-08T10:00:00+07:00", "2024-02-15T17:00:00+07:00",
+		  "days = 0, received on a Tết day off" },
 		/* Received Friday 8/3 18:00, after hours: counting starts Mon 11/3 07:30; 24h end
 		 * exactly at Wed 13/3 17:00, which is that end, not Thursday morning. */
 		{ "D-after-hours", "1.004873", "2024-03-08T18:00:00+07:00", "2024-03-13T17:00:00+07:00",
@@ -730,6 +741,19 @@ Test(cases, complete_sets_the_outcome)
 			  "%s: completed_at %s for at %s", rows[i].code, at ? at : "(none)",
 			  rows[i].at);
 	}
+	/* The due date is the date in the calendar's zone: due 19/2 20:00Z = 20/2 03:00+07:00,
+	 * so completing on 19/2 (+07:00) is early, although both are 19/2 in UTC. */
+	create("O-zone", "1.004873", "ttphvhcc", "2024-02-07T10:00:00+07:00",
+	       "\"due_at\": \"2024-02-19T20:00:00Z\"");
+	json_t *z = event("O-zone", 201, "{\"type\": \"complete\", \"at\": "
+					 "\"2024-02-19T18:00:00+07:00\"}");
+	api_t_expect_str(z, "case.outcome", "early");
+	create("O-zone2", "1.004873", "ttphvhcc", "2024-02-07T10:00:00+07:00",
+	       "\"due_at\": \"2024-02-19T20:00:00Z\"");
+	z = event("O-zone2", 201, "{\"type\": \"complete\", \"at\": "
+				  "\"2024-02-20T02:00:00+07:00\"}");
+	api_t_expect_str(z, "case.outcome", "on_time");
+
 	/* From received straight to completed, and from in_progress. */
 	create("O-progress", "1.004873", "ttphvhcc", "2024-02-07T10:00:00+07:00", NULL);
 	event("O-progress", 201, "{\"type\": \"assign\", \"handler\": \"dung.lq\", \"at\": "
@@ -850,6 +874,88 @@ Test(cases, note_is_allowed_in_any_status)
 	j = event("N-2", 201, "{\"type\": \"note\", \"text\": \"Lưu hồ sơ\", \"at\": "
 			      "\"2024-02-08T10:00:00+07:00\"}");
 	api_t_expect_str(j, "case.status", "withdrawn");
+	finish();
+}
+
+Test(cases, extend_grants_the_legal_maximum)
+{
+	/* 1.004873: days 3, extended_days 23. Received Wed 7/2 10:00, due 19/2 10:00. 23 working
+	 * days from 7/2 10:00: 15, 16, 19-23, 26-29/2, 1/3, 4-8/3, 11-15/3 (22), Mon 18/3 (23)
+	 * -> 2024-03-18T10:00. */
+	create("X-1", "1.004873", "ttphvhcc", "2024-02-07T10:00:00+07:00", NULL);
+	api_t_expect_bool(get_case("X-1"), "extended", false);
+	event("X-1", 400, "{\"type\": \"extend\", \"at\": \"2024-02-15T09:00:00+07:00\"}");
+	api_t_expect_error(&t, 400, "missing_field", "reason");
+	json_t *j = event("X-1", 201, "{\"type\": \"extend\", \"at\": \"2024-02-15T09:00:00+07:00\", "
+				      "\"reason\": \"Cần xác minh tại nơi cư trú trước đây\"}");
+	api_t_expect_str(j, "case.due_at", "2024-03-18T10:00:00+07:00");
+	api_t_expect_bool(j, "case.extended", true);
+	api_t_expect_bool(j, "case.late", false);
+	api_t_expect_str(j, "case.status", "received");
+	api_t_expect_str(j, "event.due_at", "2024-03-18T10:00:00+07:00");
+	api_t_expect_int(j, "case.version", 2);
+
+	/* Once per case. */
+	struct api_db_state before;
+	api_t_state(&t, &before);
+	event("X-1", 409, "{\"type\": \"extend\", \"at\": \"2024-02-16T09:00:00+07:00\", "
+			  "\"reason\": \"Lần hai\"}");
+	api_t_expect_error(&t, 409, "illegal_transition", NULL);
+	api_t_unchanged(&t, &before);
+	/* Completed on the extended due date: on time, not late. */
+	j = event("X-1", 201, "{\"type\": \"complete\", \"at\": \"2024-03-18T09:00:00+07:00\"}");
+	api_t_expect_str(j, "case.outcome", "on_time");
+	api_t_expect_bool(j, "case.late", false);
+
+	/* Only before due_at; only for procedures with extended_days; not when paused. */
+	create("X-2", "1.004873", "ttphvhcc", "2024-02-07T10:00:00+07:00", NULL);
+	create("X-3", "1.004222", "ttphvhcc", "2024-02-07T14:00:00+07:00", NULL);
+	create("X-4", "1.004873", "ttphvhcc", "2024-02-07T10:00:00+07:00", NULL);
+	event("X-4", 201, "{\"type\": \"pause\", \"reason\": \"Bổ sung\", \"at\": "
+			  "\"2024-02-15T09:00:00+07:00\"}");
+	api_t_state(&t, &before);
+	event("X-2", 409, "{\"type\": \"extend\", \"at\": \"2024-02-19T10:00:01+07:00\", "
+			  "\"reason\": \"Quá hạn\"}");
+	api_t_expect_error(&t, 409, "illegal_transition", NULL);
+	event("X-3", 409, "{\"type\": \"extend\", \"at\": \"2024-02-15T09:00:00+07:00\", "
+			  "\"reason\": \"Không có thời hạn gia hạn\"}");
+	api_t_expect_error(&t, 409, "illegal_transition", NULL);
+	event("X-4", 409, "{\"type\": \"extend\", \"at\": \"2024-02-15T10:00:00+07:00\", "
+			  "\"reason\": \"Đang tạm dừng\"}");
+	api_t_expect_error(&t, 409, "illegal_transition", NULL);
+	api_t_unchanged(&t, &before);
+
+	/* Paused time is still excluded: X-4 paused 15/2 09:00, resumed 16/2 14:00 (11.5 office
+	 * hours: 15/2 09:00-11:30 2.5h + 13:00-17:00 4h, 16/2 07:30-11:30 4h + 13:00-14:00 1h);
+	 * extended on 20/2: 18/3 10:00 + 11.5h = 18/3 10:00-11:30 1.5h + 13:00-17:00 4h, 19/3
+	 * 07:30-11:30 4h + 13:00-15:00 2h -> 2024-03-19T15:00. */
+	event("X-4", 201, "{\"type\": \"resume\", \"at\": \"2024-02-16T14:00:00+07:00\"}");
+	j = event("X-4", 201, "{\"type\": \"extend\", \"at\": \"2024-02-20T09:00:00+07:00\", "
+			      "\"reason\": \"Cần xác minh\"}");
+	api_t_expect_str(j, "case.due_at", "2024-03-19T15:00:00+07:00");
+	api_t_expect_str(j, "case.status", "in_progress");
+	finish();
+}
+
+Test(cases, code_pattern_when_set)
+{
+	api_t_teardown(&t);
+	api_t_start(&t, &(struct api_options){
+				.extra = "cases: { code_pattern = \"^[0-9A-Z]{3}\\\\.[0-9A-Z]{2}"
+					 "\\\\.[0-9A-Z]{2}\\\\.H[0-9]{2}-[0-9]{6}-[0-9]{4}$\"; };\n" });
+	create("000.00.21.H19-240207-0001", "1.004873", "ttphvhcc", "2024-02-07T10:00:00+07:00",
+	       NULL);
+	struct api_db_state before;
+	api_t_state(&t, &before);
+	api_t_req(&t, "POST", "/api/v1/cases", API_MOTCUA,
+		  "{\"code\": \"000.00.21.H19-240207-01\", \"procedure\": \"1.004873\", "
+		  "\"unit\": \"ttphvhcc\", \"received_at\": \"2024-02-07T10:00:00+07:00\"}",
+		  400);
+	api_t_expect_error(&t, 400, "invalid_field", "code");
+	api_t_req(&t, "POST", "/api/v1/cases", API_MOTCUA,
+		  "{\"code\": \"A-1\", \"procedure\": \"1.004873\", \"unit\": \"ttphvhcc\"}", 400);
+	api_t_expect_error(&t, 400, "invalid_field", "code");
+	api_t_unchanged(&t, &before);
 	finish();
 }
 
@@ -1186,5 +1292,128 @@ Test(cases, scopes_and_actors)
 	/* /healthz needs no token. */
 	j = api_t_req(&t, "GET", "/healthz", NULL, NULL, 200);
 	api_t_expect_str(j, "status", "ok");
+	finish();
+}
+
+/* ---- simultaneous requests (one group commit) ---------------------------------------------- */
+
+#define FAN 24
+static const char *const post_json[] = { "Authorization: Bearer " API_MOTCUA,
+					 "Content-Type: application/json", NULL };
+
+/* Counts the replies with each status; expects all to be among the given ones. */
+static void count_statuses(struct api_reply *r, size_t n, int s1, size_t *n1, int s2, size_t *n2)
+{
+	*n1 = *n2 = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].status == s1)
+			(*n1)++;
+		else if (r[i].status == s2)
+			(*n2)++;
+		else
+			cr_assert_fail("reply %zu: %d %s", i, r[i].status, r[i].resp.body);
+	}
+}
+
+Test(cases, simultaneous_creates_of_one_code)
+{
+	static const char same[] = "{\"code\": \"SIM-1\", \"procedure\": \"1.004873\", \"unit\": "
+				   "\"ttphvhcc\", \"received_at\": \"2024-02-07T10:00:00+07:00\"}";
+	const char *bodies[FAN];
+	struct api_reply r[FAN] = { 0 };
+	struct err e = { 0 };
+	size_t created, existing;
+
+	/* The same body FAN times at once: one 201, the others 200 with the same case. */
+	for (size_t i = 0; i < FAN; i++)
+		bodies[i] = same;
+	cr_assert_eq(api_fan_out(&t.f, FAN, "POST", "/api/v1/cases", post_json, bodies, r, &e), 0,
+		     "%s", e.msg);
+	count_statuses(r, FAN, 201, &created, 200, &existing);
+	cr_assert_eq(created, 1, "%zu answers 201 for one code", created);
+	for (size_t i = 0; i < FAN; i++) {
+		api_t_expect_int(r[i].json, "version", 1);
+		api_reply_free(&r[i]);
+	}
+
+	/* FAN different bodies for one new code at once: one 201, the others 409 conflict. */
+	char *owned[FAN];
+	for (size_t i = 0; i < FAN; i++) {
+		cr_assert_geq(asprintf(&owned[i],
+				       "{\"code\": \"SIM-2\", \"procedure\": \"1.004873\", \"unit\": "
+				       "\"ttphvhcc\", \"applicant\": \"Người %zu\", \"received_at\": "
+				       "\"2024-02-07T10:00:00+07:00\"}",
+				       i),
+			      0);
+		bodies[i] = owned[i];
+	}
+	cr_assert_eq(api_fan_out(&t.f, FAN, "POST", "/api/v1/cases", post_json, bodies, r, &e), 0,
+		     "%s", e.msg);
+	size_t conflicts;
+	count_statuses(r, FAN, 201, &created, 409, &conflicts);
+	cr_assert_eq(created, 1, "%zu answers 201 for one code", created);
+	const char *winner = NULL;
+	for (size_t i = 0; i < FAN; i++) {
+		if (r[i].status == 201)
+			winner = api_str(r[i].json, "applicant");
+		else
+			api_t_expect_str(r[i].json, "error.code", "conflict");
+	}
+	api_t_expect_str(get_case("SIM-2"), "applicant", winner);
+	struct err de = { 0 };
+	int64_t rows = api_db_int(&t.f, "SELECT count(*) FROM cases WHERE code LIKE 'SIM-%'", &de);
+	cr_assert_eq(rows, 2, "cases rows: %lld %s", (long long)rows, de.msg);
+	for (size_t i = 0; i < FAN; i++) {
+		api_reply_free(&r[i]);
+		free(owned[i]);
+	}
+	finish();
+}
+
+Test(cases, simultaneous_events_with_expected_version)
+{
+	const char *bodies[FAN];
+	char *owned[FAN];
+	struct api_reply r[FAN] = { 0 };
+	struct err e = { 0 };
+	size_t ok, stale;
+
+	create("SIM-3", "1.004873", "ttphvhcc", "2024-02-07T10:00:00+07:00", NULL);
+	/* FAN assigns, each expecting version 1: exactly one wins. */
+	for (size_t i = 0; i < FAN; i++) {
+		cr_assert_geq(asprintf(&owned[i],
+				       "{\"type\": \"assign\", \"handler\": \"%s\", \"expected_version\": "
+				       "1, \"at\": \"2024-02-07T11:00:00+07:00\"}",
+				       i % 2 ? "tuan.hm" : "dung.lq"),
+			      0);
+		bodies[i] = owned[i];
+	}
+	cr_assert_eq(api_fan_out(&t.f, FAN, "POST", "/api/v1/cases/SIM-3/events", post_json, bodies,
+				 r, &e),
+		     0, "%s", e.msg);
+	count_statuses(r, FAN, 201, &ok, 409, &stale);
+	cr_assert_eq(ok, 1, "%zu events accepted with expected_version 1", ok);
+	for (size_t i = 0; i < FAN; i++) {
+		if (r[i].status == 409)
+			api_t_expect_str(r[i].json, "error.code", "version_mismatch");
+		api_reply_free(&r[i]);
+		free(owned[i]);
+	}
+	api_t_expect_int(get_case("SIM-3"), "version", 2);
+
+	/* FAN notes without expected_version: all accepted, versions 3..FAN+2, each once. */
+	for (size_t i = 0; i < FAN; i++)
+		bodies[i] = "{\"type\": \"note\", \"text\": \"đồng thời\", \"at\": "
+			    "\"2024-02-07T12:00:00+07:00\"}";
+	cr_assert_eq(api_fan_out(&t.f, FAN, "POST", "/api/v1/cases/SIM-3/events", post_json, bodies,
+				 r, &e),
+		     0, "%s", e.msg);
+	json_t *events = api_t_keep(&t, json_incref(api_t_req(&t, "GET", "/api/v1/cases/SIM-3/events",
+							      API_BAOCAO, NULL, 200)));
+	cr_assert_eq(json_array_size(json_object_get(events, "events")), 2 + FAN);
+	for (size_t i = 0; i < FAN; i++) {
+		cr_assert_eq(r[i].status, 201, "note %zu: %d %s", i, r[i].status, r[i].resp.body);
+		api_reply_free(&r[i]);
+	}
 	finish();
 }

@@ -636,3 +636,29 @@ Test(documents, assignment_events_and_illegal_ones)
 		api_t_expect_str(json_array_get(events, i + skip), "type", types[i]);
 	finish();
 }
+
+Test(documents, simultaneous_documents_get_distinct_numbers)
+{
+	enum { N = 24 };
+	static const char *const headers[] = { "Authorization: Bearer " API_VANTHU,
+					       "Content-Type: application/json", NULL };
+	const char *bodies[N];
+	struct api_reply r[N] = { 0 };
+	struct err e = { 0 };
+	bool seen[N + 1] = { false };
+
+	for (size_t i = 0; i < N; i++)
+		bodies[i] = "{\"summary\": \"V/v đồng thời\", \"received_at\": "
+			    "\"2024-05-06T08:00:00+07:00\"}";
+	cr_assert_eq(api_fan_out(&t.f, N, "POST", "/api/v1/documents", headers, bodies, r, &e), 0,
+		     "%s", e.msg);
+	for (size_t i = 0; i < N; i++) {
+		cr_assert_eq(r[i].status, 201, "%zu: %d %s", i, r[i].status, r[i].resp.body);
+		int64_t no = api_int(r[i].json, "incoming_no");
+		cr_assert(no >= 1 && no <= N && !seen[no], "incoming_no %lld twice or out of 1..%d",
+			  (long long)no, N);
+		seen[no] = true;
+		api_reply_free(&r[i]);
+	}
+	finish();
+}

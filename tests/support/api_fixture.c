@@ -287,7 +287,7 @@ bool api_is_null(json_t *json, const char *path)
 static bool background_table(const char *name)
 {
 	static const char *const skip[] = { "outbox", "notif", "remind", "escalat", "job", "mail",
-					    "sms" };
+					    "sms", "alert", "watch" };
 	if (!strcmp(name, "units") || !strcmp(name, "people") || !strcmp(name, "procedures"))
 		return true;
 	for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
@@ -483,4 +483,37 @@ char *api_url_encode(const char *s)
 	}
 	*o = '\0';
 	return out;
+}
+
+int api_fan_out(const struct api_fixture *f, size_t n, const char *method, const char *path,
+		const char *const *headers, const char *const bodies[], struct api_reply replies[],
+		struct err *err)
+{
+	struct http_client **c = calloc(n, sizeof(*c));
+	int rc = -1;
+
+	if (!c)
+		return err_set(err, NULL, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		if (!(c[i] = api_connect(f, 10000, err)))
+			goto out;
+	for (size_t i = 0; i < n; i++)
+		if (http_client_send_request(c[i], method, path, headers, bodies[i],
+					     bodies[i] ? strlen(bodies[i]) : 0, err) != 0)
+			goto out;
+	for (size_t i = 0; i < n; i++) {
+		api_reply_free(&replies[i]);
+		if (http_client_read_response(c[i], &replies[i].resp, err) != 0)
+			goto out;
+		replies[i].status = replies[i].resp.status;
+		if (replies[i].resp.body_len)
+			replies[i].json = json_loadb(replies[i].resp.body, replies[i].resp.body_len,
+						     0, NULL);
+	}
+	rc = 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		http_client_free(c[i]);
+	free(c);
+	return rc;
 }

@@ -68,8 +68,8 @@ char *api_fixture_log(const struct api_fixture *f);
 /* A new connection to the daemon (the caller frees it), with timeout_ms (<= 0: the default). */
 struct http_client *api_connect(const struct api_fixture *f, int timeout_ms, struct err *err);
 
-/* Sends one request on the fixture's kept-alive connection (reconnecting when the server closed
- * it) and reads the answer into *r (freed first). token NULL: no Authorization; content_type NULL:
+/* Sends one request on the fixture's kept-alive connection (30 s timeout; reconnecting when the
+ * server closed it) and reads the answer into *r (freed first). token NULL: no Authorization; content_type NULL:
  * no Content-Type; body NULL: no body. extra_headers: NULL-ended "Name: value" or NULL.
  * Returns 0 when an answer was read (whatever its status), -1 with err otherwise. */
 int api_call(struct api_fixture *f, const char *method, const char *path, const char *token,
@@ -98,9 +98,10 @@ int64_t api_int(json_t *json, const char *path);
 bool api_is_null(json_t *json, const char *path);
 
 /* What the database holds, for "a rejected request changes nothing": a hash of every row of
- * every table except the ones synced from config (units, people, procedures) and any
- * background-work table (names with outbox, notif, remind, escalat, job, mail, sms), and a
- * summary "table=rows ..." of the same tables. */
+ * every table except the ones synced from config (units, people, procedures) and the ones the
+ * daemon's background work writes on its own clock (escalation: watch, alerts, outbox; any name
+ * with notif, remind, escalat, job, mail, sms), and a summary "table=rows ..." of the same
+ * tables. */
 struct api_db_state {
 	uint64_t hash;
 	char summary[2048];
@@ -117,6 +118,14 @@ int64_t api_parse_instant(const char *s);
 
 /* now + delta_s as "YYYY-MM-DDTHH:MM:SS+07:00" into buf. */
 void api_instant_from_now(char *buf, size_t n, int64_t delta_s);
+
+/* Sends n requests at once, one per new connection (bodies[i], NULL-ended headers), before
+ * reading any answer, so that the daemon sees them in the same loop turns; then reads every
+ * answer into replies[i] (zeroed by the caller, freed with api_reply_free). Returns 0 when every
+ * answer was read, -1 with err otherwise. */
+int api_fan_out(const struct api_fixture *f, size_t n, const char *method, const char *path,
+		const char *const *headers, const char *const bodies[], struct api_reply replies[],
+		struct err *err);
 
 /* Percent-encodes every byte of s but the unreserved ones (RFC 3986), for query values.
  * Returns a malloc'd string. */

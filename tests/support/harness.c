@@ -7,7 +7,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,11 +132,10 @@ int harness_free_port(void)
 int harness_spawn(struct harness *h, struct harness_proc *p, char *const argv[],
 		  const char *const extra_env[], const char *log_name)
 {
-	posix_spawn_file_actions_t fa;
 	char *env[256];
 	char notify[400];
 	size_t n = 0;
-	int rc;
+	int fd;
 
 	memset(p, 0, sizeof(*p));
 	p->pidfd = -1;
@@ -151,15 +150,22 @@ int harness_spawn(struct harness *h, struct harness_proc *p, char *const argv[],
 		env[n++] = (char *)extra_env[i];
 	env[n] = NULL;
 
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, p->stderr_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	rc = posix_spawn(&p->pid, argv[0], &fa, NULL, argv, env);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0) {
-		errno = rc;
+	if ((fd = open(p->stderr_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0)
+		return -1;
+	p->pid = fork();
+	if (p->pid < 0) {
+		close(fd);
 		return -1;
 	}
+	if (p->pid == 0) {
+		/* A test that crashes must not leave its daemon behind. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(127);
+		execve(argv[0], argv, env);
+		_exit(127);
+	}
+	close(fd);
 	p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
 	return p->pidfd >= 0 ? 0 : -1;
 }

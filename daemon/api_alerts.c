@@ -1,0 +1,354 @@
+/* api_alerts: the escalation routes of the API — the alerts rules have fired (list,
+ * acknowledge, which stops a repeating rule's repeats for that deadline) and the outbox of
+ * messages waiting for delivery (operators only). See docs/api.md, "Alerts". */
+#include "api_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct alert_page {
+	struct api_ctx *x;
+	json_t *items;
+	int want;
+	int64_t last_id;
+	bool more;
+};
+
+static json_t *alert_json(struct api_ctx *x, const struct store_alert *a)
+{
+	return json_pack("{s:I, s:s, s:s, s:s, s:o, s:I, s:o, s:o, s:o, s:b, s:o, s:o}",
+			 "id", (json_int_t)a->id, "item_kind", a->item_kind,
+			 "item", a->item_key ? a->item_key : "", "rule", a->rule_id,
+			 "due_at", api_time(x, a->due_at), "occurrence", (json_int_t)a->occurrence,
+			 "fire_at", api_time(x, a->fire_at), "fired_at", api_time(x, a->fired_at),
+			 "unit", api_optional(a->unit), "urgent", a->urgent,
+			 "acknowledged_at", api_time(x, a->acknowledged_at),
+			 "acknowledged_by", api_optional(a->acknowledged_by));
+}
+
+static int collect_alert(void *ctx, const struct store_alert *a)
+{
+	struct alert_page *pg = ctx;
+
+	if ((int)json_array_size(pg->items) == pg->want) {
+		pg->more = true;
+		return 1;
+	}
+	json_array_append_new(pg->items, alert_json(pg->x, a));
+	pg->last_id = a->id;
+	return 0;
+}
+
+static void reply_page(struct api_ctx *x, const char *key, json_t *items, bool more,
+		       int64_t last_id)
+{
+	char cursor[32];
+
+	snprintf(cursor, sizeof(cursor), "%lld", (long long)last_id);
+	api_reply(x, 200, json_pack("{s:o, s:o}", key, items, "next_cursor",
+				    more ? json_string(cursor) : json_null()));
+}
+
+/* Query parameters of the alert and outbox lists: name=value pairs, percent-decoded. */
+struct query {
+	char names[12][24];
+	char *values[12];
+	size_t n;
+	char buf[4096];
+};
+
+static int parse_query(struct api_ctx *x, const char *const *allowed, struct query *q,
+		       struct api_error *e)
+{
+	const char *s = http_request_query(x->req);
+	size_t used = 0;
+
+	q->n = 0;
+	while (*s) {
+		const char *amp = strchr(s, '&'), *eq;
+		size_t len = amp ? (size_t)(amp - s) : strlen(s);
+		size_t k = 0;
+
+		eq = memchr(s, '=', len);
+		if (!eq || (size_t)(eq - s) >= sizeof(q->names[0]) || q->n == 12)
+			return api_fail(e, 400, "invalid_query", NULL, "expected name=value parameters");
+		memcpy(q->names[q->n], s, (size_t)(eq - s));
+		q->names[q->n][eq - s] = '\0';
+		while (allowed[k] && strcmp(allowed[k], q->names[q->n]) != 0)
+			k++;
+		if (!allowed[k])
+			return api_fail(e, 400, "invalid_query", q->names[q->n],
+					"unknown query parameter \"%s\"", q->names[q->n]);
+		q->values[q->n] = q->buf + used;
+		if (api_url_decode(eq + 1, len - (size_t)(eq - s) - 1, q->values[q->n],
+				   sizeof(q->buf) - used) != 0)
+			return api_fail(e, 400, "invalid_query", q->names[q->n],
+					"%s: bad percent-encoding or too long", q->names[q->n]);
+		used += strlen(q->values[q->n]) + 1;
+		q->n++;
+		s += len + (amp ? 1 : 0);
+	}
+	return 0;
+}
+
+static const char *query_get(const struct query *q, const char *name)
+{
+	for (size_t i = 0; i < q->n; i++)
+		if (strcmp(q->names[i], name) == 0)
+			return q->values[i];
+	return NULL;
+}
+
+static int parse_limit(const struct query *q, int *limit, int64_t *after, struct api_error *e)
+{
+	const char *v = query_get(q, "limit"), *c = query_get(q, "cursor");
+	char *end;
+
+	*limit = API_DEFAULT_LIMIT;
+	*after = 0;
+	if (v) {
+		long n = strtol(v, &end, 10);
+		if (*end || end == v || n < 1 || n > API_MAX_LIMIT)
+			return api_fail(e, 400, "invalid_query", "limit",
+					"limit: expected a whole number from 1 to %d", API_MAX_LIMIT);
+		*limit = (int)n;
+	}
+	if (c) {
+		long long n = strtoll(c, &end, 10);
+		if (*end || end == c || n < 0)
+			return api_fail(e, 400, "invalid_query", "cursor",
+					"cursor: not a cursor this server gave");
+		*after = n;
+	}
+	return 0;
+}
+
+/* item=case:CODE, document:ID or assignment:ID */
+static int parse_item(struct api_ctx *x, const char *v, struct store_alert_filter *f,
+		      struct api_error *e)
+{
+	struct case_record c;
+	struct err err;
+	char *end;
+
+	if (strncmp(v, "case:", 5) == 0) {
+		if (store_case_get(x->store, v + 5, &c, NULL, &err) != STORE_OK)
+			return api_fail(e, 404, "not_found", "item", "no case has code \"%.64s\"", v + 5);
+		f->item_kind = "case";
+		f->item_id = c.id;
+		return 0;
+	}
+	if (strncmp(v, "document:", 9) == 0 || strncmp(v, "assignment:", 11) == 0) {
+		const char *id = strchr(v, ':') + 1;
+		f->item_kind = v[0] == 'd' ? "document" : "assignment";
+		f->item_id = strtoll(id, &end, 10);
+		if (!*end && end != id && f->item_id > 0)
+			return 0;
+	}
+	return api_fail(e, 400, "invalid_query", "item",
+			"item: expected case:CODE, document:ID or assignment:ID");
+}
+
+void api_alerts_list(struct api_ctx *x)
+{
+	static const char *const allowed[] = { "item", "unit", "rule", "since", "acknowledged",
+					       "limit", "cursor", NULL };
+	struct store_alert_filter f = { .since = TIME_NONE, .acknowledged = -1 };
+	struct alert_page pg = { x, NULL, 0, 0, false };
+	struct api_error e;
+	struct query q;
+	struct err err;
+	const char *v;
+
+	if (parse_query(x, allowed, &q, &e) != 0 || parse_limit(&q, &f.limit, &f.after_id, &e) != 0)
+		goto fail;
+	if ((v = query_get(&q, "item")) && parse_item(x, v, &f, &e) != 0)
+		goto fail;
+	if ((v = query_get(&q, "unit"))) {
+		if (!config_unit(x->cfg, v)) {
+			api_fail(&e, 422, "unknown_reference", "unit", "no unit has id \"%.64s\"", v);
+			goto fail;
+		}
+		f.unit = v;
+	}
+	f.rule = query_get(&q, "rule");
+	if ((v = query_get(&q, "since")) && calendar_parse_rfc3339(v, &f.since, &err) != 0) {
+		api_fail(&e, 400, "invalid_query", "since",
+			 "since: expected an RFC 3339 instant like 2024-02-07T10:00:00+07:00");
+		goto fail;
+	}
+	if ((v = query_get(&q, "acknowledged"))) {
+		if (strcmp(v, "true") && strcmp(v, "false")) {
+			api_fail(&e, 400, "invalid_query", "acknowledged",
+				 "acknowledged: expected true or false");
+			goto fail;
+		}
+		f.acknowledged = strcmp(v, "true") == 0;
+	}
+	pg.want = f.limit;
+	f.limit++;
+	pg.items = json_array();
+	if (store_alert_list(x->store, &f, collect_alert, &pg, &err) != STORE_OK) {
+		json_decref(pg.items);
+		api_fail(&e, 503, "unavailable", NULL, "%s", err.msg);
+		goto fail;
+	}
+	reply_page(x, "alerts", pg.items, pg.more, pg.last_id);
+	return;
+fail:
+	api_reply_error(x, &e);
+}
+
+static int keep_alert(void *ctx, const struct store_alert *a)
+{
+	struct api_ctx *x = ((void **)ctx)[0];
+	json_t **out = ((void **)ctx)[1];
+
+	*out = alert_json(x, a);
+	return 1;
+}
+
+/* Re-arms the item of an acknowledged alert: its repeating rule is now off for this deadline. */
+static int rearm(struct api_ctx *x, const json_t *alert, struct err *err)
+{
+	const char *kind = json_string_value(json_object_get(alert, "item_kind"));
+	const char *key = json_string_value(json_object_get(alert, "item"));
+	struct case_record c;
+	struct document_record d;
+	struct assignment_record a;
+	int64_t id = strtoll(key, NULL, 10);
+
+	if (strcmp(kind, "case") == 0)
+		return store_case_get(x->store, key, &c, NULL, err) == STORE_OK
+			       ? scheduler_track_case(x->sched, &c, x->now, err) : -1;
+	if (strcmp(kind, "document") == 0)
+		return store_document_get(x->store, id, &d, err) == STORE_OK
+			       ? scheduler_track_document(x->sched, &d, x->now, err) : -1;
+	return store_assignment_get(x->store, id, x->now, &a, err) == STORE_OK
+		       ? scheduler_track_assignment(x->sched, &a, x->now, err) : -1;
+}
+
+void api_alerts_ack(struct api_ctx *x, int64_t id)
+{
+	json_t *out = NULL;
+	void *ctx[2] = { x, &out };
+	struct api_error e;
+	struct err err;
+	size_t len;
+	int rc = -1;
+
+	http_request_body(x->req, &len);
+	if (len) {
+		json_t *body = api_parse_body(x, http_request_body(x->req, &len), len, &e);
+		static const struct api_field none[] = { { "note", API_STRING, false, 2000, NULL } };
+		if (!body || api_check_fields(x, body, none, 1, &e) != 0) {
+			json_decref(body);
+			api_reply_error(x, &e);
+			return;
+		}
+		json_decref(body);
+	}
+	if (api_write_begin(x, &e) != 0) {
+		api_reply_error(x, &e);
+		return;
+	}
+	switch (store_alert_ack(x->store, id, x->now, x->actor, &err)) {
+	case STORE_OK:
+		if (store_alert_get(x->store, id, keep_alert, ctx, &err) != STORE_OK || !out)
+			api_fail(&e, 503, "unavailable", NULL, "cannot read the alert back");
+		else if (rearm(x, out, &err) != 0)
+			api_track_failed(&e, &err);
+		else
+			rc = 0;
+		break;
+	case STORE_CONFLICT:
+		if (store_alert_get(x->store, id, keep_alert, ctx, &err) == STORE_NOT_FOUND)
+			api_fail(&e, 404, "not_found", NULL, "no alert has id %lld", (long long)id);
+		else
+			api_fail(&e, 409, "conflict", NULL, "the alert was already acknowledged");
+		break;
+	default:
+		api_fail(&e, 503, "unavailable", NULL, "%s", err.msg);
+	}
+	api_write_end(x, rc == 0);
+	if (rc == 0) {
+		api_reply(x, 200, out);
+	} else {
+		json_decref(out);
+		api_reply_error(x, &e);
+	}
+}
+
+struct outbox_page {
+	struct api_ctx *x;
+	json_t *items;
+	int want;
+	int64_t last_id;
+	bool more;
+};
+
+static int collect_outbox(void *ctx, const struct store_outbox *o)
+{
+	struct outbox_page *pg = ctx;
+
+	if ((int)json_array_size(pg->items) == pg->want) {
+		pg->more = true;
+		return 1;
+	}
+	json_array_append_new(pg->items,
+		json_pack("{s:I, s:o, s:s, s:s, s:o, s:s, s:s, s:o, s:s, s:o, s:o}",
+			  "id", (json_int_t)o->id,
+			  "alert", o->alert_id ? json_integer(o->alert_id) : json_null(),
+			  "channel", o->channel, "recipient", o->recipient,
+			  "address", api_optional(o->address), "subject", o->subject,
+			  "body_text", o->body_text, "body_html", api_optional(o->body_html),
+			  "status", o->status, "not_before", api_time(pg->x, o->not_before),
+			  "created_at", api_time(pg->x, o->created_at)));
+	pg->last_id = o->id;
+	return 0;
+}
+
+void api_outbox_list(struct api_ctx *x)
+{
+	static const char *const allowed[] = { "status", "channel", "recipient", "limit", "cursor",
+					       NULL };
+	static const char *const statuses[] = { "pending", "held", "digested", "sending", "sent",
+						"failed", "dead", NULL };
+	struct store_outbox_filter f = { 0 };
+	struct outbox_page pg = { x, NULL, 0, 0, false };
+	struct api_error e;
+	struct query q;
+	struct err err;
+	const char *v;
+
+	if (parse_query(x, allowed, &q, &e) != 0 || parse_limit(&q, &f.limit, &f.after_id, &e) != 0)
+		goto fail;
+	if ((v = query_get(&q, "status"))) {
+		size_t k = 0;
+		while (statuses[k] && strcmp(statuses[k], v) != 0)
+			k++;
+		if (!statuses[k]) {
+			api_fail(&e, 400, "invalid_query", "status", "unknown status \"%.40s\"", v);
+			goto fail;
+		}
+		f.status = v;
+	}
+	if ((v = query_get(&q, "channel")) && strcmp(v, "email") && strcmp(v, "chat")) {
+		api_fail(&e, 400, "invalid_query", "channel", "channel: email or chat");
+		goto fail;
+	}
+	f.channel = v;
+	f.recipient = query_get(&q, "recipient");
+	pg.want = f.limit;
+	f.limit++;
+	pg.items = json_array();
+	if (store_outbox_list(x->store, &f, collect_outbox, &pg, &err) != STORE_OK) {
+		json_decref(pg.items);
+		api_fail(&e, 503, "unavailable", NULL, "%s", err.msg);
+		goto fail;
+	}
+	reply_page(x, "outbox", pg.items, pg.more, pg.last_id);
+	return;
+fail:
+	api_reply_error(x, &e);
+}

@@ -1,0 +1,782 @@
+/* scheduler: the deadline engine (see scheduler.h).
+ *
+ * DESIGN: memory does not grow with open items — the only state besides the database is one
+ * timer. Each watch row says when an item's next rule fires and up to when firings have been
+ * handled (checked_until). When the timer fires, due rows are taken in chunks of
+ * SCHEDULER_CHUNK, each chunk one transaction: for each item, the most severe firing since
+ * checked_until becomes one alert (so downtime collapses into one message per item), its
+ * outbox rows are rendered, and the watch moves on to the next firing. Alerts are unique per
+ * (item, rule, deadline, occurrence): a crash between the commit and anything else can never
+ * send twice, and a commit that did not happen leaves the watch where it was. */
+#include "scheduler.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "template.h"
+
+struct scheduler {
+	uv_loop_t *loop;
+	uv_timer_t timer;
+	struct store *store;
+	const struct config *cfg;
+	int64_t armed_at; /* the instant the timer is armed for, TIME_NONE when not */
+	void (*close_cb)(void *);
+	void *close_arg;
+};
+
+/* What the engine needs of any item. */
+struct tracked {
+	const char *kind;       /* "case", "document", "assignment" */
+	enum escalation_kind rules;
+	int64_t id;
+	bool open;
+	bool clock_stopped;     /* a paused case */
+	struct escalation_item times;
+	const char *unit;
+	const char *procedure;  /* cases */
+	const char *handler;    /* person id or "" */
+	const char *code;       /* case code, document symbol (or number), assignment id */
+	const char *title;      /* procedure name, document summary, assignment title */
+	const char *applicant;
+	bool extended;
+	char keybuf[32];
+};
+
+static int64_t wall_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* --- arming --------------------------------------------------------------------------- */
+
+static void on_timer(uv_timer_t *t);
+
+/* The next digest instant after `after`: digest_at on the next working day. */
+static int64_t next_digest(const struct config *cfg, int64_t after)
+{
+	struct calendar *cal = cfg->calendar;
+	int32_t day = calendar_day_of(cal, after);
+
+	for (int i = 0; i < 400; i++, day++) {
+		int64_t t = calendar_instant_of(cal, day, cfg->escalation.digest_at_min);
+		if (t > after && calendar_is_working_day(cal, day))
+			return t;
+	}
+	return TIME_NONE;
+}
+
+/* Arms the timer for `at` (TIME_NONE: only the periodic wake-up) unless it is armed earlier. */
+static void arm(struct scheduler *s, int64_t at, bool force)
+{
+	int64_t now = wall_now();
+	uint64_t ms;
+
+	if (!force && s->armed_at != TIME_NONE && at != TIME_NONE && at >= s->armed_at)
+		return;
+	if (at == TIME_NONE || at > now + SCHEDULER_MAX_SLEEP_MS / 1000)
+		at = now + SCHEDULER_MAX_SLEEP_MS / 1000;
+	ms = at <= now ? 0 : (uint64_t)(at - now) * 1000;
+	s->armed_at = at;
+	uv_timer_start(&s->timer, on_timer, ms, 0);
+}
+
+static int tracked_use(struct scheduler *s, const struct tracked *it, bool *use,
+		       struct err *err);
+
+/* Writes the item's watch: its next firing after `after`. */
+static int put_watch(struct scheduler *s, const struct tracked *it, int64_t checked_until,
+		     struct err *err)
+{
+	const struct config *cfg = s->cfg;
+	size_t n = cfg->escalation.nrules[it->rules];
+	bool use[64] = { false };
+	struct escalation_fire next;
+	struct store_watch w = { it->kind, it->id, it->times.due_at, TIME_NONE, checked_until };
+
+	if (n > 64)
+		n = 64;
+	if (tracked_use(s, it, use, err) != 0)
+		return -1;
+	if (!it->clock_stopped &&
+	    escalation_next(cfg->calendar, cfg->escalation.rules[it->rules], n, use, &it->times,
+			    checked_until, &next))
+		w.next_fire_at = next.at;
+	if (store_watch_put(s->store, &w, err) != STORE_OK)
+		return -1;
+	if (w.next_fire_at != TIME_NONE)
+		arm(s, w.next_fire_at, false);
+	return 0;
+}
+
+/* Which rules apply to the item: unit and procedure filters, and repeating rules already
+ * acknowledged for this deadline. */
+static int tracked_use(struct scheduler *s, const struct tracked *it, bool *use, struct err *err)
+{
+	const struct config *cfg = s->cfg;
+	const struct escalation_rule *rules = cfg->escalation.rules[it->rules];
+	size_t n = cfg->escalation.nrules[it->rules];
+
+	for (size_t i = 0; i < n && i < 64; i++) {
+		const struct escalation_rule *r = &rules[i];
+		bool ok = r->nunits == 0, acked = false;
+
+		for (size_t k = 0; k < r->nunits && !ok && it->unit; k++) {
+			/* the unit or one of its ancestors is listed */
+			const struct config_unit *u = config_unit(cfg, it->unit);
+			for (size_t depth = 0; u && depth <= cfg->nunits && !ok; depth++) {
+				ok = strcmp(u->id, r->units[k]) == 0;
+				u = u->parent ? config_unit(cfg, u->parent) : NULL;
+			}
+		}
+		if (ok && r->nprocedures) {
+			ok = false;
+			for (size_t k = 0; k < r->nprocedures && it->procedure; k++)
+				ok = ok || strcmp(r->procedures[k], it->procedure) == 0;
+		}
+		if (ok && r->repeat > 0) {
+			if (store_alert_acked(s->store, it->kind, it->id, r->id, it->times.due_at, &acked,
+					      err) != STORE_OK)
+				return -1;
+			ok = !acked;
+		}
+		use[i] = ok;
+	}
+	return 0;
+}
+
+static int track(struct scheduler *s, const struct tracked *it, struct err *err)
+{
+	struct store_watch w;
+	enum store_status st;
+
+	if (!it->open)
+		return store_watch_delete(s->store, it->kind, it->id, err) == STORE_OK ? 0 : -1;
+	st = store_watch_get(s->store, it->kind, it->id, &w, err);
+	if (st != STORE_OK && st != STORE_NOT_FOUND)
+		return -1;
+	/* The same deadline keeps what already fired; a new one re-arms every rule. */
+	return put_watch(s, it, st == STORE_OK && w.due_at == it->times.due_at ? w.checked_until
+									       : TIME_NONE, err);
+}
+
+static void from_case(struct tracked *it, const struct case_record *c, const struct config *cfg)
+{
+	const struct config_procedure *p = config_procedure(cfg, c->procedure);
+
+	*it = (struct tracked){
+		.kind = "case", .rules = ESCALATION_CASES, .id = c->id, .open = case_is_open(c->status),
+		.clock_stopped = c->status == CASE_PAUSED,
+		.times = { c->received_at, c->due_at, c->paused_total },
+		.unit = c->unit, .procedure = c->procedure, .handler = c->handler, .code = c->code,
+		.title = p ? p->name : c->procedure, .applicant = c->applicant,
+		.extended = c->extended,
+	};
+}
+
+static void from_document(struct tracked *it, const struct document_record *d)
+{
+	*it = (struct tracked){
+		.kind = "document", .rules = ESCALATION_DOCUMENTS, .id = d->id,
+		.open = d->status != DOCUMENT_DONE, .times = { d->received_at, d->due_at, 0 },
+		.unit = d->lead_unit[0] ? d->lead_unit : NULL, .handler = "", .title = d->summary,
+		.applicant = "",
+	};
+	if (d->symbol[0]) {
+		it->code = d->symbol;
+	} else {
+		snprintf(it->keybuf, sizeof(it->keybuf), "%lld", (long long)d->id);
+		it->code = it->keybuf;
+	}
+}
+
+static void from_assignment(struct tracked *it, const struct assignment_record *a)
+{
+	*it = (struct tracked){
+		.kind = "assignment", .rules = ESCALATION_ASSIGNMENTS, .id = a->id,
+		.open = a->status == ASSIGNMENT_OPEN, .times = { a->created_at, a->due_at, 0 },
+		.unit = a->unit, .handler = a->assignee, .title = a->title, .applicant = "",
+	};
+	snprintf(it->keybuf, sizeof(it->keybuf), "%lld", (long long)a->id);
+	it->code = it->keybuf;
+}
+
+int scheduler_track_case(struct scheduler *s, const struct case_record *c, int64_t now,
+			 struct err *err)
+{
+	struct tracked it;
+
+	(void)now;
+	from_case(&it, c, s->cfg);
+	return track(s, &it, err);
+}
+
+int scheduler_track_document(struct scheduler *s, const struct document_record *d, int64_t now,
+			     struct err *err)
+{
+	struct tracked it;
+
+	(void)now;
+	from_document(&it, d);
+	return track(s, &it, err);
+}
+
+int scheduler_track_assignment(struct scheduler *s, const struct assignment_record *a,
+			       int64_t now, struct err *err)
+{
+	struct tracked it;
+
+	(void)now;
+	from_assignment(&it, a);
+	return track(s, &it, err);
+}
+
+/* --- recipients ------------------------------------------------------------------------ */
+
+#define MAX_RECIPIENTS 32
+
+struct recipients {
+	const struct config_person *people[MAX_RECIPIENTS];
+	size_t npeople;
+	const char *channels[MAX_RECIPIENTS];
+	size_t nchannels;
+};
+
+static void add_person(struct recipients *r, const struct config_person *p)
+{
+	for (size_t i = 0; i < r->npeople; i++)
+		if (r->people[i] == p)
+			return;
+	if (r->npeople < MAX_RECIPIENTS)
+		r->people[r->npeople++] = p;
+}
+
+static void add_channel(struct recipients *r, const char *id)
+{
+	for (size_t i = 0; i < r->nchannels; i++)
+		if (strcmp(r->channels[i], id) == 0)
+			return;
+	if (r->nchannels < MAX_RECIPIENTS)
+		r->channels[r->nchannels++] = id;
+}
+
+/* The head of the unit, or of the first ancestor that has one (a tier with nobody in it falls
+ * back to the next tier up). */
+static const struct config_person *head_from(const struct config *cfg, const char *unit,
+					     bool skip_first)
+{
+	const struct config_unit *u = unit ? config_unit(cfg, unit) : NULL;
+
+	for (size_t depth = 0; u && depth <= cfg->nunits; depth++) {
+		if (!(skip_first && depth == 0) && u->head) {
+			const struct config_person *p = config_person(cfg, u->head);
+			if (p)
+				return p;
+		}
+		u = u->parent ? config_unit(cfg, u->parent) : NULL;
+	}
+	return NULL;
+}
+
+static void resolve(const struct config *cfg, const struct escalation_rule *rule,
+		    const struct tracked *it, struct recipients *r)
+{
+	for (size_t i = 0; i < rule->nnotify; i++) {
+		const char *tier = rule->notify[i];
+		const struct config_person *p = NULL;
+
+		if (strncmp(tier, "person:", 7) == 0) {
+			p = config_person(cfg, tier + 7);
+		} else if (strncmp(tier, "channel:", 8) == 0) {
+			add_channel(r, tier + 8);
+			continue;
+		} else if (strcmp(tier, "handler") == 0) {
+			p = it->handler && *it->handler ? config_person(cfg, it->handler) : NULL;
+			if (!p)
+				p = head_from(cfg, it->unit, false);
+		} else if (strcmp(tier, "head") == 0) {
+			p = head_from(cfg, it->unit, false);
+		} else if (strcmp(tier, "leader") == 0) {
+			p = head_from(cfg, it->unit, true);
+			if (!p)
+				p = head_from(cfg, it->unit, false);
+		}
+		if (p)
+			add_person(r, p);
+		else
+			log_warn("escalation: rule %s of %s %lld: nobody in tier %s (unit %s)", rule->id,
+				 it->kind, (long long)it->id, tier, it->unit ? it->unit : "none");
+	}
+	if (rule->channels & ESCALATION_CHAT) {
+		const struct config_unit *u = it->unit ? config_unit(cfg, it->unit) : NULL;
+		for (size_t i = 0; u && i < u->nchannels; i++)
+			add_channel(r, u->channels[i]);
+	}
+}
+
+/* --- rendering ---------------------------------------------------------------------------- */
+
+static enum template_kind template_of(const struct tracked *it, const struct escalation_rule *r)
+{
+	if (it->rules == ESCALATION_DOCUMENTS)
+		return TEMPLATE_DOCUMENT_DUE;
+	if (it->rules == ESCALATION_ASSIGNMENTS)
+		return TEMPLATE_ASSIGNMENT_OVERDUE;
+	switch (r->when) {
+	case ESCALATION_PERCENT:
+		return TEMPLATE_PERCENT;
+	case ESCALATION_BEFORE:
+		return TEMPLATE_BEFORE;
+	case ESCALATION_DUE:
+		return TEMPLATE_DUE;
+	default:
+		return TEMPLATE_OVERDUE;
+	}
+}
+
+struct message_vars {
+	char received[TEMPLATE_INSTANT_MAX], due[TEMPLATE_INSTANT_MAX];
+	char left[TEMPLATE_DURATION_MAX], overdue[TEMPLATE_DURATION_MAX];
+	char percent[TEMPLATE_PERCENT_MAX], link[1024], salutation[400];
+	struct template_var v[20];
+	size_t n;
+};
+
+static void set_var(struct message_vars *m, const char *name, const char *value)
+{
+	if (m->n < sizeof(m->v) / sizeof(m->v[0]))
+		m->v[m->n++] = (struct template_var){ name, value };
+}
+
+static void fill_vars(const struct config *cfg, const struct tracked *it, int64_t now,
+		      const struct config_person *to, struct message_vars *m)
+{
+	struct calendar *cal = cfg->calendar;
+	const struct template_set *set = cfg->escalation.template_set;
+	enum template_lang lang = template_set_lang(set);
+	const struct config_unit *u = it->unit ? config_unit(cfg, it->unit) : NULL;
+	const struct config_person *h = it->handler && *it->handler ? config_person(cfg, it->handler)
+								   : NULL;
+	const struct config_unit *root = u;
+	int64_t left = calendar_between(cal, now, it->times.due_at);
+	int64_t allotted = calendar_between(cal, it->times.start, it->times.due_at) -
+			   it->times.paused_total;
+	int64_t used = calendar_between(cal, it->times.start, now) - it->times.paused_total;
+	static const char *const collections[] = { "cases", "documents", "assignments" };
+
+	while (root && root->parent && config_unit(cfg, root->parent))
+		root = config_unit(cfg, root->parent);
+	m->n = 0;
+	template_format_instant(cal, it->times.start, lang, m->received, sizeof(m->received));
+	template_format_instant(cal, it->times.due_at, lang, m->due, sizeof(m->due));
+	template_format_duration(left > 0 ? left : 0, calendar_day_seconds(cal), TEMPLATE_ROUND_UP,
+				 lang, m->left, sizeof(m->left));
+	template_format_duration(left < 0 ? -left : 0, calendar_day_seconds(cal),
+				 TEMPLATE_ROUND_DOWN, lang, m->overdue, sizeof(m->overdue));
+	template_format_percent(allotted > 0 ? 100.0 * (double)used / (double)allotted : 100.0, 0,
+				lang, m->percent, sizeof(m->percent));
+	m->link[0] = '\0';
+	if (cfg->escalation.link_base)
+		template_format_link(cfg->escalation.link_base, collections[it->rules], it->code,
+				     m->link, sizeof(m->link));
+	m->salutation[0] = '\0';
+	if (to)
+		template_format_salutation(to->title, to->name, lang, m->salutation,
+					   sizeof(m->salutation));
+	set_var(m, "code", it->code);
+	set_var(m, "title", it->title);
+	set_var(m, "applicant", it->applicant);
+	set_var(m, "unit", u ? u->name : "");
+	set_var(m, "handler", h ? h->name : "");
+	set_var(m, "recipient_salutation", m->salutation);
+	set_var(m, "received_at", m->received);
+	set_var(m, "due_at", m->due);
+	set_var(m, "left", m->left);
+	set_var(m, "overdue_by", m->overdue);
+	set_var(m, "percent_used", m->percent);
+	set_var(m, "extended", it->extended ? "1" : "");
+	set_var(m, "link", m->link);
+	set_var(m, "office_name", root ? root->name : "");
+}
+
+static int render(const struct config *cfg, enum template_kind kind, enum template_part part,
+		  const struct message_vars *m, char **out, struct err *err)
+{
+	const struct template_vars vars = { m->v, m->n, NULL, 0 };
+
+	return template_render(cfg->escalation.template_set, kind, part, &vars, out, err);
+}
+
+/* The outbox rows of one alert: an e-mail per person (held for digest readers unless urgent),
+ * a chat line per channel. */
+static int write_messages(struct scheduler *s, const struct tracked *it,
+			  const struct escalation_rule *rule, int64_t alert_id, int64_t now,
+			  struct err *err)
+{
+	const struct config *cfg = s->cfg;
+	enum template_kind kind = template_of(it, rule);
+	int64_t not_before = cfg->escalation.hold_outside_office_hours
+				     ? calendar_next_open(cfg->calendar, now) : now;
+	struct recipients r = { 0 };
+	struct message_vars m;
+	int rc = -1;
+
+	resolve(cfg, rule, it, &r);
+	for (size_t i = 0; i < r.npeople && (rule->channels & ESCALATION_EMAIL); i++) {
+		const struct config_person *p = r.people[i];
+		char *subject = NULL, *text = NULL, *html = NULL;
+		bool held = p->digest && !rule->urgent;
+
+		if (!p->email) {
+			log_warn("escalation: %s has no e-mail address; rule %s of %s %lld not mailed",
+				 p->id, rule->id, it->kind, (long long)it->id);
+			continue;
+		}
+		fill_vars(cfg, it, now, p, &m);
+		if (render(cfg, kind, TEMPLATE_SUBJECT, &m, &subject, err) == 0 &&
+		    render(cfg, kind, TEMPLATE_TEXT, &m, &text, err) == 0 &&
+		    render(cfg, kind, TEMPLATE_HTML, &m, &html, err) == 0) {
+			struct store_outbox o = {
+				.alert_id = alert_id, .channel = "email", .recipient = p->id,
+				.address = p->email, .subject = subject, .body_text = text,
+				.body_html = html, .status = held ? "held" : "pending",
+				.not_before = held ? now : not_before, .created_at = now,
+			};
+			rc = store_outbox_insert(s->store, &o, err) == STORE_OK ? 0 : -1;
+		} else {
+			rc = -1;
+		}
+		free(subject);
+		free(text);
+		free(html);
+		if (rc != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < r.nchannels; i++) {
+		char *line = NULL;
+
+		fill_vars(cfg, it, now, NULL, &m);
+		if (render(cfg, kind, TEMPLATE_CHAT, &m, &line, err) != 0)
+			return -1;
+		struct store_outbox o = {
+			.alert_id = alert_id, .channel = "chat", .recipient = r.channels[i],
+			.subject = line, .body_text = line, .status = "pending",
+			.not_before = not_before, .created_at = now,
+		};
+		rc = store_outbox_insert(s->store, &o, err) == STORE_OK ? 0 : -1;
+		free(line);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* --- firing ---------------------------------------------------------------------------- */
+
+static int load(struct scheduler *s, const char *kind, int64_t id, struct tracked *it,
+		struct case_record *c, struct document_record *d, struct assignment_record *a,
+		int64_t now, struct err *err)
+{
+	enum store_status st;
+
+	if (strcmp(kind, "case") == 0) {
+		if ((st = store_case_get_id(s->store, id, c, err)) == STORE_OK)
+			from_case(it, c, s->cfg);
+	} else if (strcmp(kind, "document") == 0) {
+		if ((st = store_document_get(s->store, id, d, err)) == STORE_OK)
+			from_document(it, d);
+	} else {
+		if ((st = store_assignment_get(s->store, id, now, a, err)) == STORE_OK)
+			from_assignment(it, a);
+	}
+	if (st == STORE_NOT_FOUND) {
+		it->kind = kind;
+		it->id = id;
+		it->open = false;
+		return 0;
+	}
+	return st == STORE_OK ? 0 : -1;
+}
+
+static int fire_item(struct scheduler *s, const struct store_watch *w, int64_t now,
+		     struct err *err)
+{
+	const struct config *cfg = s->cfg;
+	struct case_record c;
+	struct document_record d;
+	struct assignment_record a;
+	struct tracked it;
+	bool use[64] = { false };
+	struct escalation_fire f;
+	size_t n;
+
+	if (load(s, w->item_kind, w->item_id, &it, &c, &d, &a, now, err) != 0)
+		return -1;
+	if (!it.open || it.times.due_at != w->due_at)
+		return track(s, &it, err); /* changed behind the watch's back: re-arm */
+	n = cfg->escalation.nrules[it.rules];
+	if (n > 64)
+		n = 64;
+	if (tracked_use(s, &it, use, err) != 0)
+		return -1;
+	if (!it.clock_stopped &&
+	    escalation_latest(cfg->calendar, cfg->escalation.rules[it.rules], n, use, &it.times,
+			      w->checked_until, now, &f)) {
+		const struct escalation_rule *rule = &cfg->escalation.rules[it.rules][f.rule];
+		struct store_alert al = {
+			.item_kind = it.kind, .item_id = it.id, .rule_id = rule->id,
+			.due_at = it.times.due_at, .occurrence = f.occurrence, .fire_at = f.at,
+			.fired_at = now, .unit = it.unit, .urgent = rule->urgent,
+		};
+		bool inserted = false;
+
+		if (store_alert_insert(s->store, &al, &inserted, err) != STORE_OK)
+			return -1;
+		if (inserted && write_messages(s, &it, rule, al.id, now, err) != 0)
+			return -1;
+		if (inserted)
+			log_info("escalation: %s %s: rule %s fired", it.kind, it.code, rule->id);
+	}
+	return put_watch(s, &it, now, err);
+}
+
+struct chunk {
+	struct store_watch rows[SCHEDULER_CHUNK];
+	char kinds[SCHEDULER_CHUNK][16];
+	int n;
+};
+
+static int collect_due(void *ctx, const struct store_watch *w)
+{
+	struct chunk *c = ctx;
+
+	snprintf(c->kinds[c->n], sizeof(c->kinds[0]), "%s", w->item_kind);
+	c->rows[c->n] = *w;
+	c->rows[c->n].item_kind = c->kinds[c->n];
+	c->n++;
+	return 0;
+}
+
+/* Sends each digest reader one message listing what was held for them. */
+static int write_digests(struct scheduler *s, int64_t now, struct err *err);
+
+static void on_timer(uv_timer_t *t)
+{
+	struct scheduler *s = t->data;
+	int64_t now = wall_now(), next = TIME_NONE;
+	struct chunk *c = calloc(1, sizeof(*c));
+	struct err err;
+	bool failed = false;
+
+	s->armed_at = TIME_NONE;
+	if (!c || store_begin(s->store, &err) != STORE_OK) {
+		log_error("scheduler: cannot start: %s", c ? err.msg : "out of memory");
+		free(c);
+		arm(s, now + 1, true);
+		return;
+	}
+	if (store_watch_due(s->store, now, SCHEDULER_CHUNK, collect_due, c, &err) != STORE_OK)
+		failed = true;
+	for (int i = 0; i < c->n && !failed; i++) {
+		if (store_savepoint(s->store, &err) != STORE_OK) {
+			failed = true;
+			break;
+		}
+		if (fire_item(s, &c->rows[i], now, &err) != 0) {
+			/* One item's failure must not hold the others back: skip it for a while. */
+			log_error("scheduler: %s %lld: %s", c->rows[i].item_kind,
+				  (long long)c->rows[i].item_id, err.msg);
+			store_rollback_to_savepoint(s->store);
+			struct store_watch later = c->rows[i];
+			later.next_fire_at = now + 60;
+			store_watch_put(s->store, &later, &err);
+		} else if (store_release(s->store, &err) != STORE_OK) {
+			failed = true;
+		}
+	}
+	if (!failed && s->cfg->escalation.template_set && write_digests(s, now, &err) != 0)
+		log_error("scheduler: digests: %s", err.msg);
+	if (failed) {
+		log_error("scheduler: %s", err.msg);
+		store_rollback(s->store);
+	} else if (store_commit(s->store, &err) != STORE_OK) {
+		log_error("scheduler: commit failed: %s", err.msg);
+	}
+	if (store_watch_next(s->store, &next, &err) != STORE_OK)
+		next = now + 1;
+	if (c->n == SCHEDULER_CHUNK)
+		next = now; /* more are due: yield to the loop, then go on */
+	free(c);
+	if (s->cfg->escalation.template_set) {
+		int64_t digest = next_digest(s->cfg, now);
+		if (digest != TIME_NONE && (next == TIME_NONE || digest < next))
+			next = digest;
+	}
+	arm(s, next, true);
+}
+
+/* --- digests ------------------------------------------------------------------------------ */
+
+struct digest {
+	struct scheduler *s;
+	const struct config_person *to;
+	struct template_row rows[200];
+	struct template_var vars[200][3];
+	char *subjects[200];
+	size_t n;
+	int64_t max_id;
+};
+
+static int collect_held(void *ctx, const struct store_outbox *o)
+{
+	struct digest *d = ctx;
+
+	if (o->id > d->max_id)
+		d->max_id = o->id;
+	if (d->n == sizeof(d->rows) / sizeof(d->rows[0]))
+		return 0; /* counted as digested; the digest says the first 200 */
+	d->subjects[d->n] = strdup(o->subject ? o->subject : "");
+	d->vars[d->n][0] = (struct template_var){ "subject", d->subjects[d->n] };
+	d->rows[d->n] = (struct template_row){ d->vars[d->n], 1 };
+	d->n++;
+	return 0;
+}
+
+struct digest_readers {
+	char *names[1000];
+	size_t n;
+};
+
+static int collect_reader(void *ctx, const char *name)
+{
+	struct digest_readers *r = ctx;
+
+	if (r->n < sizeof(r->names) / sizeof(r->names[0]))
+		r->names[r->n++] = strdup(name);
+	return 0;
+}
+
+static int write_digests(struct scheduler *s, int64_t now, struct err *err)
+{
+	const struct config *cfg = s->cfg;
+	struct calendar *cal = cfg->calendar;
+	int32_t today = calendar_day_of(cal, now);
+	struct digest_readers readers = { 0 };
+	int rc = 0;
+
+	/* Digests go out once a working day, at or after digest_at. */
+	if (!calendar_is_working_day(cal, today) ||
+	    now < calendar_instant_of(cal, today, cfg->escalation.digest_at_min))
+		return 0;
+	if (store_outbox_held_recipients(s->store, collect_reader, &readers, err) != STORE_OK)
+		return -1;
+	for (size_t i = 0; i < readers.n && rc == 0; i++) {
+		struct digest *d = calloc(1, sizeof(*d));
+		const struct config_person *p = config_person(cfg, readers.names[i]);
+		char date[32], count[24], salutation[400];
+		char *subject = NULL, *text = NULL, *html = NULL;
+
+		if (!d) {
+			rc = err_set(err, NULL, "out of memory");
+			break;
+		}
+		d->s = s;
+		d->to = p;
+		if (store_outbox_held(s->store, readers.names[i], collect_held, d, err) != STORE_OK) {
+			rc = -1;
+		} else if (p && p->email && d->n) {
+			enum template_lang lang = template_set_lang(cfg->escalation.template_set);
+			template_format_date(cal, now, date, sizeof(date));
+			template_format_salutation(p->title, p->name, lang, salutation,
+						   sizeof(salutation));
+			snprintf(count, sizeof(count), "%zu", d->n);
+			const struct config_unit *u = config_unit(cfg, p->unit);
+			struct template_var v[] = {
+				{ "date", date }, { "unit", u ? u->name : "" },
+				{ "recipient_salutation", salutation }, { "count", count },
+			};
+			struct template_vars tv = { v, 4, d->rows, d->n };
+			if (template_render(cfg->escalation.template_set, TEMPLATE_DIGEST,
+					    TEMPLATE_SUBJECT, &tv, &subject, err) != 0 ||
+			    template_render(cfg->escalation.template_set, TEMPLATE_DIGEST, TEMPLATE_TEXT,
+					    &tv, &text, err) != 0 ||
+			    template_render(cfg->escalation.template_set, TEMPLATE_DIGEST, TEMPLATE_HTML,
+					    &tv, &html, err) != 0) {
+				rc = -1;
+			} else {
+				struct store_outbox o = {
+					.channel = "email", .recipient = p->id, .address = p->email,
+					.subject = subject, .body_text = text, .body_html = html,
+					.status = "pending", .not_before = now, .created_at = now,
+				};
+				rc = store_outbox_insert(s->store, &o, err) == STORE_OK ? 0 : -1;
+			}
+		}
+		if (rc == 0 &&
+		    store_outbox_digested(s->store, readers.names[i], d->max_id, err) != STORE_OK)
+			rc = -1;
+		free(subject);
+		free(text);
+		free(html);
+		for (size_t k = 0; k < d->n; k++)
+			free(d->subjects[k]);
+		free(d);
+	}
+	for (size_t i = 0; i < readers.n; i++)
+		free(readers.names[i]);
+	return rc;
+}
+
+/* --- lifecycle ----------------------------------------------------------------------------- */
+
+struct scheduler *scheduler_new(uv_loop_t *loop, struct store *store, const struct config *cfg,
+				struct err *err)
+{
+	struct scheduler *s = calloc(1, sizeof(*s));
+	int rc;
+
+	if (!s) {
+		err_set(err, NULL, "out of memory");
+		return NULL;
+	}
+	s->loop = loop;
+	s->store = store;
+	s->cfg = cfg;
+	s->armed_at = TIME_NONE;
+	if ((rc = uv_timer_init(loop, &s->timer)) != 0) {
+		err_set(err, NULL, "cannot create the scheduler's timer: %s", uv_strerror(rc));
+		free(s);
+		return NULL;
+	}
+	s->timer.data = s;
+	arm(s, wall_now(), true); /* catch up at once with whatever came due while stopped */
+	return s;
+}
+
+void scheduler_set_config(struct scheduler *s, const struct config *cfg)
+{
+	s->cfg = cfg;
+	arm(s, wall_now(), true);
+}
+
+static void on_closed(uv_handle_t *h)
+{
+	struct scheduler *s = h->data;
+	void (*cb)(void *) = s->close_cb;
+	void *arg = s->close_arg;
+
+	free(s);
+	if (cb)
+		cb(arg);
+}
+
+void scheduler_close(struct scheduler *s, void (*cb)(void *arg), void *arg)
+{
+	s->close_cb = cb;
+	s->close_arg = arg;
+	uv_timer_stop(&s->timer);
+	uv_close((uv_handle_t *)&s->timer, on_closed);
+}
