@@ -607,27 +607,29 @@ static json_t *event_json(struct api_ctx *x, const struct store_event *ev)
 			 data ? data : json_object(), "due_at", api_time(x, ev->due_at));
 }
 
-json_t *api_record_event(struct api_ctx *x, const char *kind, int64_t item_id, const char *type,
-			 int64_t at, json_t *data, int64_t due_at, struct api_error *e)
+int api_record_event(struct api_ctx *x, const char *kind, int64_t item_id, const char *type,
+		     int64_t at, json_t *data, int64_t due_at, json_t **out, struct api_error *e)
 {
-	char *text = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
+	/* Objects keep their insertion order: the request's own order is kept as it came. */
+	char *text = json_dumps(data, JSON_COMPACT);
 	struct store_event ev = {
 		.item_kind = kind, .item_id = item_id, .type = type, .at = at, .actor = x->actor,
 		.data = text, .due_at = due_at, .recorded_at = x->now,
 	};
 	struct err err;
-	json_t *out = NULL;
+	int rc = -1;
 
-	if (!text) {
-		api_fail(e, 500, "internal", NULL, "cannot encode the event");
-		return NULL;
-	}
-	if (store_event_append(x->store, &ev, &err) != STORE_OK)
+	if (!text)
+		return api_fail(e, 500, "internal", NULL, "cannot encode the event");
+	if (store_event_append(x->store, &ev, &err) != STORE_OK) {
 		api_fail(e, 503, "unavailable", NULL, "cannot record the event: %s", err.msg);
-	else
-		out = event_json(x, &ev);
+	} else {
+		rc = 0;
+		if (out)
+			*out = event_json(x, &ev);
+	}
 	free(text);
-	return out;
+	return rc;
 }
 
 struct event_list {

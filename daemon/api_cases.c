@@ -110,16 +110,16 @@ static int create_hash(json_t *body, unsigned char hash[32])
 }
 
 /* Creates the case described by body inside the current savepoint. Sets *status to 201 (new)
- * or 200 (the same case again) and *out to its JSON; or returns -1 with e. */
-static int create_case(struct api_ctx *x, json_t *body, int *status, json_t **out,
-		       struct api_error *e)
+ * or 200 (the same case again) and *out to its JSON (only {"code"} when out_code_only, as a
+ * batch answers no more); or returns -1 with e. */
+static int create_case(struct api_ctx *x, json_t *body, bool out_code_only, int *status,
+		       json_t **out, struct api_error *e)
 {
 	const struct config_procedure *proc;
 	struct case_procedure rules;
 	unsigned char hash[32], stored_hash[32];
 	struct case_record c = { 0 };
 	struct err err;
-	json_t *ev;
 
 	if (api_check_fields(x, body, create_fields, N(create_fields), e) != 0)
 		return -1;
@@ -143,7 +143,7 @@ static int create_case(struct api_ctx *x, json_t *body, int *status, json_t **ou
 			return api_fail(e, 409, "conflict", "code",
 					"a case with code \"%s\" exists with different data", c.code);
 		*status = 200;
-		*out = case_json(x, &c);
+		*out = out_code_only ? json_pack("{s:s}", "code", c.code) : case_json(x, &c);
 		return 0;
 	case STORE_NOT_FOUND:
 		break;
@@ -189,12 +189,10 @@ static int create_case(struct api_ctx *x, json_t *body, int *status, json_t **ou
 	}
 	if (scheduler_track_case(x->sched, &c, x->now, &err) != 0)
 		return api_track_failed(e, &err);
-	ev = api_record_event(x, "case", c.id, "create", c.received_at, body, c.due_at, e);
-	if (!ev)
+	if (api_record_event(x, "case", c.id, "create", c.received_at, body, c.due_at, NULL, e))
 		return -1;
-	json_decref(ev);
 	*status = 201;
-	*out = case_json(x, &c);
+	*out = out_code_only ? json_pack("{s:s}", "code", c.code) : case_json(x, &c);
 	return 0;
 }
 
@@ -215,7 +213,7 @@ void api_cases_create(struct api_ctx *x)
 		api_reply_error(x, &e);
 		return;
 	}
-	rc = create_case(x, body, &status, &out, &e);
+	rc = create_case(x, body, false, &status, &out, &e);
 	api_write_end(x, rc == 0);
 	json_decref(body);
 	if (rc != 0)
@@ -282,7 +280,7 @@ void api_cases_batch(struct api_ctx *x)
 		else if (!json_is_object(body))
 			api_fail(&e, 400, "bad_json", NULL, "each line must be a JSON object");
 		else if (api_write_begin(x, &e) == 0) {
-			rc = create_case(x, body, &status, &out, &e);
+			rc = create_case(x, body, true, &status, &out, &e);
 			api_write_end(x, rc == 0);
 		}
 		json_decref(body);
@@ -434,8 +432,8 @@ void api_cases_event(struct api_ctx *x, const char *code)
 		goto end;
 	}
 	data = api_event_data(body);
-	event = api_record_event(x, "case", c.id, case_event_name(ev.type), ev.at, data, c.due_at, &e);
-	rc = event ? 0 : -1;
+	rc = api_record_event(x, "case", c.id, case_event_name(ev.type), ev.at, data, c.due_at, &event,
+			      &e);
 end:
 	api_write_end(x, rc == 0);
 reply:

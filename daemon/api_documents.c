@@ -135,8 +135,8 @@ void api_documents_create(struct api_ctx *x)
 			api_track_failed(&e, &err);
 			break;
 		}
-		ev = api_record_event(x, "document", d.id, "create", d.received_at, body, d.due_at, &e);
-		rc = ev ? 0 : -1;
+		rc = api_record_event(x, "document", d.id, "create", d.received_at, body, d.due_at,
+				      NULL, &e);
 		break;
 	case STORE_CONFLICT:
 		api_fail(&e, 409, "conflict", "incoming_no",
@@ -263,9 +263,8 @@ void api_documents_event(struct api_ctx *x, int64_t id)
 		goto end;
 	}
 	data = api_event_data(body);
-	event = api_record_event(x, "document", d.id, document_event_name(ev.type), ev.at, data,
-				 d.due_at, &e);
-	rc = event ? 0 : -1;
+	rc = api_record_event(x, "document", d.id, document_event_name(ev.type), ev.at, data,
+			      d.due_at, &event, &e);
 end:
 	api_write_end(x, rc == 0);
 reply:
@@ -420,9 +419,9 @@ void api_assignments_create(struct api_ctx *x, int64_t document_id, int64_t pare
 			api_fail(&e, 503, "unavailable", NULL, "%s", err.msg);
 		else if (scheduler_track_assignment(x->sched, &a, x->now, &err) != 0)
 			api_track_failed(&e, &err);
-		else if ((ev = api_record_event(x, "assignment", a.id, "create", x->now, body, a.due_at,
-						&e)))
-			rc = 0;
+		else
+			rc = api_record_event(x, "assignment", a.id, "create", x->now, body, a.due_at,
+					      NULL, &e);
 	}
 	api_write_end(x, rc == 0);
 	json_decref(ev);
@@ -529,9 +528,8 @@ void api_assignments_event(struct api_ctx *x, int64_t id)
 		goto end;
 	}
 	data = api_event_data(body);
-	event = api_record_event(x, "assignment", a.id, assignment_event_name(ev.type), ev.at, data,
-				 a.due_at, &e);
-	rc = event ? 0 : -1;
+	rc = api_record_event(x, "assignment", a.id, assignment_event_name(ev.type), ev.at, data,
+			      a.due_at, &event, &e);
 end:
 	api_write_end(x, rc == 0);
 reply:

@@ -133,10 +133,10 @@ json_t *api_time(struct api_ctx *x, int64_t t);
 /* A string or JSON null for "" / NULL. */
 json_t *api_optional(const char *s);
 
-/* Appends an event row for an item and returns its JSON (new reference) or NULL with e. data is
- * the request body minus type, at and expected_version (borrowed). */
-json_t *api_record_event(struct api_ctx *x, const char *kind, int64_t item_id, const char *type,
-			 int64_t at, json_t *data, int64_t due_at, struct api_error *e);
+/* Appends an event row for an item: 0, or -1 with e. data is the request body minus type, at
+ * and expected_version (borrowed). When out is not NULL, *out is the event's JSON (new ref). */
+int api_record_event(struct api_ctx *x, const char *kind, int64_t item_id, const char *type,
+		     int64_t at, json_t *data, int64_t due_at, json_t **out, struct api_error *e);
 /* GET .../events of an item. */
 void api_list_events(struct api_ctx *x, const char *kind, int64_t item_id);
 

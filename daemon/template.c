@@ -138,11 +138,12 @@ enum template_lang template_set_lang(const struct template_set *set)
 	return set->lang;
 }
 
-/* Index of name in tpl_vars among those kind knows, or -1. */
+/* Index of name in tpl_vars among those kind knows (any kind: TEMPLATE_KIND_COUNT), or -1. */
 static int var_index(enum template_kind kind, const char *name, size_t len)
 {
 	for (size_t i = 0; i < TPL_NVARS; i++)
-		if ((tpl_vars[i].kinds & K(kind)) && strlen(tpl_vars[i].name) == len &&
+		if ((kind == TEMPLATE_KIND_COUNT || (tpl_vars[i].kinds & K(kind))) &&
+		    strlen(tpl_vars[i].name) == len &&
 		    memcmp(tpl_vars[i].name, name, len) == 0)
 			return (int)i;
 	return -1;
@@ -555,7 +556,7 @@ static void tpl_clear(struct tpl *t)
 struct template_set *template_set_load(const char *dir, const char *lang, struct err *err)
 {
 	struct template_set *set = NULL;
-	enum template_lang l;
+	enum template_lang l = TEMPLATE_VI;
 
 	err_clear(err);
 	if (!dir) {
@@ -733,17 +734,19 @@ static int render_nodes(struct render *r, size_t from, size_t to)
 	return 0;
 }
 
-/* Checks the caller's names against the kind and fills r->vals. */
+/* Checks the caller's names and fills r->vals. A name of another kind is accepted and stays
+ * unused (no node of this kind refers to it), so a caller may give one set of values for every
+ * kind; a name no kind knows is the caller's typo. */
 static int check_vars(struct render *r, enum template_kind kind, const struct template_vars *v)
 {
 	if (v->nvars > 0 && !v->vars)
 		return err_set(r->err, NULL, "nvars without vars");
 	for (size_t i = 0; i < v->nvars; i++) {
 		const char *name = v->vars[i].name;
-		int k = name ? var_index(kind, name, strlen(name)) : -1;
+		int k = name ? var_index(TEMPLATE_KIND_COUNT, name, strlen(name)) : -1;
 
 		if (k < 0)
-			return err_set(r->err, name, "variable '%s' is not known in %s templates",
+			return err_set(r->err, name, "unknown variable '%s' given to %s",
 				       name ? name : "(null)", kind_names[kind]);
 		if (r->vals[k])
 			return err_set(r->err, name, "variable '%s' given twice", name);

@@ -69,8 +69,10 @@ struct template_row {
 	size_t nvars;
 };
 
-/* What a render sees. Names must be variables of the kind (a caller's typo is an error, as a
- * template's is); a known variable not given renders empty. rows only for TEMPLATE_DIGEST. */
+/* What a render sees. Every name must be a template variable (a caller's typo is an error, as
+ * a template's is); one that only other kinds use is accepted and ignored, so a caller may give
+ * one set of values for every kind. A variable the template uses but the caller does not give
+ * renders empty. rows only for TEMPLATE_DIGEST. */
 struct template_vars {
 	const struct template_var *vars;
 	size_t nvars;
@@ -99,7 +101,7 @@ enum template_lang template_set_lang(const struct template_set *set);
 
 /* Renders one part of one kind. On success returns 0 and sets *out to a malloc'd NUL-terminated
  * string the caller frees. On failure returns -1, sets *out to NULL and fills err (field = the
- * variable at fault when there is one): an unknown variable name or duplicate in vars, rows for
+ * variable at fault when there is one): a name no kind knows or a duplicate in vars, rows for
  * a kind without items, a CR or LF in a value put into a subject or chat line, output beyond
  * TEMPLATE_MAX_OUTPUT, or no memory. A loaded set is immutable: renders may run concurrently. */
 int template_render(const struct template_set *set, enum template_kind kind,
