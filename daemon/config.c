@@ -915,9 +915,9 @@ static void parse_rules(struct loader *l, const config_setting_t *s, const char 
 			if (!(v = setting_string(l, m, sub)))
 				return;
 			if (calendar_parse_duration(v, loader_day_seconds(l), &r->repeat, &err) != 0 ||
-			    r->repeat < 60) {
+			    r->repeat < 1) {
 				loader_error(l, m, main_file(l), sub,
-					     "\"%s\" is not a working time of a minute or more like \"1d\"", v);
+					     "\"%s\" is not a positive working time like \"1d\"", v);
 				return;
 			}
 		}

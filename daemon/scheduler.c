@@ -338,7 +338,7 @@ static enum template_kind template_of(const struct tracked *it, const struct esc
 }
 
 struct message_vars {
-	char received[TEMPLATE_INSTANT_MAX], due[TEMPLATE_INSTANT_MAX];
+	char received[TEMPLATE_INSTANT_MAX], due[TEMPLATE_INSTANT_MAX], due_time[16];
 	char left[TEMPLATE_DURATION_MAX], overdue[TEMPLATE_DURATION_MAX];
 	char percent[TEMPLATE_PERCENT_MAX], link[1024], salutation[400];
 	struct template_var v[20];
@@ -351,6 +351,17 @@ static void set_var(struct message_vars *m, const char *name, const char *value)
 		m->v[m->n++] = (struct template_var){ name, value };
 }
 
+/* The name of the top of the unit tree above unit: the office that signs the messages. */
+static const char *root_name(const struct config *cfg, const char *unit)
+{
+	const struct config_unit *u = unit ? config_unit(cfg, unit) : NULL;
+
+	for (size_t depth = 0; u && u->parent && config_unit(cfg, u->parent) && depth < cfg->nunits;
+	     depth++)
+		u = config_unit(cfg, u->parent);
+	return u ? u->name : "";
+}
+
 static void fill_vars(const struct config *cfg, const struct tracked *it, int64_t now,
 		      const struct config_person *to, struct message_vars *m)
 {
@@ -360,18 +371,16 @@ static void fill_vars(const struct config *cfg, const struct tracked *it, int64_
 	const struct config_unit *u = it->unit ? config_unit(cfg, it->unit) : NULL;
 	const struct config_person *h = it->handler && *it->handler ? config_person(cfg, it->handler)
 								   : NULL;
-	const struct config_unit *root = u;
 	int64_t left = calendar_between(cal, now, it->times.due_at);
 	int64_t allotted = calendar_between(cal, it->times.start, it->times.due_at) -
 			   it->times.paused_total;
 	int64_t used = calendar_between(cal, it->times.start, now) - it->times.paused_total;
 	static const char *const collections[] = { "cases", "documents", "assignments" };
 
-	while (root && root->parent && config_unit(cfg, root->parent))
-		root = config_unit(cfg, root->parent);
 	m->n = 0;
 	template_format_instant(cal, it->times.start, lang, m->received, sizeof(m->received));
 	template_format_instant(cal, it->times.due_at, lang, m->due, sizeof(m->due));
+	template_format_clock(cal, it->times.due_at, m->due_time, sizeof(m->due_time));
 	template_format_duration(left > 0 ? left : 0, calendar_day_seconds(cal), TEMPLATE_ROUND_UP,
 				 lang, m->left, sizeof(m->left));
 	template_format_duration(left < 0 ? -left : 0, calendar_day_seconds(cal),
@@ -386,6 +395,7 @@ static void fill_vars(const struct config *cfg, const struct tracked *it, int64_
 	if (to)
 		template_format_salutation(to->title, to->name, lang, m->salutation,
 					   sizeof(m->salutation));
+	set_var(m, "item_kind", it->kind);
 	set_var(m, "code", it->code);
 	set_var(m, "title", it->title);
 	set_var(m, "applicant", it->applicant);
@@ -394,12 +404,13 @@ static void fill_vars(const struct config *cfg, const struct tracked *it, int64_
 	set_var(m, "recipient_salutation", m->salutation);
 	set_var(m, "received_at", m->received);
 	set_var(m, "due_at", m->due);
+	set_var(m, "due_time", m->due_time);
 	set_var(m, "left", m->left);
 	set_var(m, "overdue_by", m->overdue);
 	set_var(m, "percent_used", m->percent);
 	set_var(m, "extended", it->extended ? "1" : "");
 	set_var(m, "link", m->link);
-	set_var(m, "office_name", root ? root->name : "");
+	set_var(m, "office_name", root_name(cfg, it->unit));
 }
 
 static int render(const struct config *cfg, enum template_kind kind, enum template_part part,
@@ -620,29 +631,163 @@ static void on_timer(uv_timer_t *t)
 
 /* --- digests ------------------------------------------------------------------------------ */
 
-struct digest {
-	struct scheduler *s;
-	const struct config_person *to;
-	struct template_row rows[200];
-	struct template_var vars[200][3];
-	char *subjects[200];
-	size_t n;
-	int64_t max_id;
+#define DIGEST_MAX_ROWS 200
+
+/* One item of a digest, with the variables of its row. */
+struct digest_row {
+	char kind[16];
+	int64_t item_id;
+	bool overdue;
+	char unit[80];
+	struct message_vars m;
+	struct template_row row;
+	struct tracked it;
+	struct case_record c;
+	struct document_record d;
+	struct assignment_record a;
 };
 
+struct digest {
+	struct scheduler *s;
+	int64_t now;
+	struct digest_row *rows;
+	size_t n;
+	int64_t max_id;
+	int failed;
+	struct err *err;
+};
+
+static int note_alert(void *ctx, const struct store_alert *al)
+{
+	struct digest_row *r = ctx;
+
+	snprintf(r->kind, sizeof(r->kind), "%s", al->item_kind);
+	r->item_id = al->item_id;
+	return 1;
+}
+
+/* A held message becomes a row for its item (one row per item, whatever its alerts). */
 static int collect_held(void *ctx, const struct store_outbox *o)
 {
 	struct digest *d = ctx;
+	struct digest_row *r;
 
 	if (o->id > d->max_id)
 		d->max_id = o->id;
-	if (d->n == sizeof(d->rows) / sizeof(d->rows[0]))
-		return 0; /* counted as digested; the digest says the first 200 */
-	d->subjects[d->n] = strdup(o->subject ? o->subject : "");
-	d->vars[d->n][0] = (struct template_var){ "subject", d->subjects[d->n] };
-	d->rows[d->n] = (struct template_row){ d->vars[d->n], 1 };
+	if (d->n == DIGEST_MAX_ROWS || !o->alert_id)
+		return 0; /* still marked digested: the digest shows the first DIGEST_MAX_ROWS */
+	r = &d->rows[d->n];
+	memset(r, 0, sizeof(*r));
+	if (store_alert_get(d->s->store, o->alert_id, note_alert, r, d->err) != STORE_OK)
+		return 0;
+	for (size_t i = 0; i < d->n; i++)
+		if (d->rows[i].item_id == r->item_id && strcmp(d->rows[i].kind, r->kind) == 0)
+			return 0;
+	if (load(d->s, r->kind, r->item_id, &r->it, &r->c, &r->d, &r->a, d->now, d->err) != 0 ||
+	    !r->it.open)
+		return 0;
+	fill_vars(d->s->cfg, &r->it, d->now, NULL, &r->m);
+	r->overdue = r->it.times.due_at <= d->now;
+	snprintf(r->unit, sizeof(r->unit), "%s", r->it.unit ? r->it.unit : "");
 	d->n++;
 	return 0;
+}
+
+/* Rows grouped by unit, overdue ones first within a unit, then by due instant. */
+static int compare_rows(const void *pa, const void *pb)
+{
+	const struct digest_row *a = pa, *b = pb;
+	int c = strcmp(a->unit, b->unit);
+
+	if (c)
+		return c;
+	if (a->overdue != b->overdue)
+		return a->overdue ? -1 : 1;
+	return a->it.times.due_at < b->it.times.due_at ? -1 : a->it.times.due_at > b->it.times.due_at;
+}
+
+/* The variables of a row: those of the item, less what only whole messages carry. */
+static void row_vars(struct digest_row *r)
+{
+	static const char *const keep[] = { "item_kind", "code", "title", "applicant", "unit",
+					    "handler", "due_at", "left", "overdue_by",
+					    "percent_used", "extended", "link" };
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->m.n; i++)
+		for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++)
+			if (strcmp(r->m.v[i].name, keep[k]) == 0)
+				r->m.v[n++] = r->m.v[i];
+	/* overdue_by shows only for overdue items: the template picks the words by it */
+	for (size_t i = 0; i < n; i++)
+		if (!r->overdue && strcmp(r->m.v[i].name, "overdue_by") == 0)
+			r->m.v[i].value = "";
+	r->m.n = n;
+	r->row = (struct template_row){ r->m.v, n };
+}
+
+static int send_digest(struct scheduler *s, const char *recipient, int64_t now, struct err *err)
+{
+	const struct config *cfg = s->cfg;
+	const struct config_person *p = config_person(cfg, recipient);
+	struct digest d = { .s = s, .now = now, .err = err };
+	struct template_row *rows = NULL;
+	char *subject = NULL, *text = NULL, *html = NULL;
+	int rc = -1;
+
+	if (!(d.rows = calloc(DIGEST_MAX_ROWS, sizeof(*d.rows))) ||
+	    !(rows = calloc(DIGEST_MAX_ROWS, sizeof(*rows)))) {
+		err_set(err, NULL, "out of memory");
+		goto out;
+	}
+	if (store_outbox_held(s->store, recipient, collect_held, &d, err) != STORE_OK)
+		goto out;
+	if (p && p->email && d.n) {
+		const struct template_set *set = cfg->escalation.template_set;
+		enum template_lang lang = template_set_lang(set);
+		const struct config_unit *u = config_unit(cfg, p->unit);
+		char date[32], salutation[400], soon[24], late[24], link[1024] = "";
+		size_t overdue = 0;
+
+		qsort(d.rows, d.n, sizeof(d.rows[0]), compare_rows);
+		for (size_t i = 0; i < d.n; i++) {
+			overdue += d.rows[i].overdue;
+			row_vars(&d.rows[i]);
+			rows[i] = d.rows[i].row;
+		}
+		template_format_date(cfg->calendar, now, date, sizeof(date));
+		template_format_salutation(p->title, p->name, lang, salutation, sizeof(salutation));
+		snprintf(soon, sizeof(soon), "%zu", d.n - overdue);
+		snprintf(late, sizeof(late), "%zu", overdue);
+		if (cfg->escalation.link_base)
+			template_format_link(cfg->escalation.link_base, "cases", "", link, sizeof(link));
+		const struct template_var v[] = {
+			{ "date", date }, { "unit", u ? u->name : "" },
+			{ "recipient_salutation", salutation }, { "due_soon_count", soon },
+			{ "overdue_count", late }, { "link", link },
+			{ "office_name", root_name(cfg, p->unit) },
+		};
+		struct template_vars tv = { v, sizeof(v) / sizeof(v[0]), rows, d.n };
+		if (template_render(set, TEMPLATE_DIGEST, TEMPLATE_SUBJECT, &tv, &subject, err) ||
+		    template_render(set, TEMPLATE_DIGEST, TEMPLATE_TEXT, &tv, &text, err) ||
+		    template_render(set, TEMPLATE_DIGEST, TEMPLATE_HTML, &tv, &html, err))
+			goto out;
+		struct store_outbox o = {
+			.channel = "email", .recipient = p->id, .address = p->email, .subject = subject,
+			.body_text = text, .body_html = html, .status = "pending", .not_before = now,
+			.created_at = now,
+		};
+		if (store_outbox_insert(s->store, &o, err) != STORE_OK)
+			goto out;
+	}
+	rc = store_outbox_digested(s->store, recipient, d.max_id, err) == STORE_OK ? 0 : -1;
+out:
+	free(subject);
+	free(text);
+	free(html);
+	free(rows);
+	free(d.rows);
+	return rc;
 }
 
 struct digest_readers {
@@ -665,66 +810,24 @@ static int write_digests(struct scheduler *s, int64_t now, struct err *err)
 	struct calendar *cal = cfg->calendar;
 	int32_t today = calendar_day_of(cal, now);
 	struct digest_readers readers = { 0 };
+	int64_t last = INT32_MIN;
 	int rc = 0;
 
-	/* Digests go out once a working day, at or after digest_at. */
+	/* Digests go out once a working day, at or after digest_at; the day of the last one is
+	 * kept in the database, so a restart neither repeats nor skips it. */
 	if (!calendar_is_working_day(cal, today) ||
 	    now < calendar_instant_of(cal, today, cfg->escalation.digest_at_min))
 		return 0;
+	if (store_state_get(s->store, "last_digest_day", &last, err) != STORE_OK)
+		return -1;
+	if (last >= today)
+		return 0;
 	if (store_outbox_held_recipients(s->store, collect_reader, &readers, err) != STORE_OK)
 		return -1;
-	for (size_t i = 0; i < readers.n && rc == 0; i++) {
-		struct digest *d = calloc(1, sizeof(*d));
-		const struct config_person *p = config_person(cfg, readers.names[i]);
-		char date[32], count[24], salutation[400];
-		char *subject = NULL, *text = NULL, *html = NULL;
-
-		if (!d) {
-			rc = err_set(err, NULL, "out of memory");
-			break;
-		}
-		d->s = s;
-		d->to = p;
-		if (store_outbox_held(s->store, readers.names[i], collect_held, d, err) != STORE_OK) {
-			rc = -1;
-		} else if (p && p->email && d->n) {
-			enum template_lang lang = template_set_lang(cfg->escalation.template_set);
-			template_format_date(cal, now, date, sizeof(date));
-			template_format_salutation(p->title, p->name, lang, salutation,
-						   sizeof(salutation));
-			snprintf(count, sizeof(count), "%zu", d->n);
-			const struct config_unit *u = config_unit(cfg, p->unit);
-			struct template_var v[] = {
-				{ "date", date }, { "unit", u ? u->name : "" },
-				{ "recipient_salutation", salutation }, { "count", count },
-			};
-			struct template_vars tv = { v, 4, d->rows, d->n };
-			if (template_render(cfg->escalation.template_set, TEMPLATE_DIGEST,
-					    TEMPLATE_SUBJECT, &tv, &subject, err) != 0 ||
-			    template_render(cfg->escalation.template_set, TEMPLATE_DIGEST, TEMPLATE_TEXT,
-					    &tv, &text, err) != 0 ||
-			    template_render(cfg->escalation.template_set, TEMPLATE_DIGEST, TEMPLATE_HTML,
-					    &tv, &html, err) != 0) {
-				rc = -1;
-			} else {
-				struct store_outbox o = {
-					.channel = "email", .recipient = p->id, .address = p->email,
-					.subject = subject, .body_text = text, .body_html = html,
-					.status = "pending", .not_before = now, .created_at = now,
-				};
-				rc = store_outbox_insert(s->store, &o, err) == STORE_OK ? 0 : -1;
-			}
-		}
-		if (rc == 0 &&
-		    store_outbox_digested(s->store, readers.names[i], d->max_id, err) != STORE_OK)
-			rc = -1;
-		free(subject);
-		free(text);
-		free(html);
-		for (size_t k = 0; k < d->n; k++)
-			free(d->subjects[k]);
-		free(d);
-	}
+	for (size_t i = 0; i < readers.n && rc == 0; i++)
+		rc = send_digest(s, readers.names[i], now, err);
+	if (rc == 0 && store_state_put(s->store, "last_digest_day", today, err) != STORE_OK)
+		rc = -1;
 	for (size_t i = 0; i < readers.n; i++)
 		free(readers.names[i]);
 	return rc;

@@ -63,6 +63,8 @@ enum stmt_id {
 	STMT_OUTBOX_HELD,
 	STMT_OUTBOX_DIGESTED,
 	STMT_OUTBOX_HELD_RECIPIENTS,
+	STMT_STATE_GET,
+	STMT_STATE_PUT,
 	STMT_MAX
 };
 
@@ -243,6 +245,9 @@ static const char *const stmt_sql[STMT_MAX] = {
 				 "WHERE recipient = ?1 AND status = 'held' AND id <= ?2",
 	[STMT_OUTBOX_HELD_RECIPIENTS] =
 		"SELECT DISTINCT recipient FROM outbox WHERE status = 'held' ORDER BY recipient",
+	[STMT_STATE_GET] = "SELECT value FROM scheduler_state WHERE key = ?1",
+	[STMT_STATE_PUT] = "INSERT INTO scheduler_state (key, value) VALUES (?1, ?2) "
+			   "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 };
 
 struct store {
@@ -1386,4 +1391,26 @@ enum store_status store_outbox_held_recipients(struct store *st, store_name_cb c
 		if (cb(ctx, (const char *)sqlite3_column_text(s, 0)) != 0)
 			break;
 	return finish(st, s, rc, err, "cannot list digest readers");
+}
+
+enum store_status store_state_get(struct store *st, const char *key, int64_t *value,
+				  struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_STATE_GET];
+	int rc;
+
+	bind_str(s, 1, key);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*value = sqlite3_column_int64(s, 0);
+	return finish(st, s, rc, err, "cannot read the scheduler's state");
+}
+
+enum store_status store_state_put(struct store *st, const char *key, int64_t value,
+				  struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_STATE_PUT];
+
+	bind_str(s, 1, key);
+	bind_int(s, 2, value);
+	return finish(st, s, sqlite3_step(s), err, "cannot write the scheduler's state");
 }

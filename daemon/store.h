@@ -236,6 +236,12 @@ typedef int (*store_name_cb)(void *ctx, const char *name);
 enum store_status store_outbox_held_recipients(struct store *st, store_name_cb cb, void *ctx,
 					       struct err *err);
 
+/* A fact the scheduler keeps across restarts (*value unchanged when absent). */
+enum store_status store_state_get(struct store *st, const char *key, int64_t *value,
+				  struct err *err);
+enum store_status store_state_put(struct store *st, const char *key, int64_t value,
+				  struct err *err);
+
 /* --- the event log ---------------------------------------------------------------------- */
 
 struct store_event {

@@ -46,3 +46,9 @@ CREATE TABLE outbox (
 ) STRICT;
 CREATE INDEX outbox_status ON outbox (status, not_before);
 CREATE INDEX outbox_recipient ON outbox (recipient, status);
+
+-- Small facts the scheduler keeps across restarts, e.g. the day of the last digest.
+CREATE TABLE scheduler_state (
+	key   TEXT PRIMARY KEY,
+	value INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;

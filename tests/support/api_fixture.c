@@ -32,6 +32,35 @@ static char *example_office(struct err *err)
 	return text;
 }
 
+/* Applies the {old, new, ..., NULL} pairs of edits to *text (malloc'd, replaced). */
+static int edit_office(char **text, const char *const *edits, struct err *err)
+{
+	for (size_t i = 0; edits && edits[i]; i += 2) {
+		const char *old = edits[i], *rep = edits[i + 1] ? edits[i + 1] : "";
+		char *at = strstr(*text, old), *next;
+		size_t before;
+
+		if (!at)
+			return err_set(err, NULL, "office_edits: \"%.200s\" is not in %s", old, EXAMPLE);
+		before = (size_t)(at - *text);
+		if (asprintf(&next, "%.*s%s%s", (int)before, *text, rep, at + strlen(old)) < 0)
+			return err_set(err, NULL, "out of memory");
+		free(*text);
+		*text = next;
+		if (!edits[i + 1])
+			break;
+	}
+	return 0;
+}
+
+#define DEFAULT_CALENDAR                                                                         \
+	"  timezone = \"Asia/Ho_Chi_Minh\";\n"                                                    \
+	"  week = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"];\n"                               \
+	"  office_hours = [\"07:30-11:30\", \"13:00-17:00\"];\n"                                   \
+	"  statutory_holidays = true;\n"                                                          \
+	"  include = [\"" HOLIDAYS "vn-2024.conf\", \"" HOLIDAYS "vn-2025.conf\", \"" HOLIDAYS      \
+	"vn-2026.conf\"];\n"
+
 static int write_config(struct api_fixture *f, const struct api_options *o, struct err *err)
 {
 	char *office = example_office(err);
@@ -40,22 +69,18 @@ static int write_config(struct api_fixture *f, const struct api_options *o, stru
 
 	if (!office)
 		return -1;
+	if (o && o->office_edits && edit_office(&office, o->office_edits, err) != 0)
+		goto out;
 	if (asprintf(&text,
 		     "# written by tests/support/api_fixture.c\n"
 		     "server: { listen = \"127.0.0.1:%d\"; %s };\n"
 		     "database: { path = \"%s\"; };\n"
 		     "log: { level = \"%s\"; };\n"
-		     "calendar: {\n"
-		     "  timezone = \"Asia/Ho_Chi_Minh\";\n"
-		     "  week = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"];\n"
-		     "  office_hours = [\"07:30-11:30\", \"13:00-17:00\"];\n"
-		     "  statutory_holidays = true;\n"
-		     "  include = [\"" HOLIDAYS "vn-2024.conf\", \"" HOLIDAYS "vn-2025.conf\", \"" HOLIDAYS
-		     "vn-2026.conf\"];\n"
-		     "};\n"
+		     "calendar: {\n%s\n};\n"
 		     "%s\n%s",
 		     f->port, o && o->server ? o->server : "", f->db,
-		     o && o->log_level ? o->log_level : "info", o && o->extra ? o->extra : "",
+		     o && o->log_level ? o->log_level : "info",
+		     o && o->calendar ? o->calendar : DEFAULT_CALENDAR, o && o->extra ? o->extra : "",
 		     office) < 0) {
 		text = NULL;
 		err_set(err, NULL, "out of memory");
@@ -135,6 +160,110 @@ int api_fixture_stop(struct api_fixture *f, struct err *err)
 	}
 	free(log);
 	return 0;
+}
+
+int api_fixture_restart(struct api_fixture *f, struct err *err)
+{
+	size_t from = f->h.received_len;
+
+	if (f->running)
+		return err_set(err, NULL, "dunghand is still running");
+	http_client_free(f->conn);
+	f->conn = NULL;
+	char *argv[] = { (char *)harness_dunghand(), "-c", f->conf, NULL };
+	if (harness_spawn(&f->h, &f->proc, argv, NULL, "dunghand.log") != 0)
+		return err_set(err, NULL, "cannot start %s", argv[0]);
+	f->running = true;
+	if (!harness_notify_wait(&f->h, "READY=1", &from, API_BOUND_MS)) {
+		char *log = api_fixture_log(f);
+		size_t n = strlen(log);
+		err_set(err, NULL, "no READY=1 within %d ms after the restart; end of log:\n%s",
+			API_BOUND_MS, log + (n > 400 ? n - 400 : 0));
+		free(log);
+		return -1;
+	}
+	return 0;
+}
+
+int api_fixture_crash(struct api_fixture *f, struct err *err)
+{
+	int rc;
+
+	if (!f->running)
+		return err_set(err, NULL, "dunghand is not running");
+	harness_signal(&f->proc, SIGKILL);
+	rc = harness_wait(&f->proc, API_BOUND_MS);
+	f->running = false;
+	http_client_free(f->conn);
+	f->conn = NULL;
+	if (rc != 128 + SIGKILL)
+		return err_set(err, NULL, "after SIGKILL: exit status %d, expected %d", rc,
+			       128 + SIGKILL);
+	return 0;
+}
+
+/* Runs argv with its output into h's dir/log_name (emptied first); *out gets it. */
+static int run_tool(struct harness *h, char *const argv[], const char *log_name, char **out,
+		    struct err *err)
+{
+	struct harness_proc p;
+	char path[600];
+	int rc;
+
+	*out = NULL;
+	harness_path(h, log_name, path, sizeof(path));
+	if (harness_write(h, log_name, "") != 0)
+		return err_set(err, NULL, "cannot write %s", path);
+	if (harness_spawn(h, &p, argv, NULL, log_name) != 0)
+		return err_set(err, NULL, "cannot start %s", argv[0]);
+	rc = harness_wait(&p, API_BOUND_MS);
+	if (rc < 0) {
+		harness_kill(&p);
+		return err_set(err, NULL, "%s did not exit within %d ms", argv[0], API_BOUND_MS);
+	}
+	*out = harness_read(path);
+	if (!*out)
+		*out = strdup("");
+	return rc;
+}
+
+int api_fixture_ctl(struct api_fixture *f, const char *const *args, char **out,
+		    struct err *err)
+{
+	char *argv[40];
+	size_t n = 0;
+
+	argv[n++] = (char *)harness_dunghanctl();
+	argv[n++] = "-c";
+	argv[n++] = f->conf;
+	for (size_t i = 0; args && args[i] && n < 39; i++)
+		argv[n++] = (char *)args[i];
+	argv[n] = NULL;
+	return run_tool(&f->h, argv, "dunghanctl.log", out, err);
+}
+
+int api_check_config(const struct api_options *o, char **out, struct err *err)
+{
+	struct api_fixture f;
+	int rc = -1;
+
+	*out = NULL;
+	memset(&f, 0, sizeof(f));
+	f.proc.pidfd = -1;
+	f.h.notify_fd = -1;
+	if (harness_init(&f.h) != 0)
+		return err_set(err, NULL, "harness_init failed");
+	harness_path(&f.h, "dunghan.conf", f.conf, sizeof(f.conf));
+	harness_path(&f.h, "var/dunghan.db", f.db, sizeof(f.db));
+	f.port = harness_free_port();
+	if (f.port <= 0) {
+		err_set(err, NULL, "no free port");
+	} else if (write_config(&f, o, err) == 0) {
+		char *argv[] = { (char *)harness_dunghand(), "--check-config", "-c", f.conf, NULL };
+		rc = run_tool(&f.h, argv, "check.log", out, err);
+	}
+	harness_close(&f.h);
+	return rc;
 }
 
 void api_fixture_close(struct api_fixture *f)
@@ -462,6 +591,23 @@ void api_instant_from_now(char *buf, size_t n, int64_t delta_s)
 
 	gmtime_r(&t, &tm);
 	strftime(buf, n, "%Y-%m-%dT%H:%M:%S+07:00", &tm);
+}
+
+void api_format_instant(char *buf, size_t n, int64_t t)
+{
+	time_t local = (time_t)(t + 7 * 3600);
+	struct tm tm;
+
+	gmtime_r(&local, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%S+07:00", &tm);
+}
+
+void api_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
 }
 
 char *api_url_encode(const char *s)

@@ -31,6 +31,14 @@ struct api_options {
 	const char *server;    /* settings added inside server: { }, e.g. "header_timeout = 0.3;" */
 	const char *extra;     /* text added to the config at top level (other sections), or NULL */
 	const char *log_level; /* NULL: "info" */
+	/* The settings inside calendar: { } (replacing the default: the example's calendar with
+	 * absolute paths to the 2024-2026 schedules), e.g. "week = [\"mon\"]; ...", or NULL. */
+	const char *calendar;
+	/* Edits of the example's office (units, people, procedures, tokens): a NULL-ended list of
+	 * pairs {old, new, old, new, ..., NULL}; each old text must occur and its first occurrence
+	 * is replaced by new (e.g. a person's `unit = "hctc"; }` by `unit = "hctc"; notify =
+	 * "digest"; }`). NULL: the office as it is. */
+	const char *const *office_edits;
 };
 
 struct api_fixture {
@@ -58,6 +66,23 @@ int api_fixture_start(struct api_fixture *f, const struct api_options *o, struct
 /* SIGTERM, then expects exit status 0 within API_BOUND_MS and a log without "Sanitizer" or
  * "runtime error". Returns 0, or -1 with err. */
 int api_fixture_stop(struct api_fixture *f, struct err *err);
+
+/* Starts dunghand again on the same config and database, after api_fixture_stop() or
+ * api_fixture_crash(), waiting for its READY=1 at most API_BOUND_MS. Returns 0 or -1 with err. */
+int api_fixture_restart(struct api_fixture *f, struct err *err);
+
+/* kill -9: SIGKILL, then reaps the daemon (at most API_BOUND_MS). Returns 0 or -1 with err. */
+int api_fixture_crash(struct api_fixture *f, struct err *err);
+
+/* Runs dunghanctl -c <the fixture's config> args... (NULL-ended); *out (malloc'd, the caller
+ * frees it) gets its output (stdout and stderr). Returns the exit status, or -1 with err. */
+int api_fixture_ctl(struct api_fixture *f, const char *const *args, char **out,
+		    struct err *err);
+
+/* Writes the config api_fixture_start() would write for o (in a temporary directory removed
+ * afterwards) and runs `dunghand --check-config -c` on it; *out (malloc'd, the caller frees it)
+ * gets its output. Returns the exit status, or -1 with err. */
+int api_check_config(const struct api_options *o, char **out, struct err *err);
 
 /* Kills the daemon if it still runs, closes the connection, removes the directory. */
 void api_fixture_close(struct api_fixture *f);
@@ -118,6 +143,13 @@ int64_t api_parse_instant(const char *s);
 
 /* now + delta_s as "YYYY-MM-DDTHH:MM:SS+07:00" into buf. */
 void api_instant_from_now(char *buf, size_t n, int64_t delta_s);
+
+/* The instant t (seconds since the epoch) as "YYYY-MM-DDTHH:MM:SS+07:00" into buf. */
+void api_format_instant(char *buf, size_t n, int64_t t);
+
+/* Sleeps ms milliseconds: between two polls of a bounded wait, never to hope that an event
+ * has happened. */
+void api_sleep_ms(int ms);
 
 /* Sends n requests at once, one per new connection (bodies[i], NULL-ended headers), before
  * reading any answer, so that the daemon sees them in the same loop turns; then reads every
@@ -274,6 +306,36 @@ static inline void api_t_expect_error(struct api_t *t, int status, const char *c
 		cr_assert(json_is_boolean(v_) && json_is_true(v_) == (want),                     \
 			  "%s: expected %s", path, (want) ? "true" : "false");                   \
 	} while (0)
+
+/* Every item of a paged list: GET path (with or without a query) with token, following
+ * next_cursor, the items under key. Returns a new array, kept until teardown. */
+static inline json_t *api_t_all(struct api_t *t, const char *path, const char *key,
+				const char *token)
+{
+	json_t *all = api_t_keep(t, json_array());
+	char *cursor = NULL, page[2000];
+
+	for (int guard = 0; guard < 10000; guard++) {
+		if (cursor)
+			snprintf(page, sizeof(page), "%s%scursor=%s", path,
+				 strchr(path, '?') ? "&" : "?", cursor);
+		else
+			snprintf(page, sizeof(page), "%s", path);
+		free(cursor);
+		cursor = NULL;
+		json_t *j = api_t_req(t, "GET", page, token, NULL, 200);
+		json_t *items = json_object_get(j, key), *next = json_object_get(j, "next_cursor");
+		cr_assert(json_is_array(items), "%s: no array %s: %.300s", page, key, t->r.resp.body);
+		cr_assert(next, "%s: no next_cursor member", page);
+		json_array_extend(all, items);
+		if (json_is_null(next))
+			break;
+		cr_assert(json_is_string(next), "%s: next_cursor is neither null nor a string", page);
+		cursor = api_url_encode(json_string_value(next));
+	}
+	free(cursor);
+	return all;
+}
 
 static inline void api_t_state(struct api_t *t, struct api_db_state *s)
 {
