@@ -377,7 +377,7 @@ int api_read_event(struct api_ctx *x, const char *const *types, int (*parse)(con
 		goto fail;
 	if (json_is_string(json_object_get(*body, "type")))
 		type = parse(api_str(*body, "type"));
-	if (type >= 0) {
+	if (type >= 0 && specs[type].n) {
 		memcpy(fields + n, specs[type].fields, specs[type].n * sizeof(fields[0]));
 		n += specs[type].n;
 	}

@@ -969,8 +969,8 @@ static const char *const state_events[] = {
 	"{\"type\": \"return\", \"at\": \"2024-03-20T09:00:00+07:00\"}",
 	"{\"type\": \"withdraw\", \"reason\": \"Rút\", \"at\": \"2024-03-20T09:00:00+07:00\"}",
 	"{\"type\": \"reject\", \"reason\": \"Từ chối\", \"at\": \"2024-03-20T09:00:00+07:00\"}",
-	"{\"type\": \"reschedule\", \"due_at\": \"2030-01-01T10:00:00+07:00\", \"apology\": "
-	"\"Mẫu 04\", \"at\": \"2024-03-20T09:00:00+07:00\"}",
+	("{\"type\": \"reschedule\", \"due_at\": \"2030-01-01T10:00:00+07:00\", \"apology\": "
+	 "\"Mẫu 04\", \"at\": \"2024-03-20T09:00:00+07:00\"}"),
 };
 enum { ASSIGN, TRANSFER, PAUSE, RESUME, COMPLETE, RETURN, WITHDRAW, REJECT, RESCHEDULE, NSTATE };
 
