@@ -117,6 +117,24 @@ Test(ctl_calendar, list_2024_is_the_official_schedule)
 	       "calendar", "list", "2024", NULL);
 }
 
+Test(ctl_calendar, list_2025_is_the_official_schedule)
+{
+	expect("2025-01-01 off Tết Dương lịch\n"
+	       "2025-01-27 off Tết Nguyên đán Ất Tỵ\n"
+	       "2025-01-28 off Tết Nguyên đán Ất Tỵ\n"
+	       "2025-01-29 off Tết Nguyên đán Ất Tỵ\n"
+	       "2025-01-30 off Tết Nguyên đán Ất Tỵ\n"
+	       "2025-01-31 off Tết Nguyên đán Ất Tỵ\n"
+	       "2025-04-07 off Giỗ Tổ Hùng Vương\n"
+	       "2025-04-26 work Làm bù cho thứ Sáu 02/5\n"
+	       "2025-04-30 off Ngày Chiến thắng 30/4\n"
+	       "2025-05-01 off Quốc tế Lao động 1/5\n"
+	       "2025-05-02 off Nghỉ hoán đổi (làm bù thứ Bảy 26/4)\n"
+	       "2025-09-01 off Quốc khánh (ngày liền kề)\n"
+	       "2025-09-02 off Quốc khánh 2/9\n",
+	       "calendar", "list", "2025", NULL);
+}
+
 Test(ctl_calendar, list_2026_is_the_official_schedule)
 {
 	expect("2026-01-01 off Tết Dương lịch\n"

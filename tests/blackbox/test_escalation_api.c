@@ -9,8 +9,8 @@
  * due, "1m" is 60 s. Every wait is on an event, polled with a bound; a "never alerts" claim is
  * checked only after a later alert of a control case proves that its instant has passed.
  *
- * The configuration refuses `repeat` under a minute (not in docs/escalation.md), so repeating
- * rules repeat every "1m" and the tests that need a second occurrence take a minute. */
+ * The fixture copies the example's office: long.nk (leader of the vp departments) reads
+ * digests, hctc and xa-tan-phu have chat channels. */
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 #include <stdarg.h>
@@ -282,20 +282,22 @@ Test(escalation, case_through_its_rules)
 	      "{ id = \"soon\"; when = \"-4s\"; notify = [\"handler\", \"head\"]; },\n"
 	      "{ id = \"due\"; when = \"due\"; notify = [\"head\", \"leader\", \"channel:hctc-group\"];"
 	      " channels = [\"email\", \"chat\"]; },\n"
-	      "{ id = \"late\"; when = \"+2s\"; notify = [\"head\", \"leader\"]; repeat = \"1m\";"
+	      "{ id = \"late\"; when = \"+2s\"; notify = [\"head\", \"leader\"]; repeat = \"5s\";"
 	      " urgent = true; }",
 	      UNIT_CHANNEL);
 	code(c, sizeof(c), 1);
 	int64_t t0 = now_s(), due = create(c, "xa-tu-phap-tan-phu", "tuan.hm", t0, t0 + 12);
 
-	/* half at t0+6, soon at t0+8, due at t0+12, late at t0+14 and t0+74. */
-	json_t *a = wait_alerts(c, 5, t0 + 74);
-	cr_assert_eq(json_array_size(a), 5, "%s", json_dumps(a, JSON_COMPACT));
+	/* half at t0+6, soon at t0+8, due at t0+12, late at t0+14, t0+19, t0+24... */
+	json_t *a = wait_alerts(c, 5, t0 + 19);
 	expect_alert(json_array_get(a, 0), c, "half", 0, due, t0 + 6);
 	expect_alert(json_array_get(a, 1), c, "soon", 0, due, t0 + 8);
 	expect_alert(json_array_get(a, 2), c, "due", 0, due, t0 + 12);
 	expect_alert(json_array_get(a, 3), c, "late", 0, due, t0 + 14);
-	expect_alert(json_array_get(a, 4), c, "late", 1, due, t0 + 74);
+	expect_alert(json_array_get(a, 4), c, "late", 1, due, t0 + 19);
+	for (size_t i = 5; i < json_array_size(a); i++)
+		expect_alert(json_array_get(a, i), c, "late", (int64_t)i - 3, due,
+			     t0 + 14 + 5 * ((int64_t)i - 3));
 	for (size_t i = 0; i < 5; i++) {
 		api_t_expect_str(json_array_get(a, i), "unit", "xa-tu-phap-tan-phu");
 		api_t_expect_bool(json_array_get(a, i), "urgent", i >= 3);
@@ -315,7 +317,15 @@ Test(escalation, case_through_its_rules)
 		    (const char *const[]){ "email:binh.lt", "email:hoa.tt", NULL });
 	expect_rows(box, json_array_get(a, 4), c, "[QUÁ HẠN] ", "pending", 0,
 		    (const char *const[]){ "email:binh.lt", "email:hoa.tt", NULL });
-	cr_assert_eq(json_array_size(box), 11, "no other rows: %s", json_dumps(box, JSON_COMPACT));
+	json_t *row;
+	size_t i;
+	a = case_alerts(c);
+	json_array_foreach (box, i, row) {
+		bool known = false;
+		for (size_t k = 0; k < json_array_size(a); k++)
+			known = known || api_int(row, "alert") == api_int(json_array_get(a, k), "id");
+		cr_assert(known, "a row of no alert of the case: %s", json_dumps(row, JSON_COMPACT));
+	}
 
 	/* The subjects in full (docs/templates.md): the time left rounds up and the time overdue
 	 * down, and anything under a minute shows as 1 phút; due_time is the due's HH:MM. */
@@ -393,7 +403,7 @@ Test(escalation, acknowledge_stops_repeats)
 	char a[40], b[40], path[100];
 
 	start(RTC_CALENDAR, NULL,
-	      "{ id = \"late\"; when = \"+1s\"; notify = [\"head\"]; repeat = \"1m\"; urgent = true; }",
+	      "{ id = \"late\"; when = \"+1s\"; notify = [\"head\"]; repeat = \"10s\"; urgent = true; }",
 	      NULL);
 	code(a, sizeof(a), 1);
 	code(b, sizeof(b), 2);
@@ -422,10 +432,10 @@ Test(escalation, acknowledge_stops_repeats)
 	api_t_req(&t, "POST", "/api/v1/alerts/987654/ack", API_MOTCUA, NULL, 404);
 	api_t_expect_error(&t, 404, "not_found", NULL);
 
-	/* B's second occurrence (t0+63) proves A's would have fired by now. */
-	json_t *ab = wait_alerts(b, 2, t0 + 63);
+	/* B's second occurrence (t0+13) proves A's would have fired by now. */
+	json_t *ab = wait_alerts(b, 2, t0 + 13);
 	expect_alert(json_array_get(ab, 0), b, "late", 0, due_b, t0 + 3);
-	expect_alert(json_array_get(ab, 1), b, "late", 1, due_b, t0 + 63);
+	expect_alert(json_array_get(ab, 1), b, "late", 1, due_b, t0 + 13);
 	aa = case_alerts(a);
 	cr_assert_eq(json_array_size(aa), 1, "repeats after the ack: %s",
 		     json_dumps(aa, JSON_COMPACT));
@@ -436,7 +446,11 @@ Test(escalation, acknowledge_stops_repeats)
 	cr_assert_eq(json_array_size(acked), 1);
 	api_t_expect_int(json_array_get(acked, 0), "id", id);
 	json_t *open = api_t_all(&t, "/api/v1/alerts?acknowledged=false", "alerts", API_BAOCAO);
-	cr_assert_eq(json_array_size(open), 2, "%s", json_dumps(open, JSON_COMPACT));
+	cr_assert_geq(json_array_size(open), 2, "%s", json_dumps(open, JSON_COMPACT));
+	json_t *al;
+	size_t i;
+	json_array_foreach (open, i, al)
+		api_t_expect_str(al, "item", b);
 
 	/* A new deadline is a new generation: the rule fires for it. */
 	char d[40], body[300];
@@ -472,7 +486,12 @@ static void expect_held_rows(bool hold)
 
 	json_t *box = outbox(NULL), *row;
 	size_t i;
-	cr_assert_eq(json_array_size(box), 2, "%s", json_dumps(box, JSON_COMPACT));
+	/* phong.tv, the tier's channel and hctc's own (example: hctc-nhom-zalo) */
+	expect_rows(box, json_array_get(a, 0), c, "[QUÁ HẠN] ", "pending",
+		    api_parse_instant(api_str(json_array_get(box, 0), "not_before")),
+		    (const char *const[]){ "email:phong.tv", "chat:hctc-group", "chat:hctc-nhom-zalo",
+					   NULL });
+	cr_assert_eq(json_array_size(box), 3, "%s", json_dumps(box, JSON_COMPACT));
 	json_array_foreach (box, i, row) {
 		const char *created = api_str(row, "created_at");
 		int64_t cr = api_parse_instant(created);
@@ -611,17 +630,18 @@ Test(escalation, digest_readers)
 }
 
 /* 6. Tier fallback: no handler → the unit's head; a unit without a head → its parent's head;
- * leader: the head of the nearest ancestor that has one. xa-tan-phu loses its head here. */
+ * leader: the head of the nearest ancestor that has one. xa-tan-phu loses its head here. The
+ * rules are urgent, so that long.nk (a digest reader) gets his at once too. */
 Test(escalation, tier_fallback)
 {
 	char k[40], k2[40], x[40], xt[40];
 
 	start(RTC_CALENDAR, NULL,
-	      "{ id = \"to-handler\"; when = \"-4s\"; notify = [\"handler\"]; },\n"
-	      "{ id = \"to-head\"; when = \"-2s\"; notify = [\"head\"]; },\n"
-	      "{ id = \"to-leader\"; when = \"due\"; notify = [\"leader\"]; }",
-	      (const char *const[]){ "level = \"commune\"; parent = \"ubnd-tinh\";\n    head = \"hoa.tt\"; }",
-				     "level = \"commune\"; parent = \"ubnd-tinh\"; }", NULL });
+	      "{ id = \"to-handler\"; when = \"-4s\"; notify = [\"handler\"]; urgent = true; },\n"
+	      "{ id = \"to-head\"; when = \"-2s\"; notify = [\"head\"]; urgent = true; },\n"
+	      "{ id = \"to-leader\"; when = \"due\"; notify = [\"leader\"]; urgent = true; }",
+	      (const char *const[]){ "parent = \"ubnd-tinh\";\n    head = \"hoa.tt\";",
+				     "parent = \"ubnd-tinh\";", NULL });
 	code(k, sizeof(k), 1);
 	code(k2, sizeof(k2), 2);
 	code(x, sizeof(x), 3);
