@@ -18,12 +18,16 @@
 #include "log.h"
 #include "template.h"
 
+#define LOGGED_GAPS 256 /* (unit, tier) pairs already reported empty */
+
 struct scheduler {
 	uv_loop_t *loop;
 	uv_timer_t timer;
 	struct store *store;
 	const struct config *cfg;
 	int64_t armed_at; /* the instant the timer is armed for, TIME_NONE when not */
+	uint64_t logged_gaps[LOGGED_GAPS]; /* hashes of (unit, tier) reported with nobody */
+	size_t nlogged_gaps;
 	void (*close_cb)(void *);
 	void *close_arg;
 };
@@ -281,9 +285,35 @@ static const struct config_person *head_from(const struct config *cfg, const cha
 	return NULL;
 }
 
-static void resolve(const struct config *cfg, const struct escalation_rule *rule,
+/* Logs once per unit and tier that nobody could be found to warn. */
+static void log_gap(struct scheduler *s, const struct escalation_rule *rule,
+		    const struct tracked *it, const char *tier)
+{
+	const char *unit = it->unit ? it->unit : "";
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a of "unit\0tier" */
+
+	for (const char *p = unit;; p++) {
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		if (!*p)
+			break;
+	}
+	for (const char *p = tier; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	for (size_t i = 0; i < s->nlogged_gaps; i++)
+		if (s->logged_gaps[i] == h)
+			return;
+	if (s->nlogged_gaps < LOGGED_GAPS)
+		s->logged_gaps[s->nlogged_gaps++] = h;
+	log_warn("escalation: nobody to warn in tier %s for unit %s (rule %s of %s %s); "
+		 "give the unit or one above it a head", tier, *unit ? unit : "(none)", rule->id,
+		 it->kind, it->code);
+}
+
+static void resolve(struct scheduler *s, const struct escalation_rule *rule,
 		    const struct tracked *it, struct recipients *r)
 {
+	const struct config *cfg = s->cfg;
+
 	for (size_t i = 0; i < rule->nnotify; i++) {
 		const char *tier = rule->notify[i];
 		const struct config_person *p = NULL;
@@ -307,8 +337,7 @@ static void resolve(const struct config *cfg, const struct escalation_rule *rule
 		if (p)
 			add_person(r, p);
 		else
-			log_warn("escalation: rule %s of %s %lld: nobody in tier %s (unit %s)", rule->id,
-				 it->kind, (long long)it->id, tier, it->unit ? it->unit : "none");
+			log_gap(s, rule, it, tier);
 	}
 	if (rule->channels & ESCALATION_CHAT) {
 		const struct config_unit *u = it->unit ? config_unit(cfg, it->unit) : NULL;
@@ -435,7 +464,7 @@ static int write_messages(struct scheduler *s, const struct tracked *it,
 	struct message_vars m;
 	int rc = -1;
 
-	resolve(cfg, rule, it, &r);
+	resolve(s, rule, it, &r);
 	for (size_t i = 0; i < r.npeople && (rule->channels & ESCALATION_EMAIL); i++) {
 		const struct config_person *p = r.people[i];
 		char *subject = NULL, *text = NULL, *html = NULL;
