@@ -10,17 +10,19 @@
  * evenly, are due at T = the daemon's start + W seconds (-w, default 15) and the others a year
  * later. dunghand is started again; after READY=1 and one answered GET /healthz its VmRSS is read
  * from /proc/<pid>/status. Then GET /healthz is sent in a loop on a kept-alive connection (1 ms
- * between requests), timing each answer, while a separate read-only SQLite connection counts
- * the alerts every 20 ms, until K alerts are written (or 600 s pass).
+ * between an answer and the next request), timing each answer, while a separate read-only
+ * SQLite connection counts the alerts every 5 ms, until K alerts are written (or 600 s pass).
  *
  * Printed: the setup time; the time from T until all K alerts were written (the timer fires
- * within the second after T: the daemon sleeps in whole seconds) and the burst itself, from the
- * first alert seen to the last; the p50, p99 and maximum latency of GET /healthz answered during
- * the burst (and overall); the daemon's CPU time per alert; VmRSS at READY and after the burst,
- * and the peak (VmHWM). A baseline run does the same with B open cases (-b, default 1000) of
- * which K x B / N cross (at least 1), and the RSS of the two runs is compared.
- * Targets (the issue): /healthz p99 < 50 ms during the burst; RSS at READY with N open cases
- * within 16 MiB of that with B.
+ * within the second after T: the daemon sleeps in whole seconds) and from the first alert seen
+ * to the last; the p50, p99 and maximum latency of GET /healthz sent from T to the last alert,
+ * as measured and corrected for coordinated omission (a prober that waits out a stall of L ms
+ * also stands for the requests a client sending every 1 ms would have sent meanwhile); the
+ * daemon's CPU time per alert; VmRSS at READY and after the burst, and the peak (VmHWM). A
+ * baseline run does the same with B open cases (-b, default 1000) of which K x B / N cross (at
+ * least 1), and the RSS of the two runs is compared.
+ * Targets (the issue): /healthz p99 (corrected) < 50 ms during the burst; VmRSS at READY with N
+ * open cases within 16 MiB of that with B (the figure after the burst is shown beside it).
  *
  * Sizes: -n N -k K, default 20000 and 2000 (a quick run); the issue's sizes are
  * `bench_scheduler -n 1000000 -k 100000`. The dunghand under test is $DUNGHAND, else the build
@@ -28,8 +30,10 @@
  * Exit status: 0, or 1 when a run failed (setup, alerts missing, dunghand not stopping cleanly). */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,8 +51,9 @@
 #define READY_BOUND_MS 60000
 #define STOP_BOUND_MS 60000
 #define BURST_BOUND_S 600
-#define COUNT_EVERY_MS 20
+#define COUNT_EVERY_MS 5
 #define POLL_GAP_US 1000
+#define PROBE_TIMEOUT_MS 300000 /* a stalled loop is measured, not failed */
 #define ROWS_PER_COMMIT 100000
 #define YEAR_S (365 * 86400)
 
@@ -69,6 +74,7 @@ struct result {
 	size_t alerts, outbox;
 	size_t samples, burst_samples;
 	double p50_ms, p99_ms, max_ms;             /* during the burst */
+	double cp50_ms, cp99_ms;                   /* the same, corrected for coordinated omission */
 	double all_p50_ms, all_p99_ms, all_max_ms; /* the whole run */
 	double cpu_s;              /* dunghand's CPU seconds from T to the last alert */
 	bool ok;
@@ -152,6 +158,107 @@ static void percentiles(double *v, size_t n, double *p50, double *p99, double *m
 	*p50 = v[n / 2];
 	*p99 = v[n * 99 / 100];
 	*max = v[n - 1];
+}
+
+/* The single integer answer of a prepared count, or -1. */
+static int64_t count_rows(sqlite3 *db, sqlite3_stmt *s)
+{
+	int64_t v = -1;
+
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	else
+		fprintf(stderr, "bench_scheduler: count: %s\n", sqlite3_errmsg(db));
+	sqlite3_reset(s);
+	return v;
+}
+
+/* The alert counter: a thread with its own read-only connection, so that a stalled /healthz
+ * does not delay the count. Its results are read after pthread_join. */
+struct counter {
+	const char *db;
+	size_t k;
+	double deadline;          /* wall clock */
+	atomic_bool stop;         /* set by the prober when it gives up */
+	atomic_bool finished;     /* set by the thread as it ends */
+	int64_t alerts;
+	double first_at, done_at; /* wall clock when seen; -1: not seen */
+	bool failed;
+};
+
+static void *count_alerts(void *arg)
+{
+	struct counter *ct = arg;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_open_v2(ct->db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(db, 5000) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT count(*) FROM alerts", -1, &s, NULL) != SQLITE_OK) {
+		fprintf(stderr, "bench_scheduler: read-only %s: %s\n", ct->db, sqlite3_errmsg(db));
+		ct->failed = true;
+		goto out;
+	}
+	while (!atomic_load(&ct->stop)) {
+		int64_t v = count_rows(db, s);
+		double now = wall_s();
+
+		if (v < 0) {
+			ct->failed = true;
+			break;
+		}
+		ct->alerts = v;
+		if (v > 0 && ct->first_at < 0)
+			ct->first_at = now;
+		if ((size_t)v >= ct->k) {
+			ct->done_at = now;
+			break;
+		}
+		if (now > ct->deadline) {
+			fprintf(stderr, "bench_scheduler: only %lld of %zu alerts after %d s\n",
+				(long long)v, ct->k, BURST_BOUND_S);
+			break;
+		}
+		sleep_us(COUNT_EVERY_MS * 1000);
+	}
+out:
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	atomic_store(&ct->finished, true);
+	return NULL;
+}
+
+struct sample {
+	double at; /* wall clock when sent, seconds */
+	double ms; /* latency */
+};
+
+/* p50 and p99 of the samples sent in [from, to] as a client sending every POLL_GAP_US would have
+ * seen them: the one prober waits while the daemon stalls, so a stall of L ms also stands for
+ * the requests that would have arrived during it, L - gap, L - 2 gap, ... (HdrHistogram's
+ * correction for coordinated omission). Returns 0 or -1 (out of memory). */
+static int corrected_percentiles(const struct sample *s, size_t n, double from, double to,
+				 double *p50, double *p99)
+{
+	const double gap = POLL_GAP_US / 1000.0;
+	size_t cap = 0, m = 0;
+	double *v, max;
+
+	for (size_t i = 0; i < n; i++)
+		if (s[i].at >= from && s[i].at <= to)
+			cap += 1 + (s[i].ms > gap ? (size_t)(s[i].ms / gap) : 0);
+	if (!(v = malloc((cap ? cap : 1) * sizeof(*v))))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].at < from || s[i].at > to)
+			continue;
+		v[m++] = s[i].ms;
+		for (double l = s[i].ms - gap; l > gap && m < cap; l -= gap)
+			v[m++] = l;
+	}
+	percentiles(v, m, p50, p99, &max);
+	free(v);
+	return 0;
 }
 
 static int write_config(struct harness *h, int port, const char *db, const char *log_level)
@@ -332,23 +439,6 @@ out:
 	return rc;
 }
 
-static int64_t count_rows(sqlite3 *db, sqlite3_stmt *s)
-{
-	int64_t v = -1;
-
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	else
-		fprintf(stderr, "bench_scheduler: count: %s\n", sqlite3_errmsg(db));
-	sqlite3_reset(s);
-	return v;
-}
-
-struct sample {
-	double at;     /* wall clock, seconds */
-	double ms;     /* latency */
-};
-
 /* One run: n open cases, k of them crossing the rule at the same second. */
 static int run(const struct options *o, size_t n, size_t k, struct result *r)
 {
@@ -359,7 +449,7 @@ static int run(const struct options *o, size_t n, size_t k, struct result *r)
 	struct sample *samples = malloc(cap * sizeof(*samples));
 	double *ms = NULL;
 	sqlite3 *ro = NULL;
-	sqlite3_stmt *count_alerts = NULL, *count_outbox = NULL;
+	sqlite3_stmt *count_outbox = NULL;
 	struct http_client *c = NULL;
 	struct http_client_response resp = { 0 };
 	struct err e = { 0 };
@@ -411,7 +501,7 @@ static int run(const struct options *o, size_t n, size_t k, struct result *r)
 	if (start_daemon(&h, &p, conf, &pos, &r->ready_s) != 0)
 		goto out;
 	running = true;
-	if (!(c = http_client_connect("127.0.0.1", port, 10000, &e)) ||
+	if (!(c = http_client_connect("127.0.0.1", port, PROBE_TIMEOUT_MS, &e)) ||
 	    http_client_request(c, "GET", "/healthz", NULL, NULL, 0, &resp, &e) != 0 ||
 	    resp.status != 200) {
 		fprintf(stderr, "bench_scheduler: GET /healthz: %s\n", e.msg[0] ? e.msg : resp.reason);
@@ -420,47 +510,42 @@ static int run(const struct options *o, size_t n, size_t k, struct result *r)
 	r->rss_ready_kib = proc_status_kib(p.pid, "VmRSS");
 	if (sqlite3_open_v2(db, &ro, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
 	    sqlite3_busy_timeout(ro, 5000) != SQLITE_OK ||
-	    sqlite3_prepare_v2(ro, "SELECT count(*) FROM alerts", -1, &count_alerts, NULL) !=
-		    SQLITE_OK ||
 	    sqlite3_prepare_v2(ro, "SELECT count(*) FROM outbox", -1, &count_outbox, NULL) !=
 		    SQLITE_OK) {
 		fprintf(stderr, "bench_scheduler: read-only %s: %s\n", db, sqlite3_errmsg(ro));
 		goto out;
 	}
 
-	double cpu0 = -1, last_count = 0, first_at = -1, done_at = -1;
-	int64_t alerts = 0;
-	for (;;) {
+	struct counter ct = { .db = db, .k = k, .deadline = (double)t + BURST_BOUND_S,
+			      .first_at = -1, .done_at = -1 };
+	pthread_t counter;
+	double cpu0 = -1;
+
+	atomic_init(&ct.stop, false);
+	atomic_init(&ct.finished, false);
+	if (pthread_create(&counter, NULL, count_alerts, &ct) != 0) {
+		fprintf(stderr, "bench_scheduler: cannot start the counting thread\n");
+		goto out;
+	}
+	bool probe_failed = false;
+	while (!atomic_load(&ct.finished)) {
 		double now = wall_s();
 		if (cpu0 < 0 && now >= (double)t)
 			cpu0 = cpu_seconds(p.pid);
-		if (now - last_count >= COUNT_EVERY_MS / 1000.0) {
-			last_count = now;
-			if ((alerts = count_rows(ro, count_alerts)) < 0)
-				goto out;
-			if (alerts > 0 && first_at < 0)
-				first_at = wall_s();
-			if ((size_t)alerts >= k) {
-				done_at = wall_s();
-				break;
-			}
-			if (now > (double)t + BURST_BOUND_S) {
-				fprintf(stderr, "bench_scheduler: only %lld of %zu alerts after %d s\n",
-					(long long)alerts, k, BURST_BOUND_S);
-				break;
-			}
-		}
 		double a = mono_s();
 		if (http_client_request(c, "GET", "/healthz", NULL, NULL, 0, &resp, &e) != 0 ||
 		    resp.status != 200) {
 			fprintf(stderr, "bench_scheduler: GET /healthz: %s\n",
 				e.msg[0] ? e.msg : resp.reason);
-			goto out;
+			probe_failed = true;
+			break;
 		}
 		if (ns == cap) {
 			struct sample *more = realloc(samples, 2 * cap * sizeof(*samples));
-			if (!more)
-				goto out;
+			if (!more) {
+				probe_failed = true;
+				break;
+			}
 			samples = more;
 			cap *= 2;
 		}
@@ -468,13 +553,20 @@ static int run(const struct options *o, size_t n, size_t k, struct result *r)
 		const char *conn = http_client_header(&resp, "Connection");
 		if (conn && !strcasecmp(conn, "close")) {
 			http_client_free(c);
-			if (!(c = http_client_connect("127.0.0.1", port, 10000, &e))) {
+			if (!(c = http_client_connect("127.0.0.1", port, PROBE_TIMEOUT_MS, &e))) {
 				fprintf(stderr, "bench_scheduler: reconnect: %s\n", e.msg);
-				goto out;
+				probe_failed = true;
+				break;
 			}
 		}
 		sleep_us(POLL_GAP_US);
 	}
+	atomic_store(&ct.stop, true);
+	pthread_join(counter, NULL);
+	if (probe_failed || ct.failed)
+		goto out;
+	double first_at = ct.first_at, done_at = ct.done_at;
+	int64_t alerts = ct.alerts;
 	r->cpu_s = cpu0 >= 0 ? cpu_seconds(p.pid) - cpu0 : -1;
 	r->rss_after_kib = proc_status_kib(p.pid, "VmRSS");
 	r->hwm_kib = proc_status_kib(p.pid, "VmHWM");
@@ -485,7 +577,7 @@ static int run(const struct options *o, size_t n, size_t k, struct result *r)
 	r->all_s = done_at >= 0 ? done_at - (double)t : -1;
 
 	/* Latencies: during the burst (from T, or the first alert seen if earlier, to the last),
-	 * and over the whole run. */
+	 * as measured and corrected, and over the whole run. */
 	if (!(ms = malloc((ns ? ns : 1) * sizeof(*ms))))
 		goto out;
 	double from = first_at >= 0 && first_at < (double)t ? first_at : (double)t;
@@ -496,6 +588,8 @@ static int run(const struct options *o, size_t n, size_t k, struct result *r)
 			ms[nb++] = samples[i].ms;
 	r->burst_samples = nb;
 	percentiles(ms, nb, &r->p50_ms, &r->p99_ms, &r->max_ms);
+	if (corrected_percentiles(samples, ns, from, to, &r->cp50_ms, &r->cp99_ms) != 0)
+		goto out;
 	for (size_t i = 0; i < ns; i++)
 		ms[i] = samples[i].ms;
 	r->samples = ns;
@@ -507,7 +601,6 @@ static int run(const struct options *o, size_t n, size_t k, struct result *r)
 out:
 	http_client_response_free(&resp);
 	http_client_free(c);
-	sqlite3_finalize(count_alerts);
 	sqlite3_finalize(count_outbox);
 	sqlite3_close(ro);
 	if (running && stop_daemon(&p) != 0)
@@ -522,21 +615,25 @@ out:
 
 static void print_result(const char *label, const struct result *r)
 {
-	printf("%-9s %8zu open cases, %7zu crossing: database %.0f MiB written in %.1f s; READY "
+	printf("%-9s %8zu open cases, %7zu crossing: database %.1f MiB written in %.1f s; READY "
 	       "in %.2f s\n",
 	       label, r->n, r->k, r->db_mib, r->setup_s, r->ready_s);
-	if (r->all_s >= 0)
-		printf("  alerts: first seen %.2f s after T, all %zu written %.2f s after T (burst "
-		       "%.2f s, %.0f alerts/s); %zu outbox rows\n",
+	if (r->all_s >= 0 && r->all_s - r->first_s >= COUNT_EVERY_MS / 1000.0)
+		printf("  alerts: first seen %.2f s after T, all %zu written %.2f s after T (from the "
+		       "first to the last %.2f s, %.0f alerts/s); %zu outbox rows\n",
 		       r->first_s, r->alerts, r->all_s, r->all_s - r->first_s,
-		       r->all_s > r->first_s ? (double)r->alerts / (r->all_s - r->first_s) : 0,
-		       r->outbox);
+		       (double)r->alerts / (r->all_s - r->first_s), r->outbox);
+	else if (r->all_s >= 0)
+		printf("  alerts: all %zu written %.2f s after T (all seen at once, within %d ms); %zu "
+		       "outbox rows\n",
+		       r->alerts, r->all_s, COUNT_EVERY_MS, r->outbox);
 	else
 		printf("  alerts: only %zu of %zu written\n", r->alerts, r->k);
-	printf("  GET /healthz during the burst: %zu answers, p50 %.2f ms, p99 %.2f ms, max %.2f "
-	       "ms (whole run: %zu, p99 %.2f ms, max %.2f ms)\n",
-	       r->burst_samples, r->p50_ms, r->p99_ms, r->max_ms, r->samples, r->all_p99_ms,
-	       r->all_max_ms);
+	printf("  GET /healthz from T to the last alert: %zu answers, p50 %.2f ms, p99 %.2f ms, "
+	       "max %.2f ms;\n    corrected for coordinated omission (a request every %.0f ms): "
+	       "p50 %.2f ms, p99 %.2f ms\n    (whole run: %zu answers, p99 %.2f ms, max %.2f ms)\n",
+	       r->burst_samples, r->p50_ms, r->p99_ms, r->max_ms, POLL_GAP_US / 1000.0, r->cp50_ms,
+	       r->cp99_ms, r->samples, r->all_p99_ms, r->all_max_ms);
 	if (r->cpu_s >= 0 && r->alerts)
 		printf("  dunghand used %.2f CPU-seconds from T (%.1f us per alert)\n", r->cpu_s,
 		       1e6 * r->cpu_s / (double)r->alerts);
@@ -620,13 +717,10 @@ int main(int argc, char **argv)
 	       base.rss_ready_kib > 0 ? (double)big.rss_ready_kib / (double)base.rss_ready_kib : 0);
 	printf("  VmRSS after the burst: %+8.1f MiB (x%.2f)\n", d_after,
 	       base.rss_after_kib > 0 ? (double)big.rss_after_kib / (double)base.rss_after_kib : 0);
-	if (big.all_s > big.first_s && base.all_s > base.first_s && base.k)
-		printf("  alerts/s in the burst: x%.2f\n",
-		       ((double)big.alerts / (big.all_s - big.first_s)) /
-			       ((double)base.alerts / (base.all_s - base.first_s)));
 	printf("targets:\n");
-	printf("  /healthz p99 during the burst < 50 ms:          %s (%.2f ms)\n",
-	       big.ok && big.burst_samples && big.p99_ms < 50 ? "met" : "NOT MET", big.p99_ms);
+	printf("  /healthz p99 during the burst < 50 ms:          %s (%.2f ms; corrected %.2f ms)\n",
+	       big.ok && big.burst_samples && big.cp99_ms < 50 ? "met" : "NOT MET", big.p99_ms,
+	       big.cp99_ms);
 	printf("  VmRSS at READY within 16 MiB of the baseline:   %s (%+.1f MiB)\n",
 	       big.ok && base.ok && d_ready <= 16 && d_ready >= -16 ? "met" : "NOT MET", d_ready);
 	printf("  (after the burst:                                %s, %+.1f MiB)\n",
