@@ -22,8 +22,15 @@ int escalation_parse_when(const char *s, int64_t day_seconds, struct escalation_
 		return 0;
 	}
 	if (n >= 2 && s[n - 1] == '%') {
+		size_t digits = strspn(s, "0123456789"), dot = s[digits] == '.';
+		size_t decimals = dot ? strspn(s + digits + 1, "0123456789") : 0;
 		char *end;
-		double p = strtod(s, &end);
+		double p;
+		/* strtod alone would take " 50%", "0x32%" or "inf%": digits[.digits] only */
+		if (digits == 0 || digits + dot + decimals != n - 1 || (dot && decimals == 0))
+			return err_set(err, NULL, "\"%s\" is not a share of time like \"50%%\" (0 to 100)",
+				       s);
+		p = strtod(s, &end);
 		if (end != s + n - 1 || !(p > 0 && p <= 100))
 			return err_set(err, NULL, "\"%s\" is not a share of time like \"50%%\" (0 to 100)",
 				       s);
@@ -65,6 +72,14 @@ static int64_t base_of(struct calendar *cal, const struct escalation_rule *r,
 	return it->due_at;
 }
 
+/* Occurrence i of a rule whose first instant is base. Occurrence 0 is base itself, even outside
+ * office hours (a due given for a Saturday fires then); repeats are counted from it in working
+ * time. */
+static int64_t occurrence_at(struct calendar *cal, int64_t base, int64_t repeat, int64_t i)
+{
+	return i == 0 ? base : calendar_add(cal, base, i * repeat);
+}
+
 int64_t escalation_fire_at(struct calendar *cal, const struct escalation_rule *r,
 			   const struct escalation_item *item, int64_t k)
 {
@@ -74,7 +89,7 @@ int64_t escalation_fire_at(struct calendar *cal, const struct escalation_rule *r
 		return base;
 	if (r->repeat <= 0)
 		return TIME_NONE;
-	return calendar_add(cal, base, k * r->repeat);
+	return occurrence_at(cal, base, r->repeat, k);
 }
 
 /* The first occurrence of r strictly after `after`; false when none. */
@@ -94,7 +109,7 @@ static bool first_after(struct calendar *cal, const struct escalation_rule *r,
 	if (guess > 0)
 		guess--;
 	for (int64_t i = guess; i < guess + 4; i++) {
-		t = calendar_add(cal, base, i * r->repeat);
+		t = occurrence_at(cal, base, r->repeat, i);
 		if (t > after) {
 			*k = i;
 			*at = t;
@@ -119,7 +134,7 @@ static bool last_until(struct calendar *cal, const struct escalation_rule *r,
 	}
 	guess = calendar_between(cal, base, now) / r->repeat + 1;
 	for (int64_t i = guess; i >= 0; i--) {
-		int64_t t = calendar_add(cal, base, i * r->repeat);
+		int64_t t = occurrence_at(cal, base, r->repeat, i);
 		if (t <= now) {
 			*k = i;
 			*at = t;
