@@ -83,7 +83,9 @@ static void arm(struct scheduler *s, int64_t at, bool force)
 		return;
 	if (at == TIME_NONE || at > now + SCHEDULER_MAX_SLEEP_MS / 1000)
 		at = now + SCHEDULER_MAX_SLEEP_MS / 1000;
-	ms = at <= now ? 0 : (uint64_t)(at - now) * 1000;
+	/* Never 0: libuv 1.44 runs a 0 ms timer re-armed from its own callback again before any
+	 * I/O, so a long burst of alerts would starve the HTTP server. */
+	ms = at <= now ? 1 : (uint64_t)(at - now) * 1000;
 	s->armed_at = at;
 	uv_timer_start(&s->timer, on_timer, ms, 0);
 }

@@ -15,7 +15,8 @@
 #include "err.h"
 #include "store.h"
 
-#define SCHEDULER_CHUNK 500          /* watch rows handled per transaction */
+#define SCHEDULER_CHUNK 250          /* watch rows handled per transaction (a commit each);
+                                      * small enough that requests wait < 50 ms meanwhile */
 #define SCHEDULER_MAX_SLEEP_MS 60000 /* wake at least this often, to notice clock changes */
 
 struct scheduler;
