@@ -131,9 +131,13 @@ static int parse_item(struct api_ctx *x, const char *v, struct store_alert_filte
 	struct err err;
 	char *end;
 
-	if (strncmp(v, "case:", 5) == 0) {
+	if (strncmp(v, "case:", 5) == 0 && v[5] && strlen(v + 5) <= CASE_ID_MAX &&
+	    strspn(v + 5, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+		    strlen(v + 5)) {
+		/* like an unknown unit= filter: a reference to nothing */
 		if (store_case_get(x->store, v + 5, &c, NULL, &err) != STORE_OK)
-			return api_fail(e, 404, "not_found", "item", "no case has code \"%.64s\"", v + 5);
+			return api_fail(e, 422, "unknown_reference", "item", "no case has code \"%.64s\"",
+					v + 5);
 		f->item_kind = "case";
 		f->item_id = c.id;
 		return 0;

@@ -349,6 +349,41 @@ Test(escalation, case_through_its_rules)
 	snprintf(want, sizeof(want), "[QUÁ HẠN] Hồ sơ %s đã quá hạn 1 phút làm việc", c);
 	cr_assert_str_eq(subject_to(box, json_array_get(a, 3), "hoa.tt"), want);
 	cr_assert_str_eq(subject_to(box, json_array_get(a, 4), "hoa.tt"), want);
+
+	/* Links: <link_base>/cases/<code> in the bodies. */
+	char link[200];
+	snprintf(link, sizeof(link), LINK_BASE "/cases/%s", c);
+	json_array_foreach (box, i, row)
+		if (!strcmp(api_str(row, "channel"), "email"))
+			cr_assert(strstr(api_str(row, "body_text"), link), "no %s in: %s", link,
+				  api_str(row, "body_text"));
+
+	/* The list's filters: rule, unit (subtree), since (fired at or after). */
+	json_t *f = api_t_all(&t, "/api/v1/alerts?rule=late", "alerts", API_BAOCAO);
+	cr_assert_geq(json_array_size(f), 2);
+	json_array_foreach (f, i, row)
+		api_t_expect_str(row, "rule", "late");
+	f = api_t_all(&t, "/api/v1/alerts?unit=xa-tan-phu&limit=1", "alerts", API_BAOCAO);
+	cr_assert_geq(json_array_size(f), 5, "unit=xa-tan-phu holds its sub-unit's alerts");
+	f = api_t_all(&t, "/api/v1/alerts?unit=vp", "alerts", API_BAOCAO);
+	cr_assert_eq(json_array_size(f), 0, "%s", json_dumps(f, JSON_COMPACT));
+	char *since = api_url_encode(api_str(json_array_get(a, 3), "fired_at")), q[200];
+	snprintf(q, sizeof(q), "/api/v1/alerts?since=%s", since);
+	free(since);
+	f = api_t_all(&t, q, "alerts", API_BAOCAO);
+	int64_t from = api_parse_instant(api_str(json_array_get(a, 3), "fired_at"));
+	/* (repeats go on meanwhile: f may hold later ones too) */
+	json_array_foreach (f, i, row)
+		cr_assert(api_parse_instant(api_str(row, "fired_at")) >= from, "?since: %s",
+			  json_dumps(row, JSON_COMPACT));
+	for (size_t k = 0; k < json_array_size(a); k++) {
+		json_t *x = json_array_get(a, k);
+		bool in = false;
+		json_array_foreach (f, i, row)
+			in = in || api_int(row, "id") == api_int(x, "id");
+		cr_assert_eq(in, api_parse_instant(api_str(x, "fired_at")) >= from, "?since: %s",
+			     json_dumps(x, JSON_COMPACT));
+	}
 }
 
 /* 2. Pausing stops the clock: no alert while paused; resuming moves due_at and re-arms every
