@@ -11,8 +11,6 @@ DEPS := cmake make pkg-config gcc clang libclang-rt-14-dev libuv1-dev libsqlite3
 	libcurl4-openssl-dev libconfig-dev libjansson-dev libsystemd-dev libcriterion-dev \
 	node-llhttp libssl-dev python3-aiosmtpd tzdata sqlite3
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 \
-	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 .PHONY: deps build build-asan run test bench clean
 
@@ -45,7 +43,7 @@ run: build
 
 test: build build-asan
 	cd build && ctest --output-on-failure -j $(JOBS)
-	cd build-asan && $(SAN_ENV) ctest --output-on-failure -j $(JOBS)
+	cd build-asan && ctest --output-on-failure -j $(JOBS)
 
 bench: build
 	@set -e; for b in build/bench_*; do echo "== $$b"; $$b; done

@@ -151,7 +151,7 @@ Test(escalation_restart, sigterm_between_rules)
 /* kill -9 while the alerts of MANY cases due at the same second are written (in chunks of
  * 500, one transaction each): after the restart every case has exactly one alert of the rule,
  * and every alert all of its rows. */
-Test(escalation_restart, kill9_while_writing_alerts, .timeout = 300)
+Test(escalation_restart, kill9_while_writing_alerts)
 {
 	char *extra;
 	cr_assert_geq(
