@@ -31,6 +31,7 @@ struct api {
 	uv_check_t commit;
 	struct store *store;
 	struct scheduler *sched;
+	struct deliver *deliver;
 	const struct config *cfg;
 	struct pending *head, *tail;
 	bool stopping;
@@ -686,7 +687,7 @@ enum route_kind {
 	R_CASES, R_CASES_BATCH, R_CASE, R_CASE_EVENTS,
 	R_DOCUMENTS, R_DOCUMENT, R_DOCUMENT_EVENTS, R_DOCUMENT_ASSIGNMENTS,
 	R_ASSIGNMENTS, R_ASSIGNMENT, R_ASSIGNMENT_EVENTS, R_ASSIGNMENT_ASSIGNMENTS,
-	R_ALERTS, R_ALERT_ACK, R_OUTBOX,
+	R_ALERTS, R_ALERT_ACK, R_OUTBOX, R_OUTBOX_RETRY,
 	R_NONE
 };
 
@@ -734,8 +735,16 @@ static void match_route(const char *path, struct route *r)
 		r->kind = R_CASES_BATCH;
 		return;
 	}
-	if (strcmp(seg[0], "outbox") == 0 && n == 1) {
-		r->kind = R_OUTBOX;
+	if (strcmp(seg[0], "outbox") == 0) {
+		char *oend;
+		long long oid = n >= 2 ? strtoll(seg[1], &oend, 10) : 0;
+		if (n == 1)
+			r->kind = R_OUTBOX;
+		else if (n == 3 && !*oend && seg[1][0] >= '1' && seg[1][0] <= '9' && oid > 0 &&
+			 strcmp(seg[2], "retry") == 0) {
+			r->id = oid;
+			r->kind = R_OUTBOX_RETRY;
+		}
 		return;
 	}
 	if (strcmp(seg[0], "alerts") == 0) {
@@ -779,6 +788,7 @@ static const char *allowed_methods(enum route_kind k)
 	switch (k) {
 	case R_CASES_BATCH:
 	case R_ALERT_ACK:
+	case R_OUTBOX_RETRY:
 		return "POST";
 	case R_ALERTS:
 	case R_OUTBOX:
@@ -817,6 +827,7 @@ static void dispatch(struct api_ctx *x, const struct route *r, bool post)
 	case R_ALERTS: api_alerts_list(x); break;
 	case R_ALERT_ACK: api_alerts_ack(x, r->id); break;
 	case R_OUTBOX: api_outbox_list(x); break;
+	case R_OUTBOX_RETRY: api_outbox_retry(x, r->id); break;
 	case R_NONE:
 		break;
 	}
@@ -846,6 +857,7 @@ void api_handle(struct http_request *req, void *ctx)
 		return;
 	}
 	struct api_ctx x = { .api = api, .req = req, .store = api->store, .sched = api->sched,
+			     .deliver = api->deliver,
 			     .cfg = api->cfg,
 			     .cal = api->cfg->calendar, .now = (int64_t)time(NULL) };
 	match_route(path, &route);
@@ -878,11 +890,12 @@ void api_handle(struct http_request *req, void *ctx)
 		return;
 	}
 	/* The outbox holds whole messages about people: operators only. */
-	unsigned need = route.kind == R_OUTBOX ? CONFIG_SCOPE_ADMIN
+	bool outbox = route.kind == R_OUTBOX || route.kind == R_OUTBOX_RETRY;
+	unsigned need = outbox ? CONFIG_SCOPE_ADMIN
 		      : post ? CONFIG_SCOPE_WRITE : CONFIG_SCOPE_READ;
 	if (!(token->scopes & (need | CONFIG_SCOPE_ADMIN))) {
 		reply_fail(&x, 403, "forbidden", NULL,
-			   route.kind == R_OUTBOX ? "the outbox needs scope admin"
+			   outbox ? "the outbox needs scope admin"
 			   : post ? "this token may not make changes (scope write needed)"
 				  : "this token may not read (scope read needed)");
 		return;
@@ -910,7 +923,7 @@ int api_track_failed(struct api_error *e, const struct err *err)
 }
 
 struct api *api_new(uv_loop_t *loop, struct store *store, struct scheduler *sched,
-		    const struct config *cfg, struct err *err)
+		    struct deliver *deliver, const struct config *cfg, struct err *err)
 {
 	struct api *api = calloc(1, sizeof(*api));
 	int rc;
@@ -922,6 +935,7 @@ struct api *api_new(uv_loop_t *loop, struct store *store, struct scheduler *sche
 	api->loop = loop;
 	api->store = store;
 	api->sched = sched;
+	api->deliver = deliver;
 	api->cfg = cfg;
 	if ((rc = uv_check_init(loop, &api->commit)) != 0) {
 		err_set(err, NULL, "cannot create the commit handle: %s", uv_strerror(rc));

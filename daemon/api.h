@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "deliver.h"
 #include "err.h"
 #include "http.h"
 #include "scheduler.h"
@@ -15,10 +16,10 @@
 
 struct api;
 
-/* Creates the API on loop over store and sched (borrowed) with cfg (borrowed; see
+/* Creates the API on loop over store, sched and deliver (borrowed) with cfg (borrowed; see
  * api_set_config). Returns NULL and fills err on failure. */
 struct api *api_new(uv_loop_t *loop, struct store *store, struct scheduler *sched,
-		    const struct config *cfg, struct err *err);
+		    struct deliver *deliver, const struct config *cfg, struct err *err);
 
 /* The configuration to use from now on (after a reload); the old one may be freed after this
  * returns, since nothing of it is kept across loop turns. */

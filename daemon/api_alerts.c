@@ -300,14 +300,17 @@ static int collect_outbox(void *ctx, const struct store_outbox *o)
 		return 1;
 	}
 	json_array_append_new(pg->items,
-		json_pack("{s:I, s:o, s:s, s:s, s:o, s:s, s:s, s:o, s:s, s:o, s:o}",
+		json_pack("{s:I, s:o, s:s, s:s, s:o, s:s, s:s, s:o, s:s, s:o, s:o, s:I, s:o, s:o}",
 			  "id", (json_int_t)o->id,
 			  "alert", o->alert_id ? json_integer(o->alert_id) : json_null(),
 			  "channel", o->channel, "recipient", o->recipient,
 			  "address", api_optional(o->address), "subject", o->subject,
 			  "body_text", o->body_text, "body_html", api_optional(o->body_html),
 			  "status", o->status, "not_before", api_time(pg->x, o->not_before),
-			  "created_at", api_time(pg->x, o->created_at)));
+			  "created_at", api_time(pg->x, o->created_at),
+			  "attempts", (json_int_t)o->attempts,
+			  "next_attempt_at", api_time(pg->x, o->next_attempt_at),
+			  "last_error", api_optional(o->last_error)));
 	pg->last_id = o->id;
 	return 0;
 }
@@ -355,4 +358,33 @@ void api_outbox_list(struct api_ctx *x)
 	return;
 fail:
 	api_reply_error(x, &e);
+}
+
+void api_outbox_retry(struct api_ctx *x, int64_t id)
+{
+	struct api_error e;
+	struct err err;
+	int rc = -1;
+
+	if (api_write_begin(x, &e) != 0) {
+		api_reply_error(x, &e);
+		return;
+	}
+	switch (store_outbox_retry(x->store, id, x->now, &err)) {
+	case STORE_OK:
+		rc = 0;
+		break;
+	case STORE_NOT_FOUND:
+		api_fail(&e, 404, "not_found", NULL, "no dead outbox row has id %lld", (long long)id);
+		break;
+	default:
+		api_fail(&e, 503, "unavailable", NULL, "%s", err.msg);
+	}
+	api_write_end(x, rc == 0);
+	if (rc != 0) {
+		api_reply_error(x, &e);
+		return;
+	}
+	deliver_poke(x->deliver);
+	api_reply(x, 200, json_pack("{s:I, s:s}", "id", (json_int_t)id, "status", "pending"));
 }

@@ -20,6 +20,7 @@ struct api_ctx {
 	struct http_request *req;
 	struct store *store;
 	struct scheduler *sched;
+	struct deliver *deliver;
 	const struct config *cfg;
 	struct calendar *cal;
 	const char *actor; /* the token's name */
@@ -148,6 +149,7 @@ int api_track_failed(struct api_error *e, const struct err *err);
 void api_alerts_list(struct api_ctx *x);
 void api_alerts_ack(struct api_ctx *x, int64_t id);
 void api_outbox_list(struct api_ctx *x);
+void api_outbox_retry(struct api_ctx *x, int64_t id);
 
 void api_cases_create(struct api_ctx *x);
 void api_cases_batch(struct api_ctx *x);

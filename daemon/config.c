@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "webhook.h"
 
 #define CONFIG_MAX_ERRORS 50
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -72,7 +73,8 @@ struct loader {
 	size_t cap_exceptions;
 };
 
-enum field_kind { FIELD_STRING, FIELD_INT, FIELD_FLOAT, FIELD_BOOL, FIELD_SECONDS, FIELD_CUSTOM };
+enum field_kind { FIELD_STRING, FIELD_INT, FIELD_FLOAT, FIELD_BOOL, FIELD_SECONDS, FIELD_WALLTIME,
+		  FIELD_CUSTOM };
 
 struct field;
 typedef void (*field_parser)(struct loader *l, const config_setting_t *s, const char *path,
@@ -87,6 +89,8 @@ struct field {
 	double min, max;            /* INT, FLOAT, SECONDS bounds; STRING maximum bytes */
 	const char *def;            /* STRING default (NULL = none) */
 	double def_num;             /* INT, FLOAT, SECONDS (seconds), BOOL defaults */
+	/* WALLTIME: a duration string of clock time ("30s", "1h", "2d"), stored in ms; def holds
+	 * the default string, min and max are seconds */
 	const char *const *choices; /* STRING: allowed values, NULL-terminated */
 	field_parser parse;         /* CUSTOM: s is NULL when the setting is absent */
 };
@@ -102,6 +106,8 @@ struct section {
 	size_t elem_size;
 	size_t array_offset;
 	size_t count_offset;
+	bool absent_means_off; /* a group whose absence turns a feature off: no defaults, and its
+	                        * required settings are required only when it is there */
 };
 
 static const char *const resume_modes[] = { "restart", "continue", NULL };
@@ -293,6 +299,21 @@ static void parse_field(struct loader *l, const struct field *f, const config_se
 		}
 		*(const char **)dst = str && *str ? str : NULL;
 		return;
+	case FIELD_WALLTIME: {
+		int64_t secs;
+		struct err err;
+		if (s && !(str = setting_string(l, s, path)))
+			return;
+		if (calendar_parse_duration(str, 86400, &secs, &err) != 0 || secs < f->min ||
+		    secs > f->max) {
+			loader_error(l, s, main_file(l), path,
+				     "\"%s\" is not a duration like \"30s\", \"1h\" or \"2d\" from %gs to %gs",
+				     str, f->min, f->max);
+			return;
+		}
+		*(int64_t *)dst = secs * 1000;
+		return;
+	}
 	case FIELD_INT:
 	case FIELD_FLOAT:
 	case FIELD_SECONDS:
@@ -980,6 +1001,236 @@ static void parse_digest_at(struct loader *l, const config_setting_t *s, const c
 
 static const char *const languages[] = { "vi", "en", NULL };
 
+static const char *own_string(struct loader *l, const char *v)
+{
+	struct config_owned *o = l->cfg->owned;
+	char *copy;
+
+	if (o->nstrings == o->cap_strings) {
+		size_t cap = o->cap_strings ? o->cap_strings * 2 : 256;
+		char **g = realloc(o->strings, cap * sizeof(*g));
+		if (!g)
+			return NULL;
+		o->strings = g;
+		o->cap_strings = cap;
+	}
+	if (!(copy = strdup(v)))
+		return NULL;
+	o->strings[o->nstrings++] = copy;
+	return copy;
+}
+
+/* The setting of list element i, for naming it in an error. */
+static const config_setting_t *list_elem(struct loader *l, const char *list, size_t i,
+					 const char *member)
+{
+	const config_setting_t *s = config_lookup(&l->cfg->owned->main, list);
+	const config_setting_t *e = s ? config_setting_get_elem(s, (unsigned)i) : NULL;
+	const config_setting_t *m = e && member ? config_setting_get_member(e, member) : NULL;
+	return m ? m : e;
+}
+
+/* --- delivery: e-mail, chat channels --------------------------------------------------- */
+
+/* Reads a secret from a file (relative to the config file): its first line. Never logged. */
+static const char *read_secret(struct loader *l, const config_setting_t *s, const char *path,
+			       const char *name)
+{
+	char file[4096], buf[4096];
+	FILE *f;
+	size_t n;
+
+	if (name[0] == '/' || !l->dir)
+		snprintf(file, sizeof(file), "%s", name);
+	else
+		snprintf(file, sizeof(file), "%s/%s", l->dir, name);
+	if (!(f = fopen(file, "r"))) {
+		loader_error(l, s, main_file(l), path, "cannot read \"%s\": %s", file, strerror(errno));
+		return NULL;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (!buf[0]) {
+		loader_error(l, s, main_file(l), path, "\"%s\" is empty", file);
+		return NULL;
+	}
+	return own_string(l, buf);
+}
+
+static void parse_secret_file(struct loader *l, const config_setting_t *s, const char *path,
+			      void *dst)
+{
+	const char *v;
+
+	if (s && (v = setting_string(l, s, path)))
+		*(const char **)dst = read_secret(l, s, path, v);
+}
+
+/* smtp://host[:port] or smtps://host[:port] */
+static void parse_smtp_url(struct loader *l, const config_setting_t *s, const char *path,
+			   void *dst)
+{
+	const char *v;
+
+	if (!s || !(v = setting_string(l, s, path)))
+		return;
+	if ((strncmp(v, "smtp://", 7) && strncmp(v, "smtps://", 8)) || strchr(v, ' ') ||
+	    strlen(v) < 9) {
+		loader_error(l, s, main_file(l), path,
+			     "\"%s\" is not smtp://host:port (STARTTLS) or smtps://host:port", v);
+		return;
+	}
+	*(const char **)dst = v;
+}
+
+static void parse_tls(struct loader *l, const config_setting_t *s, const char *path, void *dst)
+{
+	const char *v = "required";
+
+	if (s && !(v = setting_string(l, s, path)))
+		return;
+	if (strcmp(v, "required") && strcmp(v, "none")) {
+		loader_error(l, s, main_file(l), path, "\"%s\" is not \"required\" or \"none\"", v);
+		return;
+	}
+	*(bool *)dst = strcmp(v, "required") == 0;
+}
+
+static const char *const transports[] = { "smtp", "file", NULL };
+static const char *const channel_types[] = { "telegram", "slack", "teams", "google_chat", "json",
+					     NULL };
+
+#define EMAIL(m) offsetof(struct config, email.m)
+static const struct field email_fields[] = {
+	{ .name = "transport", .kind = FIELD_STRING, .offset = EMAIL(transport), .required = true,
+	  .choices = transports },
+	{ .name = "url", .kind = FIELD_CUSTOM, .offset = EMAIL(url), .parse = parse_smtp_url },
+	{ .name = "tls", .kind = FIELD_CUSTOM, .offset = EMAIL(tls_required), .parse = parse_tls },
+	{ .name = "ca_file", .kind = FIELD_STRING, .offset = EMAIL(ca_file), .max = 4000 },
+	{ .name = "from", .kind = FIELD_STRING, .offset = EMAIL(from), .required = true, .max = 300 },
+	{ .name = "username", .kind = FIELD_STRING, .offset = EMAIL(username), .max = 300 },
+	{ .name = "password_file", .kind = FIELD_CUSTOM, .offset = EMAIL(password),
+	  .parse = parse_secret_file },
+	{ .name = "dir", .kind = FIELD_STRING, .offset = EMAIL(dir), .max = 4000, .def = "var/mail" },
+	{ .name = "max_connections", .kind = FIELD_INT, .offset = EMAIL(max_connections), .min = 1,
+	  .max = 100, .def_num = 4 },
+};
+
+#define DELIVERY(m) offsetof(struct config, delivery.m)
+static const struct field delivery_fields[] = {
+	{ .name = "enabled", .kind = FIELD_BOOL, .offset = DELIVERY(enabled), .def_num = 1 },
+	{ .name = "max_attempts", .kind = FIELD_INT, .offset = DELIVERY(max_attempts), .min = 1,
+	  .max = 1000, .def_num = 12 },
+	{ .name = "backoff_base", .kind = FIELD_WALLTIME, .offset = DELIVERY(backoff_base_ms),
+	  .min = 1, .max = 86400, .def = "30s" },
+	{ .name = "backoff_cap", .kind = FIELD_WALLTIME, .offset = DELIVERY(backoff_cap_ms), .min = 1,
+	  .max = 7 * 86400, .def = "1h" },
+	{ .name = "max_age", .kind = FIELD_WALLTIME, .offset = DELIVERY(max_age_ms), .min = 1,
+	  .max = 90 * 86400, .def = "2d" },
+	{ .name = "timeout", .kind = FIELD_WALLTIME, .offset = DELIVERY(timeout_ms), .min = 1,
+	  .max = 3600, .def = "30s" },
+	{ .name = "connect_timeout", .kind = FIELD_WALLTIME, .offset = DELIVERY(connect_timeout_ms),
+	  .min = 1, .max = 3600, .def = "10s" },
+};
+
+#define CHANNEL(m) offsetof(struct config_channel, m)
+static const struct field channel_fields[] = {
+	{ .name = "id", .kind = FIELD_STRING, .offset = CHANNEL(id), .required = true, .ident = true,
+	  .max = 64 },
+	{ .name = "type", .kind = FIELD_STRING, .offset = CHANNEL(type), .required = true,
+	  .choices = channel_types },
+	{ .name = "url", .kind = FIELD_STRING, .offset = CHANNEL(url), .max = 2000 },
+	{ .name = "chat_id", .kind = FIELD_STRING, .offset = CHANNEL(chat_id), .max = 100 },
+	{ .name = "api_base", .kind = FIELD_STRING, .offset = CHANNEL(api_base), .max = 500,
+	  .def = "https://api.telegram.org" },
+	{ .name = "token_file", .kind = FIELD_CUSTOM, .offset = CHANNEL(token),
+	  .parse = parse_secret_file },
+	{ .name = "secret_file", .kind = FIELD_CUSTOM, .offset = CHANNEL(secret),
+	  .parse = parse_secret_file },
+	{ .name = "max_connections", .kind = FIELD_INT, .offset = CHANNEL(max_connections),
+	  .min = 1, .max = 100, .def_num = 4 },
+};
+
+static bool smtp_host_is_loopback(const char *url)
+{
+	const char *host = strstr(url, "://") + 3;
+	return strncmp(host, "127.0.0.1", 9) == 0 || strncmp(host, "[::1]", 5) == 0 ||
+	       strncmp(host, "localhost", 9) == 0;
+}
+
+/* What each part of delivery needs, and every channel named by a unit or a rule exists. */
+static void check_delivery(struct loader *l)
+{
+	const struct config *c = l->cfg;
+	char path[160];
+
+	if (c->email.transport && strcmp(c->email.transport, "smtp") == 0) {
+		const config_setting_t *s = config_lookup(&c->owned->main, "email");
+		const char *creds = getenv("CREDENTIALS_DIRECTORY");
+		/* systemd's LoadCredential=smtp-password:… when no password_file is given */
+		if (c->email.username && !c->email.password && creds && *creds) {
+			char file[4096];
+			snprintf(file, sizeof(file), "%s/smtp-password", creds);
+			l->cfg->email.password = read_secret(l, s, "email.password_file", file);
+		}
+		if (!c->email.url)
+			loader_error(l, s, main_file(l), "email.url", "the smtp transport needs a url");
+		else if (!c->email.tls_required && !smtp_host_is_loopback(c->email.url))
+			loader_error(l, s, main_file(l), "email.tls",
+				     "tls = \"none\" is allowed only for a loopback host");
+		if (c->email.username && !c->email.password)
+			loader_error(l, s, main_file(l), "email.password_file",
+				     "a username needs a password_file (or the systemd credential "
+				     "smtp-password)");
+	}
+	for (size_t i = 0; i < c->nchannels; i++) {
+		const struct config_channel *ch = &c->channels[i];
+		const config_setting_t *s = list_elem(l, "channels", i, NULL);
+		snprintf(path, sizeof(path), "channels[%zu]", i);
+		if (!ch->type)
+			continue;
+		struct err err;
+		if (strcmp(ch->type, "telegram") == 0) {
+			if (!ch->chat_id || !ch->token)
+				loader_error(l, s, main_file(l), path,
+					     "a telegram channel needs chat_id and token_file");
+			if (webhook_url_check(ch->api_base, "api_base", &err) != 0)
+				loader_error(l, s, main_file(l), path, "api_base: %s", err.msg);
+		} else if (!ch->url) {
+			loader_error(l, s, main_file(l), path, "a %s channel needs a url", ch->type);
+		} else if (webhook_url_check(ch->url, "url", &err) != 0) {
+			loader_error(l, s, main_file(l), path, "url: %s", err.msg);
+		}
+		if (strcmp(ch->type, "json") == 0 && !ch->secret)
+			loader_error(l, s, main_file(l), path, "a json channel needs secret_file (it signs)");
+		for (size_t j = 0; j < i; j++)
+			if (ch->id && c->channels[j].id && strcmp(ch->id, c->channels[j].id) == 0)
+				loader_error(l, s, main_file(l), path, "duplicate id \"%s\"", ch->id);
+	}
+	for (size_t i = 0; i < c->nunits; i++) {
+		for (size_t k = 0; k < c->units[i].nchannels; k++) {
+			if (!config_channel(c, c->units[i].channels[k])) {
+				snprintf(path, sizeof(path), "units[%zu].channels", i);
+				loader_error(l, list_elem(l, "units", i, "channels"), main_file(l), path,
+					     "no channel has id \"%s\"", c->units[i].channels[k]);
+			}
+		}
+	}
+	static const char *const kinds[] = { "cases", "documents", "assignments" };
+	for (int k = 0; k < ESCALATION_KINDS; k++)
+		for (size_t i = 0; i < c->escalation.nrules[k]; i++)
+			for (size_t j = 0; j < c->escalation.rules[k][i].nnotify; j++) {
+				const char *t = c->escalation.rules[k][i].notify[j];
+				if (strncmp(t, "channel:", 8) == 0 && !config_channel(c, t + 8)) {
+					snprintf(path, sizeof(path), "escalation.%s[%zu].notify", kinds[k], i);
+					loader_error(l, config_lookup(&c->owned->main, "escalation"),
+						     main_file(l), path, "no channel has id \"%s\"", t + 8);
+				}
+			}
+}
+
 /* --- the settings table ------------------------------------------------------------------ */
 
 #define CFG(m) offsetof(struct config, m)
@@ -1222,8 +1473,9 @@ static void *calendar_base(struct loader *l)
 	return &l->cal;
 }
 
-#define LIST(name, fields, type, array, count)                                              \
-	{ name, fields, N(fields), false, NULL, sizeof(type), CFG(array), CFG(count) }
+#define LIST(n, f, type, array, count)                                                       \
+	{ .name = n, .fields = f, .nfields = N(f), .elem_size = sizeof(type),                    \
+	  .array_offset = CFG(array), .count_offset = CFG(count) }
 
 static void parse_procedures_file(struct loader *l, const config_setting_t *s, const char *path,
 				  void *dst)
@@ -1239,19 +1491,26 @@ static const struct field procedures_file_field[] = {
 	{ .name = "procedures_file", .kind = FIELD_CUSTOM, .parse = parse_procedures_file },
 };
 
+#define GROUP(n, f, b) { .name = n, .fields = f, .nfields = N(f), .base = b }
+
 static const struct section sections[] = {
-	{ "server", server_fields, N(server_fields), false, config_base, 0, 0, 0 },
-	{ "database", database_fields, N(database_fields), false, config_base, 0, 0, 0 },
-	{ "log", log_fields, N(log_fields), false, config_base, 0, 0, 0 },
-	{ "calendar", calendar_fields, N(calendar_fields), false, calendar_base, 0, 0, 0 },
-	{ "documents", documents_fields, N(documents_fields), false, config_base, 0, 0, 0 },
-	{ "cases", cases_fields, N(cases_fields), false, config_base, 0, 0, 0 },
-	{ "escalation", escalation_fields, N(escalation_fields), false, config_base, 0, 0, 0 },
-	{ "procedures_file", procedures_file_field, 1, true, config_base, 0, 0, 0 },
+	GROUP("server", server_fields, config_base),
+	GROUP("database", database_fields, config_base),
+	GROUP("log", log_fields, config_base),
+	GROUP("calendar", calendar_fields, calendar_base),
+	GROUP("documents", documents_fields, config_base),
+	GROUP("cases", cases_fields, config_base),
+	GROUP("escalation", escalation_fields, config_base),
+	{ .name = "email", .fields = email_fields, .nfields = N(email_fields), .base = config_base,
+	  .absent_means_off = true },
+	GROUP("delivery", delivery_fields, config_base),
+	{ .name = "procedures_file", .fields = procedures_file_field, .nfields = 1, .scalar = true,
+	  .base = config_base },
 	LIST("units", unit_fields, struct config_unit, units, nunits),
 	LIST("people", person_fields, struct config_person, people, npeople),
 	LIST("procedures", procedure_fields, struct config_procedure, procedures, nprocedures),
 	LIST("tokens", token_fields, struct config_token, tokens, ntokens),
+	LIST("channels", channel_fields, struct config_channel, channels, nchannels),
 };
 
 static void parse_list(struct loader *l, const struct section *sec, const config_setting_t *s)
@@ -1292,16 +1551,6 @@ static void parse_list(struct loader *l, const struct section *sec, const config
 }
 
 /* --- cross-checks ------------------------------------------------------------------------ */
-
-/* The setting of list element i, for naming it in an error. */
-static const config_setting_t *list_elem(struct loader *l, const char *list, size_t i,
-					 const char *member)
-{
-	const config_setting_t *s = config_lookup(&l->cfg->owned->main, list);
-	const config_setting_t *e = s ? config_setting_get_elem(s, (unsigned)i) : NULL;
-	const config_setting_t *m = e && member ? config_setting_get_member(e, member) : NULL;
-	return m ? m : e;
-}
 
 static void check_unique(struct loader *l, const char *list, const char *member, size_t n,
 			 const char *(*key)(const struct config *, size_t))
@@ -1444,25 +1693,6 @@ static void build_calendar(struct loader *l, void (*on_statutory_year)(void *, i
 }
 
 /* --- the procedure catalogue ------------------------------------------------------------ */
-
-static const char *own_string(struct loader *l, const char *v)
-{
-	struct config_owned *o = l->cfg->owned;
-	char *copy;
-
-	if (o->nstrings == o->cap_strings) {
-		size_t cap = o->cap_strings ? o->cap_strings * 2 : 256;
-		char **g = realloc(o->strings, cap * sizeof(*g));
-		if (!g)
-			return NULL;
-		o->strings = g;
-		o->cap_strings = cap;
-	}
-	if (!(copy = strdup(v)))
-		return NULL;
-	o->strings[o->nstrings++] = copy;
-	return copy;
-}
 
 /* A strict decimal number in [0, 3650]. */
 static int parse_days_text(const char *v, double *out)
@@ -1744,6 +1974,8 @@ struct config *config_load(const char *path, void (*on_statutory_year)(void *, i
 	for (size_t k = 0; k < N(sections); k++) {
 		const struct section *sec = &sections[k];
 		const config_setting_t *s = config_setting_get_member(root, sec->name);
+		if (!s && sec->absent_means_off)
+			continue;
 		if (sec->scalar) {
 			parse_field(&l, &sec->fields[0], root, s, sec->name, sec->base(&l));
 		} else if (sec->base) {
@@ -1765,6 +1997,7 @@ struct config *config_load(const char *path, void (*on_statutory_year)(void *, i
 		goto fail;
 	load_catalogue(&l);
 	check_rules(&l);
+	check_delivery(&l);
 	if (l.nerrors)
 		goto fail;
 	load_templates(&l);
@@ -1815,6 +2048,7 @@ void config_free(struct config *cfg)
 	free(cfg->people);
 	free(cfg->procedures);
 	free(cfg->tokens);
+	free(cfg->channels);
 	free((char *)cfg->path);
 	free(cfg);
 }
@@ -1837,6 +2071,14 @@ const struct config_person *config_person(const struct config *cfg, const char *
 	for (size_t i = 0; i < cfg->npeople; i++)
 		if (cfg->people[i].id && strcmp(cfg->people[i].id, id) == 0)
 			return &cfg->people[i];
+	return NULL;
+}
+
+const struct config_channel *config_channel(const struct config *cfg, const char *id)
+{
+	for (size_t i = 0; i < cfg->nchannels; i++)
+		if (cfg->channels[i].id && strcmp(cfg->channels[i].id, id) == 0)
+			return &cfg->channels[i];
 	return NULL;
 }
 

@@ -55,6 +55,19 @@ struct config_procedure {
 	const char *on_resume; /* "restart" or "continue" */
 };
 
+/* A chat channel alerts are posted to (docs/webhooks.md). Secrets are read from their files at
+ * load; they are never logged. */
+struct config_channel {
+	const char *id;
+	const char *type;     /* "telegram", "slack", "teams", "google_chat", "json" */
+	const char *url;      /* the webhook URL (not telegram) */
+	const char *chat_id;  /* telegram */
+	const char *api_base; /* telegram, default https://api.telegram.org */
+	const char *token;    /* telegram bot token, from token_file */
+	const char *secret;   /* json signing secret, from secret_file */
+	int64_t max_connections;
+};
+
 struct config_token {
 	const char *name;
 	unsigned char sha256[32];
@@ -110,6 +123,26 @@ struct config {
 	size_t nprocedures;
 	struct config_token *tokens;
 	size_t ntokens;
+	struct config_channel *channels;
+	size_t nchannels;
+	struct {
+		const char *transport; /* "smtp", "file" or NULL: e-mail is not sent */
+		const char *url;       /* smtp://host:port (STARTTLS) or smtps://host:port */
+		bool tls_required;     /* tls = "required" (default) or "none" (loopback only) */
+		const char *ca_file;   /* CA bundle to verify the server with; NULL: the system's */
+		const char *from;      /* "Đúng Hạn <dunghan@example.gov.vn>" */
+		const char *username;
+		const char *password;  /* from password_file or the systemd credential */
+		const char *dir;       /* file transport: where .eml files go (resolved path) */
+		int64_t max_connections;
+	} email;
+	struct {
+		bool enabled;           /* false: the outbox fills but nothing is sent */
+		int64_t max_attempts;
+		int64_t backoff_base_ms, backoff_cap_ms;
+		int64_t max_age_ms;
+		int64_t timeout_ms, connect_timeout_ms;
+	} delivery;
 	struct config_owned *owned; /* internal */
 };
 
@@ -129,5 +162,6 @@ bool config_case_code_ok(const struct config *cfg, const char *code);
 const struct config_unit *config_unit(const struct config *cfg, const char *id);
 const struct config_person *config_person(const struct config *cfg, const char *id);
 const struct config_procedure *config_procedure(const struct config *cfg, const char *code);
+const struct config_channel *config_channel(const struct config *cfg, const char *id);
 
 #endif

@@ -1,6 +1,7 @@
 /* dunghand: the daemon's entry point — arguments, start-up, the libuv loop, signals (stop and
  * reload), and telling systemd where we are (READY, RELOADING, STOPPING, STATUS, WATCHDOG).
  * Everything the loop owns hangs off struct dunghand; no other global state. */
+#include <curl/curl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <uv.h>
 
 #include "api.h"
+#include "deliver.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
@@ -30,6 +32,7 @@ struct dunghand {
 	struct http_server *http;
 	struct api *api;
 	struct scheduler *sched;
+	struct deliver *deliver;
 	char status[256];
 };
 
@@ -120,6 +123,7 @@ static void reload(struct dunghand *d)
 	}
 	api_set_config(d->api, next);
 	scheduler_set_config(d->sched, next);
+	deliver_set_config(d->deliver, next);
 	config_free(d->cfg);
 	d->cfg = next;
 	log_set_level(d->cfg->log.level);
@@ -148,6 +152,13 @@ static void on_scheduler_closed(void *data)
 	d->sched = NULL;
 }
 
+static void on_deliver_closed(void *data)
+{
+	struct dunghand *d = data;
+
+	d->deliver = NULL;
+}
+
 /* Every request has been answered and every connection closed: the API commits what is left
  * and closes its own handle. */
 static void on_http_stopped(struct http_server *srv, void *data)
@@ -158,6 +169,7 @@ static void on_http_stopped(struct http_server *srv, void *data)
 	d->http = NULL;
 	api_close(d->api, on_api_closed, d);
 	scheduler_close(d->sched, on_scheduler_closed, d);
+	deliver_close(d->deliver, on_deliver_closed, d);
 }
 
 static void begin_stop(struct dunghand *d, const char *why)
@@ -242,7 +254,11 @@ static int start_http(struct dunghand *d)
 		log_error("cannot start the scheduler: %s", err.msg);
 		return -1;
 	}
-	if (!(d->api = api_new(&d->loop, d->store, d->sched, d->cfg, &err))) {
+	if (!(d->deliver = deliver_new(&d->loop, d->store, d->cfg, &err))) {
+		log_error("cannot start delivery: %s", err.msg);
+		return -1;
+	}
+	if (!(d->api = api_new(&d->loop, d->store, d->sched, d->deliver, d->cfg, &err))) {
 		log_error("cannot start the API: %s", err.msg);
 		return -1;
 	}
@@ -326,6 +342,11 @@ int main(int argc, char **argv)
 	}
 	log_set_level(d.cfg->log.level);
 	signal(SIGPIPE, SIG_IGN);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("cannot initialise libcurl");
+		config_free(d.cfg);
+		return 1;
+	}
 
 	const char *db_path = d.database_override ? d.database_override : d.cfg->database.path;
 	struct store_options so = { .busy_timeout_ms = d.cfg->database.busy_timeout_ms };
@@ -350,6 +371,8 @@ int main(int argc, char **argv)
 			api_close(d.api, on_api_closed, &d);
 		if (d.sched)
 			scheduler_close(d.sched, on_scheduler_closed, &d);
+		if (d.deliver)
+			deliver_close(d.deliver, on_deliver_closed, &d);
 		uv_walk(&d.loop, close_walk, NULL);
 		uv_run(&d.loop, UV_RUN_DEFAULT);
 		uv_loop_close(&d.loop);
@@ -370,5 +393,6 @@ int main(int argc, char **argv)
 out:
 	store_close(d.store);
 	config_free(d.cfg);
+	curl_global_cleanup();
 	return rc;
 }

@@ -65,6 +65,13 @@ enum stmt_id {
 	STMT_OUTBOX_HELD_RECIPIENTS,
 	STMT_STATE_GET,
 	STMT_STATE_PUT,
+	STMT_OUTBOX_REQUEUE,
+	STMT_OUTBOX_CLAIM,
+	STMT_OUTBOX_NEXT_DUE,
+	STMT_ATTEMPT_INSERT,
+	STMT_OUTBOX_FINISH,
+	STMT_OUTBOX_RETRY,
+	STMT_ATTEMPT_LIST,
 	STMT_MAX
 };
 
@@ -77,6 +84,9 @@ enum stmt_id {
 	"id, book, year, incoming_no, symbol, doc_date, issuer, type, summary, urgency, "         \
 	"confidentiality, received_at, due_at, lead_unit_id, status, done_at, version, "         \
 	"created_at, updated_at"
+#define OUTBOX_COLUMNS                                                                         \
+	"id, alert_id, channel, recipient, address, subject, body_text, body_html, status, "      \
+	"not_before, created_at, attempts, next_attempt_at, last_error"
 /* ?1 is now, for the children's overdue count. */
 #define ASG_COLUMNS                                                                            \
 	"a.id, a.document_id, a.direction, a.parent_id, a.unit_id, a.role, a.assignee_id, "       \
@@ -234,17 +244,33 @@ static const char *const stmt_sql[STMT_MAX] = {
 		"INSERT INTO outbox (alert_id, channel, recipient, address, subject, body_text, "
 		"body_html, status, not_before, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[STMT_OUTBOX_LIST] =
-		"SELECT id, alert_id, channel, recipient, address, subject, body_text, body_html, status, "
-		"not_before, created_at FROM outbox WHERE (?1 IS NULL OR status = ?1) "
+		"SELECT " OUTBOX_COLUMNS " FROM outbox WHERE (?1 IS NULL OR status = ?1) "
 		"AND (?2 IS NULL OR channel = ?2) AND (?3 IS NULL OR recipient = ?3) AND id > ?4 "
 		"ORDER BY id LIMIT ?5",
 	[STMT_OUTBOX_HELD] =
-		"SELECT id, alert_id, channel, recipient, address, subject, body_text, body_html, status, "
-		"not_before, created_at FROM outbox WHERE recipient = ?1 AND status = 'held' ORDER BY id",
+		"SELECT " OUTBOX_COLUMNS " FROM outbox WHERE recipient = ?1 AND status = 'held' ORDER BY id",
 	[STMT_OUTBOX_DIGESTED] = "UPDATE outbox SET status = 'digested' "
 				 "WHERE recipient = ?1 AND status = 'held' AND id <= ?2",
 	[STMT_OUTBOX_HELD_RECIPIENTS] =
 		"SELECT DISTINCT recipient FROM outbox WHERE status = 'held' ORDER BY recipient",
+	[STMT_OUTBOX_REQUEUE] = "UPDATE outbox SET status = 'pending' WHERE status = 'sending'",
+	[STMT_OUTBOX_CLAIM] =
+		"UPDATE outbox SET status = 'sending' WHERE id IN (SELECT id FROM outbox "
+		"WHERE status = 'pending' AND coalesce(next_attempt_at, not_before) <= ?1 "
+		"AND (?3 OR channel <> 'email') ORDER BY coalesce(next_attempt_at, not_before), id LIMIT ?2) RETURNING " OUTBOX_COLUMNS,
+	[STMT_OUTBOX_NEXT_DUE] =
+		"SELECT min(coalesce(next_attempt_at, not_before)) FROM outbox WHERE status = 'pending'",
+	[STMT_ATTEMPT_INSERT] =
+		"INSERT INTO delivery_attempts (outbox_id, attempt, started_at, finished_at, outcome, "
+		"curl_code, reply) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[STMT_OUTBOX_FINISH] =
+		"UPDATE outbox SET status = ?2, attempts = attempts + 1, next_attempt_at = ?3, "
+		"last_error = ?4, sent_at = CASE ?2 WHEN 'sent' THEN ?5 ELSE sent_at END WHERE id = ?1",
+	[STMT_OUTBOX_RETRY] = "UPDATE outbox SET status = 'pending', attempts = 0, "
+			      "next_attempt_at = ?2, not_before = min(not_before, ?2) "
+			      "WHERE id = ?1 AND status = 'dead'",
+	[STMT_ATTEMPT_LIST] = "SELECT outbox_id, attempt, started_at, finished_at, outcome, curl_code, "
+			      "reply FROM delivery_attempts WHERE outbox_id = ?1 ORDER BY attempt",
 	[STMT_STATE_GET] = "SELECT value FROM scheduler_state WHERE key = ?1",
 	[STMT_STATE_PUT] = "INSERT INTO scheduler_state (key, value) VALUES (?1, ?2) "
 			   "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -1343,6 +1369,9 @@ static int emit_outbox(sqlite3_stmt *s, store_outbox_cb cb, void *ctx)
 			.status = (const char *)sqlite3_column_text(s, 8),
 			.not_before = sqlite3_column_int64(s, 9),
 			.created_at = sqlite3_column_int64(s, 10),
+			.attempts = sqlite3_column_int64(s, 11),
+			.next_attempt_at = col_time(s, 12),
+			.last_error = (const char *)sqlite3_column_text(s, 13),
 		};
 		if (cb(ctx, &o) != 0)
 			break;
@@ -1414,4 +1443,97 @@ enum store_status store_state_put(struct store *st, const char *key, int64_t val
 	bind_str(s, 1, key);
 	bind_int(s, 2, value);
 	return finish(st, s, sqlite3_step(s), err, "cannot write the scheduler's state");
+}
+
+/* --- delivery ---------------------------------------------------------------------------- */
+
+enum store_status store_outbox_requeue(struct store *st, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_OUTBOX_REQUEUE];
+
+	return finish(st, s, sqlite3_step(s), err, "cannot requeue the outbox");
+}
+
+enum store_status store_outbox_claim(struct store *st, int64_t now, int limit, bool with_email,
+				     store_outbox_cb cb, void *ctx, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_OUTBOX_CLAIM];
+	int rc;
+
+	bind_int(s, 1, now);
+	bind_int(s, 2, limit);
+	bind_int(s, 3, with_email);
+	/* RETURNING rows must all be stepped for the UPDATE to complete. */
+	rc = emit_outbox(s, cb, ctx);
+	while (rc == SQLITE_ROW)
+		rc = sqlite3_step(s);
+	return finish(st, s, rc, err, "cannot claim outbox rows");
+}
+
+enum store_status store_outbox_next_due(struct store *st, int64_t *next, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_OUTBOX_NEXT_DUE];
+	int rc = sqlite3_step(s);
+
+	*next = rc == SQLITE_ROW ? col_time(s, 0) : TIME_NONE;
+	return finish(st, s, rc, err, "cannot read the outbox");
+}
+
+enum store_status store_outbox_finish(struct store *st, const struct store_attempt *a,
+				      const char *status, int64_t next_attempt_at,
+				      const char *last_error, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ATTEMPT_INSERT];
+	enum store_status r;
+
+	bind_int(s, 1, a->outbox_id);
+	bind_int(s, 2, a->attempt);
+	bind_int(s, 3, a->started_at);
+	bind_int(s, 4, a->finished_at);
+	bind_str(s, 5, a->outcome);
+	bind_int(s, 6, a->curl_code);
+	bind_str(s, 7, a->reply);
+	if ((r = finish(st, s, sqlite3_step(s), err, "cannot record an attempt")) != STORE_OK)
+		return r;
+	s = st->stmt[STMT_OUTBOX_FINISH];
+	bind_int(s, 1, a->outbox_id);
+	bind_str(s, 2, status);
+	bind_time(s, 3, next_attempt_at);
+	bind_str(s, 4, last_error);
+	bind_int(s, 5, a->finished_at);
+	return finish(st, s, sqlite3_step(s), err, "cannot update an outbox row");
+}
+
+enum store_status store_outbox_retry(struct store *st, int64_t id, int64_t now, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_OUTBOX_RETRY];
+	enum store_status r;
+
+	bind_int(s, 1, id);
+	bind_int(s, 2, now);
+	r = finish(st, s, sqlite3_step(s), err, "cannot retry an outbox row");
+	return r == STORE_OK && sqlite3_changes(st->db) == 0 ? STORE_NOT_FOUND : r;
+}
+
+enum store_status store_outbox_attempts(struct store *st, int64_t outbox_id,
+					void (*cb)(void *ctx, const struct store_attempt *a),
+					void *ctx, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ATTEMPT_LIST];
+	int rc;
+
+	bind_int(s, 1, outbox_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_attempt a = {
+			.outbox_id = sqlite3_column_int64(s, 0),
+			.attempt = sqlite3_column_int64(s, 1),
+			.started_at = sqlite3_column_int64(s, 2),
+			.finished_at = sqlite3_column_int64(s, 3),
+			.outcome = (const char *)sqlite3_column_text(s, 4),
+			.curl_code = sqlite3_column_int64(s, 5),
+			.reply = (const char *)sqlite3_column_text(s, 6),
+		};
+		cb(ctx, &a);
+	}
+	return finish(st, s, rc, err, "cannot list attempts");
 }

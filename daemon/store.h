@@ -212,6 +212,9 @@ struct store_outbox {
 	const char *status;
 	int64_t not_before;
 	int64_t created_at;
+	int64_t attempts;        /* read only */
+	int64_t next_attempt_at; /* read only; TIME_NONE: not_before */
+	const char *last_error;  /* read only */
 };
 typedef int (*store_outbox_cb)(void *ctx, const struct store_outbox *o);
 
@@ -235,6 +238,39 @@ enum store_status store_outbox_digested(struct store *st, const char *recipient,
 typedef int (*store_name_cb)(void *ctx, const char *name);
 enum store_status store_outbox_held_recipients(struct store *st, store_name_cb cb, void *ctx,
 					       struct err *err);
+
+/* --- delivery ---------------------------------------------------------------------------- */
+
+/* Rows left `sending` by a crash go back to `pending` (delivery is at least once). */
+enum store_status store_outbox_requeue(struct store *st, struct err *err);
+/* Pending rows due for an attempt (coalesce(next_attempt_at, not_before) <= now), oldest first,
+ * at most limit, e-mail rows only when with_email; each is marked `sending` (in the caller's
+ * transaction). */
+enum store_status store_outbox_claim(struct store *st, int64_t now, int limit, bool with_email,
+				     store_outbox_cb cb, void *ctx, struct err *err);
+/* The earliest instant a pending row becomes due, TIME_NONE when none. */
+enum store_status store_outbox_next_due(struct store *st, int64_t *next, struct err *err);
+
+struct store_attempt {
+	int64_t outbox_id;
+	int64_t attempt;
+	int64_t started_at, finished_at;
+	const char *outcome; /* "ok", "retryable", "permanent" */
+	int64_t curl_code;
+	const char *reply;
+};
+/* Records an attempt and moves the row: to `sent`, back to `pending` with next_attempt_at, or
+ * to `dead` (status given), with attempts + 1 and last_error. */
+enum store_status store_outbox_finish(struct store *st, const struct store_attempt *a,
+				      const char *status, int64_t next_attempt_at,
+				      const char *last_error, struct err *err);
+/* A dead row back to pending for a new round of attempts; STORE_NOT_FOUND when no dead row has
+ * that id. */
+enum store_status store_outbox_retry(struct store *st, int64_t id, int64_t now, struct err *err);
+/* The attempts of one outbox row, first to last. */
+enum store_status store_outbox_attempts(struct store *st, int64_t outbox_id,
+					void (*cb)(void *ctx, const struct store_attempt *a),
+					void *ctx, struct err *err);
 
 /* A fact the scheduler keeps across restarts (*value unchanged when absent). */
 enum store_status store_state_get(struct store *st, const char *key, int64_t *value,

@@ -528,10 +528,10 @@ static void expect_held_rows(bool hold)
 
 	json_t *box = outbox(NULL), *row;
 	size_t i;
-	/* phong.tv, the tier's channel and hctc's own (example: hctc-nhom-zalo) */
+	/* phong.tv, the tier's channel and hctc's own (example: hctc-chat) */
 	expect_rows(box, json_array_get(a, 0), c, "[QUÁ HẠN] ", "pending",
 		    api_parse_instant(api_str(json_array_get(box, 0), "not_before")),
-		    (const char *const[]){ "email:phong.tv", "chat:hctc-group", "chat:hctc-nhom-zalo",
+		    (const char *const[]){ "email:phong.tv", "chat:hctc-group", "chat:hctc-chat",
 					   NULL });
 	cr_assert_eq(json_array_size(box), 3, "%s", json_dumps(box, JSON_COMPACT));
 	json_array_foreach (box, i, row) {

@@ -71,16 +71,29 @@ static int write_config(struct api_fixture *f, const struct api_options *o, stru
 		return -1;
 	if (o && o->office_edits && edit_office(&office, o->office_edits, err) != 0)
 		goto out;
+	/* Chat channels the tests name beside the example's, on a loopback port nobody serves. */
+	static const char *const test_channels[] = {
+		"channels = (\n",
+		"channels = (\n"
+		"  { id = \"hctc-group\"; type = \"slack\"; url = \"http://127.0.0.1:9/hctc-group\"; },\n"
+		"  { id = \"tuphap-tanphu\"; type = \"slack\"; url = \"http://127.0.0.1:9/tuphap\"; },\n"
+		"  { id = \"g\"; type = \"google_chat\"; url = \"http://127.0.0.1:9/g\"; },\n",
+		NULL
+	};
+	if (edit_office(&office, test_channels, err) != 0)
+		goto out;
 	if (asprintf(&text,
 		     "# written by tests/support/api_fixture.c\n"
 		     "server: { listen = \"127.0.0.1:%d\"; %s };\n"
 		     "database: { path = \"%s\"; };\n"
 		     "log: { level = \"%s\"; };\n"
 		     "calendar: {\n%s\n};\n"
+		     "delivery: { %s };\n"
 		     "%s\n%s",
 		     f->port, o && o->server ? o->server : "", f->db,
 		     o && o->log_level ? o->log_level : "info",
-		     o && o->calendar ? o->calendar : DEFAULT_CALENDAR, o && o->extra ? o->extra : "",
+		     o && o->calendar ? o->calendar : DEFAULT_CALENDAR,
+		     o && o->delivery ? o->delivery : "enabled = false;", o && o->extra ? o->extra : "",
 		     office) < 0) {
 		text = NULL;
 		err_set(err, NULL, "out of memory");

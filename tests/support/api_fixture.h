@@ -31,6 +31,8 @@ struct api_options {
 	const char *server;    /* settings added inside server: { }, e.g. "header_timeout = 0.3;" */
 	const char *extra;     /* text added to the config at top level (other sections), or NULL */
 	const char *log_level; /* NULL: "info" */
+	const char *delivery;  /* settings inside delivery: { }; NULL: "enabled = false;" (the
+	                        * outbox fills, nothing is sent: tests that read it see it still) */
 	/* The settings inside calendar: { } (replacing the default: the example's calendar with
 	 * absolute paths to the 2024-2026 schedules), e.g. "week = [\"mon\"]; ...", or NULL. */
 	const char *calendar;

@@ -1,0 +1,624 @@
+/* deliver: the outbox's sender (see deliver.h).
+ *
+ * DESIGN: a timer claims due rows (marking them `sending`) in a short transaction of its own,
+ * then builds each message — mail.c for e-mail, webhook.c for chat — and hands it to curl_uv
+ * (SMTP, HTTPS) or to the thread pool (the .eml file transport, which fsyncs). An outcome is
+ * written from the completion callback inside the loop turn's transaction (joined or begun;
+ * the API's end-of-turn commit makes it durable). A crash between sending and that commit
+ * leaves the row `sending`: it is sent again after the restart, with the same identity. */
+#include "deliver.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "curl_uv.h"
+#include "log.h"
+#include "mail.h"
+#include "webhook.h"
+
+#define EXCERPT_MAX 512
+
+struct deliver {
+	uv_loop_t *loop;
+	uv_timer_t timer;
+	struct store *store;
+	const struct config *cfg;
+	struct curl_uv *curl;
+	unsigned inflight; /* transfers and file writes not finished */
+	bool closing;
+	uint64_t rng;      /* xorshift state for the backoff's jitter */
+	void (*close_cb)(void *);
+	void *close_arg;
+	int closed_parts;  /* the timer and curl_uv: 2 when both are closed */
+	unsigned files;    /* file writes in the thread pool, which cannot be aborted */
+};
+
+/* One message being sent. */
+struct transfer {
+	struct deliver *d;
+	int64_t outbox_id;
+	int64_t attempt;    /* 1-based number of this attempt */
+	int64_t created_at;
+	int64_t started_at;
+	bool webhook;
+	enum webhook_type type;
+	char *data;         /* the e-mail, or the webhook body */
+	size_t len, sent;
+	struct webhook_request req;
+	struct curl_slist *list; /* recipients (SMTP) or headers (HTTP) */
+	char excerpt[EXCERPT_MAX];
+	size_t excerpt_len;
+	char retry_after[64];
+	char errbuf[CURL_ERROR_SIZE];
+	char dir[4096];     /* file transport */
+	char name[64];
+	int file_rc;
+	char file_err[512];
+	uv_work_t work;
+};
+
+static int64_t wall_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static void on_timer(uv_timer_t *h);
+static void part_closed(struct deliver *d);
+
+static void arm(struct deliver *d, uint64_t ms)
+{
+	if (!d->closing && uv_timer_start(&d->timer, on_timer, ms, 0) != 0)
+		log_error("deliver: cannot arm the delivery timer");
+}
+
+static void transfer_free(struct transfer *t)
+{
+	if (!t)
+		return;
+	free(t->data);
+	webhook_request_free(&t->req);
+	curl_slist_free_all(t->list);
+	free(t);
+}
+
+/* --- outcomes ------------------------------------------------------------------------------ */
+
+/* Full jitter: a uniform delay in [0, min(cap, base × 2^(attempt-1))]. */
+static int64_t backoff_ms(struct deliver *d, int64_t attempt)
+{
+	int64_t cap = d->cfg->delivery.backoff_cap_ms, ceiling = d->cfg->delivery.backoff_base_ms;
+
+	for (int64_t i = 1; i < attempt && ceiling < cap; i++)
+		ceiling *= 2;
+	if (ceiling > cap)
+		ceiling = cap;
+	d->rng ^= d->rng << 13;
+	d->rng ^= d->rng >> 7;
+	d->rng ^= d->rng << 17;
+	return ceiling > 0 ? (int64_t)(d->rng % (uint64_t)(ceiling + 1)) : 0;
+}
+
+/* Writes the attempt and the row's next state in the loop turn's transaction. */
+static void finish(struct transfer *t, enum webhook_outcome outcome, int64_t retry_at,
+		   long curl_code, const char *reply)
+{
+	struct deliver *d = t->d;
+	int64_t now = wall_now(), next = TIME_NONE;
+	const char *status = "sent";
+	struct store_attempt a = {
+		.outbox_id = t->outbox_id, .attempt = t->attempt, .started_at = t->started_at,
+		.finished_at = now, .curl_code = curl_code, .reply = reply,
+		.outcome = outcome == WEBHOOK_OK ? "ok"
+			   : outcome == WEBHOOK_PERMANENT ? "permanent" : "retryable",
+	};
+	struct err err;
+
+	if (outcome == WEBHOOK_PERMANENT) {
+		status = "dead";
+	} else if (outcome == WEBHOOK_RETRYABLE) {
+		bool too_old = (now - t->created_at) * 1000 >= d->cfg->delivery.max_age_ms;
+		if (t->attempt >= d->cfg->delivery.max_attempts || too_old) {
+			status = "dead";
+		} else {
+			status = "pending";
+			next = now + (backoff_ms(d, t->attempt) + 999) / 1000;
+			if (retry_at > next)
+				next = retry_at;
+		}
+	}
+	if (outcome != WEBHOOK_OK)
+		log_warn("deliver: outbox %lld attempt %lld: %s%s", (long long)t->outbox_id,
+			 (long long)t->attempt, reply ? reply : "failed",
+			 strcmp(status, "dead") == 0 ? "; given up (dead)" : "; will retry");
+	if ((!store_in_transaction(d->store) && store_begin(d->store, &err) != STORE_OK) ||
+	    store_savepoint(d->store, &err) != STORE_OK) {
+		log_error("deliver: cannot record outbox %lld: %s", (long long)t->outbox_id, err.msg);
+		return; /* stays `sending`: sent again after a restart */
+	}
+	if (store_outbox_finish(d->store, &a, status, next, outcome == WEBHOOK_OK ? NULL : reply,
+				&err) != STORE_OK) {
+		log_error("deliver: cannot record outbox %lld: %s", (long long)t->outbox_id, err.msg);
+		store_rollback_to_savepoint(d->store);
+		return;
+	}
+	if (store_release(d->store, &err) != STORE_OK)
+		log_error("deliver: %s", err.msg);
+}
+
+static void transfer_done(struct transfer *t)
+{
+	struct deliver *d = t->d;
+
+	transfer_free(t);
+	d->inflight--;
+	if (!d->closing)
+		arm(d, 0);
+}
+
+/* --- curl callbacks ------------------------------------------------------------------------ */
+
+static size_t read_body(char *buf, size_t size, size_t n, void *arg)
+{
+	struct transfer *t = arg;
+	size_t left = t->len - t->sent, want = size * n;
+
+	if (want > left)
+		want = left;
+	memcpy(buf, t->data + t->sent, want);
+	t->sent += want;
+	return want;
+}
+
+/* Keeps a bounded excerpt of the answer, for the attempts log. */
+static size_t keep_excerpt(char *buf, size_t size, size_t n, void *arg)
+{
+	struct transfer *t = arg;
+	size_t total = size * n, room = sizeof(t->excerpt) - 1 - t->excerpt_len;
+
+	if (room > total)
+		room = total;
+	memcpy(t->excerpt + t->excerpt_len, buf, room);
+	t->excerpt_len += room;
+	t->excerpt[t->excerpt_len] = '\0';
+	return total;
+}
+
+static size_t keep_header(char *buf, size_t size, size_t n, void *arg)
+{
+	struct transfer *t = arg;
+	size_t total = size * n;
+
+	if (total > 12 && strncasecmp(buf, "Retry-After:", 12) == 0) {
+		size_t len = total - 12;
+		const char *v = buf + 12;
+		while (len && (*v == ' ' || *v == '\t'))
+			v++, len--;
+		while (len && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+			len--;
+		if (len >= sizeof(t->retry_after))
+			len = sizeof(t->retry_after) - 1;
+		memcpy(t->retry_after, v, len);
+		t->retry_after[len] = '\0';
+	}
+	return total;
+}
+
+static void on_curl_done(CURL *easy, CURLcode result, void *arg)
+{
+	struct transfer *t = arg;
+	long status = 0;
+	char reply[EXCERPT_MAX + 160];
+	enum webhook_outcome outcome;
+	int64_t retry_at = 0;
+
+	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(easy);
+	if (t->d->closing) {
+		transfer_done(t); /* the row stays `sending`; requeued at the next start */
+		return;
+	}
+	if (t->webhook) {
+		if (result != CURLE_OK) {
+			outcome = WEBHOOK_RETRYABLE;
+			snprintf(reply, sizeof(reply), "curl %d: %s", result,
+				 t->errbuf[0] ? t->errbuf : curl_easy_strerror(result));
+		} else {
+			outcome = (enum webhook_outcome)webhook_classify_response(
+				t->type, status, t->retry_after[0] ? t->retry_after : NULL, t->excerpt,
+				t->excerpt_len, wall_now(), &retry_at);
+			snprintf(reply, sizeof(reply), "HTTP %ld: %s", status, t->excerpt);
+		}
+	} else {
+		/* SMTP: a 5xx reply to the recipient or the message is permanent; anything else
+		 * (a connection, a 4xx, a login) is worth another try. */
+		outcome = result == CURLE_OK ? WEBHOOK_OK
+			  : status >= 500 && status < 600 ? WEBHOOK_PERMANENT : WEBHOOK_RETRYABLE;
+		if (result == CURLE_OK)
+			snprintf(reply, sizeof(reply), "SMTP %ld", status);
+		else
+			snprintf(reply, sizeof(reply), "SMTP %ld, curl %d: %s", status, result,
+				 t->errbuf[0] ? t->errbuf : curl_easy_strerror(result));
+	}
+	finish(t, outcome, retry_at, result, reply);
+	transfer_done(t);
+}
+
+/* --- building transfers ------------------------------------------------------------------- */
+
+static CURL *easy_common(struct transfer *t, const struct config *cfg)
+{
+	CURL *e = curl_easy_init();
+
+	if (!e)
+		return NULL;
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)cfg->delivery.timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->delivery.connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep_excerpt);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+	return e;
+}
+
+static const char *display_name(const char *from, char *name, size_t n, char *addr, size_t an)
+{
+	char *pn = NULL, *pa = NULL;
+
+	name[0] = addr[0] = '\0';
+	if (mail_address_parse(from, &pn, &pa, NULL) == 0) {
+		snprintf(name, n, "%s", pn ? pn : "");
+		snprintf(addr, an, "%s", pa ? pa : "");
+	}
+	free(pn);
+	free(pa);
+	return addr;
+}
+
+static void file_work(uv_work_t *w)
+{
+	struct transfer *t = w->data;
+	struct err err;
+
+	t->file_rc = mail_write_file(t->dir, t->name, t->data, t->len, &err);
+	if (t->file_rc != 0)
+		snprintf(t->file_err, sizeof(t->file_err), "%s", err.msg);
+}
+
+static void file_done(uv_work_t *w, int status)
+{
+	struct transfer *t = w->data;
+	struct deliver *d = t->d;
+
+	if (!t->d->closing) {
+		if (status == 0 && t->file_rc == 0)
+			finish(t, WEBHOOK_OK, 0, 0, "written to a file");
+		else
+			finish(t, WEBHOOK_RETRYABLE, 0, 0,
+			       status ? "the file write was cancelled" : t->file_err);
+	}
+	transfer_done(t);
+	d->files--;
+	if (d->closing)
+		part_closed(d);
+}
+
+/* An e-mail: built by mail.c, then sent by SMTP or written as a file. */
+static int send_email(struct transfer *t, const struct store_outbox *o, struct err *err)
+{
+	const struct config *cfg = t->d->cfg;
+	char from_name[300], from_addr[300], id[64];
+	struct mail_address to = { NULL, o->address };
+	struct mail_message m = {
+		.to = &to, .nto = 1, .subject = o->subject, .text = o->body_text, .html = o->body_html,
+		.date = wall_now(), .utc_offset = calendar_utc_offset(cfg->calendar, wall_now()),
+		.id = id,
+	};
+	const struct config_person *p = config_person(cfg, o->recipient);
+	CURL *e;
+
+	display_name(cfg->email.from, from_name, sizeof(from_name), from_addr, sizeof(from_addr));
+	m.from = (struct mail_address){ from_name[0] ? from_name : NULL, from_addr };
+	to.name = p ? p->name : NULL;
+	snprintf(id, sizeof(id), "outbox-%lld", (long long)o->id);
+	if (mail_build(&m, &t->data, &t->len, err) != 0)
+		return -1;
+	if (strcmp(cfg->email.transport, "file") == 0) {
+		snprintf(t->dir, sizeof(t->dir), "%s", cfg->email.dir);
+		snprintf(t->name, sizeof(t->name), "%s", id);
+		t->work.data = t;
+		if (uv_queue_work(t->d->loop, &t->work, file_work, file_done) != 0)
+			return err_set(err, NULL, "cannot queue the file write");
+		t->d->files++;
+		return 0;
+	}
+	if (!(e = easy_common(t, cfg)))
+		return err_set(err, NULL, "out of memory");
+	char rcpt[320];
+	snprintf(rcpt, sizeof(rcpt), "<%s>", o->address);
+	t->list = curl_slist_append(NULL, rcpt);
+	char mail_from[320];
+	snprintf(mail_from, sizeof(mail_from), "<%s>", from_addr);
+	curl_easy_setopt(e, CURLOPT_URL, cfg->email.url);
+	curl_easy_setopt(e, CURLOPT_MAIL_FROM, mail_from);
+	curl_easy_setopt(e, CURLOPT_MAIL_RCPT, t->list);
+	curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(e, CURLOPT_READFUNCTION, read_body);
+	curl_easy_setopt(e, CURLOPT_READDATA, t);
+	curl_easy_setopt(e, CURLOPT_USE_SSL, cfg->email.tls_required ? (long)CURLUSESSL_ALL
+								     : (long)CURLUSESSL_NONE);
+	if (cfg->email.ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, cfg->email.ca_file);
+	if (cfg->email.username) {
+		curl_easy_setopt(e, CURLOPT_USERNAME, cfg->email.username);
+		curl_easy_setopt(e, CURLOPT_PASSWORD, cfg->email.password);
+	}
+	if (curl_uv_submit(t->d->curl, e, "smtp", (unsigned)cfg->email.max_connections, on_curl_done,
+			   t, err) != 0) {
+		curl_easy_cleanup(e);
+		return -1;
+	}
+	return 0;
+}
+
+/* The item facts a json channel's payload carries. */
+struct alert_facts {
+	char rule[65], kind[16], code[80], unit[65];
+	int64_t due_at;
+	bool found;
+};
+
+static int note_facts(void *ctx, const struct store_alert *a)
+{
+	struct alert_facts *f = ctx;
+
+	snprintf(f->rule, sizeof(f->rule), "%s", a->rule_id);
+	snprintf(f->kind, sizeof(f->kind), "%s", a->item_kind);
+	snprintf(f->code, sizeof(f->code), "%s", a->item_key ? a->item_key : "");
+	snprintf(f->unit, sizeof(f->unit), "%s", a->unit ? a->unit : "");
+	f->due_at = a->due_at;
+	f->found = true;
+	return 1;
+}
+
+static int send_chat(struct transfer *t, const struct store_outbox *o, struct err *err)
+{
+	const struct config *cfg = t->d->cfg;
+	const struct config_channel *ch = config_channel(cfg, o->recipient);
+	struct alert_facts f = { 0 };
+	char key[64], due[64] = "";
+	struct webhook_channel wc;
+	struct webhook_message m;
+	struct curl_slist *h = NULL;
+	CURL *e;
+
+	if (!ch)
+		return err_set(err, "channel", "no channel has id \"%s\" any more", o->recipient);
+	if (webhook_type_parse(ch->type, &t->type, err) != 0)
+		return -1;
+	wc = (struct webhook_channel){ t->type, ch->url, ch->chat_id, ch->token, ch->api_base,
+				       ch->secret };
+	if (o->alert_id)
+		store_alert_get(t->d->store, o->alert_id, note_facts, &f, err);
+	if (f.found)
+		calendar_format(cfg->calendar, f.due_at, due, sizeof(due));
+	const struct config_unit *u = f.unit[0] ? config_unit(cfg, f.unit) : NULL;
+	snprintf(key, sizeof(key), "dunghan-outbox-%lld", (long long)o->id);
+	m = (struct webhook_message){
+		.text = o->body_text, .idempotency_key = key, .event = "alert",
+		.rule = f.found ? f.rule : "digest",
+		.severity = f.found && f.due_at <= o->created_at ? "overdue" : "warning",
+		.kind = f.found ? f.kind : "case", .code = f.found ? f.code : "",
+		.summary = o->subject, .unit = { f.unit[0] ? f.unit : NULL, u ? u->name : NULL },
+		.due_at = due[0] ? due : NULL,
+	};
+	if (webhook_build(&wc, &m, wall_now(), &t->req, err) != 0)
+		return -1;
+	if (!(e = easy_common(t, cfg)))
+		return err_set(err, NULL, "out of memory");
+	for (size_t i = 0; i < t->req.nheaders; i++)
+		if (!(h = curl_slist_append(h, t->req.headers[i]))) {
+			curl_easy_cleanup(e);
+			return err_set(err, NULL, "out of memory");
+		}
+	t->list = h;
+	t->webhook = true;
+	curl_easy_setopt(e, CURLOPT_URL, t->req.url);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->req.body);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)t->req.body_len);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, keep_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
+	if (curl_uv_submit(t->d->curl, e, ch->id, (unsigned)ch->max_connections, on_curl_done, t,
+			   err) != 0) {
+		curl_easy_cleanup(e);
+		return -1;
+	}
+	return 0;
+}
+
+/* --- the timer ----------------------------------------------------------------------------- */
+
+struct claimed {
+	struct deliver *d;
+	int n;
+};
+
+static int start_one(void *ctx, const struct store_outbox *o)
+{
+	struct claimed *c = ctx;
+	struct deliver *d = c->d;
+	struct transfer *t = calloc(1, sizeof(*t));
+	struct err err;
+	int rc;
+
+	c->n++;
+	if (!t)
+		return 0; /* stays `sending`: requeued at the next start */
+	*t = (struct transfer){ .d = d, .outbox_id = o->id, .attempt = o->attempts + 1,
+				.created_at = o->created_at, .started_at = wall_now() };
+	d->inflight++;
+	err_clear(&err);
+	if (strcmp(o->channel, "email") == 0)
+		rc = send_email(t, o, &err);
+	else
+		rc = send_chat(t, o, &err);
+	if (rc != 0) {
+		/* The message itself cannot be built (a removed channel, a bad address): retrying
+		 * the same bytes would fail the same way. */
+		finish(t, WEBHOOK_PERMANENT, 0, 0, err.msg);
+		transfer_done(t);
+	}
+	return 0;
+}
+
+static void on_timer(uv_timer_t *h)
+{
+	struct deliver *d = h->data;
+	int room = DELIVER_MAX_INFLIGHT - (int)d->inflight;
+	struct claimed c = { d, 0 };
+	int64_t next = TIME_NONE, now = wall_now();
+	struct err err;
+	bool own = false;
+
+	if (d->closing)
+		return;
+	if (!d->cfg->delivery.enabled) {
+		arm(d, DELIVER_POLL_MS);
+		return;
+	}
+	if (room > 0) {
+		if (!store_in_transaction(d->store)) {
+			if (store_begin(d->store, &err) != STORE_OK) {
+				log_error("deliver: %s", err.msg);
+				arm(d, DELIVER_POLL_MS);
+				return;
+			}
+			own = true;
+		}
+		/* Without a transport, e-mail waits in the outbox rather than failing. */
+		if (store_outbox_claim(d->store, now, room, d->cfg->email.transport != NULL, start_one,
+				       &c, &err) != STORE_OK)
+			log_error("deliver: %s", err.msg);
+		if (own && store_commit(d->store, &err) != STORE_OK)
+			log_error("deliver: %s", err.msg);
+	}
+	if (c.n == room && room > 0) {
+		arm(d, 1); /* more may be due: after the loop has had its turn */
+		return;
+	}
+	if (store_outbox_next_due(d->store, &next, &err) != STORE_OK || next == TIME_NONE ||
+	    next > now + DELIVER_POLL_MS / 1000)
+		arm(d, DELIVER_POLL_MS);
+	else
+		arm(d, next <= now ? 1 : (uint64_t)(next - now) * 1000);
+}
+
+/* --- lifecycle ----------------------------------------------------------------------------- */
+
+static void on_curl_error(const char *msg, void *ctx)
+{
+	(void)ctx;
+	log_error("deliver: %s", msg);
+}
+
+struct deliver *deliver_new(uv_loop_t *loop, struct store *store, const struct config *cfg,
+			    struct err *err)
+{
+	struct deliver *d = calloc(1, sizeof(*d));
+	struct curl_uv_config cc = { .on_error = on_curl_error };
+	int rc;
+
+	if (!d) {
+		err_set(err, NULL, "out of memory");
+		return NULL;
+	}
+	d->loop = loop;
+	d->store = store;
+	d->cfg = cfg;
+	d->rng = (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid() ^ 0x9e3779b97f4a7c15ULL;
+	if (cfg->email.transport && strcmp(cfg->email.transport, "file") == 0 &&
+	    mkdir(cfg->email.dir, 0750) != 0 && errno != EEXIST)
+		log_warn("deliver: cannot create %s: %s", cfg->email.dir, strerror(errno));
+	if (store_begin(store, err) != STORE_OK || store_outbox_requeue(store, err) != STORE_OK ||
+	    store_commit(store, err) != STORE_OK) {
+		store_rollback(store);
+		free(d);
+		return NULL;
+	}
+	if (!(d->curl = curl_uv_new(loop, &cc, err))) {
+		free(d);
+		return NULL;
+	}
+	if ((rc = uv_timer_init(loop, &d->timer)) != 0) {
+		err_set(err, NULL, "cannot create the delivery timer: %s", uv_strerror(rc));
+		curl_uv_close(d->curl, NULL, NULL);
+		free(d);
+		return NULL;
+	}
+	d->timer.data = d;
+	if (!cfg->email.transport)
+		log_warn("deliver: no e-mail transport is configured (email section): e-mail alerts "
+			 "wait in the outbox");
+	uv_timer_start(&d->timer, on_timer, 0, 0);
+	return d;
+}
+
+void deliver_set_config(struct deliver *d, const struct config *cfg)
+{
+	d->cfg = cfg;
+	arm(d, 0);
+}
+
+void deliver_poke(struct deliver *d)
+{
+	arm(d, 0);
+}
+
+/* d goes once the timer and curl_uv are closed and no file write is left in the pool. */
+static void part_closed(struct deliver *d)
+{
+	if (d->closed_parts < 2 || d->files)
+		return;
+	void (*cb)(void *) = d->close_cb;
+	void *arg = d->close_arg;
+	free(d);
+	if (cb)
+		cb(arg);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+	struct deliver *d = h->data;
+
+	d->closed_parts++;
+	part_closed(d);
+}
+
+static void on_curl_closed(struct curl_uv *c, void *arg)
+{
+	struct deliver *d = arg;
+
+	(void)c;
+	d->closed_parts++;
+	part_closed(d);
+}
+
+void deliver_close(struct deliver *d, void (*cb)(void *arg), void *arg)
+{
+	d->closing = true;
+	d->close_cb = cb;
+	d->close_arg = arg;
+	uv_timer_stop(&d->timer);
+	uv_close((uv_handle_t *)&d->timer, on_timer_closed);
+	if (curl_uv_close(d->curl, on_curl_closed, d) != 0) {
+		d->closed_parts++;
+		part_closed(d);
+	}
+}
