@@ -20,6 +20,7 @@
 #include "curl_uv.h"
 #include "log.h"
 #include "mail.h"
+#include "path.h"
 #include "webhook.h"
 
 #define EXCERPT_MAX 512
@@ -544,8 +545,10 @@ struct deliver *deliver_new(uv_loop_t *loop, struct store *store, const struct c
 	d->cfg = cfg;
 	d->rng = (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid() ^ 0x9e3779b97f4a7c15ULL;
 	if (cfg->email.transport && strcmp(cfg->email.transport, "file") == 0 &&
-	    mkdir(cfg->email.dir, 0750) != 0 && errno != EEXIST)
-		log_warn("deliver: cannot create %s: %s", cfg->email.dir, strerror(errno));
+	    path_make_dirs(cfg->email.dir, 0750, err) != 0) {
+		free(d);
+		return NULL;
+	}
 	if (store_begin(store, err) != STORE_OK || store_outbox_requeue(store, err) != STORE_OK ||
 	    store_commit(store, err) != STORE_OK) {
 		store_rollback(store);

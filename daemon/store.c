@@ -7,6 +7,8 @@
  * writer. */
 #include "store.h"
 
+#include "path.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -305,27 +307,6 @@ static enum store_status db_error(struct store *st, int rc, struct err *err, con
 	return status_of(rc);
 }
 
-/* Creates every missing directory of path's parent, like mkdir -p. */
-static int make_parent_dirs(const char *path, struct err *err)
-{
-	char buf[4096];
-	size_t n = strlen(path);
-
-	if (n >= sizeof(buf))
-		return err_set(err, "database.path", "path is too long");
-	memcpy(buf, path, n + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0750) != 0 && errno != EEXIST)
-			return err_set(err, "database.path", "cannot create directory %s: %s", buf,
-				       strerror(errno));
-		*p = '/';
-	}
-	return 0;
-}
-
 static int take_lock(struct store *st, const char *path, enum store_status *status,
 		     struct err *err)
 {
@@ -426,7 +407,12 @@ struct store *store_open(const char *path, const struct store_options *opts,
 		goto fail;
 	}
 	st->lock_fd = -1;
-	if (make_parent_dirs(path, err) != 0 || take_lock(st, path, &s, err) != 0)
+	if (path_make_parent_dirs(path, 0750, err) != 0) {
+		if (err)
+			snprintf(err->field, sizeof(err->field), "database.path");
+		goto fail;
+	}
+	if (take_lock(st, path, &s, err) != 0)
 		goto fail;
 	/* Create the file ourselves so that it, and the -wal and -shm files SQLite derives
 	 * from it, are private to the daemon's user. */
