@@ -383,3 +383,102 @@ Test(config, catalogue_missing_column_and_file)
 	cr_assert(strstr(errors, expected), "%s", errors);
 	free(errors);
 }
+
+/* --- delivery: email, delivery, channels --- */
+
+static void expect_text_error(const char *text, const char *where, const char *message)
+{
+	char path[600], expected[1000];
+	char *errors = NULL;
+
+	cr_assert_eq(harness_write(&h, "d.conf", text), 0);
+	cr_assert_null(config_load(harness_path(&h, "d.conf", path, sizeof(path)), NULL, NULL,
+				   &errors), "accepted: %s", text);
+	snprintf(expected, sizeof(expected), "%s:%s: %s", path, where, message);
+	cr_assert(strstr(errors, expected), "expected \"%s\" in:\n%s", expected, errors);
+	free(errors);
+}
+
+Test(config, example_delivery_settings)
+{
+	char *errors = NULL;
+	struct config *cfg = config_load(DUNGHAN_SOURCE_DIR "/config/dunghan.conf.example", NULL,
+					 NULL, &errors);
+
+	cr_assert_not_null(cfg, "%s", errors ? errors : "");
+	cr_assert_str_eq(cfg->email.transport, "file");
+	cr_assert_str_eq(cfg->email.dir, "var/mail");
+	cr_assert_str_eq(cfg->email.from, "Đúng Hạn <dunghan@dongnai.gov.vn>");
+	cr_assert(cfg->delivery.enabled);
+	cr_assert_eq(cfg->delivery.max_attempts, 12);
+	cr_assert_eq(cfg->delivery.backoff_base_ms, 30000);
+	cr_assert_eq(cfg->delivery.backoff_cap_ms, 3600000);
+	cr_assert_eq(cfg->delivery.max_age_ms, 2 * 86400 * 1000LL);
+	cr_assert_eq(cfg->nchannels, 2);
+	cr_assert_str_eq(config_channel(cfg, "hctc-chat")->type, "slack");
+	cr_assert_eq(config_channel(cfg, "hctc-chat")->max_connections, 4);
+	cr_assert_str_eq(config_unit(cfg, "hctc")->channels[0], "hctc-chat");
+	config_free(cfg);
+}
+
+Test(config, no_email_section_means_no_transport)
+{
+	char path[600];
+	char *errors = NULL;
+	struct config *cfg;
+
+	cr_assert_eq(harness_write(&h, "n.conf", "log: { level = \"info\"; };\n"), 0);
+	cfg = config_load(harness_path(&h, "n.conf", path, sizeof(path)), NULL, NULL, &errors);
+	cr_assert_not_null(cfg, "%s", errors ? errors : "");
+	cr_assert_null(cfg->email.transport);
+	cr_assert(cfg->delivery.enabled);
+	config_free(cfg);
+}
+
+Test(config, email_errors)
+{
+	expect_text_error("email: { transport = \"pigeon\"; from = \"a@b.vn\"; };\n", "1",
+			  "email.transport: \"pigeon\" is not one of \"smtp\", \"file\"");
+	expect_text_error("email: { transport = \"smtp\"; from = \"a@b.vn\"; };\n", "1",
+			  "email.url: the smtp transport needs a url");
+	expect_text_error("email: { transport = \"smtp\"; url = \"http://mail.b.vn\"; from = \"a@b.vn\"; };\n",
+			  "1", "email.url: \"http://mail.b.vn\" is not smtp://host:port");
+	expect_text_error("email: { transport = \"smtp\"; url = \"smtp://mail.b.vn:25\"; tls = \"none\";\n"
+			  " from = \"a@b.vn\"; };\n",
+			  "1", "email.tls: tls = \"none\" is allowed only for a loopback host");
+	expect_text_error("email: { transport = \"smtp\"; url = \"smtp://mail.b.vn:587\"; from = \"a@b.vn\";\n"
+			  "  username = \"dunghan\"; password_file = \"nowhere\"; };\n",
+			  "2", "email.password_file: cannot read");
+	expect_text_error("email: { transport = \"file\"; };\n", "1",
+			  "email.from: required setting is missing");
+}
+
+Test(config, delivery_errors)
+{
+	expect_text_error("delivery: { backoff_base = \"soon\"; };\n", "1",
+			  "delivery.backoff_base: \"soon\" is not a duration like \"30s\"");
+	expect_text_error("delivery: { max_attempts = 0; };\n", "1",
+			  "delivery.max_attempts: 0 is out of range [1, 1000]");
+}
+
+Test(config, channel_errors)
+{
+	static const char units[] =
+		"units = ( { id = \"vp\"; name = \"VP\"; level = \"office\"; channels = [\"vp-chat\"]; } );\n";
+
+	expect_text_error(units, "1", "units[0].channels: no channel has id \"vp-chat\"");
+	expect_text_error("channels = ( { id = \"t\"; type = \"telegram\"; chat_id = \"-100\"; } );\n",
+			  "1", "channels[0]: a telegram channel needs chat_id and token_file");
+	expect_text_error("channels = ( { id = \"j\"; type = \"json\"; url = \"https://x.vn/h\"; } );\n",
+			  "1", "channels[0]: a json channel needs secret_file");
+	expect_text_error("channels = ( { id = \"s\"; type = \"slack\"; url = \"http://chat.x.vn/h\"; } );\n",
+			  "1", "channels[0]: url: ");
+	expect_text_error("channels = ( { id = \"s\"; type = \"slack\"; url = \"https://x.vn/1\"; },\n"
+			  "  { id = \"s\"; type = \"slack\"; url = \"https://x.vn/2\"; } );\n",
+			  "2", "channels[1]: duplicate id \"s\"");
+	expect_text_error("channels = ( { id = \"s\"; type = \"fax\"; url = \"https://x.vn/1\"; } );\n",
+			  "1", "channels[0].type: \"fax\" is not one of");
+	expect_text_error("escalation: { templates = \"" DUNGHAN_SOURCE_DIR "/config/templates\";\n"
+			  "  cases = ( { id = \"a\"; when = \"due\"; notify = [\"channel:nowhere\"]; } ); };\n",
+			  "1", "escalation.cases[0].notify: no channel has id \"nowhere\"");
+}
