@@ -533,7 +533,10 @@ struct deliver *deliver_new(uv_loop_t *loop, struct store *store, const struct c
 			    struct err *err)
 {
 	struct deliver *d = calloc(1, sizeof(*d));
-	struct curl_uv_config cc = { .on_error = on_curl_error };
+	/* Per-channel caps (max_connections) govern concurrency, not libcurl's per-host default. */
+	struct curl_uv_config cc = { .max_host_connections = DELIVER_MAX_INFLIGHT,
+				     .max_total_connections = DELIVER_MAX_INFLIGHT,
+				     .on_error = on_curl_error };
 	int rc;
 
 	if (!d) {
