@@ -9,6 +9,7 @@
 #include "deliver.h"
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@ struct deliver {
 	void *close_arg;
 	int closed_parts;  /* the timer and curl_uv: 2 when both are closed */
 	unsigned files;    /* file writes in the thread pool, which cannot be aborted */
+	char salt[24];     /* this installation's, mixed into every Message-ID */
 };
 
 /* One message being sent. */
@@ -45,7 +47,8 @@ struct transfer {
 	struct deliver *d;
 	int64_t outbox_id;
 	int64_t attempt;    /* 1-based number of this attempt */
-	int64_t created_at;
+	int64_t round_base; /* attempts made before the last manual retry */
+	int64_t created_at; /* or the last manual retry: where max_age counts from */
 	int64_t started_at;
 	bool webhook;
 	enum webhook_type type;
@@ -124,7 +127,7 @@ static void finish(struct transfer *t, enum webhook_outcome outcome, int64_t ret
 		status = "dead";
 	} else if (outcome == WEBHOOK_RETRYABLE) {
 		bool too_old = (now - t->created_at) * 1000 >= d->cfg->delivery.max_age_ms;
-		if (t->attempt >= d->cfg->delivery.max_attempts || too_old) {
+		if (t->attempt - t->round_base >= d->cfg->delivery.max_attempts || too_old) {
 			status = "dead";
 		} else {
 			status = "pending";
@@ -237,9 +240,11 @@ static void on_curl_done(CURL *easy, CURLcode result, void *arg)
 		}
 	} else {
 		/* SMTP: a 5xx reply to the recipient or the message is permanent; anything else
-		 * (a connection, a 4xx, a login) is worth another try. */
+		 * (a connection, a 4xx, a refused login: the config is fixed and reloaded) is worth
+		 * another try. */
 		outcome = result == CURLE_OK ? WEBHOOK_OK
-			  : status >= 500 && status < 600 ? WEBHOOK_PERMANENT : WEBHOOK_RETRYABLE;
+			  : result != CURLE_LOGIN_DENIED && status >= 500 && status < 600
+				  ? WEBHOOK_PERMANENT : WEBHOOK_RETRYABLE;
 		if (result == CURLE_OK)
 			snprintf(reply, sizeof(reply), "SMTP %ld", status);
 		else
@@ -319,7 +324,7 @@ static int send_email(struct transfer *t, const struct store_outbox *o, struct e
 	struct mail_message m = {
 		.to = &to, .nto = 1, .subject = o->subject, .text = o->body_text, .html = o->body_html,
 		.date = wall_now(), .utc_offset = calendar_utc_offset(cfg->calendar, wall_now()),
-		.id = id,
+		.id = id, .id_salt = t->d->salt,
 	};
 	const struct config_person *p = config_person(cfg, o->recipient);
 	CURL *e;
@@ -368,65 +373,61 @@ static int send_email(struct transfer *t, const struct store_outbox *o, struct e
 	return 0;
 }
 
-/* The item facts a json channel's payload carries. */
-struct alert_facts {
-	char rule[65], kind[16], code[80], unit[65];
-	int64_t due_at;
-	bool found;
-};
-
-static int note_facts(void *ctx, const struct store_alert *a)
+static const char *fact(json_t *facts, const char *key)
 {
-	struct alert_facts *f = ctx;
+	return json_string_value(json_object_get(facts, key));
+}
 
-	snprintf(f->rule, sizeof(f->rule), "%s", a->rule_id);
-	snprintf(f->kind, sizeof(f->kind), "%s", a->item_kind);
-	snprintf(f->code, sizeof(f->code), "%s", a->item_key ? a->item_key : "");
-	snprintf(f->unit, sizeof(f->unit), "%s", a->unit ? a->unit : "");
-	f->due_at = a->due_at;
-	f->found = true;
-	return 1;
+static struct webhook_party party(json_t *facts, const char *key)
+{
+	json_t *p = json_object_get(facts, key);
+
+	return (struct webhook_party){ fact(p, "id"), fact(p, "name") };
 }
 
 static int send_chat(struct transfer *t, const struct store_outbox *o, struct err *err)
 {
 	const struct config *cfg = t->d->cfg;
 	const struct config_channel *ch = config_channel(cfg, o->recipient);
-	struct alert_facts f = { 0 };
-	char key[64], due[64] = "";
+	json_t *facts = o->facts ? json_loads(o->facts, 0, NULL) : NULL;
 	struct webhook_channel wc;
 	struct webhook_message m;
 	struct curl_slist *h = NULL;
+	char key[64];
 	CURL *e;
+	int rc = -1;
 
-	if (!ch)
-		return err_set(err, "channel", "no channel has id \"%s\" any more", o->recipient);
+	if (!ch) {
+		err_set(err, "channel", "no channel has id \"%s\" any more", o->recipient);
+		goto out;
+	}
 	if (webhook_type_parse(ch->type, &t->type, err) != 0)
-		return -1;
+		goto out;
 	wc = (struct webhook_channel){ t->type, ch->url, ch->chat_id, ch->token, ch->api_base,
 				       ch->secret };
-	if (o->alert_id)
-		store_alert_get(t->d->store, o->alert_id, note_facts, &f, err);
-	if (f.found)
-		calendar_format(cfg->calendar, f.due_at, due, sizeof(due));
-	const struct config_unit *u = f.unit[0] ? config_unit(cfg, f.unit) : NULL;
 	snprintf(key, sizeof(key), "dunghan-outbox-%lld", (long long)o->id);
+	/* What the message is about was frozen with the alert (scheduler.c). */
 	m = (struct webhook_message){
 		.text = o->body_text, .idempotency_key = key, .event = "alert",
-		.rule = f.found ? f.rule : "digest",
-		.severity = f.found && f.due_at <= o->created_at ? "overdue" : "warning",
-		.kind = f.found ? f.kind : "case", .code = f.found ? f.code : "",
-		.summary = o->subject, .unit = { f.unit[0] ? f.unit : NULL, u ? u->name : NULL },
-		.due_at = due[0] ? due : NULL,
+		.rule = fact(facts, "rule") ? fact(facts, "rule") : "",
+		.severity = fact(facts, "severity") ? fact(facts, "severity") : "warning",
+		.kind = fact(facts, "kind") ? fact(facts, "kind") : "case",
+		.code = fact(facts, "code") ? fact(facts, "code") : "",
+		.summary = fact(facts, "summary"), .unit = party(facts, "unit"),
+		.handler = party(facts, "handler"), .due_at = fact(facts, "due_at"),
+		.link = fact(facts, "link"),
 	};
 	if (webhook_build(&wc, &m, wall_now(), &t->req, err) != 0)
-		return -1;
-	if (!(e = easy_common(t, cfg)))
-		return err_set(err, NULL, "out of memory");
+		goto out;
+	if (!(e = easy_common(t, cfg))) {
+		err_set(err, NULL, "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < t->req.nheaders; i++)
 		if (!(h = curl_slist_append(h, t->req.headers[i]))) {
 			curl_easy_cleanup(e);
-			return err_set(err, NULL, "out of memory");
+			err_set(err, NULL, "out of memory");
+			goto out;
 		}
 	t->list = h;
 	t->webhook = true;
@@ -439,9 +440,12 @@ static int send_chat(struct transfer *t, const struct store_outbox *o, struct er
 	if (curl_uv_submit(t->d->curl, e, ch->id, (unsigned)ch->max_connections, on_curl_done, t,
 			   err) != 0) {
 		curl_easy_cleanup(e);
-		return -1;
+		goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	json_decref(facts);
+	return rc;
 }
 
 /* --- the timer ----------------------------------------------------------------------------- */
@@ -463,7 +467,9 @@ static int start_one(void *ctx, const struct store_outbox *o)
 	if (!t)
 		return 0; /* stays `sending`: requeued at the next start */
 	*t = (struct transfer){ .d = d, .outbox_id = o->id, .attempt = o->attempts + 1,
-				.created_at = o->created_at, .started_at = wall_now() };
+				.round_base = o->retried_attempts,
+				.created_at = o->retried_at != TIME_NONE ? o->retried_at : o->created_at,
+				.started_at = wall_now() };
 	d->inflight++;
 	err_clear(&err);
 	if (strcmp(o->channel, "email") == 0)
@@ -514,7 +520,8 @@ static void on_timer(uv_timer_t *h)
 		arm(d, 1); /* more may be due: after the loop has had its turn */
 		return;
 	}
-	if (store_outbox_next_due(d->store, &next, &err) != STORE_OK || next == TIME_NONE ||
+	if (store_outbox_next_due(d->store, d->cfg->email.transport != NULL, &next, &err) !=
+		    STORE_OK || next == TIME_NONE ||
 	    next > now + DELIVER_POLL_MS / 1000)
 		arm(d, DELIVER_POLL_MS);
 	else
@@ -552,12 +559,19 @@ struct deliver *deliver_new(uv_loop_t *loop, struct store *store, const struct c
 		free(d);
 		return NULL;
 	}
+	/* A salt made once per database: a new installation's outbox 1 must not reuse the
+	 * Message-ID of another's, which a receiver would drop as a repeat. */
+	int64_t salt = 0;
 	if (store_begin(store, err) != STORE_OK || store_outbox_requeue(store, err) != STORE_OK ||
+	    store_state_get(store, "message_id_salt", &salt, err) != STORE_OK ||
+	    (salt == 0 && store_state_put(store, "message_id_salt",
+					  salt = (int64_t)(d->rng >> 1) | 1, err) != STORE_OK) ||
 	    store_commit(store, err) != STORE_OK) {
 		store_rollback(store);
 		free(d);
 		return NULL;
 	}
+	snprintf(d->salt, sizeof(d->salt), "%llx", (unsigned long long)salt);
 	if (!(d->curl = curl_uv_new(loop, &cc, err))) {
 		free(d);
 		return NULL;

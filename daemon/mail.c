@@ -458,41 +458,45 @@ static void write_mailbox(struct fold *f, const struct mail_address *a, bool com
 
 /* --- bodies --- */
 
+/* Appends raw[0..r) as one base64 line. */
+static void body_line(struct buf *out, const unsigned char *raw, size_t r)
+{
+	unsigned char line[80];
+	int n = EVP_EncodeBlock(line, raw, (int)r);
+
+	buf_add(out, (const char *)line, (size_t)n);
+	buf_add(out, "\r\n", 2);
+}
+
+/* Adds one byte to the pending line, writing the line out as soon as it is full, so that a
+ * CRLF may straddle two lines without overrunning the buffer. */
+static void body_put(struct buf *out, unsigned char *raw, size_t *r, unsigned char c)
+{
+	raw[(*r)++] = c;
+	if (*r == BODY_RAW_LINE) {
+		body_line(out, raw, *r);
+		*r = 0;
+	}
+}
+
 /* Appends the base64 of s in canonical text form (every line break CRLF), lines of 76. */
 static void body_base64(struct buf *out, const char *s)
 {
 	unsigned char raw[BODY_RAW_LINE];
-	unsigned char line[80];
 	size_t r = 0;
-	int n;
 
-	for (;; s++) {
-		char c = *s;
-
-		if (c == '\r' && s[1] == '\n')
+	for (; *s; s++) {
+		if (*s == '\r' && s[1] == '\n')
 			continue; /* the LF that follows writes the CRLF */
-		if (c == '\r' || c == '\n') {
-			raw[r++] = '\r';
-			if (r == BODY_RAW_LINE) {
-				n = EVP_EncodeBlock(line, raw, (int)r);
-				buf_add(out, (const char *)line, (size_t)n);
-				buf_add(out, "\r\n", 2);
-				r = 0;
-			}
-			c = '\n';
+		if (*s == '\r' || *s == '\n') {
+			body_put(out, raw, &r, '\r');
+			body_put(out, raw, &r, '\n');
+		} else {
+			body_put(out, raw, &r, (unsigned char)*s);
 		}
-		if (c == '\0' || r == BODY_RAW_LINE) {
-			if (r > 0) {
-				n = EVP_EncodeBlock(line, raw, (int)r);
-				buf_add(out, (const char *)line, (size_t)n);
-				buf_add(out, "\r\n", 2);
-				r = 0;
-			}
-			if (c == '\0')
-				break;
-		}
-		raw[r++] = (unsigned char)c;
 	}
+	if (r > 0)
+		body_line(out, raw, r);
 }
 
 static int check_body(const char *s, const char *field, struct err *err)

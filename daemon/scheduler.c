@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "log.h"
 #include "template.h"
 
@@ -452,6 +454,45 @@ static int render(const struct config *cfg, enum template_kind kind, enum templa
 	return template_render(cfg->escalation.template_set, kind, part, &vars, out, err);
 }
 
+static const char *severity_of(const struct escalation_rule *r)
+{
+	switch (r->when) {
+	case ESCALATION_PERCENT:
+		return "info";
+	case ESCALATION_BEFORE:
+		return "warning";
+	case ESCALATION_DUE:
+		return "due";
+	default:
+		return "overdue";
+	}
+}
+
+/* What the message is about, as JSON for payloads that carry more than text (json chat
+ * channels, docs/webhooks.md); frozen with the alert like the text. Caller frees. */
+static char *facts_of(const struct config *cfg, const struct tracked *it,
+		      const struct escalation_rule *rule, const struct message_vars *m)
+{
+	const struct config_unit *u = it->unit ? config_unit(cfg, it->unit) : NULL;
+	const struct config_person *h = it->handler && *it->handler ? config_person(cfg, it->handler)
+								   : NULL;
+	char due[64];
+	json_t *j;
+	char *text;
+
+	calendar_format(cfg->calendar, it->times.due_at, due, sizeof(due));
+	j = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:o, s:o, s:s, s:o}", "rule", rule->id,
+		      "severity", severity_of(rule), "kind", it->kind, "code", it->code,
+		      "summary", it->title,
+		      "unit", u ? json_pack("{s:s, s:s}", "id", u->id, "name", u->name) : json_null(),
+		      "handler", h ? json_pack("{s:s, s:s}", "id", h->id, "name", h->name)
+				   : json_null(),
+		      "due_at", due, "link", m->link[0] ? json_string(m->link) : json_null());
+	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	return text;
+}
+
 /* The outbox rows of one alert: an e-mail per person (held for digest readers unless urgent),
  * a chat line per channel. */
 static int write_messages(struct scheduler *s, const struct tracked *it,
@@ -498,18 +539,23 @@ static int write_messages(struct scheduler *s, const struct tracked *it,
 			return -1;
 	}
 	for (size_t i = 0; i < r.nchannels; i++) {
-		char *line = NULL;
+		char *line = NULL, *facts;
 
 		fill_vars(cfg, it, now, NULL, &m);
 		if (render(cfg, kind, TEMPLATE_CHAT, &m, &line, err) != 0)
 			return -1;
+		if (!(facts = facts_of(cfg, it, rule, &m))) {
+			free(line);
+			return err_set(err, NULL, "out of memory");
+		}
 		struct store_outbox o = {
 			.alert_id = alert_id, .channel = "chat", .recipient = r.channels[i],
 			.subject = line, .body_text = line, .status = "pending",
-			.not_before = not_before, .created_at = now,
+			.not_before = not_before, .created_at = now, .facts = facts,
 		};
 		rc = store_outbox_insert(s->store, &o, err) == STORE_OK ? 0 : -1;
 		free(line);
+		free(facts);
 		if (rc != 0)
 			return -1;
 	}

@@ -88,7 +88,8 @@ enum stmt_id {
 	"created_at, updated_at"
 #define OUTBOX_COLUMNS                                                                         \
 	"id, alert_id, channel, recipient, address, subject, body_text, body_html, status, "      \
-	"not_before, created_at, attempts, next_attempt_at, last_error"
+	"not_before, created_at, attempts, next_attempt_at, last_error, facts, retried_attempts, "  \
+	"retried_at"
 /* ?1 is now, for the children's overdue count. */
 #define ASG_COLUMNS                                                                            \
 	"a.id, a.document_id, a.direction, a.parent_id, a.unit_id, a.role, a.assignee_id, "       \
@@ -244,7 +245,8 @@ static const char *const stmt_sql[STMT_MAX] = {
 		"ELSE CAST(a.item_id AS TEXT) END FROM alerts a WHERE a.id = ?1",
 	[STMT_OUTBOX_INSERT] =
 		"INSERT INTO outbox (alert_id, channel, recipient, address, subject, body_text, "
-		"body_html, status, not_before, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+		"body_html, status, not_before, created_at, facts) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[STMT_OUTBOX_LIST] =
 		"SELECT " OUTBOX_COLUMNS " FROM outbox WHERE (?1 IS NULL OR status = ?1) "
 		"AND (?2 IS NULL OR channel = ?2) AND (?3 IS NULL OR recipient = ?3) AND id > ?4 "
@@ -261,15 +263,16 @@ static const char *const stmt_sql[STMT_MAX] = {
 		"WHERE status = 'pending' AND coalesce(next_attempt_at, not_before) <= ?1 "
 		"AND (?3 OR channel <> 'email') ORDER BY coalesce(next_attempt_at, not_before), id LIMIT ?2) RETURNING " OUTBOX_COLUMNS,
 	[STMT_OUTBOX_NEXT_DUE] =
-		"SELECT min(coalesce(next_attempt_at, not_before)) FROM outbox WHERE status = 'pending'",
+		"SELECT min(coalesce(next_attempt_at, not_before)) FROM outbox WHERE status = 'pending' "
+		"AND (?1 OR channel <> 'email')",
 	[STMT_ATTEMPT_INSERT] =
 		"INSERT INTO delivery_attempts (outbox_id, attempt, started_at, finished_at, outcome, "
 		"curl_code, reply) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[STMT_OUTBOX_FINISH] =
 		"UPDATE outbox SET status = ?2, attempts = attempts + 1, next_attempt_at = ?3, "
 		"last_error = ?4, sent_at = CASE ?2 WHEN 'sent' THEN ?5 ELSE sent_at END WHERE id = ?1",
-	[STMT_OUTBOX_RETRY] = "UPDATE outbox SET status = 'pending', attempts = 0, "
-			      "next_attempt_at = ?2, not_before = min(not_before, ?2) "
+	[STMT_OUTBOX_RETRY] = "UPDATE outbox SET status = 'pending', retried_attempts = attempts, "
+			      "retried_at = ?2, next_attempt_at = ?2, not_before = min(not_before, ?2) "
 			      "WHERE id = ?1 AND status = 'dead'",
 	[STMT_ATTEMPT_LIST] = "SELECT outbox_id, attempt, started_at, finished_at, outcome, curl_code, "
 			      "reply FROM delivery_attempts WHERE outbox_id = ?1 ORDER BY attempt",
@@ -1332,6 +1335,7 @@ enum store_status store_outbox_insert(struct store *st, struct store_outbox *o, 
 	bind_str(s, 8, o->status);
 	bind_int(s, 9, o->not_before);
 	bind_int(s, 10, o->created_at);
+	bind_str(s, 11, o->facts);
 	r = finish(st, s, sqlite3_step(s), err, "cannot write to the outbox");
 	if (r == STORE_OK)
 		o->id = sqlite3_last_insert_rowid(st->db);
@@ -1358,6 +1362,9 @@ static int emit_outbox(sqlite3_stmt *s, store_outbox_cb cb, void *ctx)
 			.attempts = sqlite3_column_int64(s, 11),
 			.next_attempt_at = col_time(s, 12),
 			.last_error = (const char *)sqlite3_column_text(s, 13),
+			.facts = (const char *)sqlite3_column_text(s, 14),
+			.retried_attempts = sqlite3_column_int64(s, 15),
+			.retried_at = col_time(s, 16),
 		};
 		if (cb(ctx, &o) != 0)
 			break;
@@ -1456,10 +1463,14 @@ enum store_status store_outbox_claim(struct store *st, int64_t now, int limit, b
 	return finish(st, s, rc, err, "cannot claim outbox rows");
 }
 
-enum store_status store_outbox_next_due(struct store *st, int64_t *next, struct err *err)
+enum store_status store_outbox_next_due(struct store *st, bool with_email, int64_t *next,
+					struct err *err)
 {
 	sqlite3_stmt *s = st->stmt[STMT_OUTBOX_NEXT_DUE];
-	int rc = sqlite3_step(s);
+	int rc;
+
+	bind_int(s, 1, with_email);
+	rc = sqlite3_step(s);
 
 	*next = rc == SQLITE_ROW ? col_time(s, 0) : TIME_NONE;
 	return finish(st, s, rc, err, "cannot read the outbox");

@@ -212,9 +212,13 @@ struct store_outbox {
 	const char *status;
 	int64_t not_before;
 	int64_t created_at;
+	const char *facts;       /* JSON: rule, severity, kind, code, summary, unit, handler,
+	                          * due_at, link; NULL when none */
 	int64_t attempts;        /* read only */
 	int64_t next_attempt_at; /* read only; TIME_NONE: not_before */
 	const char *last_error;  /* read only */
+	int64_t retried_attempts; /* read only: attempts made before the last manual retry */
+	int64_t retried_at;      /* read only: TIME_NONE when never retried by hand */
 };
 typedef int (*store_outbox_cb)(void *ctx, const struct store_outbox *o);
 
@@ -248,8 +252,10 @@ enum store_status store_outbox_requeue(struct store *st, struct err *err);
  * transaction). */
 enum store_status store_outbox_claim(struct store *st, int64_t now, int limit, bool with_email,
 				     store_outbox_cb cb, void *ctx, struct err *err);
-/* The earliest instant a pending row becomes due, TIME_NONE when none. */
-enum store_status store_outbox_next_due(struct store *st, int64_t *next, struct err *err);
+/* The earliest instant a pending row (e-mail rows only when with_email) becomes due, TIME_NONE
+ * when none. */
+enum store_status store_outbox_next_due(struct store *st, bool with_email, int64_t *next,
+					struct err *err);
 
 struct store_attempt {
 	int64_t outbox_id;
@@ -264,8 +270,8 @@ struct store_attempt {
 enum store_status store_outbox_finish(struct store *st, const struct store_attempt *a,
 				      const char *status, int64_t next_attempt_at,
 				      const char *last_error, struct err *err);
-/* A dead row back to pending for a new round of attempts; STORE_NOT_FOUND when no dead row has
- * that id. */
+/* A dead row back to pending for a new round of attempts (attempt numbers go on from where they
+ * were); STORE_NOT_FOUND when no dead row has that id. */
 enum store_status store_outbox_retry(struct store *st, int64_t id, int64_t now, struct err *err);
 /* The attempts of one outbox row, first to last. */
 enum store_status store_outbox_attempts(struct store *st, int64_t outbox_id,

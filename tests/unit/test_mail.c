@@ -1062,3 +1062,22 @@ Test(mail, write_file_refusals)
 	cr_assert_eq(rmdir(dir), 0);
 	free(dir);
 }
+
+/* A line break right after a full 57-byte base64 line once overran the line buffer. */
+Test(mail, line_break_at_every_alignment)
+{
+	for (int k = 50; k <= 60; k++) {
+		char text[128], *out = NULL;
+		size_t len;
+		struct err err;
+		struct mail_address to = { NULL, "binh.lt@tanphu.dongnai.gov.vn" };
+		struct mail_message m = { .from = { NULL, "dunghan@dongnai.gov.vn" }, .to = &to,
+					  .nto = 1, .subject = "x", .text = text, .date = 1708311600,
+					  .utc_offset = 25200, .id = "outbox-1" };
+
+		memset(text, 'a', (size_t)k);
+		memcpy(text + k, "\nb", 3);
+		cr_assert_eq(mail_build(&m, &out, &len, &err), 0, "%d: %s", k, err.msg);
+		free(out);
+	}
+}
