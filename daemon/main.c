@@ -81,12 +81,16 @@ static void update_status(struct dunghand *d)
 	int64_t units = 0, people = 0, procedures = 0;
 	struct err err;
 
+	const char *listen = d->cfg->server.listen, *colon = strrchr(listen, ':');
+	int port = d->http ? http_server_port(d->http) : -1;
+
 	if (store_count_active(d->store, &units, &people, &procedures, &err) != STORE_OK)
 		log_warn("status: %s", err.msg);
+	/* The bound address, not the configured one: with port 0 the kernel chose it. */
 	snprintf(d->status, sizeof(d->status),
-		 "serving on %s: %lld units, %lld people, %lld procedures; log level %s",
-		 d->cfg->server.listen, (long long)units, (long long)people, (long long)procedures,
-		 log_level_name(d->cfg->log.level));
+		 "serving on %.*s:%d: %lld units, %lld people, %lld procedures; log level %s",
+		 (int)(colon ? colon - listen : 0), listen, port, (long long)units, (long long)people,
+		 (long long)procedures, log_level_name(d->cfg->log.level));
 	sd_notifyf(0, "STATUS=%s", d->status);
 }
 
