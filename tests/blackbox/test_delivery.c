@@ -1374,6 +1374,8 @@ Test(delivery, email_message_id_differs_between_installations)
 		  "two fresh installations gave outbox 1 the same Message-ID %s: a receiver that "
 		  "drops repeats drops the second installation's first message",
 		  mids[0]);
+	free(mids[0]);
+	free(mids[1]);
 }
 
 /* ============================================================================================
