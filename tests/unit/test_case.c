@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "calendar.h"
+#include "office_calendar.h"
 #include "case.h"
 
-#define MON_FRI 0x3e /* bits 1..5 */
 #define HOUR 3600
 #define DAY8H (8 * HOUR)
 
@@ -19,40 +19,11 @@
 
 static struct calendar *cal;
 
-static const int official_years[] = { 2024 };
-
 static void setup(void)
 {
-	static const struct {
-		int y, m, d;
-		enum calendar_day_kind kind;
-	} days[] = {
-		{ 2024, 1, 1, CALENDAR_OFF },  { 2024, 2, 8, CALENDAR_OFF },
-		{ 2024, 2, 9, CALENDAR_OFF },  { 2024, 2, 12, CALENDAR_OFF },
-		{ 2024, 2, 13, CALENDAR_OFF }, { 2024, 2, 14, CALENDAR_OFF },
-		{ 2024, 4, 18, CALENDAR_OFF }, { 2024, 4, 29, CALENDAR_OFF },
-		{ 2024, 4, 30, CALENDAR_OFF }, { 2024, 5, 1, CALENDAR_OFF },
-		{ 2024, 5, 4, CALENDAR_WORK }, { 2024, 9, 2, CALENDAR_OFF },
-		{ 2024, 9, 3, CALENDAR_OFF },
-	};
-	struct calendar_exception ex[sizeof(days) / sizeof(days[0])];
-	struct calendar_config cfg = {
-		.timezone = "Asia/Ho_Chi_Minh",
-		.week_mask = MON_FRI,
-		.periods = { { 7 * 60 + 30, 11 * 60 + 30 }, { 13 * 60, 17 * 60 } },
-		.nperiods = 2,
-		.statutory_holidays = true,
-		.exceptions = ex,
-		.nexceptions = sizeof(ex) / sizeof(ex[0]),
-		.official_years = official_years,
-		.nofficial_years = 1,
-	};
 	struct err err;
 
-	for (size_t i = 0; i < sizeof(days) / sizeof(days[0]); i++)
-		ex[i] = (struct calendar_exception){ civil_to_days(days[i].y, days[i].m, days[i].d),
-						     days[i].kind, NULL };
-	cal = calendar_new(&cfg, &err);
+	cal = office_calendar_2024(&err);
 	cr_assert_not_null(cal, "calendar_new: %s (%s)", err.msg, err.field);
 	cr_assert_eq(calendar_day_seconds(cal), DAY8H);
 }
