@@ -244,6 +244,12 @@ static int check_field(struct api_ctx *x, const struct api_field *f, json_t *v, 
 			return api_fail(e, 400, "invalid_field", f->name,
 					"%s: expected a positive whole number", f->name);
 		return 0;
+	case API_AMOUNT:
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > 1000000000000000LL)
+			return api_fail(e, 400, "invalid_field", f->name,
+					"%s: expected a whole number from 0 to 10^15", f->name);
+		return 0;
 	default:
 		break;
 	}

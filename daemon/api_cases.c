@@ -22,6 +22,7 @@ static const struct api_field create_fields[] = {
 	{ "online", API_ENUM, false, 0, online_choices },
 	{ "paid_online", API_BOOL, false, 0, NULL },
 	{ "digitized", API_BOOL, false, 0, NULL },
+	{ "fee", API_AMOUNT, false, 0, NULL },
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -32,8 +33,8 @@ static json_t *case_json(struct api_ctx *x, const struct case_record *c)
 	const struct config_unit *u = config_unit(x->cfg, c->unit);
 	const char *outcome = case_outcome_name(c->outcome);
 
-	return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:b, s:s, s:b, s:b, s:s,"
-			 " s:o, s:b, s:b, s:o, s:o, s:o, s:I, s:o, s:o}",
+	json_t *j = json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:b, s:s, s:b, s:b, s:s,"
+			 " s:o, s:b, s:b, s:o, s:o, s:o, s:I, s:o, s:o, s:I, s:o, s:o}",
 			 "code", c->code, "procedure", c->procedure,
 			 "procedure_name", api_optional(p ? p->name : NULL), "unit", c->unit,
 			 "unit_name", api_optional(u ? u->name : NULL),
@@ -48,7 +49,10 @@ static json_t *case_json(struct api_ctx *x, const struct case_record *c)
 			 "completed_at", api_time(x, c->completed_at),
 			 "ended_at", api_time(x, c->ended_at), "version", (json_int_t)c->version,
 			 "created_at", api_time(x, c->created_at),
-			 "updated_at", api_time(x, c->updated_at));
+			 "updated_at", api_time(x, c->updated_at), "fee", (json_int_t)c->fee,
+			 "rating", c->rating ? json_integer(c->rating) : json_null(),
+			 "rated_at", api_time(x, c->rated_at));
+	return j;
 }
 
 /* The facts of a configured procedure that the case rules use (NULL: a procedure removed from
@@ -174,8 +178,9 @@ static int create_case(struct api_ctx *x, json_t *body, bool out_code_only, int 
 					   : CASE_ONLINE_NONE;
 	c.paid_online = api_bool(body, "paid_online");
 	c.digitized = api_bool(body, "digitized");
+	c.fee = api_int(body, "fee", 0);
 	c.status = CASE_RECEIVED;
-	c.paused_at = c.completed_at = c.ended_at = TIME_NONE;
+	c.paused_at = c.completed_at = c.ended_at = c.rated_at = TIME_NONE;
 	c.version = 1;
 	c.created_at = c.updated_at = x->now;
 
@@ -368,6 +373,8 @@ static const struct api_field ev_reason_optional[] = { { "reason", API_STRING, f
 static const struct api_field ev_reschedule[] = { { "due_at", API_INSTANT, true, 0, NULL },
 						  { "apology", API_STRING, true, 4000, NULL } };
 static const struct api_field ev_note[] = { { "text", API_STRING, true, 4000, NULL } };
+static const struct api_field ev_rate[] = { { "rating", API_INT, true, 0, NULL },
+					    { "comment", API_STRING, false, 4000, NULL } };
 
 static const struct api_event_spec event_fields[CASE_EV_COUNT] = {
 	[CASE_EV_ASSIGN] = { ev_assign, N(ev_assign) },
@@ -381,11 +388,12 @@ static const struct api_event_spec event_fields[CASE_EV_COUNT] = {
 	[CASE_EV_RESCHEDULE] = { ev_reschedule, N(ev_reschedule) },
 	[CASE_EV_NOTE] = { ev_note, N(ev_note) },
 	[CASE_EV_EXTEND] = { ev_reason_required, 1 },
+	[CASE_EV_RATE] = { ev_rate, N(ev_rate) },
 };
 
 static const char *const case_event_choices[] = {
 	"assign", "transfer", "pause", "resume", "complete", "return", "withdraw", "reject",
-	"reschedule", "note", "extend", NULL,
+	"reschedule", "note", "extend", "rate", NULL,
 };
 
 void api_cases_event(struct api_ctx *x, const char *code)
@@ -406,6 +414,7 @@ void api_cases_event(struct api_ctx *x, const char *code)
 	ev.handler = api_str(body, "handler");
 	ev.unit = api_str(body, "unit");
 	ev.due_at = api_instant(body, "due_at", TIME_NONE);
+	ev.rating = api_int(body, "rating", 0) > 5 ? 6 : (int)api_int(body, "rating", 0);
 	if (check_person(x, "handler", ev.handler, &e) != 0 || check_unit(x, "unit", ev.unit, &e) != 0)
 		goto reply;
 	if (api_write_begin(x, &e) != 0)

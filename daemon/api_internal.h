@@ -58,6 +58,7 @@ enum api_field_type {
 	API_DATE,
 	API_BOOL,
 	API_INT,    /* a positive integer */
+	API_AMOUNT, /* a whole number from 0 to 10^15 (money in VND) */
 	API_ENUM,   /* one of choices */
 };
 

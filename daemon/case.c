@@ -14,7 +14,7 @@ static const char *const outcome_names[] = { NULL, "early", "on_time", "late" };
 static const char *const online_names[] = { "none", "partial", "full" };
 static const char *const event_names[CASE_EV_COUNT] = {
 	"assign", "transfer", "pause", "resume", "complete", "return", "withdraw", "reject",
-	"reschedule", "note", "extend",
+	"reschedule", "note", "extend", "rate",
 };
 
 #define S(x) (1u << (x))
@@ -36,6 +36,7 @@ static const struct {
 	[CASE_EV_RESCHEDULE] = { OPEN, -1 },
 	[CASE_EV_NOTE] = { ANY, -1 },
 	[CASE_EV_EXTEND] = { S(CASE_RECEIVED) | S(CASE_IN_PROGRESS), -1 },
+	[CASE_EV_RATE] = { S(CASE_COMPLETED) | S(CASE_RETURNED), -1 },
 };
 
 static int parse_name(const char *const *names, int n, const char *name)
@@ -161,6 +162,14 @@ int case_apply(struct case_record *c, const struct case_event *ev, const struct 
 		if (next.due_at <= c->due_at)
 			return err_set(err, "type", "the extension would not move the due instant");
 		next.extended = true;
+		break;
+	case CASE_EV_RATE:
+		if (ev->rating < 1 || ev->rating > 5)
+			return err_set(err, "rating", "a rating is a whole number from 1 to 5");
+		if (c->rating)
+			return err_set(err, "type", "the case was already rated");
+		next.rating = ev->rating;
+		next.rated_at = ev->at;
 		break;
 	case CASE_EV_NOTE:
 	case CASE_EV_COUNT:

@@ -41,6 +41,7 @@ enum case_event_type {
 	CASE_EV_RESCHEDULE,
 	CASE_EV_NOTE,
 	CASE_EV_EXTEND,
+	CASE_EV_RATE,   /* the applicant's satisfaction rating, once, after completion */
 	CASE_EV_COUNT
 };
 
@@ -57,6 +58,7 @@ struct case_record {
 	enum case_online online;
 	bool paid_online;
 	bool digitized;
+	int64_t fee;          /* the fee in VND; 0 = free */
 	enum case_status status;
 	enum case_outcome outcome;
 	bool late;            /* rescheduled: late in every figure, whatever happens next */
@@ -66,6 +68,8 @@ struct case_record {
 	int64_t paused_total; /* office seconds of the pauses that have ended */
 	int64_t completed_at; /* TIME_NONE until completed */
 	int64_t ended_at;     /* returned, withdrawn or rejected; TIME_NONE before */
+	int rating;           /* 1-5, the applicant's satisfaction; 0 = not rated */
+	int64_t rated_at;     /* TIME_NONE until rated */
 	int64_t version;
 	int64_t created_at;
 	int64_t updated_at;
@@ -78,6 +82,7 @@ struct case_event {
 	const char *handler; /* assign (required), transfer (optional) */
 	const char *unit;    /* transfer */
 	int64_t due_at;      /* reschedule */
+	int rating;          /* rate: 1-5 */
 };
 
 /* The procedure facts the rules need. */

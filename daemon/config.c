@@ -41,6 +41,7 @@ struct config_owned {
 	size_t nstrings, cap_strings;
 	void **allocs;  /* arrays built while loading (rules, their lists) */
 	size_t nallocs, cap_allocs;
+	int refs;       /* config_ref; the loader's own reference is the first */
 };
 
 /* Where an exception came from, to name it when it conflicts with another. */
@@ -1341,6 +1342,76 @@ static void parse_urgency_due(struct loader *l, const config_setting_t *s, const
 	}
 }
 
+static void parse_weekday(struct loader *l, const config_setting_t *s, const char *path, void *dst)
+{
+	const char *v = "mon";
+	int w = 0;
+
+	if (s && !(v = setting_string(l, s, path)))
+		return;
+	while (w < 7 && strcmp(weekday_names[w], v) != 0)
+		w++;
+	if (w == 7) {
+		loader_error(l, s, main_file(l), path,
+			     "unknown weekday \"%s\" (use mon, tue, wed, thu, fri, sat, sun)", v);
+		return;
+	}
+	*(int *)dst = w;
+}
+
+static void parse_report_at(struct loader *l, const config_setting_t *s, const char *path,
+			    void *dst)
+{
+	const char *v = "08:00";
+	int minutes;
+
+	if (s && !(v = setting_string(l, s, path)))
+		return;
+	if ((minutes = parse_clock(v)) < 0 || minutes >= 24 * 60) {
+		loader_error(l, s, main_file(l), path, "\"%s\" is not a time of day like \"08:00\"", v);
+		return;
+	}
+	*(int *)dst = minutes;
+}
+
+static const struct field budget_fields[] = {
+	{ .name = "burn_rate", .kind = FIELD_FLOAT, .offset = CFG(escalation.budget.burn_rate),
+	  .min = 0.1, .max = 100, .def_num = 2.0 },
+	{ .name = "remaining_below", .kind = FIELD_FLOAT,
+	  .offset = CFG(escalation.budget.remaining_below), .min = 0, .max = 100, .def_num = 20.0 },
+	{ .name = "chat", .kind = FIELD_BOOL, .offset = CFG(escalation.budget.chat) },
+};
+
+static const struct field kpi_report_fields[] = {
+	{ .name = "day", .kind = FIELD_CUSTOM, .offset = CFG(escalation.kpi_report.weekday),
+	  .parse = parse_weekday },
+	{ .name = "at", .kind = FIELD_CUSTOM, .offset = CFG(escalation.kpi_report.at_min),
+	  .parse = parse_report_at },
+};
+
+/* escalation.budget and escalation.kpi_report: present = on. */
+static void parse_optional_group(struct loader *l, const config_setting_t *s, const char *path,
+				 const struct field *fields, size_t n, bool *enabled)
+{
+	if (s && config_setting_type(s) != CONFIG_TYPE_GROUP) {
+		loader_error(l, s, main_file(l), path, "expected a group { ... }");
+		return;
+	}
+	*enabled = s != NULL;
+	parse_group(l, fields, n, s, path, l->cfg);
+}
+
+static void parse_budget(struct loader *l, const config_setting_t *s, const char *path, void *dst)
+{
+	parse_optional_group(l, s, path, budget_fields, N(budget_fields), dst);
+}
+
+static void parse_kpi_report(struct loader *l, const config_setting_t *s, const char *path,
+			     void *dst)
+{
+	parse_optional_group(l, s, path, kpi_report_fields, N(kpi_report_fields), dst);
+}
+
 static const struct field escalation_fields[] = {
 	{ .name = "hold_outside_office_hours", .kind = FIELD_BOOL,
 	  .offset = CFG(escalation.hold_outside_office_hours), .def_num = 1 },
@@ -1354,6 +1425,44 @@ static const struct field escalation_fields[] = {
 	{ .name = "cases", .kind = FIELD_CUSTOM, .parse = parse_case_rules },
 	{ .name = "documents", .kind = FIELD_CUSTOM, .parse = parse_document_rules },
 	{ .name = "assignments", .kind = FIELD_CUSTOM, .parse = parse_assignment_rules },
+	{ .name = "budget", .kind = FIELD_CUSTOM, .offset = CFG(escalation.budget.enabled),
+	  .parse = parse_budget },
+	{ .name = "kpi_report", .kind = FIELD_CUSTOM, .offset = CFG(escalation.kpi_report.enabled),
+	  .parse = parse_kpi_report },
+};
+
+static const struct field kpi_fields[] = {
+	{ .name = "satisfied_rating", .kind = FIELD_INT, .offset = CFG(kpi.satisfied_rating),
+	  .min = 1, .max = 5, .def_num = 4 },
+};
+
+/* A target in percent, or -1 when the setting is absent (no target). */
+static void parse_target_percent(struct loader *l, const config_setting_t *s, const char *path,
+				 void *dst)
+{
+	double v = -1;
+
+	if (s && !setting_number(l, s, path, false, &v))
+		return;
+	if (s && (v < 0 || v > 100)) {
+		loader_error(l, s, main_file(l), path, "%g is not a percentage from 0 to 100", v);
+		return;
+	}
+	*(double *)dst = v;
+}
+
+#define TARGET(m) offsetof(struct config_target, m)
+#define TARGET_PERCENT(n) { .name = #n, .kind = FIELD_CUSTOM, .offset = TARGET(n), \
+			    .parse = parse_target_percent }
+static const struct field target_fields[] = {
+	{ .name = "level", .kind = FIELD_STRING, .offset = TARGET(level), .required = true,
+	  .ident = true, .max = 64 },
+	TARGET_PERCENT(on_time),
+	TARGET_PERCENT(online),
+	TARGET_PERCENT(online_payment),
+	TARGET_PERCENT(satisfaction),
+	TARGET_PERCENT(digitized),
+	TARGET_PERCENT(inspection),
 };
 
 static const struct field documents_fields[] = {
@@ -1504,6 +1613,7 @@ static const struct section sections[] = {
 	{ .name = "email", .fields = email_fields, .nfields = N(email_fields), .base = config_base,
 	  .absent_means_off = true },
 	GROUP("delivery", delivery_fields, config_base),
+	GROUP("kpi", kpi_fields, config_base),
 	{ .name = "procedures_file", .fields = procedures_file_field, .nfields = 1, .scalar = true,
 	  .base = config_base },
 	LIST("units", unit_fields, struct config_unit, units, nunits),
@@ -1511,6 +1621,7 @@ static const struct section sections[] = {
 	LIST("procedures", procedure_fields, struct config_procedure, procedures, nprocedures),
 	LIST("tokens", token_fields, struct config_token, tokens, ntokens),
 	LIST("channels", channel_fields, struct config_channel, channels, nchannels),
+	LIST("targets", target_fields, struct config_target, targets, ntargets),
 };
 
 static void parse_list(struct loader *l, const struct section *sec, const config_setting_t *s)
@@ -1577,6 +1688,7 @@ static const char *unit_key(const struct config *c, size_t i) { return c->units[
 static const char *person_key(const struct config *c, size_t i) { return c->people[i].id; }
 static const char *procedure_key(const struct config *c, size_t i) { return c->procedures[i].code; }
 static const char *token_key(const struct config *c, size_t i) { return c->tokens[i].name; }
+static const char *target_key(const struct config *c, size_t i) { return c->targets[i].level; }
 
 static void check_references(struct loader *l)
 {
@@ -1587,6 +1699,7 @@ static void check_references(struct loader *l)
 	check_unique(l, "people", "id", c->npeople, person_key);
 	check_unique(l, "procedures", "code", c->nprocedures, procedure_key);
 	check_unique(l, "tokens", "name", c->ntokens, token_key);
+	check_unique(l, "targets", "level", c->ntargets, target_key);
 	for (size_t i = 1; i < c->ntokens; i++)
 		for (size_t j = 0; j < i; j++)
 			if (memcmp(c->tokens[i].sha256, c->tokens[j].sha256, 32) == 0) {
@@ -1941,7 +2054,9 @@ struct config *config_load(const char *path, void (*on_statutory_year)(void *, i
 	FILE *f;
 
 	*errors = NULL;
-	if (!(cfg = calloc(1, sizeof(*cfg))) || !(cfg->owned = calloc(1, sizeof(*cfg->owned))))
+	if ((cfg = calloc(1, sizeof(*cfg))) && (cfg->owned = calloc(1, sizeof(*cfg->owned))))
+		cfg->owned->refs = 1;
+	if (!cfg || !cfg->owned)
 		goto oom;
 	if (!(cfg->path = strdup(path)) || !(dir = dir_of(path)))
 		goto oom;
@@ -2021,9 +2136,20 @@ fail:
 	return NULL;
 }
 
+const struct config *config_ref(const struct config *cfg)
+{
+	cfg->owned->refs++;
+	return cfg;
+}
+
+void config_unref(const struct config *cfg)
+{
+	config_free((struct config *)cfg);
+}
+
 void config_free(struct config *cfg)
 {
-	if (!cfg)
+	if (!cfg || (cfg->owned && --cfg->owned->refs > 0))
 		return;
 	calendar_free(cfg->calendar);
 	template_set_free(cfg->escalation.template_set);
@@ -2049,6 +2175,7 @@ void config_free(struct config *cfg)
 	free(cfg->procedures);
 	free(cfg->tokens);
 	free(cfg->channels);
+	free(cfg->targets);
 	free((char *)cfg->path);
 	free(cfg);
 }
@@ -2079,6 +2206,14 @@ const struct config_channel *config_channel(const struct config *cfg, const char
 	for (size_t i = 0; i < cfg->nchannels; i++)
 		if (cfg->channels[i].id && strcmp(cfg->channels[i].id, id) == 0)
 			return &cfg->channels[i];
+	return NULL;
+}
+
+const struct config_target *config_target(const struct config *cfg, const char *level)
+{
+	for (size_t i = 0; level && i < cfg->ntargets; i++)
+		if (cfg->targets[i].level && strcmp(cfg->targets[i].level, level) == 0)
+			return &cfg->targets[i];
 	return NULL;
 }
 

@@ -68,6 +68,13 @@ struct config_channel {
 	int64_t max_connections;
 };
 
+/* The yearly targets (QĐ 194/QĐ-UBND) of the units of one level, in percent; a negative value
+ * means the level has no target for that figure. */
+struct config_target {
+	const char *level;
+	double on_time, online, online_payment, satisfaction, digitized, inspection;
+};
+
 struct config_token {
 	const char *name;
 	unsigned char sha256[32];
@@ -113,7 +120,27 @@ struct config {
 		struct escalation_rule *rules[ESCALATION_KINDS];
 		size_t nrules[ESCALATION_KINDS];
 		struct template_set *template_set; /* loaded when there are rules; owned */
+		/* The error-budget rule (escalation.budget): warns a unit's head when the 7-day
+		 * burn rate exceeds burn_rate or less than remaining_below percent of the year's
+		 * budget remains; at most once a week per unit. */
+		struct {
+			bool enabled;
+			double burn_rate;       /* [2.0] */
+			double remaining_below; /* percent [20] */
+			bool chat;              /* also to the unit's chat channels [false] */
+		} budget;
+		/* The weekly KPI message to each unit head (escalation.kpi_report). */
+		struct {
+			bool enabled;
+			int weekday; /* 0 Sunday .. 6 Saturday [1] */
+			int at_min;  /* minute of the day [08:00] */
+		} kpi_report;
 	} escalation;
+	struct {
+		int64_t satisfied_rating; /* a rating (1-5) at or above it counts as satisfied [4] */
+	} kpi;
+	struct config_target *targets;
+	size_t ntargets;
 	struct calendar *calendar; /* built from the calendar section; owned */
 	struct config_unit *units;
 	size_t nunits;
@@ -152,8 +179,14 @@ struct config {
 struct config *config_load(const char *path, void (*on_statutory_year)(void *, int), void *ctx,
 			   char **errors);
 
-/* Frees the config and its calendar. NULL is a no-op. */
+/* Drops a reference; the last one frees the config and its calendar. NULL is a no-op. The
+ * loader's result holds one reference. */
 void config_free(struct config *cfg);
+/* Takes another reference (work that outlives a reload, e.g. a report in the thread pool,
+ * keeps its config alive), and drops it. Loop thread only, like config_free. The calendar is
+ * not thread-safe: work off the loop thread must not use cfg->calendar. */
+const struct config *config_ref(const struct config *cfg);
+void config_unref(const struct config *cfg);
 
 /* Whether a case code matches cases.code_pattern (true when no pattern is set). */
 bool config_case_code_ok(const struct config *cfg, const char *code);
@@ -163,5 +196,7 @@ const struct config_unit *config_unit(const struct config *cfg, const char *id);
 const struct config_person *config_person(const struct config *cfg, const char *id);
 const struct config_procedure *config_procedure(const struct config *cfg, const char *code);
 const struct config_channel *config_channel(const struct config *cfg, const char *id);
+/* The targets of a unit level; NULL when the level has none. */
+const struct config_target *config_target(const struct config *cfg, const char *level);
 
 #endif

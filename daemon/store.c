@@ -74,6 +74,18 @@ enum stmt_id {
 	STMT_OUTBOX_FINISH,
 	STMT_OUTBOX_RETRY,
 	STMT_ATTEMPT_LIST,
+	STMT_KPI_CASES,
+	STMT_KPI_RATINGS,
+	STMT_KPI_WINDOW,
+	STMT_KPI_DOCUMENTS,
+	STMT_KPI_ASSIGNMENTS,
+	STMT_INSPECTION_INSERT,
+	STMT_INSPECTION_LIST,
+	STMT_KPI_INSPECTIONS,
+	STMT_ASG_TREE,
+	STMT_DIRECTIVE_LIST,
+	STMT_NOTICE_GET,
+	STMT_NOTICE_PUT,
 	STMT_MAX
 };
 
@@ -81,7 +93,7 @@ enum stmt_id {
 	"id, code, procedure, unit_id, handler_id, applicant, received_at, due_at, due_given, "   \
 	"online, paid_online, digitized, status, outcome, late, paused_at, remaining, "          \
 	"completed_at, ended_at, version, created_at, updated_at, create_hash, extended, "       \
-	"paused_total"
+	"paused_total, fee, rating, rated_at"
 #define DOC_COLUMNS                                                                            \
 	"id, book, year, incoming_no, symbol, doc_date, issuer, type, summary, urgency, "         \
 	"confidentiality, received_at, due_at, lead_unit_id, status, done_at, version, "         \
@@ -153,15 +165,15 @@ static const char *const stmt_sql[STMT_MAX] = {
 		"INSERT INTO cases (code, procedure, unit_id, handler_id, applicant, received_at, "
 		"due_at, due_given, online, paid_online, digitized, status, outcome, late, paused_at, "
 		"remaining, completed_at, ended_at, version, created_at, updated_at, create_hash, "
-		"extended, paused_total) "
+		"extended, paused_total, fee, rating, rated_at) "
 		"VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-		"?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+		"?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
 	[STMT_CASE_UPDATE] =
 		"UPDATE cases SET unit_id = ?4, handler_id = ?5, applicant = ?6, received_at = ?7, "
 		"due_at = ?8, due_given = ?9, online = ?10, paid_online = ?11, digitized = ?12, "
 		"status = ?13, outcome = ?14, late = ?15, paused_at = ?16, remaining = ?17, "
 		"completed_at = ?18, ended_at = ?19, version = ?20, updated_at = ?22, extended = ?24, "
-		"paused_total = ?25 WHERE id = ?1",
+		"paused_total = ?25, fee = ?26, rating = ?27, rated_at = ?28 WHERE id = ?1",
 	[STMT_CASE_LIST] =
 		"SELECT " CASE_COLUMNS " FROM cases WHERE ?1 IS NOT NULL"
 		" AND (?4 IS NULL OR (status IN ('received', 'in_progress') AND due_at < ?4))"
@@ -279,6 +291,70 @@ static const char *const stmt_sql[STMT_MAX] = {
 	[STMT_STATE_GET] = "SELECT value FROM scheduler_state WHERE key = ?1",
 	[STMT_STATE_PUT] = "INSERT INTO scheduler_state (key, value) VALUES (?1, ?2) "
 			   "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	/* ?1 = from, ?2 = end. One pass over the cases that matter to the period: received
+	 * before its end and not completed before its start. */
+	[STMT_KPI_CASES] =
+		"SELECT unit_id, sum(received_at >= ?1), sum(received_at < ?1),"
+		" sum(coalesce(completed_at >= ?1 AND completed_at < ?2 AND outcome = 'early', 0)),"
+		" sum(coalesce(completed_at >= ?1 AND completed_at < ?2 AND outcome = 'on_time', 0)),"
+		" sum(coalesce(completed_at >= ?1 AND completed_at < ?2 AND outcome = 'late', 0)),"
+		" sum((completed_at IS NULL OR completed_at >= ?2) AND late = 0 AND (due_at >= ?2 OR"
+		"  (status = 'paused' AND paused_at < ?2 AND remaining > 0))),"
+		" sum((completed_at IS NULL OR completed_at >= ?2) AND NOT (late = 0 AND (due_at >= ?2 OR"
+		"  (status = 'paused' AND paused_at < ?2 AND remaining > 0)))),"
+		" sum(received_at >= ?1 AND online <> 'none'),"
+		" sum(received_at >= ?1 AND fee > 0),"
+		" sum(received_at >= ?1 AND fee > 0 AND paid_online = 1),"
+		" sum(received_at >= ?1 AND digitized = 1)"
+		" FROM cases WHERE received_at < ?2 AND (completed_at IS NULL OR completed_at >= ?1)"
+		" AND status NOT IN ('withdrawn', 'rejected') GROUP BY unit_id",
+	[STMT_KPI_RATINGS] =
+		"SELECT unit_id, count(*), sum(rating >= ?3) FROM cases"
+		" WHERE rated_at >= ?1 AND rated_at < ?2 GROUP BY unit_id",
+	[STMT_KPI_WINDOW] =
+		"SELECT unit_id, count(*), sum(late = 1 OR outcome = 'late' OR completed_at IS NULL)"
+		" FROM cases WHERE due_at >= ?1 AND due_at < ?2"
+		" AND status NOT IN ('withdrawn', 'rejected') GROUP BY unit_id",
+	[STMT_KPI_DOCUMENTS] =
+		"SELECT lead_unit_id, sum(due_at >= ?1),"
+		" sum(due_at >= ?1 AND done_at IS NOT NULL AND done_at < ?2 AND done_at <= due_at),"
+		" sum(due_at >= ?1 AND done_at IS NOT NULL AND done_at < ?2 AND done_at > due_at),"
+		" sum(done_at IS NULL OR done_at >= ?2)"
+		" FROM documents WHERE lead_unit_id IS NOT NULL AND due_at < ?2"
+		" AND (due_at >= ?1 OR done_at IS NULL OR done_at >= ?2) GROUP BY lead_unit_id",
+	[STMT_KPI_ASSIGNMENTS] =
+		"SELECT unit_id, sum(due_at >= ?1),"
+		" sum(due_at >= ?1 AND done_at IS NOT NULL AND done_at < ?2 AND done_at <= due_at),"
+		" sum(due_at >= ?1 AND done_at IS NOT NULL AND done_at < ?2 AND done_at > due_at),"
+		" sum(done_at IS NULL OR done_at >= ?2)"
+		" FROM assignments WHERE due_at < ?2"
+		" AND (due_at >= ?1 OR done_at IS NULL OR done_at >= ?2) GROUP BY unit_id",
+	[STMT_INSPECTION_INSERT] =
+		"INSERT INTO inspections (unit_id, inspected_unit_id, on_date, note, actor, created_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[STMT_INSPECTION_LIST] =
+		"SELECT id, unit_id, inspected_unit_id, on_date, note, actor, created_at"
+		" FROM inspections WHERE (?1 IS NULL OR unit_id = ?1) AND on_date >= ?2"
+		" AND on_date <= ?3 AND id > ?4 ORDER BY id LIMIT ?5",
+	[STMT_KPI_INSPECTIONS] =
+		"SELECT DISTINCT unit_id, inspected_unit_id FROM inspections"
+		" WHERE on_date >= ?1 AND on_date <= ?2",
+	[STMT_ASG_TREE] =
+		"WITH RECURSIVE t(id, parent_id, depth) AS ("
+		" SELECT id, parent_id, 1 FROM assignments WHERE parent_id = ?1"
+		" UNION ALL SELECT a.id, a.parent_id, t.depth + 1 FROM assignments a"
+		" JOIN t ON a.parent_id = t.id ORDER BY 3 DESC)"
+		" SELECT t.id, t.parent_id, t.depth, a.unit_id, a.status = 'done', a.due_at, a.done_at"
+		" FROM t JOIN assignments a ON a.id = t.id",
+	[STMT_DIRECTIVE_LIST] =
+		"SELECT " ASG_COLUMNS " FROM assignments a WHERE a.parent_id IS NULL"
+		" AND a.created_at >= ?2 AND a.created_at < ?3"
+		" AND (?1 IS NULL OR a.unit_id IN " SUBTREE("?1") ")"
+		" ORDER BY a.created_at, a.id LIMIT ?4",
+	[STMT_NOTICE_GET] =
+		"SELECT 1 FROM kpi_notices WHERE kind = ?1 AND unit_id = ?2 AND week = ?3",
+	[STMT_NOTICE_PUT] =
+		"INSERT OR IGNORE INTO kpi_notices (kind, unit_id, week, sent_at) VALUES (?1, ?2, ?3, ?4)",
 };
 
 struct store {
@@ -454,6 +530,61 @@ struct store *store_open(const char *path, const struct store_options *opts,
 		/* A test may open with its own short migration list: statements on tables it
 		 * lacks are simply not available. */
 		if (rc != SQLITE_OK && list == migrations) {
+			s = db_error(st, rc, err, "cannot prepare a statement");
+			goto fail;
+		}
+	}
+	*status = STORE_OK;
+	return st;
+fail:
+	*status = s;
+	store_close(st);
+	return NULL;
+}
+
+struct store *store_open_readonly(const char *path, enum store_status *status, struct err *err)
+{
+	struct store *st = calloc(1, sizeof(*st));
+	enum store_status s = STORE_ERROR;
+	int version = -1, rc;
+
+	err_clear(err);
+	if (!st) {
+		err_set(err, NULL, "out of memory");
+		goto fail;
+	}
+	st->lock_fd = -1;
+	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		s = db_error(st, rc, err, "cannot open the database");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	if ((rc = exec_sql(st, "PRAGMA busy_timeout = 5000; PRAGMA query_only = ON; "
+			   "PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY", err,
+			   "cannot configure the database")) != SQLITE_OK) {
+		s = status_of(rc);
+		goto fail;
+	}
+	if (read_user_version(st, &version) != SQLITE_OK) {
+		s = db_error(st, SQLITE_ERROR, err, "cannot read the schema version");
+		goto fail;
+	}
+	if (version != (int)migrations_count) {
+		s = version > (int)migrations_count ? STORE_TOO_NEW : STORE_ERROR;
+		err_set(err, "database.path",
+			"%s has schema version %d, this dunghan uses %d%s", path, version,
+			(int)migrations_count,
+			version > (int)migrations_count ? ": upgrade dunghan"
+							: ": start dunghand once to migrate it");
+		goto fail;
+	}
+	for (int i = 0; i < STMT_MAX; i++) {
+		if (!stmt_sql[i])
+			continue;
+		rc = sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+					&st->stmt[i], NULL);
+		if (rc != SQLITE_OK) {
 			s = db_error(st, rc, err, "cannot prepare a statement");
 			goto fail;
 		}
@@ -739,6 +870,12 @@ static void bind_case(sqlite3_stmt *s, const struct case_record *c, const unsign
 		sqlite3_bind_blob(s, 23, hash, 32, SQLITE_STATIC);
 	bind_int(s, 24, c->extended);
 	bind_int(s, 25, c->paused_total);
+	bind_int(s, 26, c->fee);
+	if (c->rating)
+		bind_int(s, 27, c->rating);
+	else
+		sqlite3_bind_null(s, 27);
+	bind_time(s, 28, c->rated_at);
 }
 
 static void read_case(sqlite3_stmt *s, struct case_record *c, unsigned char *hash)
@@ -770,6 +907,9 @@ static void read_case(sqlite3_stmt *s, struct case_record *c, unsigned char *has
 		memcpy(hash, sqlite3_column_blob(s, 22), 32);
 	c->extended = sqlite3_column_int(s, 23);
 	c->paused_total = sqlite3_column_int64(s, 24);
+	c->fee = sqlite3_column_int64(s, 25);
+	c->rating = sqlite3_column_int(s, 26);
+	c->rated_at = col_time(s, 27);
 }
 
 static enum store_status case_get(struct store *st, sqlite3_stmt *s, struct case_record *c,
@@ -1436,6 +1576,231 @@ enum store_status store_state_put(struct store *st, const char *key, int64_t val
 	bind_str(s, 1, key);
 	bind_int(s, 2, value);
 	return finish(st, s, sqlite3_step(s), err, "cannot write the scheduler's state");
+}
+
+/* --- KPIs ----------------------------------------------------------------------------------- */
+
+static void bind_period(sqlite3_stmt *s, int64_t from, int64_t end)
+{
+	bind_int(s, 1, from);
+	bind_int(s, 2, end);
+}
+
+enum store_status store_kpi_cases(struct store *st, int64_t from, int64_t end,
+				  store_case_counts_cb cb, void *ctx, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_KPI_CASES];
+	struct store_case_counts c;
+	int rc;
+
+	bind_period(s, from, end);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		c.unit = (const char *)sqlite3_column_text(s, 0);
+		c.received = sqlite3_column_int64(s, 1);
+		c.carried = sqlite3_column_int64(s, 2);
+		c.early = sqlite3_column_int64(s, 3);
+		c.on_time = sqlite3_column_int64(s, 4);
+		c.late = sqlite3_column_int64(s, 5);
+		c.open_within = sqlite3_column_int64(s, 6);
+		c.open_overdue = sqlite3_column_int64(s, 7);
+		c.online = sqlite3_column_int64(s, 8);
+		c.with_fee = sqlite3_column_int64(s, 9);
+		c.paid_online = sqlite3_column_int64(s, 10);
+		c.digitized = sqlite3_column_int64(s, 11);
+		if (cb(ctx, &c) != 0)
+			break;
+	}
+	return finish(st, s, rc, err, "cannot count the cases");
+}
+
+enum store_status store_kpi_ratings(struct store *st, int64_t from, int64_t end,
+				    int satisfied_rating, store_rating_cb cb, void *ctx,
+				    struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_KPI_RATINGS];
+	int rc;
+
+	bind_period(s, from, end);
+	bind_int(s, 3, satisfied_rating);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (cb(ctx, (const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1),
+		       sqlite3_column_int64(s, 2)) != 0)
+			break;
+	return finish(st, s, rc, err, "cannot count the ratings");
+}
+
+enum store_status store_kpi_window(struct store *st, int64_t from, int64_t end,
+				   store_window_cb cb, void *ctx, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_KPI_WINDOW];
+	int rc;
+
+	bind_period(s, from, end);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (cb(ctx, (const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1),
+		       sqlite3_column_int64(s, 2)) != 0)
+			break;
+	return finish(st, s, rc, err, "cannot count the deadlines");
+}
+
+static enum store_status item_counts(struct store *st, sqlite3_stmt *s, int64_t from, int64_t end,
+				     store_item_counts_cb cb, void *ctx, struct err *err)
+{
+	struct store_item_counts c;
+	int rc;
+
+	bind_period(s, from, end);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		c.unit = (const char *)sqlite3_column_text(s, 0);
+		c.due = sqlite3_column_int64(s, 1);
+		c.done_on_time = sqlite3_column_int64(s, 2);
+		c.done_late = sqlite3_column_int64(s, 3);
+		c.open_overdue = sqlite3_column_int64(s, 4);
+		if (cb(ctx, &c) != 0)
+			break;
+	}
+	return finish(st, s, rc, err, "cannot count the documents or assignments");
+}
+
+enum store_status store_kpi_documents(struct store *st, int64_t from, int64_t end,
+				      store_item_counts_cb cb, void *ctx, struct err *err)
+{
+	return item_counts(st, st->stmt[STMT_KPI_DOCUMENTS], from, end, cb, ctx, err);
+}
+
+enum store_status store_kpi_assignments(struct store *st, int64_t from, int64_t end,
+					store_item_counts_cb cb, void *ctx, struct err *err)
+{
+	return item_counts(st, st->stmt[STMT_KPI_ASSIGNMENTS], from, end, cb, ctx, err);
+}
+
+enum store_status store_inspection_insert(struct store *st, struct store_inspection *i,
+					  struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_INSPECTION_INSERT];
+	enum store_status rc;
+
+	bind_str(s, 1, i->unit);
+	bind_str(s, 2, i->inspected_unit);
+	bind_str(s, 3, i->on_date);
+	bind_str(s, 4, i->note);
+	bind_str(s, 5, i->actor);
+	bind_int(s, 6, i->created_at);
+	rc = finish(st, s, sqlite3_step(s), err, "cannot record the inspection");
+	if (rc == STORE_OK)
+		i->id = sqlite3_last_insert_rowid(st->db);
+	return rc;
+}
+
+enum store_status store_inspection_list(struct store *st, const char *unit, const char *from_date,
+					const char *to_date, int64_t after_id, int limit,
+					store_inspection_cb cb, void *ctx, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_INSPECTION_LIST];
+	struct store_inspection i;
+	int rc;
+
+	bind_str(s, 1, unit);
+	bind_str(s, 2, from_date);
+	bind_str(s, 3, to_date);
+	bind_int(s, 4, after_id);
+	bind_int(s, 5, limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		i.id = sqlite3_column_int64(s, 0);
+		i.unit = (const char *)sqlite3_column_text(s, 1);
+		i.inspected_unit = (const char *)sqlite3_column_text(s, 2);
+		i.on_date = (const char *)sqlite3_column_text(s, 3);
+		i.note = (const char *)sqlite3_column_text(s, 4);
+		i.actor = (const char *)sqlite3_column_text(s, 5);
+		i.created_at = sqlite3_column_int64(s, 6);
+		if (cb(ctx, &i) != 0)
+			break;
+	}
+	return finish(st, s, rc, err, "cannot list the inspections");
+}
+
+enum store_status store_kpi_inspections(struct store *st, const char *from_date,
+					const char *to_date, store_pair_cb cb, void *ctx,
+					struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_KPI_INSPECTIONS];
+	int rc;
+
+	bind_str(s, 1, from_date);
+	bind_str(s, 2, to_date);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (cb(ctx, (const char *)sqlite3_column_text(s, 0),
+		       (const char *)sqlite3_column_text(s, 1)) != 0)
+			break;
+	return finish(st, s, rc, err, "cannot count the inspections");
+}
+
+enum store_status store_assignment_tree(struct store *st, int64_t root, store_tree_cb cb,
+					void *ctx, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ASG_TREE];
+	struct store_tree_node n;
+	int rc;
+
+	bind_int(s, 1, root);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		n.id = sqlite3_column_int64(s, 0);
+		n.parent_id = sqlite3_column_int64(s, 1);
+		n.depth = sqlite3_column_int(s, 2);
+		n.unit = (const char *)sqlite3_column_text(s, 3);
+		n.done = sqlite3_column_int(s, 4);
+		n.due_at = sqlite3_column_int64(s, 5);
+		n.done_at = col_time(s, 6);
+		if (cb(ctx, &n) != 0)
+			break;
+	}
+	return finish(st, s, rc, err, "cannot read the sub-assignments");
+}
+
+enum store_status store_directive_list(struct store *st, const char *unit, int64_t from,
+				       int64_t end, int limit, store_assignment_cb cb, void *ctx,
+				       struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_DIRECTIVE_LIST];
+	struct assignment_record a;
+	int rc;
+
+	bind_str(s, 1, unit);
+	bind_int(s, 2, from);
+	bind_int(s, 3, end);
+	bind_int(s, 4, limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		read_assignment(s, &a);
+		if (cb(ctx, &a) != 0)
+			break;
+	}
+	return finish(st, s, rc, err, "cannot list the directives");
+}
+
+enum store_status store_kpi_notice_get(struct store *st, const char *kind, const char *unit,
+				       int64_t week, bool *sent, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_NOTICE_GET];
+	int rc;
+
+	bind_str(s, 1, kind);
+	bind_str(s, 2, unit);
+	bind_int(s, 3, week);
+	rc = sqlite3_step(s);
+	*sent = rc == SQLITE_ROW;
+	return finish(st, s, rc, err, "cannot read the KPI notices");
+}
+
+enum store_status store_kpi_notice_put(struct store *st, const char *kind, const char *unit,
+				       int64_t week, int64_t now, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_NOTICE_PUT];
+
+	bind_str(s, 1, kind);
+	bind_str(s, 2, unit);
+	bind_int(s, 3, week);
+	bind_int(s, 4, now);
+	return finish(st, s, sqlite3_step(s), err, "cannot record a KPI notice");
 }
 
 /* --- delivery ---------------------------------------------------------------------------- */

@@ -38,6 +38,12 @@ struct store;
 struct store *store_open(const char *path, const struct store_options *opts,
 			 enum store_status *status, struct err *err);
 
+/* Opens the database at path read-only, for reports off the loop thread and for dunghanctl
+ * --db: no lock file, no migrations (STORE_TOO_NEW or STORE_ERROR "older schema" when its
+ * version is not this binary's), query_only. Only the read functions below may be used on it.
+ * Each thread needs its own. Returns NULL with *status and err on failure. */
+struct store *store_open_readonly(const char *path, enum store_status *status, struct err *err);
+
 /* Finalizes every statement, closes the database, releases the lock. NULL is a no-op. */
 void store_close(struct store *st);
 
@@ -283,6 +289,104 @@ enum store_status store_state_get(struct store *st, const char *key, int64_t *va
 				  struct err *err);
 enum store_status store_state_put(struct store *st, const char *key, int64_t value,
 				  struct err *err);
+
+/* --- KPIs (read-only connections; docs/kpi.md has the definitions) ------------------------ */
+
+/* One unit's case counts for the period [from, end): end is the period's end, or now when
+ * that is earlier. Withdrawn and rejected cases are never counted. */
+struct store_case_counts {
+	const char *unit;
+	int64_t received;        /* received_at in [from, end) */
+	int64_t carried;         /* received before from, not completed before from */
+	int64_t early, on_time, late; /* completed_at in [from, end), by outcome */
+	int64_t open_within;     /* not completed before end, within its deadline at end */
+	int64_t open_overdue;    /* not completed before end, overdue at end */
+	int64_t online;          /* received in the period with online != none */
+	int64_t with_fee;        /* received in the period with fee > 0 */
+	int64_t paid_online;     /* of those, paid online */
+	int64_t digitized;       /* received in the period and digitised */
+};
+typedef int (*store_case_counts_cb)(void *ctx, const struct store_case_counts *c);
+/* One row per unit that has cases in the period (in no particular order). Within deadline at
+ * end: not rescheduled (late = 0), and due_at >= end, or paused before end with time left. */
+enum store_status store_kpi_cases(struct store *st, int64_t from, int64_t end,
+				  store_case_counts_cb cb, void *ctx, struct err *err);
+
+/* Ratings given in [from, end) per unit: rated, and satisfied (rating >= satisfied_rating). */
+typedef int (*store_rating_cb)(void *ctx, const char *unit, int64_t rated, int64_t satisfied);
+enum store_status store_kpi_ratings(struct store *st, int64_t from, int64_t end,
+				    int satisfied_rating, store_rating_cb cb, void *ctx,
+				    struct err *err);
+
+/* Cases whose deadline fell in [from, end) per unit, and of those the late ones: completed
+ * late, rescheduled, or still open (the error budget's burn rate). */
+typedef int (*store_window_cb)(void *ctx, const char *unit, int64_t due, int64_t late);
+enum store_status store_kpi_window(struct store *st, int64_t from, int64_t end,
+				   store_window_cb cb, void *ctx, struct err *err);
+
+/* Documents (by lead unit) or assignments (by unit) per unit for the period [from, end). */
+struct store_item_counts {
+	const char *unit;
+	int64_t due;          /* due_at in [from, end) */
+	int64_t done_on_time; /* of those, done at or before due_at (and before end) */
+	int64_t done_late;    /* of those, done after due_at (and before end) */
+	int64_t open_overdue; /* open now (or done after end) with due_at < end */
+};
+typedef int (*store_item_counts_cb)(void *ctx, const struct store_item_counts *c);
+enum store_status store_kpi_documents(struct store *st, int64_t from, int64_t end,
+				      store_item_counts_cb cb, void *ctx, struct err *err);
+enum store_status store_kpi_assignments(struct store *st, int64_t from, int64_t end,
+					store_item_counts_cb cb, void *ctx, struct err *err);
+
+/* An inspection: unit inspected one of its subordinate units on a local date "YYYY-MM-DD". */
+struct store_inspection {
+	int64_t id;
+	const char *unit;
+	const char *inspected_unit;
+	const char *on_date;
+	const char *note; /* or NULL */
+	const char *actor;
+	int64_t created_at;
+};
+typedef int (*store_inspection_cb)(void *ctx, const struct store_inspection *i);
+enum store_status store_inspection_insert(struct store *st, struct store_inspection *i,
+					  struct err *err);
+/* Inspections with on_date in [from_date, to_date] (inclusive), by unit when unit is not NULL
+ * (that unit's own inspections only), oldest date first, after after_id, at most limit. */
+enum store_status store_inspection_list(struct store *st, const char *unit, const char *from_date,
+					const char *to_date, int64_t after_id, int limit,
+					store_inspection_cb cb, void *ctx, struct err *err);
+/* The distinct (unit, inspected unit) pairs with on_date in [from_date, to_date]. */
+typedef int (*store_pair_cb)(void *ctx, const char *unit, const char *inspected_unit);
+enum store_status store_kpi_inspections(struct store *st, const char *from_date,
+					const char *to_date, store_pair_cb cb, void *ctx,
+					struct err *err);
+
+/* The sub-assignments below assignment root, depth first (depth 1 = its direct children). */
+struct store_tree_node {
+	int64_t id;
+	int64_t parent_id;
+	int depth;
+	const char *unit;
+	bool done;
+	int64_t due_at;
+	int64_t done_at; /* TIME_NONE when open */
+};
+typedef int (*store_tree_cb)(void *ctx, const struct store_tree_node *n);
+enum store_status store_assignment_tree(struct store *st, int64_t root, store_tree_cb cb,
+					void *ctx, struct err *err);
+/* Top-level assignments (of a document or a direction) created in [from, end) whose unit is
+ * in unit's subtree (unit NULL: all), oldest first, at most limit. */
+enum store_status store_directive_list(struct store *st, const char *unit, int64_t from,
+				       int64_t end, int limit, store_assignment_cb cb, void *ctx,
+				       struct err *err);
+
+/* KPI notices sent (kind "budget" or "report", per unit and week): *sent tells whether one
+ * was; store_kpi_notice_put records one (in the caller's transaction). */
+enum store_status store_kpi_notice_get(struct store *st, const char *kind, const char *unit,
+				       int64_t week, bool *sent, struct err *err);
+enum store_status store_kpi_notice_put(struct store *st, const char *kind, const char *unit,
+				       int64_t week, int64_t now, struct err *err);
 
 /* --- the event log ---------------------------------------------------------------------- */
 

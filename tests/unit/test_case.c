@@ -323,6 +323,7 @@ static const int table[CASE_EV_COUNT][CASE_STATUS_COUNT] = {
 	[CASE_EV_NOTE] = { R, IP, P, C, RT, W, RJ },
 	/* extend depends on the procedure too: tested on its own below */
 	[CASE_EV_EXTEND] = { NO, NO, NO, NO, NO, NO, NO },
+	[CASE_EV_RATE] = { NO, NO, NO, C, RT, NO, NO },
 };
 #undef R
 #undef IP
@@ -341,6 +342,7 @@ static struct case_event valid_event(enum case_event_type type)
 	ev.handler = "an.nv";
 	ev.unit = "ttphvhcc";
 	ev.due_at = T("2024-03-15T17:00:00+07:00");
+	ev.rating = 4;
 	return ev;
 }
 
@@ -379,8 +381,8 @@ Test(case_apply, every_disallowed_transition)
 			n++;
 		}
 	}
-	/* 4 + 4 + 5 + 6 + 5 + 6 + 4 + 4 + 4 + 0 pairs in the table. */
-	cr_expect_eq(n, 42);
+	/* 4 + 4 + 5 + 6 + 5 + 6 + 4 + 4 + 4 + 0 + 5 (rate) pairs in the table. */
+	cr_expect_eq(n, 47);
 }
 
 Test(case_apply, is_open)
@@ -848,7 +850,7 @@ Test(case_names, events)
 {
 	static const char *const names[CASE_EV_COUNT] = {
 		"assign", "transfer", "pause", "resume", "complete", "return", "withdraw", "reject",
-		"reschedule", "note", "extend",
+		"reschedule", "note", "extend", "rate",
 	};
 
 	for (int i = 0; i < CASE_EV_COUNT; i++) {
@@ -977,4 +979,24 @@ Test(case_apply, extend_refused)
 	apply_fails(&c, &ev, &extend15, "type");
 	make_case(&c, CASE_COMPLETED);
 	apply_fails(&c, &ev, &extend15, "type");
+}
+
+Test(case_apply, rate_once_after_completion_from_1_to_5)
+{
+	struct case_record c;
+	struct case_event ev = valid_event(CASE_EV_RATE);
+
+	make_case(&c, CASE_COMPLETED);
+	ev.rating = 0;
+	apply_fails(&c, &ev, &restart5, "rating");
+	ev.rating = 6;
+	apply_fails(&c, &ev, &restart5, "rating");
+	ev.rating = 5;
+	apply_ok(&c, &ev, &restart5, "2024-03-07T10:00:02+07:00");
+	cr_expect_eq(c.rating, 5);
+	cr_expect_eq(c.rated_at, T("2024-03-07T10:00:00+07:00"));
+	cr_expect_eq((int)c.status, CASE_COMPLETED);
+	ev.rating = 3;
+	apply_fails(&c, &ev, &restart5, "type");
+	cr_expect_eq(c.rating, 5);
 }
