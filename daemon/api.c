@@ -694,6 +694,7 @@ enum route_kind {
 	R_DOCUMENTS, R_DOCUMENT, R_DOCUMENT_EVENTS, R_DOCUMENT_ASSIGNMENTS,
 	R_ASSIGNMENTS, R_ASSIGNMENT, R_ASSIGNMENT_EVENTS, R_ASSIGNMENT_ASSIGNMENTS,
 	R_ALERTS, R_ALERT_ACK, R_OUTBOX, R_OUTBOX_RETRY,
+	R_STATUS, R_KPI, R_KPI_BUDGET, R_DIRECTIVE_CASCADE, R_INSPECTIONS,
 	R_NONE
 };
 
@@ -739,6 +740,31 @@ static void match_route(const char *path, struct route *r)
 	}
 	if (strcmp(seg[0], "cases:batch") == 0 && n == 1) {
 		r->kind = R_CASES_BATCH;
+		return;
+	}
+	if (n == 1 && strcmp(seg[0], "status") == 0) {
+		r->kind = R_STATUS;
+		return;
+	}
+	if (n == 1 && strcmp(seg[0], "inspections") == 0) {
+		r->kind = R_INSPECTIONS;
+		return;
+	}
+	if (strcmp(seg[0], "kpi") == 0) {
+		if (n == 1)
+			r->kind = R_KPI;
+		else if (n == 2 && strcmp(seg[1], "budget") == 0)
+			r->kind = R_KPI_BUDGET;
+		return;
+	}
+	if (strcmp(seg[0], "directives") == 0) {
+		char *dend;
+		long long did = n == 3 ? strtoll(seg[1], &dend, 10) : 0;
+		if (n == 3 && !*dend && seg[1][0] >= '1' && seg[1][0] <= '9' && did > 0 &&
+		    strcmp(seg[2], "cascade") == 0) {
+			r->id = did;
+			r->kind = R_DIRECTIVE_CASCADE;
+		}
 		return;
 	}
 	if (strcmp(seg[0], "outbox") == 0) {
@@ -798,6 +824,10 @@ static const char *allowed_methods(enum route_kind k)
 		return "POST";
 	case R_ALERTS:
 	case R_OUTBOX:
+	case R_STATUS:
+	case R_KPI:
+	case R_KPI_BUDGET:
+	case R_DIRECTIVE_CASCADE:
 	case R_CASE:
 	case R_DOCUMENT:
 	case R_ASSIGNMENT:
@@ -834,6 +864,11 @@ static void dispatch(struct api_ctx *x, const struct route *r, bool post)
 	case R_ALERT_ACK: api_alerts_ack(x, r->id); break;
 	case R_OUTBOX: api_outbox_list(x); break;
 	case R_OUTBOX_RETRY: api_outbox_retry(x, r->id); break;
+	case R_STATUS: api_status(x); break;
+	case R_KPI: api_kpi(x); break;
+	case R_KPI_BUDGET: api_kpi_budget(x); break;
+	case R_DIRECTIVE_CASCADE: api_directive_cascade(x, r->id); break;
+	case R_INSPECTIONS: post ? api_inspections_create(x) : api_inspections_list(x); break;
 	case R_NONE:
 		break;
 	}

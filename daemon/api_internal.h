@@ -152,6 +152,16 @@ void api_alerts_ack(struct api_ctx *x, int64_t id);
 void api_outbox_list(struct api_ctx *x);
 void api_outbox_retry(struct api_ctx *x, int64_t id);
 
+/* GET /api/v1/status (api_status.c). */
+void api_status(struct api_ctx *x);
+
+/* KPIs (api_kpi.c): figures are computed in the thread pool on read-only connections. */
+void api_kpi(struct api_ctx *x);
+void api_kpi_budget(struct api_ctx *x);
+void api_directive_cascade(struct api_ctx *x, int64_t id);
+void api_inspections_create(struct api_ctx *x);
+void api_inspections_list(struct api_ctx *x);
+
 void api_cases_create(struct api_ctx *x);
 void api_cases_batch(struct api_ctx *x);
 void api_cases_get(struct api_ctx *x, const char *code);

@@ -1431,6 +1431,15 @@ static const struct field escalation_fields[] = {
 	  .parse = parse_kpi_report },
 };
 
+static const struct field import_fields[] = {
+	{ .name = "spool_dir", .kind = FIELD_STRING, .offset = CFG(import.spool_dir), .max = 4000 },
+	{ .name = "map_file", .kind = FIELD_STRING, .offset = CFG(import.map_file), .max = 4000 },
+	{ .name = "settle", .kind = FIELD_WALLTIME, .offset = CFG(import.settle_ms), .def = "5s",
+	  .min = 0, .max = 3600 },
+	{ .name = "scan_interval", .kind = FIELD_WALLTIME, .offset = CFG(import.scan_interval_ms),
+	  .def = "30s", .min = 1, .max = 86400 },
+};
+
 static const struct field kpi_fields[] = {
 	{ .name = "satisfied_rating", .kind = FIELD_INT, .offset = CFG(kpi.satisfied_rating),
 	  .min = 1, .max = 5, .def_num = 4 },
@@ -1614,6 +1623,7 @@ static const struct section sections[] = {
 	  .absent_means_off = true },
 	GROUP("delivery", delivery_fields, config_base),
 	GROUP("kpi", kpi_fields, config_base),
+	GROUP("import", import_fields, config_base),
 	{ .name = "procedures_file", .fields = procedures_file_field, .nfields = 1, .scalar = true,
 	  .base = config_base },
 	LIST("units", unit_fields, struct config_unit, units, nunits),

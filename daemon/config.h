@@ -137,6 +137,12 @@ struct config {
 		} kpi_report;
 	} escalation;
 	struct {
+		const char *spool_dir;    /* the drop folder the daemon imports from; NULL: none */
+		const char *map_file;     /* header mapping file; NULL: the built-in Vietnamese one */
+		int64_t settle_ms;        /* a file unchanged this long is complete [5 s] */
+		int64_t scan_interval_ms; /* periodic scan besides file events [30 s] */
+	} import;
+	struct {
 		int64_t satisfied_rating; /* a rating (1-5) at or above it counts as satisfied [4] */
 	} kpi;
 	struct config_target *targets;

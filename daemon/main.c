@@ -15,8 +15,10 @@
 #include "deliver.h"
 #include "config.h"
 #include "http.h"
+#include "kpi_notify.h"
 #include "log.h"
 #include "scheduler.h"
+#include "spool.h"
 #include "store.h"
 
 struct dunghand {
@@ -33,6 +35,8 @@ struct dunghand {
 	struct api *api;
 	struct scheduler *sched;
 	struct deliver *deliver;
+	struct kpi_notify *notify;
+	struct spool *spool;
 	char status[256];
 };
 
@@ -128,6 +132,8 @@ static void reload(struct dunghand *d)
 	api_set_config(d->api, next);
 	scheduler_set_config(d->sched, next);
 	deliver_set_config(d->deliver, next);
+	kpi_notify_set_config(d->notify, next);
+	spool_set_config(d->spool, next);
 	config_free(d->cfg);
 	d->cfg = next;
 	log_set_level(d->cfg->log.level);
@@ -163,6 +169,35 @@ static void on_deliver_closed(void *data)
 	d->deliver = NULL;
 }
 
+static void on_notify_closed(void *data)
+{
+	struct dunghand *d = data;
+
+	d->notify = NULL;
+}
+
+static void on_spool_closed(void *data)
+{
+	struct dunghand *d = data;
+
+	d->spool = NULL;
+}
+
+/* Closes what start_http created (any of it may be missing after a failed start). */
+static void close_services(struct dunghand *d)
+{
+	if (d->spool)
+		spool_close(d->spool, on_spool_closed, d);
+	if (d->notify)
+		kpi_notify_close(d->notify, on_notify_closed, d);
+	if (d->api)
+		api_close(d->api, on_api_closed, d);
+	if (d->sched)
+		scheduler_close(d->sched, on_scheduler_closed, d);
+	if (d->deliver)
+		deliver_close(d->deliver, on_deliver_closed, d);
+}
+
 /* Every request has been answered and every connection closed: the API commits what is left
  * and closes its own handle. */
 static void on_http_stopped(struct http_server *srv, void *data)
@@ -171,9 +206,7 @@ static void on_http_stopped(struct http_server *srv, void *data)
 	(void)srv;
 	log_info("stop: every connection is closed");
 	d->http = NULL;
-	api_close(d->api, on_api_closed, d);
-	scheduler_close(d->sched, on_scheduler_closed, d);
-	deliver_close(d->deliver, on_deliver_closed, d);
+	close_services(d);
 }
 
 static void begin_stop(struct dunghand *d, const char *why)
@@ -264,6 +297,14 @@ static int start_http(struct dunghand *d)
 	}
 	if (!(d->api = api_new(&d->loop, d->store, d->sched, d->deliver, d->cfg, &err))) {
 		log_error("cannot start the API: %s", err.msg);
+		return -1;
+	}
+	if (!(d->notify = kpi_notify_new(&d->loop, d->store, d->cfg, &err))) {
+		log_error("cannot start the KPI notices: %s", err.msg);
+		return -1;
+	}
+	if (!(d->spool = spool_new(&d->loop, d->api, d->cfg, &err))) {
+		log_error("cannot start the drop folder: %s", err.msg);
 		return -1;
 	}
 	hc.ctx = d->api;
@@ -371,12 +412,7 @@ int main(int argc, char **argv)
 	}
 	rc = 1;
 	if (start_loop_handles(&d) != 0 || start_http(&d) != 0) {
-		if (d.api)
-			api_close(d.api, on_api_closed, &d);
-		if (d.sched)
-			scheduler_close(d.sched, on_scheduler_closed, &d);
-		if (d.deliver)
-			deliver_close(d.deliver, on_deliver_closed, &d);
+		close_services(&d);
 		uv_walk(&d.loop, close_walk, NULL);
 		uv_run(&d.loop, UV_RUN_DEFAULT);
 		uv_loop_close(&d.loop);

@@ -86,6 +86,7 @@ enum stmt_id {
 	STMT_DIRECTIVE_LIST,
 	STMT_NOTICE_GET,
 	STMT_NOTICE_PUT,
+	STMT_COUNTS,
 	STMT_MAX
 };
 
@@ -353,12 +354,25 @@ static const char *const stmt_sql[STMT_MAX] = {
 		" ORDER BY a.created_at, a.id LIMIT ?4",
 	[STMT_NOTICE_GET] =
 		"SELECT 1 FROM kpi_notices WHERE kind = ?1 AND unit_id = ?2 AND week = ?3",
+	[STMT_COUNTS] =
+		"SELECT (SELECT count(*) FROM cases WHERE status IN ('received', 'in_progress', 'paused')),"
+		" (SELECT count(*) FROM documents WHERE status <> 'done'),"
+		" (SELECT count(*) FROM assignments WHERE status = 'open'),"
+		" (SELECT count(*) FROM cases WHERE status IN ('received', 'in_progress') AND due_at < ?1),"
+		" (SELECT count(*) FROM documents WHERE status <> 'done' AND due_at < ?1),"
+		" (SELECT count(*) FROM assignments WHERE status = 'open' AND due_at < ?1),"
+		" (SELECT count(*) FROM cases WHERE status IN ('received', 'in_progress', 'paused')"
+		"  AND due_at >= ?1 AND EXISTS (SELECT 1 FROM alerts"
+		"  WHERE item_kind = 'case' AND item_id = cases.id)),"
+		" (SELECT count(*) FROM outbox WHERE status IN ('pending', 'held', 'sending')),"
+		" (SELECT count(*) FROM outbox WHERE status = 'dead')",
 	[STMT_NOTICE_PUT] =
 		"INSERT OR IGNORE INTO kpi_notices (kind, unit_id, week, sent_at) VALUES (?1, ?2, ?3, ?4)",
 };
 
 struct store {
 	sqlite3 *db;
+	char *path;
 	int lock_fd;
 	sqlite3_stmt *stmt[STMT_MAX];
 };
@@ -486,6 +500,10 @@ struct store *store_open(const char *path, const struct store_options *opts,
 		goto fail;
 	}
 	st->lock_fd = -1;
+	if (!(st->path = strdup(path))) {
+		err_set(err, NULL, "out of memory");
+		goto fail;
+	}
 	if (path_make_parent_dirs(path, 0750, err) != 0) {
 		if (err)
 			snprintf(err->field, sizeof(err->field), "database.path");
@@ -607,7 +625,13 @@ void store_close(struct store *st)
 		sqlite3_close_v2(st->db);
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
+	free(st->path);
 	free(st);
+}
+
+const char *store_path(const struct store *st)
+{
+	return st->path;
 }
 
 int store_schema_version(struct store *st)
@@ -1576,6 +1600,23 @@ enum store_status store_state_put(struct store *st, const char *key, int64_t val
 	bind_str(s, 1, key);
 	bind_int(s, 2, value);
 	return finish(st, s, sqlite3_step(s), err, "cannot write the scheduler's state");
+}
+
+enum store_status store_counts(struct store *st, int64_t now, struct store_counts *c,
+			       struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_COUNTS];
+	int64_t *fields[] = { &c->open_cases, &c->open_documents, &c->open_assignments,
+			      &c->overdue_cases, &c->overdue_documents, &c->overdue_assignments,
+			      &c->at_risk_cases, &c->outbox_pending, &c->outbox_dead };
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	bind_int(s, 1, now);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		for (int i = 0; i < (int)(sizeof(fields) / sizeof(fields[0])); i++)
+			*fields[i] = sqlite3_column_int64(s, i);
+	return finish(st, s, rc, err, "cannot count the open items");
 }
 
 /* --- KPIs ----------------------------------------------------------------------------------- */

@@ -47,6 +47,10 @@ struct store *store_open_readonly(const char *path, enum store_status *status, s
 /* Finalizes every statement, closes the database, releases the lock. NULL is a no-op. */
 void store_close(struct store *st);
 
+/* The path the database was opened with (for read-only connections to the same file); NULL
+ * for a read-only store. */
+const char *store_path(const struct store *st);
+
 /* The schema version (PRAGMA user_version) of the open database. */
 int store_schema_version(struct store *st);
 
@@ -289,6 +293,17 @@ enum store_status store_state_get(struct store *st, const char *key, int64_t *va
 				  struct err *err);
 enum store_status store_state_put(struct store *st, const char *key, int64_t value,
 				  struct err *err);
+
+/* What an operator looks at first (dunghanctl status, STATUS=, metrics). */
+struct store_counts {
+	int64_t open_cases, open_documents, open_assignments;
+	int64_t overdue_cases, overdue_documents, overdue_assignments; /* open, due_at < now */
+	int64_t at_risk_cases;  /* open, not overdue, with an alert fired */
+	int64_t outbox_pending; /* pending, held or sending */
+	int64_t outbox_dead;
+};
+enum store_status store_counts(struct store *st, int64_t now, struct store_counts *c,
+			       struct err *err);
 
 /* --- KPIs (read-only connections; docs/kpi.md has the definitions) ------------------------ */
 
