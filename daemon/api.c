@@ -179,6 +179,13 @@ void api_write_end(struct api_ctx *x, bool ok)
 	}
 }
 
+void api_ctx_init(struct api_ctx *x, struct api *api, const char *actor)
+{
+	*x = (struct api_ctx){ .api = api, .store = api->store, .sched = api->sched,
+			       .deliver = api->deliver, .cfg = api->cfg, .cal = api->cfg->calendar,
+			       .actor = actor, .now = (int64_t)time(NULL) };
+}
+
 /* --- bodies ----------------------------------------------------------------------------- */
 
 /* "application/json", optionally with parameters. */
@@ -897,10 +904,10 @@ void api_handle(struct http_request *req, void *ctx)
 		}
 		return;
 	}
-	struct api_ctx x = { .api = api, .req = req, .store = api->store, .sched = api->sched,
-			     .deliver = api->deliver,
-			     .cfg = api->cfg,
-			     .cal = api->cfg->calendar, .now = (int64_t)time(NULL) };
+	struct api_ctx x;
+
+	api_ctx_init(&x, api, NULL);
+	x.req = req;
 	match_route(path, &route);
 	if (route.kind == R_NONE) {
 		reply_fail(&x, 404, "not_found", NULL, "no such endpoint");

@@ -5,6 +5,7 @@
 #ifndef DUNGHAN_API_H
 #define DUNGHAN_API_H
 
+#include <jansson.h>
 #include <uv.h>
 
 #include "config.h"
@@ -27,6 +28,14 @@ void api_set_config(struct api *api, const struct config *cfg);
 
 /* The http_request_cb to give the HTTP server, with the api as ctx. */
 void api_handle(struct http_request *req, void *api);
+
+/* Creates the cases of an NDJSON text (one API case object a line, as POST /cases:batch takes)
+ * on behalf of actor, for the drop folder. Runs inside the caller's own write transaction
+ * (store_begin done by the caller, from a libuv callback of its own, never from a request), each
+ * line in a savepoint. Returns the same JSON as the batch endpoint's answer (new reference;
+ * "failed" > 0 tells the caller to roll back for all-or-nothing), or NULL with err. */
+json_t *api_import_cases(struct api *api, const char *ndjson, size_t len, const char *actor,
+			 struct err *err);
 
 /* From now on, answer new requests 503 (the daemon is stopping); requests already taken are
  * finished and committed. */

@@ -35,6 +35,10 @@ struct api_error {
 	char field[64];
 };
 
+/* A context for the API's rules without a request, for work the daemon does itself (the drop
+ * folder): req NULL, so nothing may be replied through it. */
+void api_ctx_init(struct api_ctx *x, struct api *api, const char *actor);
+
 int api_fail(struct api_error *e, int status, const char *code, const char *field,
 	     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
