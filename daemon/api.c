@@ -34,6 +34,7 @@ struct api {
 	struct deliver *deliver;
 	const struct config *cfg;
 	struct pending *head, *tail;
+	int64_t started_at;
 	bool stopping;
 	void (*close_cb)(void *);
 	void *close_arg;
@@ -184,6 +185,11 @@ void api_ctx_init(struct api_ctx *x, struct api *api, const char *actor)
 	*x = (struct api_ctx){ .api = api, .store = api->store, .sched = api->sched,
 			       .deliver = api->deliver, .cfg = api->cfg, .cal = api->cfg->calendar,
 			       .actor = actor, .now = (int64_t)time(NULL) };
+}
+
+int64_t api_started_at(const struct api *api)
+{
+	return api->started_at;
 }
 
 /* --- bodies ----------------------------------------------------------------------------- */
@@ -985,6 +991,7 @@ struct api *api_new(uv_loop_t *loop, struct store *store, struct scheduler *sche
 	api->sched = sched;
 	api->deliver = deliver;
 	api->cfg = cfg;
+	api->started_at = (int64_t)time(NULL);
 	if ((rc = uv_check_init(loop, &api->commit)) != 0) {
 		err_set(err, NULL, "cannot create the commit handle: %s", uv_strerror(rc));
 		free(api);

@@ -39,6 +39,9 @@ struct api_error {
  * folder): req NULL, so nothing may be replied through it. */
 void api_ctx_init(struct api_ctx *x, struct api *api, const char *actor);
 
+/* When the API started (Unix seconds), for GET /status's uptime. */
+int64_t api_started_at(const struct api *api);
+
 int api_fail(struct api_error *e, int status, const char *code, const char *field,
 	     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
