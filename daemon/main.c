@@ -14,6 +14,7 @@
 #include "api.h"
 #include "deliver.h"
 #include "config.h"
+#include "health.h"
 #include "http.h"
 #include "kpi_notify.h"
 #include "log.h"
@@ -24,8 +25,6 @@
 struct dunghand {
 	uv_loop_t loop;
 	uv_signal_t sigterm, sigint, sighup;
-	uv_timer_t watchdog;
-	bool watchdog_on;
 	bool stopping;
 	const char *config_path;
 	const char *database_override;
@@ -37,6 +36,7 @@ struct dunghand {
 	struct deliver *deliver;
 	struct kpi_notify *notify;
 	struct spool *spool;
+	struct health *health;
 	char status[256];
 };
 
@@ -95,7 +95,10 @@ static void update_status(struct dunghand *d)
 		 "serving on %.*s:%d: %lld units, %lld people, %lld procedures; log level %s",
 		 (int)(colon ? colon - listen : 0), listen, port, (long long)units, (long long)people,
 		 (long long)procedures, log_level_name(d->cfg->log.level));
-	sd_notifyf(0, "STATUS=%s", d->status);
+	if (d->health)
+		health_set_status(d->health, d->status);
+	else
+		sd_notifyf(0, "STATUS=%s", d->status);
 }
 
 static void reload(struct dunghand *d)
@@ -183,6 +186,13 @@ static void on_spool_closed(void *data)
 	d->spool = NULL;
 }
 
+static void on_health_closed(void *data)
+{
+	struct dunghand *d = data;
+
+	d->health = NULL;
+}
+
 /* Closes what start_http created (any of it may be missing after a failed start). */
 static void close_services(struct dunghand *d)
 {
@@ -196,6 +206,8 @@ static void close_services(struct dunghand *d)
 		scheduler_close(d->sched, on_scheduler_closed, d);
 	if (d->deliver)
 		deliver_close(d->deliver, on_deliver_closed, d);
+	if (d->health)
+		health_close(d->health, on_health_closed, d);
 }
 
 /* Every request has been answered and every connection closed: the API commits what is left
@@ -219,8 +231,6 @@ static void begin_stop(struct dunghand *d, const char *why)
 	uv_close((uv_handle_t *)&d->sigterm, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sigint, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sighup, on_handle_closed);
-	if (d->watchdog_on)
-		uv_close((uv_handle_t *)&d->watchdog, on_handle_closed);
 	api_stop_accepting(d->api);
 	if (d->http)
 		http_server_stop(d->http, on_http_stopped, d);
@@ -236,15 +246,10 @@ static void on_signal(uv_signal_t *h, int signum)
 		begin_stop(d, signum == SIGTERM ? "SIGTERM received" : "SIGINT received");
 }
 
-static void on_watchdog(uv_timer_t *t)
-{
-	sd_notify(0, "WATCHDOG=1");
-	(void)t;
-}
-
 static int start_loop_handles(struct dunghand *d)
 {
 	uint64_t usec = 0;
+	struct err err;
 	int rc;
 
 	d->sigterm.data = d->sigint.data = d->sighup.data = d;
@@ -256,15 +261,11 @@ static int start_loop_handles(struct dunghand *d)
 		log_error("cannot install signal handlers: %s", uv_strerror(rc));
 		return -1;
 	}
-	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
-		uint64_t ms = usec / 2000 ? usec / 2000 : 1;
-		if ((rc = uv_timer_init(&d->loop, &d->watchdog)) ||
-		    (rc = uv_timer_start(&d->watchdog, on_watchdog, 0, ms))) {
-			log_error("cannot start the watchdog timer: %s", uv_strerror(rc));
-			return -1;
-		}
-		d->watchdog_on = true;
-		log_debug("watchdog: pinging systemd every %llu ms", (unsigned long long)ms);
+	if (sd_watchdog_enabled(0, &usec) <= 0)
+		usec = 0;
+	if (!(d->health = health_new(&d->loop, d->store, usec, &err))) {
+		log_error("cannot start the health checks: %s", err.msg);
+		return -1;
 	}
 	return 0;
 }
