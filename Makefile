@@ -3,13 +3,14 @@
 #   make deps     install missing Debian packages
 #   make build    normal build (gcc) in build/
 #   make run      build, then run dunghand in the foreground on the example config (./var/)
-#   make test     build normally (gcc) and with ASan+UBSan (clang), run every test on both
+#   make test     build normally (gcc) and with ASan+UBSan (clang), check the systemd unit, run
+#                 every test on both
 #   make bench    build, then run the benchmarks in tests/bench/
 #   make clean    remove build trees and ./var/
 
 DEPS := cmake make pkg-config gcc clang libclang-rt-14-dev libuv1-dev libsqlite3-dev \
 	libcurl4-openssl-dev libconfig-dev libjansson-dev libsystemd-dev libcriterion-dev \
-	node-llhttp libssl-dev python3-aiosmtpd tzdata sqlite3
+	node-llhttp libssl-dev python3-aiosmtpd tzdata sqlite3 systemd
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: deps build build-asan run test bench clean
@@ -42,6 +43,7 @@ run: build
 	./build/dunghand --config config/dunghan.conf.example --database var/dunghan.db
 
 test: build build-asan
+	tests/ops/check-unit.sh build
 	cd build && ctest --output-on-failure -j $(JOBS)
 	cd build-asan && ctest --output-on-failure -j $(JOBS)
 
