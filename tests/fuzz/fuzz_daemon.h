@@ -1,0 +1,17 @@
+/* fuzz_daemon: the daemon's request path in the fuzzer's own process — config, database,
+ * scheduler, API and HTTP server on a loopback port, built once — and one exchange: raw bytes
+ * in on a fresh connection, the loop turned until the server has answered and closed. */
+#ifndef DUNGHAN_FUZZ_DAEMON_H
+#define DUNGHAN_FUZZ_DAEMON_H
+
+#include <stddef.h>
+
+/* Starts the daemon once (later calls return at once). Aborts when it cannot: a fuzzer without
+ * its target is a broken build, not a finding. */
+void fuzz_daemon_start(void);
+
+/* Sends data on a new connection, half-closes it, and turns the loop until the server closes
+ * the connection (bounded: 5 s). Returns the bytes of the answer read (discarded). */
+size_t fuzz_daemon_exchange(const void *data, size_t len);
+
+#endif
