@@ -1,8 +1,12 @@
 /* csv: a strict RFC 4180 reader (see csv.h).
- * DESIGN: the input is one contiguous buffer (borrowed, or the file read whole), scanned once.
- * The fields of the current record are unquoted into one scratch buffer, NUL after each, and
- * the row's pointers are set only when the record is complete, since the buffer may move as it
- * grows. UTF-8 is checked sequence by sequence while copying, so an error knows its line. */
+ * DESIGN: the input is one contiguous buffer: borrowed, the file read whole, or for a stream a
+ * window that is refilled between records. Before a record is parsed, csv_fill makes sure the
+ * window holds all of it: a light scan finds its end (the first line end outside quotes, with
+ * the parser's rule that a quote opens a quoted field only at the start of a field). That end
+ * is also where a bad record is left behind (resync) and what csv_raw gives back. The fields of
+ * the current record are unquoted into one scratch buffer, NUL after each, and the row's
+ * pointers are set only when the record is complete, since the buffer may move as it grows.
+ * UTF-8 is checked sequence by sequence while copying, so an error knows its line. */
 #include "csv.h"
 
 #include <errno.h>
@@ -44,7 +48,21 @@ struct csv_reader {
 
 	bool done;            /* end of input returned */
 	bool failed;          /* a parse error stopped the reader; err holds it */
+	bool fatal;           /* ... and resync cannot go past it */
+	bool resync;
 	struct err err;
+
+	csv_read_fn read;     /* a stream: data == win, refilled by csv_fill; NULL: all in data */
+	void *read_ctx;
+	char *win;
+	size_t win_cap;
+	size_t max_record;
+	bool eof;             /* read returned 0: the window holds the rest of the input */
+	size_t rec_start;     /* the current record: data[rec_start..rec_end) without line end */
+	size_t rec_end;
+	size_t next_start;    /* where the record after it starts, on line next_line */
+	size_t next_line;
+	bool have_rec;        /* rec_* describe a record (for csv_raw) */
 };
 
 /* Records a parse error at physical line `line`, in 1-based field `field` of the record (0 =
@@ -142,8 +160,10 @@ static int csv_take(struct csv_reader *r, size_t field)
 	}
 	if (r->buf_len - r->field_start + n > r->max_field)
 		return csv_fail(r, r->line, field, "longer than %zu bytes", r->max_field);
-	if (csv_reserve(r, n) != 0)
+	if (csv_reserve(r, n) != 0) {
+		r->fatal = true;
 		return csv_fail(r, r->line, field, "out of memory");
+	}
 	memcpy(r->buf + r->buf_len, s, n);
 	r->buf_len += n;
 	r->pos += n;
@@ -256,8 +276,10 @@ static int csv_record(struct csv_reader *r, size_t *nfields)
 		} else if (csv_unquoted(r, n + 1) != 0) {
 			return -1;
 		}
-		if (csv_reserve(r, 1) != 0)
+		if (csv_reserve(r, 1) != 0) {
+			r->fatal = true;
 			return csv_fail(r, r->line, n + 1, "out of memory");
+		}
 		r->buf[r->buf_len++] = '\0';
 		r->offs[n++] = r->field_start;
 		if (r->pos == r->len)
@@ -275,20 +297,165 @@ static int csv_record(struct csv_reader *r, size_t *nfields)
 	return 0;
 }
 
+/* States of csv_scan, the quick pass that finds where a record ends. */
+enum csv_scan_state { SCAN_FIELD_START, SCAN_UNQUOTED, SCAN_QUOTED, SCAN_QUOTE_SEEN };
+
+/* Scans data[*at..len) of the record that starts at pos, from *state. Returns true when its line
+ * end was found (rec_end, next_start and next_line set); false when the window ran out first
+ * (*at, *state and *lines say where to go on). */
+static bool csv_scan(struct csv_reader *r, size_t *at, enum csv_scan_state *state, size_t *lines)
+{
+	enum csv_scan_state st = *state;
+	size_t i = *at;
+
+	for (; i < r->len; i++) {
+		char c = r->data[i];
+
+		switch (st) {
+		case SCAN_FIELD_START:
+			if (c == ' ' && r->trim)
+				continue;
+			if (c == '"') {
+				st = SCAN_QUOTED;
+				continue;
+			}
+			break;
+		case SCAN_QUOTED:
+			if (c == '"')
+				st = SCAN_QUOTE_SEEN;
+			else if (c == '\n')
+				(*lines)++;
+			continue;
+		case SCAN_QUOTE_SEEN:
+			if (c == '"') {
+				st = SCAN_QUOTED;
+				continue;
+			}
+			break;
+		case SCAN_UNQUOTED:
+			break;
+		}
+		/* Outside quotes (text after a closing quote is an error for the parser, not here). */
+		st = c == r->sep ? SCAN_FIELD_START : SCAN_UNQUOTED;
+		if (c == '\n') {
+			r->rec_end = i > r->pos && r->data[i - 1] == '\r' ? i - 1 : i;
+			r->next_start = i + 1;
+			r->next_line = r->line + *lines + 1;
+			return true;
+		}
+	}
+	*at = i;
+	*state = st;
+	return false;
+}
+
+/* Whether data[pos..len) is only line ends with the input going on after it: then the window
+ * must grow before anyone can tell blank records from a blank end of the file. */
+static bool csv_blank_window(const struct csv_reader *r)
+{
+	if (r->eof)
+		return false;
+	for (size_t p = r->pos; p < r->len; p++) {
+		if (r->data[p] == '\r' && p + 1 < r->len && r->data[p + 1] == '\n')
+			p++;
+		else if (r->data[p] != '\n')
+			return false;
+	}
+	return true;
+}
+
+/* Reads more of a stream into the window, moving the unread part to its start. Returns 0 (eof
+ * may now be set) or -1 (reader failed, fatally). */
+static int csv_read_more(struct csv_reader *r, size_t *at)
+{
+	size_t keep = r->len - r->pos;
+	ssize_t got;
+
+	if (keep >= r->max_record) {
+		r->fatal = true;
+		return csv_fail(r, r->line, 0, "record longer than %zu bytes", r->max_record);
+	}
+	if (r->pos > 0) {
+		memmove(r->win, r->win + r->pos, keep);
+		*at -= r->pos;
+		r->pos = 0;
+		r->len = keep;
+	}
+	if (r->len == r->win_cap) {
+		size_t cap = r->win_cap * 2 > r->max_record ? r->max_record : r->win_cap * 2;
+		char *p = realloc(r->win, cap);
+
+		if (!p) {
+			r->fatal = true;
+			return csv_fail(r, r->line, 0, "out of memory");
+		}
+		r->win = p;
+		r->win_cap = cap;
+	}
+	r->data = r->win;
+	do {
+		got = r->read(r->read_ctx, r->win + r->len, r->win_cap - r->len);
+	} while (got < 0 && errno == EINTR);
+	if (got < 0) {
+		r->fatal = true;
+		return csv_fail(r, r->line, 0, "cannot read the input: %s", strerror(errno));
+	}
+	if (got == 0)
+		r->eof = true;
+	r->len += (size_t)got;
+	return 0;
+}
+
+/* Makes sure the window holds the whole record at pos with its line end, or the rest of the
+ * input; sets rec_* and next_*. Returns 0 or -1 (reader failed, fatally). */
+static int csv_fill(struct csv_reader *r)
+{
+	enum csv_scan_state state = SCAN_FIELD_START;
+	size_t at = r->pos, lines = 0;
+
+	for (;;) {
+		if (!csv_blank_window(r) && csv_scan(r, &at, &state, &lines))
+			break;
+		if (r->eof || !r->read) {
+			r->rec_end = r->next_start = r->len;
+			r->next_line = r->line + lines;
+			break;
+		}
+		if (csv_read_more(r, &at) != 0)
+			return -1;
+	}
+	r->rec_start = r->pos;
+	return 0;
+}
+
 int csv_next(struct csv_reader *r, struct csv_row *row, struct err *err)
 {
 	size_t line, n = 0;
 
 	memset(row, 0, sizeof(*row));
-	if (r->failed)
+	if (r->failed && (!r->resync || r->fatal))
 		goto fail;
-	if (r->done || r->pos == r->len || csv_only_blank_lines_left(r)) {
+	if (r->failed) {
+		/* Leave the bad record behind: go on where the scan said it ends. */
+		r->failed = false;
+		r->pos = r->next_start;
+		r->line = r->next_line;
+	}
+	r->have_rec = false;
+	if (r->done)
+		return 0;
+	if (csv_fill(r) != 0)
+		goto fail;
+	if (r->pos == r->len || csv_only_blank_lines_left(r)) {
 		r->done = true;
 		return 0;
 	}
 	line = r->line;
-	if (csv_record(r, &n) != 0)
+	r->have_rec = true;
+	if (csv_record(r, &n) != 0) {
+		row->line = line;
 		goto fail;
+	}
 	if (r->expect == 0) {
 		r->expect = n;
 		r->expect_line = line;
@@ -299,6 +466,7 @@ int csv_next(struct csv_reader *r, struct csv_row *row, struct err *err)
 		else
 			csv_fail(r, line, 0, "%zu field%s, line %zu has %zu", n, n == 1 ? "" : "s",
 				 r->expect_line, r->expect);
+		row->line = line;
 		goto fail;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -314,7 +482,44 @@ int csv_next(struct csv_reader *r, struct csv_row *row, struct err *err)
 fail:
 	if (err)
 		*err = r->err;
-	return -1;
+	return r->resync && r->fatal ? -2 : -1;
+}
+
+const char *csv_raw(const struct csv_reader *r, size_t *len)
+{
+	if (!r->have_rec) {
+		*len = 0;
+		return NULL;
+	}
+	*len = r->rec_end - r->rec_start;
+	return r->data + r->rec_start;
+}
+
+char csv_separator(const struct csv_reader *r)
+{
+	return r->sep;
+}
+
+/* detect_sep: ';' when the first record has more of them than ',' outside quotes. */
+static int csv_detect_sep(struct csv_reader *r)
+{
+	size_t commas = 0, semicolons = 0;
+	bool quoted = false;
+
+	if (csv_fill(r) != 0)
+		return -1;
+	for (size_t p = r->pos; p < r->rec_end; p++) {
+		char c = r->data[p];
+
+		if (c == '"')
+			quoted = !quoted;
+		else if (!quoted && c == ',')
+			commas++;
+		else if (!quoted && c == ';')
+			semicolons++;
+	}
+	r->sep = semicolons > commas ? ';' : ',';
+	return 0;
 }
 
 /* Reads the first record as the header: copies the names, rejects an empty input and duplicate
@@ -357,28 +562,28 @@ fail:
 	return -1;
 }
 
-struct csv_reader *csv_reader_new(const char *data, size_t len, const struct csv_options *opt,
-				  struct err *err)
+/* The reader without its input: options checked, buffers allocated. */
+static struct csv_reader *csv_alloc(const struct csv_options *o, struct err *err)
 {
-	static const struct csv_options defaults;
-	const struct csv_options *o = opt ? opt : &defaults;
 	struct csv_reader *r = NULL;
-	unsigned char sep = (unsigned char)(o->sep ? o->sep : ',');
+	unsigned char sep = (unsigned char)(o->sep && !o->detect_sep ? o->sep : ',');
 
 	if (sep == '"' || sep == '\r' || sep == '\n' || sep >= 0x80 || (o->trim && sep == ' ')) {
 		err_set(err, "sep", "invalid CSV separator (byte 0x%02X)", sep);
-		goto fail;
+		return NULL;
 	}
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		goto nomem;
-	r->data = data;
-	r->len = data ? len : 0;
 	r->line = 1;
 	r->sep = (char)sep;
 	r->trim = o->trim;
+	r->resync = o->resync;
 	r->max_field = o->max_field ? o->max_field : CSV_MAX_FIELD_DEFAULT;
 	r->max_fields = o->max_fields ? o->max_fields : CSV_MAX_FIELDS_DEFAULT;
+	r->max_record = o->max_record ? o->max_record : CSV_MAX_RECORD_DEFAULT;
+	if (r->max_record < 16)
+		r->max_record = 16;
 	if (o->name && !(r->name = strdup(o->name)))
 		goto nomem;
 	r->offs = calloc(r->max_fields, sizeof(*r->offs));
@@ -386,17 +591,75 @@ struct csv_reader *csv_reader_new(const char *data, size_t len, const struct csv
 	r->lens = calloc(r->max_fields, sizeof(*r->lens));
 	if (!r->offs || !r->fields || !r->lens)
 		goto nomem;
-	if (r->len >= 3 && memcmp(r->data, "\xEF\xBB\xBF", 3) == 0)
-		r->pos = 3;
-	if (o->expect_header && csv_read_header(r, err) != 0)
-		goto fail;
 	return r;
 
 nomem:
 	err_set(err, NULL, "out of memory");
-fail:
 	csv_reader_free(r);
 	return NULL;
+}
+
+/* Once the input is in place: skips a BOM, detects the separator, reads the header. */
+static struct csv_reader *csv_start(struct csv_reader *r, const struct csv_options *o,
+				    struct err *err)
+{
+	size_t at = 0;
+
+	while (r->read && !r->eof && r->len < 3) {
+		if (csv_read_more(r, &at) != 0)
+			goto fail;
+	}
+	if (r->len >= 3 && memcmp(r->data, "\xEF\xBB\xBF", 3) == 0)
+		r->pos = 3;
+	if (o->detect_sep && csv_detect_sep(r) != 0)
+		goto fail;
+	if (o->expect_header && csv_read_header(r, err) != 0) {
+		csv_reader_free(r);
+		return NULL;
+	}
+	return r;
+
+fail:
+	if (err)
+		*err = r->err;
+	csv_reader_free(r);
+	return NULL;
+}
+
+struct csv_reader *csv_reader_new(const char *data, size_t len, const struct csv_options *opt,
+				  struct err *err)
+{
+	static const struct csv_options defaults;
+	const struct csv_options *o = opt ? opt : &defaults;
+	struct csv_reader *r = csv_alloc(o, err);
+
+	if (!r)
+		return NULL;
+	r->data = data;
+	r->len = data ? len : 0;
+	r->eof = true;
+	return csv_start(r, o, err);
+}
+
+struct csv_reader *csv_reader_stream(csv_read_fn read, void *ctx, const struct csv_options *opt,
+				     struct err *err)
+{
+	static const struct csv_options defaults;
+	const struct csv_options *o = opt ? opt : &defaults;
+	struct csv_reader *r = csv_alloc(o, err);
+
+	if (!r)
+		return NULL;
+	r->read = read;
+	r->read_ctx = ctx;
+	r->win_cap = r->max_record < 64 * 1024 ? r->max_record : 64 * 1024;
+	if (!(r->win = malloc(r->win_cap))) {
+		err_set(err, NULL, "out of memory");
+		csv_reader_free(r);
+		return NULL;
+	}
+	r->data = r->win;
+	return csv_start(r, o, err);
 }
 
 struct csv_reader *csv_reader_open(const char *path, const struct csv_options *opt,
@@ -479,6 +742,7 @@ void csv_reader_free(struct csv_reader *r)
 	if (!r)
 		return;
 	free(r->owned);
+	free(r->win);
 	free(r->name);
 	free(r->buf);
 	free(r->offs);

@@ -1,7 +1,9 @@
 /* csv: a strict reader of comma-separated values (RFC 4180), for procedure catalogues and bulk
- * imports from the one-stop system. Reads a memory buffer or a whole file record by record;
- * every defect (bad UTF-8, a stray or unclosed quote, a NUL byte, a ragged record, a limit
- * passed) is an error naming the line, never something skipped or repaired.
+ * imports from the one-stop system. Reads a memory buffer, a whole file, or a stream (constant
+ * memory: a window of at most max_record bytes) record by record; every defect (bad UTF-8, a
+ * stray or unclosed quote, a NUL byte, a ragged record, a limit passed) is an error naming the
+ * line, never something repaired. With csv_options.resync the caller may go on with the next
+ * record after a bad one (the record ends at the first line end outside quotes).
  *
  * Accepted: a UTF-8 BOM at the start (skipped); CRLF or LF line ends; a last line without a
  * line end; blank lines at the very end (ignored). Fields are kept byte for byte unless
@@ -12,12 +14,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "err.h"
 
 #define CSV_MAX_FIELD_DEFAULT ((size_t)64 * 1024)       /* bytes in one field, after unquoting */
 #define CSV_MAX_FIELDS_DEFAULT ((size_t)256)            /* fields in one record */
 #define CSV_MAX_FILE_DEFAULT ((size_t)64 * 1024 * 1024) /* bytes read by csv_reader_open */
+#define CSV_MAX_RECORD_DEFAULT ((size_t)1024 * 1024)    /* bytes of one record, streams only */
 
 /* All zero (or a NULL pointer) means: comma, no header, no trimming, default limits. */
 struct csv_options {
@@ -31,7 +35,16 @@ struct csv_options {
 	size_t max_file;    /* 0 = CSV_MAX_FILE_DEFAULT; csv_reader_open only */
 	const char *name;   /* messages read "name:12: ..."; NULL: "line 12: ..." (csv_reader_open:
 	                     * the path). Copied. */
+	bool detect_sep;    /* sep is ';' when the first record has more ';' than ',' outside
+	                     * quotes, else ','; the sep given is ignored */
+	bool resync;        /* after a bad record, csv_next goes on with the next one (see there) */
+	size_t max_record;  /* 0 = CSV_MAX_RECORD_DEFAULT; csv_reader_stream only: bytes of one
+	                     * record with its line end (also a run of blank lines) */
 };
+
+/* Reads up to cap bytes into buf: returns the count, 0 at the end of the input, or -1 with
+ * errno set (EINTR is retried). */
+typedef ssize_t (*csv_read_fn)(void *ctx, char *buf, size_t cap);
 
 /* One record. Everything points into the reader, valid until the next csv_next or
  * csv_reader_free. */
@@ -56,13 +69,30 @@ struct csv_reader *csv_reader_new(const char *data, size_t len, const struct csv
 struct csv_reader *csv_reader_open(const char *path, const struct csv_options *opt,
 				   struct err *err);
 
+/* Reads the input given by read(ctx) (borrowed until csv_reader_free) through a window of at
+ * most max_record bytes, then as csv_reader_new. Returns NULL and fills err when the options
+ * or the header are bad, the input cannot be read, or no memory. */
+struct csv_reader *csv_reader_stream(csv_read_fn read, void *ctx, const struct csv_options *opt,
+				     struct err *err);
+
 /* Frees the reader, its rows and, for csv_reader_open, the file contents. NULL is a no-op. */
 void csv_reader_free(struct csv_reader *r);
 
 /* Reads the next record into *row (cleared first). Returns 1 (a record), 0 (end of input; again
  * on further calls) or -1 with err filled ("name:line: field N (column): why", err->field = the
- * column name when known); after -1 every call returns -1 with the same error. */
+ * column name when known) and row->line set to where the bad record starts; after -1 every call
+ * returns -1 with the same error. With resync, a bad record gives -1 and the next call reads
+ * the record after it; -2 is then an error that stops the reader (the input cannot be read, no
+ * memory, a record longer than max_record), returned again by every later call. */
 int csv_next(struct csv_reader *r, struct csv_row *row, struct err *err);
+
+/* The bytes of the record csv_next last returned or failed on (the header after
+ * expect_header), as they are in the input without the line end; valid until the next csv_next
+ * or csv_reader_free. NULL with *len 0 when there is none. */
+const char *csv_raw(const struct csv_reader *r, size_t *len);
+
+/* The field separator in use (after detect_sep: the one detected). */
+char csv_separator(const struct csv_reader *r);
 
 /* Index of the header column called name (exact bytes), or -1 when absent or no header. */
 int csv_column(const struct csv_reader *r, const char *name);

@@ -27,7 +27,9 @@ struct kpi_period {
 };
 
 /* Parses "2024", "2024-Q1".."Q4", "2024-03", "ytd" (1 January of now's year to today), or
- * "YYYY-MM-DD..YYYY-MM-DD" (inclusive) in the calendar's zone. Returns 0 or -1 with err. */
+ * "YYYY-MM-DD..YYYY-MM-DD" (inclusive) in the calendar's zone; years 1970..9999. Loop thread
+ * (it uses the calendar). Returns 0, or -1 with err (field "period") on a malformed period, a
+ * range that ends before it starts, or one that begins after today. */
 int kpi_parse_period(struct calendar *cal, const char *s, int64_t now, struct kpi_period *p,
 		     struct err *err);
 int kpi_parse_basis(const char *s); /* "portal" | "finished", else -1 */
@@ -40,8 +42,8 @@ struct kpi_counts {
 	struct store_item_counts documents, assignments; /* .unit unused */
 };
 
-/* Rates in percent with one decimal of precision kept (not rounded), KPI_NO_DATA when the
- * denominator is zero. */
+/* Rates in percent, exact (rounded only when printed), KPI_NO_DATA when the denominator is
+ * zero. */
 struct kpi_rates {
 	double on_time;         /* on the requested basis */
 	double online, online_payment, digitized, satisfaction, inspection;
@@ -76,30 +78,51 @@ void kpi_report_free(struct kpi_report *r);
 /* The rates of counts on basis. */
 void kpi_rates_of(const struct kpi_counts *c, enum kpi_basis basis, struct kpi_rates *out);
 
+/* The year a budget is judged over. Working days need the calendar, so kpi_budget_year runs on
+ * the loop thread and kpi_budget_build (thread pool) only reads the result. */
+struct kpi_year {
+	int year;
+	struct kpi_period period; /* 1 January .. 31 December; end = min(to, now) */
+	double elapsed_days;      /* working days in [from, end), in office time (fractional) */
+	double total_days;        /* working days in [from, to) */
+};
+
+/* Fills y for year as of now (a past year: as of its end). Returns 0, or -1 with err (field
+ * "year") when year is outside 1970..9999 or has not begun at now. */
+int kpi_budget_year(struct calendar *cal, int year, int64_t now, struct kpi_year *y,
+		    struct err *err);
+
 /* The error budget of one unit (its subtree) for a year. */
 struct kpi_budget {
 	const struct config_unit *unit;
+	int depth;                /* 0 for the subtree's root */
 	double target;            /* on-time target in percent; KPI_NO_DATA when none */
 	int64_t counted;          /* cases counted so far (portal denominator, year to date) */
-	double projected;         /* counted scaled by working days of the year / elapsed */
-	double allowed;           /* projected * (100 - target) / 100 */
+	double projected;         /* counted * total_days / elapsed_days (counted when none) */
+	double allowed;           /* projected * (100 - target) / 100; KPI_NO_DATA without target */
 	int64_t used;             /* finished late + open overdue, year to date */
-	double remaining;         /* allowed - used (may be negative) */
-	double remaining_percent; /* remaining / allowed * 100; KPI_NO_DATA when allowed is 0 */
-	double projected_rate;    /* year-end on-time rate at the current pace */
-	int64_t due_7d, late_7d, due_30d, late_30d; /* deadlines in the last 7 / 30 days */
-	double burn_7d, burn_30d; /* late share / allowed share; KPI_NO_DATA without deadlines */
+	double remaining;         /* allowed - used (may be negative); KPI_NO_DATA without target */
+	double remaining_percent; /* remaining / allowed * 100 (may be negative); KPI_NO_DATA
+	                           * without target or when allowed is 0 */
+	double projected_rate;    /* (counted - used) / counted * 100: the year-end on-time rate at
+	                           * the current pace; KPI_NO_DATA when nothing is counted */
+	int64_t due_7d, late_7d, due_30d, late_30d; /* deadlines in [end - 7 d, end), [end - 30 d,
+	                                             * end) in plain days, and the late ones */
+	double burn_7d, burn_30d; /* late share / allowed share; KPI_NO_DATA without deadlines,
+	                           * without target, or with a target of 100 */
 };
 
-/* The budget of each unit of the subtree of root for year, as of now (in that year, or its
- * end for a past year): elapsed and total are the year's working days so far and in all
- * (calendar_between-based, computed by the caller on the loop thread). out/nout: malloc'd. */
-int kpi_budget_build(struct store *st, const struct config *cfg, const char *root, int year,
-		     int64_t now, int32_t elapsed_days, int32_t total_days, struct kpi_budget **out,
-		     size_t *nout, struct err *err);
+/* The budget of each unit of the subtree of root (NULL: every root of cfg), depth first, for
+ * the year y (from kpi_budget_year); each unit's figures cover its whole subtree, since a head
+ * answers for the units below. out: malloc'd array of *nout (free with free()). Returns 0 or
+ * -1 with err (field "unit" for an unknown root). */
+int kpi_budget_build(struct store *st, const struct config *cfg, const char *root,
+		     const struct kpi_year *y, struct kpi_budget **out, size_t *nout,
+		     struct err *err);
 
-/* Whether a budget warrants the budget rule's warning (burn_7d > burn_rate, or
- * remaining_percent < remaining_below). */
+/* Whether a budget warrants the budget rule's warning: it has a target, and burn_7d >
+ * burn_rate, or remaining_percent < remaining_below, or late cases were used of a zero
+ * allowance. Never for a unit without a target. */
 bool kpi_budget_alarming(const struct kpi_budget *b, double burn_rate, double remaining_below);
 
 /* The report as CSV for Excel: UTF-8 BOM, CRLF, RFC 4180 quoting, headers in language

@@ -292,28 +292,31 @@ static const char *const stmt_sql[STMT_MAX] = {
 	[STMT_STATE_GET] = "SELECT value FROM scheduler_state WHERE key = ?1",
 	[STMT_STATE_PUT] = "INSERT INTO scheduler_state (key, value) VALUES (?1, ?2) "
 			   "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-	/* ?1 = from, ?2 = end. One pass over the cases that matter to the period: received
-	 * before its end and not completed before its start. */
+	/* ?1 = from, ?2 = end. One pass over the cases that matter to the period (received
+	 * before its end, not completed before its start), each classified into one code that
+	 * store_kpi_cases counts per unit: carried (0/1) + 2 x {early, on_time, late, open within,
+	 * open overdue} + 10 x flags {online, with fee, paid online, digitised}. SQLite's GROUP BY
+	 * sorts every row, which cost four times the scan itself (docs/kpi.md, "Performance"). */
 	[STMT_KPI_CASES] =
-		"SELECT unit_id, sum(received_at >= ?1), sum(received_at < ?1),"
-		" sum(coalesce(completed_at >= ?1 AND completed_at < ?2 AND outcome = 'early', 0)),"
-		" sum(coalesce(completed_at >= ?1 AND completed_at < ?2 AND outcome = 'on_time', 0)),"
-		" sum(coalesce(completed_at >= ?1 AND completed_at < ?2 AND outcome = 'late', 0)),"
-		" sum((completed_at IS NULL OR completed_at >= ?2) AND late = 0 AND (due_at >= ?2 OR"
-		"  (status = 'paused' AND paused_at < ?2 AND remaining > 0))),"
-		" sum((completed_at IS NULL OR completed_at >= ?2) AND NOT (late = 0 AND (due_at >= ?2 OR"
-		"  (status = 'paused' AND paused_at < ?2 AND remaining > 0)))),"
-		" sum(received_at >= ?1 AND online <> 'none'),"
-		" sum(received_at >= ?1 AND fee > 0),"
-		" sum(received_at >= ?1 AND fee > 0 AND paid_online = 1),"
-		" sum(received_at >= ?1 AND digitized = 1)"
-		" FROM cases WHERE received_at < ?2 AND (completed_at IS NULL OR completed_at >= ?1)"
-		" AND status NOT IN ('withdrawn', 'rejected') GROUP BY unit_id",
+		"SELECT unit_id, (received_at < ?1) + 2 * CASE"
+		"  WHEN completed_at >= ?1 AND completed_at < ?2 THEN"
+		"   (CASE outcome WHEN 'early' THEN 0 WHEN 'on_time' THEN 1 ELSE 2 END)"
+		"  WHEN late = 0 AND (due_at >= ?2"
+		"   OR (status = 'paused' AND paused_at < ?2 AND remaining > 0)) THEN 3"
+		"  ELSE 4 END"
+		" + 10 * (online <> 'none') + 20 * (fee > 0) + 40 * paid_online + 80 * digitized"
+		" FROM cases WHERE received_at < ?2"
+		" AND (completed_at IS NULL OR completed_at >= ?1)"
+		" AND status <> 'withdrawn' AND status <> 'rejected'",
+	/* Counted per unit by store_kpi_ratings, for the same reason. */
 	[STMT_KPI_RATINGS] =
-		"SELECT unit_id, count(*), sum(rating >= ?3) FROM cases"
-		" WHERE rated_at >= ?1 AND rated_at < ?2 GROUP BY unit_id",
+		"SELECT unit_id, rating >= ?3 FROM cases WHERE rated_at >= ?1 AND rated_at < ?2",
+	/* Late in a window: finished late, rescheduled, or open past its deadline at the window's
+	 * end (a case paused with time left is not). */
 	[STMT_KPI_WINDOW] =
-		"SELECT unit_id, count(*), sum(late = 1 OR outcome = 'late' OR completed_at IS NULL)"
+		"SELECT unit_id, count(*), sum(late = 1 OR coalesce(outcome = 'late', 0) OR"
+		" ((completed_at IS NULL OR completed_at >= ?2)"
+		"  AND NOT (status = 'paused' AND paused_at < ?2 AND remaining > 0)))"
 		" FROM cases WHERE due_at >= ?1 AND due_at < ?2"
 		" AND status NOT IN ('withdrawn', 'rejected') GROUP BY unit_id",
 	[STMT_KPI_DOCUMENTS] =
@@ -331,8 +334,8 @@ static const char *const stmt_sql[STMT_MAX] = {
 		" FROM assignments WHERE due_at < ?2"
 		" AND (due_at >= ?1 OR done_at IS NULL OR done_at >= ?2) GROUP BY unit_id",
 	[STMT_INSPECTION_INSERT] =
-		"INSERT INTO inspections (unit_id, inspected_unit_id, on_date, note, actor, created_at)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+		"INSERT INTO inspections (unit_id, inspected_unit_id, on_date, note, actor,"
+		" created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[STMT_INSPECTION_LIST] =
 		"SELECT id, unit_id, inspected_unit_id, on_date, note, actor, created_at"
 		" FROM inspections WHERE (?1 IS NULL OR unit_id = ?1) AND on_date >= ?2"
@@ -340,13 +343,16 @@ static const char *const stmt_sql[STMT_MAX] = {
 	[STMT_KPI_INSPECTIONS] =
 		"SELECT DISTINCT unit_id, inspected_unit_id FROM inspections"
 		" WHERE on_date >= ?1 AND on_date <= ?2",
+	/* Taking the deepest row first off the queue makes the walk depth first; siblings come
+	 * by id. The columns ride along so that no join reorders the rows afterwards. */
 	[STMT_ASG_TREE] =
-		"WITH RECURSIVE t(id, parent_id, depth) AS ("
-		" SELECT id, parent_id, 1 FROM assignments WHERE parent_id = ?1"
-		" UNION ALL SELECT a.id, a.parent_id, t.depth + 1 FROM assignments a"
-		" JOIN t ON a.parent_id = t.id ORDER BY 3 DESC)"
-		" SELECT t.id, t.parent_id, t.depth, a.unit_id, a.status = 'done', a.due_at, a.done_at"
-		" FROM t JOIN assignments a ON a.id = t.id",
+		"WITH RECURSIVE t(id, parent_id, depth, unit_id, done, due_at, done_at) AS ("
+		" SELECT id, parent_id, 1, unit_id, status = 'done', due_at, done_at"
+		" FROM assignments WHERE parent_id = ?1"
+		" UNION ALL SELECT a.id, a.parent_id, t.depth + 1, a.unit_id, a.status = 'done',"
+		" a.due_at, a.done_at FROM t JOIN assignments a ON a.parent_id = t.id"
+		" ORDER BY 3 DESC, 1)"
+		" SELECT id, parent_id, depth, unit_id, done, due_at, done_at FROM t",
 	[STMT_DIRECTIVE_LIST] =
 		"SELECT " ASG_COLUMNS " FROM assignments a WHERE a.parent_id IS NULL"
 		" AND a.created_at >= ?2 AND a.created_at < ?3"
@@ -355,10 +361,12 @@ static const char *const stmt_sql[STMT_MAX] = {
 	[STMT_NOTICE_GET] =
 		"SELECT 1 FROM kpi_notices WHERE kind = ?1 AND unit_id = ?2 AND week = ?3",
 	[STMT_COUNTS] =
-		"SELECT (SELECT count(*) FROM cases WHERE status IN ('received', 'in_progress', 'paused')),"
+		"SELECT (SELECT count(*) FROM cases"
+		"  WHERE status IN ('received', 'in_progress', 'paused')),"
 		" (SELECT count(*) FROM documents WHERE status <> 'done'),"
 		" (SELECT count(*) FROM assignments WHERE status = 'open'),"
-		" (SELECT count(*) FROM cases WHERE status IN ('received', 'in_progress') AND due_at < ?1),"
+		" (SELECT count(*) FROM cases"
+		"  WHERE status IN ('received', 'in_progress') AND due_at < ?1),"
 		" (SELECT count(*) FROM documents WHERE status <> 'done' AND due_at < ?1),"
 		" (SELECT count(*) FROM assignments WHERE status = 'open' AND due_at < ?1),"
 		" (SELECT count(*) FROM cases WHERE status IN ('received', 'in_progress', 'paused')"
@@ -367,7 +375,8 @@ static const char *const stmt_sql[STMT_MAX] = {
 		" (SELECT count(*) FROM outbox WHERE status IN ('pending', 'held', 'sending')),"
 		" (SELECT count(*) FROM outbox WHERE status = 'dead')",
 	[STMT_NOTICE_PUT] =
-		"INSERT OR IGNORE INTO kpi_notices (kind, unit_id, week, sent_at) VALUES (?1, ?2, ?3, ?4)",
+		"INSERT OR IGNORE INTO kpi_notices (kind, unit_id, week, sent_at)"
+		" VALUES (?1, ?2, ?3, ?4)",
 };
 
 struct store {
@@ -1627,31 +1636,144 @@ static void bind_period(sqlite3_stmt *s, int64_t from, int64_t end)
 	bind_int(s, 2, end);
 }
 
+/* What store_kpi_cases and store_kpi_ratings add up for one unit. */
+struct kpi_acc {
+	struct store_case_counts c; /* .unit: the key, malloc'd; NULL for a free slot */
+	int64_t rated, satisfied;
+};
+
+/* The units seen so far, by unit id: open addressing, a few hundred units. */
+struct kpi_units {
+	struct kpi_acc *slot;
+	size_t cap, n;
+};
+
+static uint64_t hash_bytes(const unsigned char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+	while (n--)
+		h = (h ^ *p++) * 1099511628211ull;
+	return h;
+}
+
+static struct kpi_acc *kpi_slot(struct kpi_acc *slot, size_t cap, const unsigned char *id,
+				size_t len)
+{
+	size_t i = (size_t)hash_bytes(id, len) & (cap - 1);
+
+	while (slot[i].c.unit &&
+	       (strlen(slot[i].c.unit) != len || memcmp(slot[i].c.unit, id, len) != 0))
+		i = (i + 1) & (cap - 1);
+	return &slot[i];
+}
+
+/* The accumulator of the unit in column 0 of s, added when new; NULL when out of memory. */
+static struct kpi_acc *kpi_unit(struct kpi_units *t, sqlite3_stmt *s)
+{
+	const unsigned char *id = sqlite3_column_text(s, 0);
+	size_t len = (size_t)sqlite3_column_bytes(s, 0);
+	struct kpi_acc *a;
+
+	if (!id)
+		id = (const unsigned char *)"";
+	if (2 * (t->n + 1) > t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 256;
+		struct kpi_acc *slot = calloc(cap, sizeof(*slot));
+
+		if (!slot)
+			return NULL;
+		for (size_t i = 0; i < t->cap; i++)
+			if (t->slot[i].c.unit)
+				*kpi_slot(slot, cap, (const unsigned char *)t->slot[i].c.unit,
+					  strlen(t->slot[i].c.unit)) = t->slot[i];
+		free(t->slot);
+		t->slot = slot;
+		t->cap = cap;
+	}
+	a = kpi_slot(t->slot, t->cap, id, len);
+	if (!a->c.unit) {
+		char *copy = malloc(len + 1);
+
+		if (!copy)
+			return NULL;
+		memcpy(copy, id, len);
+		copy[len] = '\0';
+		a->c.unit = copy;
+		t->n++;
+	}
+	return a;
+}
+
+static void kpi_units_free(struct kpi_units *t)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		free((char *)t->slot[i].c.unit);
+	free(t->slot);
+}
+
+/* Steps s to its end, giving each row to add(unit's accumulator, column 1). */
+static enum store_status kpi_tally(struct store *st, sqlite3_stmt *s, struct kpi_units *t,
+				   void (*add)(struct kpi_acc *a, int v), struct err *err,
+				   const char *what)
+{
+	struct kpi_acc *a;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (!(a = kpi_unit(t, s))) {
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			err_set(err, NULL, "%s: out of memory", what);
+			return STORE_ERROR;
+		}
+		add(a, sqlite3_column_int(s, 1));
+	}
+	return finish(st, s, rc, err, what);
+}
+
+/* Adds one case of code (see STMT_KPI_CASES). */
+static void kpi_count(struct kpi_acc *a, int code)
+{
+	struct store_case_counts *c = &a->c;
+	int64_t *outcome[] = { &c->early, &c->on_time, &c->late, &c->open_within,
+			       &c->open_overdue };
+	int flags = code / 10;
+
+	if (code < 0 || code >= 160)
+		return; /* not a case the schema allows */
+	++*outcome[(code / 2) % 5];
+	if (code % 2) {
+		c->carried++;
+		return;
+	}
+	c->received++;
+	c->online += flags & 1;
+	c->with_fee += (flags >> 1) & 1;
+	c->paid_online += (flags >> 1) & (flags >> 2) & 1;
+	c->digitized += (flags >> 3) & 1;
+}
+
 enum store_status store_kpi_cases(struct store *st, int64_t from, int64_t end,
 				  store_case_counts_cb cb, void *ctx, struct err *err)
 {
 	sqlite3_stmt *s = st->stmt[STMT_KPI_CASES];
-	struct store_case_counts c;
-	int rc;
+	struct kpi_units t = { 0 };
+	enum store_status r;
 
 	bind_period(s, from, end);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		c.unit = (const char *)sqlite3_column_text(s, 0);
-		c.received = sqlite3_column_int64(s, 1);
-		c.carried = sqlite3_column_int64(s, 2);
-		c.early = sqlite3_column_int64(s, 3);
-		c.on_time = sqlite3_column_int64(s, 4);
-		c.late = sqlite3_column_int64(s, 5);
-		c.open_within = sqlite3_column_int64(s, 6);
-		c.open_overdue = sqlite3_column_int64(s, 7);
-		c.online = sqlite3_column_int64(s, 8);
-		c.with_fee = sqlite3_column_int64(s, 9);
-		c.paid_online = sqlite3_column_int64(s, 10);
-		c.digitized = sqlite3_column_int64(s, 11);
-		if (cb(ctx, &c) != 0)
+	r = kpi_tally(st, s, &t, kpi_count, err, "cannot count the cases");
+	for (size_t i = 0; r == STORE_OK && i < t.cap; i++)
+		if (t.slot[i].c.unit && cb(ctx, &t.slot[i].c) != 0)
 			break;
-	}
-	return finish(st, s, rc, err, "cannot count the cases");
+	kpi_units_free(&t);
+	return r;
+}
+
+static void kpi_rating(struct kpi_acc *a, int satisfied)
+{
+	a->rated++;
+	a->satisfied += satisfied != 0;
 }
 
 enum store_status store_kpi_ratings(struct store *st, int64_t from, int64_t end,
@@ -1659,15 +1781,18 @@ enum store_status store_kpi_ratings(struct store *st, int64_t from, int64_t end,
 				    struct err *err)
 {
 	sqlite3_stmt *s = st->stmt[STMT_KPI_RATINGS];
-	int rc;
+	struct kpi_units t = { 0 };
+	enum store_status r;
 
 	bind_period(s, from, end);
 	bind_int(s, 3, satisfied_rating);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if (cb(ctx, (const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1),
-		       sqlite3_column_int64(s, 2)) != 0)
+	r = kpi_tally(st, s, &t, kpi_rating, err, "cannot count the ratings");
+	for (size_t i = 0; r == STORE_OK && i < t.cap; i++)
+		if (t.slot[i].c.unit &&
+		    cb(ctx, t.slot[i].c.unit, t.slot[i].rated, t.slot[i].satisfied) != 0)
 			break;
-	return finish(st, s, rc, err, "cannot count the ratings");
+	kpi_units_free(&t);
+	return r;
 }
 
 enum store_status store_kpi_window(struct store *st, int64_t from, int64_t end,

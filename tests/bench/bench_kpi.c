@@ -1,0 +1,393 @@
+/* bench_kpi: the whole-province KPI report over a year of cases, against the single aggregate
+ * query SQLite needs for the same case figures (the floor).
+ *
+ * A temporary directory gets a config of U units (-u, default 100: the province, a fifth of
+ * the rest departments, the others communes, all under the province) with targets per level;
+ * store_open creates and migrates the database and store_sync_config writes the units. Then N
+ * cases of 2024 (-n N or $BENCH_N, default 2000000) are written straight into SQLite in one
+ * transaction with one prepared INSERT: received evenly over the year, spread over the units,
+ * due 3 to 15 days later; 96 % finished (3 % of them late, some rescheduled), the rest open,
+ * paused, withdrawn or rejected; online, fees, payment, digitisation and ratings mixed in.
+ *
+ * Timed, each R times (-r, default 3) after one warm-up run, the median printed:
+ *   1. kpi_report_build for every root, portal basis, period "2024" as of 10 January 2025, on a
+ *      read-only connection (store_open_readonly), as the API's thread pool runs it;
+ *   2. the floor: the single aggregate query (GROUP BY unit_id) computing the same per-unit
+ *      case counts (received, carried over, early, on time, late, open within / overdue,
+ *      online, fees, payment, digitised), run directly on a raw read-only SQLite connection;
+ *   3. for scale, a bare scan of the table (the sum of one column), and store_kpi_cases alone
+ *      (the report's case pass; the rest is ratings, documents, assignments, inspections).
+ * Printed: the setup time, the medians, and the ratio report / floor. Target (issue #7): the
+ * report within 1.5x of the floor. (The store does not run the GROUP BY form: SQLite sorts
+ * every row for it; see docs/kpi.md, "Performance".)
+ * Not measured here: the loop's /healthz p99 while a report runs (needs GET /api/v1/kpi).
+ * Exit status: 0, or 1 when setup or a run failed. */
+#include <errno.h>
+#include <getopt.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "harness.h"
+#include "kpi.h"
+#include "store.h"
+
+#define YEAR_FROM 1704042000 /* 2024-01-01T00:00:00+07:00 */
+#define YEAR_TO 1735664400   /* 2025-01-01T00:00:00+07:00 */
+#define NOW 1736442000       /* 2025-01-10T00:00:00+07:00 */
+#define DAY 86400
+#define MAX_RUNS 15
+
+/* The per-unit counts of store_kpi_cases written as one aggregate query. */
+static const char floor_sql[] =
+	"SELECT unit_id, sum(received_at >= ?1), sum(received_at < ?1),"
+	" sum(coalesce(completed_at >= ?1 AND completed_at < ?2 AND outcome = 'early', 0)),"
+	" sum(coalesce(completed_at >= ?1 AND completed_at < ?2 AND outcome = 'on_time', 0)),"
+	" sum(coalesce(completed_at >= ?1 AND completed_at < ?2 AND outcome = 'late', 0)),"
+	" sum((completed_at IS NULL OR completed_at >= ?2) AND late = 0 AND (due_at >= ?2 OR"
+	"  (status = 'paused' AND paused_at < ?2 AND remaining > 0))),"
+	" sum((completed_at IS NULL OR completed_at >= ?2) AND NOT (late = 0 AND (due_at >= ?2 OR"
+	"  (status = 'paused' AND paused_at < ?2 AND remaining > 0)))),"
+	" sum(received_at >= ?1 AND online <> 'none'), sum(received_at >= ?1 AND fee > 0),"
+	" sum(received_at >= ?1 AND fee > 0 AND paid_online = 1),"
+	" sum(received_at >= ?1 AND digitized = 1)"
+	" FROM cases WHERE received_at < ?2 AND (completed_at IS NULL OR completed_at >= ?1)"
+	" AND status <> 'withdrawn' AND status <> 'rejected' GROUP BY unit_id";
+
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+static uint64_t next_random(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* The config text: units u0 (province), u1..u(k) departments, the rest communes. */
+static char *config_text(size_t units)
+{
+	size_t cap = 1024 + units * 160, len = 0;
+	char *t = malloc(cap);
+
+	if (!t)
+		return NULL;
+	len += (size_t)snprintf(t + len, cap - len,
+		"calendar: { timezone = \"Asia/Ho_Chi_Minh\"; week = [\"mon\",\"tue\",\"wed\","
+		"\"thu\",\"fri\"]; office_hours = [\"07:30-11:30\", \"13:00-17:00\"]; };\n"
+		"procedures = ( { code = \"1.004227\"; name = \"Đăng ký thường trú\";"
+		" days = 3.0; } );\n"
+		"targets = ( { level = \"province\"; on_time = 97.0; },\n"
+		"  { level = \"department\"; on_time = 97.0; online = 80.0;"
+		" online_payment = 30.0; },\n"
+		"  { level = \"commune\"; on_time = 97.0; online = 30.0; } );\n"
+		"units = ( { id = \"u0\"; name = \"UBND tỉnh\"; level = \"province\"; }");
+	for (size_t i = 1; i < units; i++)
+		len += (size_t)snprintf(t + len, cap - len,
+					",\n  { id = \"u%zu\"; name = \"Đơn vị %zu\";"
+					" level = \"%s\"; parent = \"u0\"; }",
+					i, i, i <= units / 5 ? "department" : "commune");
+	snprintf(t + len, cap - len, " );\n");
+	return t;
+}
+
+/* Writes n cases of 2024 over the units in one transaction. */
+static int fill(const char *db_path, size_t n, size_t units)
+{
+	static const unsigned char hash[32];
+	static const char *const online[] = { "none", "partial", "full" };
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	uint64_t rnd = 0x9e3779b97f4a7c15ull;
+	int rc = -1;
+
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA synchronous = OFF; PRAGMA cache_size = -262144; BEGIN", NULL,
+			 NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+		"INSERT INTO cases (code, procedure, unit_id, received_at, due_at, due_given,"
+		" online, paid_online, digitized, status, outcome, late, paused_at, remaining,"
+		" completed_at, ended_at, version, created_at, updated_at, create_hash, fee,"
+		" rating, rated_at) VALUES (?1, '1.004227', ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8, ?9,"
+		" ?10, ?11, ?12, ?13, ?14, 1, ?3, ?3, ?15, ?16, ?17, ?18)", -1, &s, NULL) !=
+		    SQLITE_OK)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		char code[32], unit[16];
+		int64_t received =
+			YEAR_FROM + (int64_t)((double)i * (YEAR_TO - YEAR_FROM) / (double)n);
+		int64_t due = received + (3 + (int64_t)(next_random(&rnd) % 13)) * DAY;
+		uint64_t r = next_random(&rnd);
+		int roll = (int)(r % 1000);
+		const char *status = "completed", *outcome = NULL;
+		int64_t completed = -1, ended = -1, paused = -1, remaining = -1, rated = -1;
+		int late = 0, rating = 0;
+
+		snprintf(code, sizeof(code), "B-%08zu", i);
+		snprintf(unit, sizeof(unit), "u%zu", (size_t)(r >> 20) % units);
+		if (roll < 5) {
+			status = "withdrawn", ended = received + DAY;
+		} else if (roll < 10) {
+			status = "rejected", ended = received + DAY;
+		} else if (roll < 30) {
+			status = "in_progress";
+		} else if (roll < 40) {
+			status = "paused", paused = received + DAY, remaining = 4 * 3600;
+		} else {
+			int o = (int)((r >> 10) % 1000);
+			if (o < 30) {
+				outcome = "late", completed = due + (1 + o % 5) * DAY, late = o < 5;
+			} else if (o < 400) {
+				outcome = "on_time", completed = due - 3600;
+			} else {
+				outcome = "early", completed = received + (due - received) / 2;
+			}
+			if ((r >> 30) % 10 < 3)
+				rating = 1 + (int)((r >> 34) % 5), rated = completed + DAY;
+		}
+		sqlite3_bind_text(s, 1, code, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 2, unit, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 3, received);
+		sqlite3_bind_int64(s, 4, due);
+		sqlite3_bind_text(s, 5, online[(r >> 40) % 3], -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 6, (r >> 42) % 3 == 0);
+		sqlite3_bind_int(s, 7, (r >> 44) % 5 != 0);
+		sqlite3_bind_text(s, 8, status, -1, SQLITE_STATIC);
+		if (outcome)
+			sqlite3_bind_text(s, 9, outcome, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(s, 9);
+		sqlite3_bind_int(s, 10, late);
+		int64_t opt[] = { paused, remaining, completed, ended };
+		for (int k = 0; k < 4; k++)
+			if (opt[k] >= 0)
+				sqlite3_bind_int64(s, 11 + k, opt[k]);
+			else
+				sqlite3_bind_null(s, 11 + k);
+		sqlite3_bind_blob(s, 15, hash, sizeof(hash), SQLITE_STATIC);
+		sqlite3_bind_int64(s, 16, (r >> 46) % 2 ? 50000 : 0);
+		if (rating) {
+			sqlite3_bind_int(s, 17, rating);
+			sqlite3_bind_int64(s, 18, rated);
+		} else {
+			sqlite3_bind_null(s, 17);
+			sqlite3_bind_null(s, 18);
+		}
+		if (sqlite3_step(s) != SQLITE_DONE)
+			goto out;
+		sqlite3_reset(s);
+	}
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
+	rc = 0;
+out:
+	if (rc != 0)
+		fprintf(stderr, "bench_kpi: filling the database: %s\n", sqlite3_errmsg(db));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return rc;
+}
+
+/* One run of the floor query; returns the rows it gave, or -1. */
+static long floor_run(sqlite3 *db, sqlite3_stmt *s)
+{
+	long rows = 0;
+	int rc;
+
+	sqlite3_bind_int64(s, 1, YEAR_FROM);
+	sqlite3_bind_int64(s, 2, YEAR_TO);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		rows++;
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		fprintf(stderr, "bench_kpi: floor query: %s\n", sqlite3_errmsg(db));
+		return -1;
+	}
+	return rows;
+}
+
+static int count_cb(void *ctx, const struct store_case_counts *c)
+{
+	(void)c;
+	++*(long *)ctx;
+	return 0;
+}
+
+static size_t parse_size(const char *s, const char *what)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || v == 0) {
+		fprintf(stderr, "bench_kpi: %s: expected a positive integer, got \"%s\"\n", what,
+			s);
+		exit(2);
+	}
+	return (size_t)v;
+}
+
+int main(int argc, char **argv)
+{
+	size_t n = 2000000, units = 100;
+	int runs = 3, opt, status = 1;
+	const char *env = getenv("BENCH_N");
+	double report_t[MAX_RUNS], floor_t[MAX_RUNS], cases_t[MAX_RUNS], scan_t[MAX_RUNS];
+	char path[600], db_path[600], *text = NULL, *errors = NULL;
+	struct config *cfg = NULL;
+	struct store *st = NULL, *ro = NULL;
+	sqlite3 *raw = NULL;
+	sqlite3_stmt *q = NULL, *scan = NULL;
+	enum store_status ss;
+	struct kpi_period p;
+	struct harness h;
+	struct err err;
+
+	if (env && *env)
+		n = parse_size(env, "BENCH_N");
+	while ((opt = getopt(argc, argv, "n:u:r:h")) != -1) {
+		switch (opt) {
+		case 'n': n = parse_size(optarg, "-n"); break;
+		case 'u': units = parse_size(optarg, "-u"); break;
+		case 'r': runs = (int)parse_size(optarg, "-r"); break;
+		default:
+			fprintf(opt == 'h' ? stdout : stderr,
+				"Usage: bench_kpi [-n CASES] [-u UNITS] [-r RUNS]\n"
+				"  -n  cases in the year (default 2000000, or $BENCH_N)\n"
+				"  -u  units (default 100)\n"
+				"  -r  timed runs after a warm-up (default 3, at most %d)\n",
+				MAX_RUNS);
+			return opt == 'h' ? 0 : 2;
+		}
+	}
+	if (runs > MAX_RUNS || units > 100000) {
+		fprintf(stderr, "bench_kpi: at most %d runs and 100000 units\n", MAX_RUNS);
+		return 2;
+	}
+	if (harness_init(&h) != 0) {
+		fprintf(stderr, "bench_kpi: cannot make a temporary directory\n");
+		return 1;
+	}
+	printf("bench_kpi: %zu cases of 2024 over %zu units, %d runs each\n", n, units, runs);
+
+	double t0 = mono_s();
+	if (!(text = config_text(units)) || harness_write(&h, "kpi.conf", text) != 0) {
+		fprintf(stderr, "bench_kpi: cannot write the config\n");
+		goto out;
+	}
+	cfg = config_load(harness_path(&h, "kpi.conf", path, sizeof(path)), NULL, NULL, &errors);
+	if (!cfg) {
+		fprintf(stderr, "bench_kpi: %s\n", errors ? errors : "config");
+		goto out;
+	}
+	harness_path(&h, "kpi.db", db_path, sizeof(db_path));
+	if (!(st = store_open(db_path, NULL, &ss, &err)) ||
+	    store_sync_config(st, cfg, 1000, &err) != STORE_OK) {
+		fprintf(stderr, "bench_kpi: %s\n", err.msg);
+		goto out;
+	}
+	store_close(st);
+	st = NULL;
+	if (fill(db_path, n, units) != 0)
+		goto out;
+	printf("setup (config, migrations, %zu cases in one transaction): %.2f s\n", n,
+	       mono_s() - t0);
+
+	if (kpi_parse_period(cfg->calendar, "2024", NOW, &p, &err) != 0 ||
+	    !(ro = store_open_readonly(db_path, &ss, &err))) {
+		fprintf(stderr, "bench_kpi: %s\n", err.msg);
+		goto out;
+	}
+	if (sqlite3_open_v2(db_path, &raw, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_exec(raw, "PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY", NULL, NULL,
+			 NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(raw, floor_sql, -1, &q, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(raw, "SELECT sum(received_at) FROM cases NOT INDEXED", -1, &scan,
+			       NULL) != SQLITE_OK) {
+		fprintf(stderr, "bench_kpi: floor: %s\n", sqlite3_errmsg(raw));
+		goto out;
+	}
+	/* Run 0 warms the page cache and is not counted; the two alternate so that neither
+	 * profits from the other's pages more. */
+	for (int i = 0; i <= runs; i++) {
+		struct kpi_report r;
+		long rows = 0;
+		double a = mono_s();
+
+		if (kpi_report_build(ro, cfg, NULL, &p, KPI_PORTAL, &r, &err) != 0) {
+			fprintf(stderr, "bench_kpi: report: %s\n", err.msg);
+			goto out;
+		}
+		double b = mono_s();
+		if (i == 0)
+			printf("report: %zu rows; total received %lld, on-time rate %.1f %%\n",
+			       r.nrows, (long long)r.total.counts.cases.received,
+			       r.total.rates.on_time);
+		kpi_report_free(&r);
+		if ((rows = floor_run(raw, q)) < 0)
+			goto out;
+		double c = mono_s();
+		rows = 0;
+		if (store_kpi_cases(ro, p.from, p.end, count_cb, &rows, &err) != STORE_OK) {
+			fprintf(stderr, "bench_kpi: %s\n", err.msg);
+			goto out;
+		}
+		double d = mono_s();
+		if (sqlite3_step(scan) != SQLITE_ROW) {
+			fprintf(stderr, "bench_kpi: scan: %s\n", sqlite3_errmsg(raw));
+			goto out;
+		}
+		sqlite3_reset(scan);
+		double e = mono_s();
+		if (i > 0) {
+			report_t[i - 1] = b - a;
+			floor_t[i - 1] = c - b;
+			cases_t[i - 1] = d - c;
+			scan_t[i - 1] = e - d;
+		}
+	}
+	double rep = median(report_t, runs), flo = median(floor_t, runs);
+	printf("kpi_report_build, whole province, portal, 2024:  %8.1f ms (median of %d)\n",
+	       rep * 1e3, runs);
+	printf("floor: one aggregate query in SQLite directly:   %8.1f ms\n", flo * 1e3);
+	printf("  of the report, store_kpi_cases alone:          %8.1f ms\n",
+	       median(cases_t, runs) * 1e3);
+	printf("for scale, a bare scan of the cases table:       %8.1f ms\n",
+	       median(scan_t, runs) * 1e3);
+	printf("ratio report / floor: %.3f\n", rep / flo);
+	printf("targets:\n  report within 1.5x of the floor: %s (%.3f)\n",
+	       rep / flo <= 1.5 ? "met" : "NOT MET", rep / flo);
+	printf("  /healthz p99 < 50 ms while a report runs: not measured here (GET /api/v1/kpi)\n");
+	status = 0;
+out:
+	sqlite3_finalize(q);
+	sqlite3_finalize(scan);
+	sqlite3_close(raw);
+	store_close(ro);
+	store_close(st);
+	config_free(cfg);
+	free(errors);
+	free(text);
+	harness_close(&h);
+	return status;
+}
