@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "import.h"
 #include "webhook.h"
 
 #define CONFIG_MAX_ERRORS 50
@@ -2027,7 +2028,9 @@ static void load_templates(struct loader *l)
 	char path[4096];
 	struct err err;
 
-	if (!c->escalation.nrules[0] && !c->escalation.nrules[1] && !c->escalation.nrules[2])
+	/* Rules, the budget warning and the weekly report all write messages. */
+	if (!c->escalation.nrules[0] && !c->escalation.nrules[1] && !c->escalation.nrules[2] &&
+	    !c->escalation.budget.enabled && !c->escalation.kpi_report.enabled)
 		return;
 	if (dir[0] == '/' || !l->dir)
 		snprintf(path, sizeof(path), "%s", dir);
@@ -2040,6 +2043,30 @@ static void load_templates(struct loader *l)
 			s = config_lookup(&c->owned->main, "escalation");
 		loader_error(l, s, main_file(l), "escalation.templates", "%s", err.msg);
 	}
+}
+
+/* import.map_file is read like procedures_file: relative to the config file, and checked now so
+ * that a bad mapping stops the start, not the first import. */
+static void check_import_map(struct loader *l)
+{
+	struct config *c = l->cfg;
+	const config_setting_t *s = config_lookup(&c->owned->main, "import.map_file");
+	const char *file = c->import.map_file;
+	struct import_map *map;
+	char path[4096];
+	struct err err;
+
+	if (!file)
+		return;
+	if (file[0] != '/' && l->dir) {
+		snprintf(path, sizeof(path), "%s/%s", l->dir, file);
+		c->import.map_file = file = own_string(l, path);
+		if (!file)
+			return;
+	}
+	if (!(map = import_map_load(file, &err)))
+		loader_error(l, s, main_file(l), "import.map_file", "%s", err.msg);
+	import_map_free(map);
 }
 
 /* --- entry points ------------------------------------------------------------------------ */
@@ -2126,6 +2153,7 @@ struct config *config_load(const char *path, void (*on_statutory_year)(void *, i
 	if (l.nerrors)
 		goto fail;
 	load_templates(&l);
+	check_import_map(&l);
 	if (l.nerrors)
 		goto fail;
 	build_calendar(&l, on_statutory_year, ctx);

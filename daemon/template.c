@@ -25,14 +25,17 @@
 #include <string.h>
 
 #define TPL_NAME_MAX 64
-#define TPL_LIST "items" /* the digest's list of rows */
+#define TPL_LIST "items" /* the list of rows of the kinds that have one */
 
 /* --- the variables each kind knows --- */
 
 #define K(k) (1u << (k))
 #define K_CASE (K(TEMPLATE_PERCENT) | K(TEMPLATE_BEFORE) | K(TEMPLATE_DUE) | K(TEMPLATE_OVERDUE))
 #define K_ITEM (K_CASE | K(TEMPLATE_DOCUMENT_DUE) | K(TEMPLATE_ASSIGNMENT_OVERDUE))
-#define K_ALL (K_ITEM | K(TEMPLATE_DIGEST))
+#define K_BUDGET K(TEMPLATE_KPI_BUDGET)
+#define K_REPORT K(TEMPLATE_KPI_REPORT)
+#define K_ALL (K_ITEM | K(TEMPLATE_DIGEST) | K_BUDGET | K_REPORT)
+#define K_LISTS (K(TEMPLATE_DIGEST) | K_REPORT) /* the kinds with {{#items}} */
 #define K_LEFT (K(TEMPLATE_PERCENT) | K(TEMPLATE_BEFORE) | K(TEMPLATE_DUE) | K(TEMPLATE_DOCUMENT_DUE))
 #define K_LATE (K(TEMPLATE_OVERDUE) | K(TEMPLATE_ASSIGNMENT_OVERDUE))
 
@@ -60,20 +63,95 @@ static const struct tpl_var_def {
 	{ "date", K_ALL },
 	{ "due_soon_count", K(TEMPLATE_DIGEST) },
 	{ "overdue_count", K(TEMPLATE_DIGEST) },
+	/* the error budget of a unit's subtree for the year (docs/kpi.md) */
+	{ "year", K_BUDGET },
+	{ "target", K_BUDGET },
+	{ "counted", K_BUDGET },
+	{ "projected", K_BUDGET },
+	{ "budget_allowed", K_BUDGET },
+	{ "budget_used", K_BUDGET },
+	{ "budget_remaining", K_BUDGET },
+	{ "budget_over", K_BUDGET },
+	{ "remaining_percent", K_BUDGET },
+	{ "projected_rate", K_BUDGET },
+	{ "burn_7d", K_BUDGET },
+	{ "late_7d", K_BUDGET },
+	{ "due_7d", K_BUDGET },
+	{ "burn_30d", K_BUDGET },
+	{ "late_30d", K_BUDGET },
+	{ "due_30d", K_BUDGET },
+	{ "burn_alarm", K_BUDGET },
+	{ "low_budget", K_BUDGET },
+	{ "burn_threshold", K_BUDGET },
+	{ "remaining_threshold", K_BUDGET },
+	/* the weekly report: the subtree's total outside {{#items}} */
+	{ "week", K_REPORT },
+	{ "period_from", K_REPORT },
+	{ "period_to", K_REPORT },
+	{ "on_time_rate", K_REPORT },
+	{ "on_time_target", K_REPORT },
+	{ "on_time_below", K_REPORT },
+	{ "open_overdue", K_REPORT },
+	{ "worst_count", K_REPORT },
 };
 #define TPL_NVARS (sizeof(tpl_vars) / sizeof(tpl_vars[0]))
 
-/* The fields of a digest row; inside {{#items}} they hide the message variables of the same
- * name (a row's link is the item's, outside it is the unit's list); a field a row does not
- * give falls back to the message variable of that name, if the kind has one. */
-static const char *const tpl_row_vars[] = {
-	"item_kind", "code", "title", "applicant", "unit", "handler",
-	"due_at", "left", "overdue_by", "percent_used", "extended", "link",
+/* The fields of a row, by the kinds with items that know them; inside {{#items}} they hide
+ * the message variables of the same name (a digest row's link is the item's, outside it is
+ * the unit's list); a field a row does not give falls back to the message variable of that
+ * name, if the kind has one. A kpi_report row is a unit's figures (unit_row) or one of the
+ * worst cases (case_row). */
+#define R_DIGEST K(TEMPLATE_DIGEST)
+#define R_CASE (R_DIGEST | K_REPORT)
+static const struct tpl_var_def tpl_row_vars[] = {
+	{ "item_kind", R_DIGEST },
+	{ "code", R_CASE },
+	{ "title", R_CASE },
+	{ "applicant", R_DIGEST },
+	{ "unit", R_CASE },
+	{ "handler", R_CASE },
+	{ "due_at", R_CASE },
+	{ "left", R_CASE },
+	{ "overdue_by", R_CASE },
+	{ "percent_used", R_DIGEST },
+	{ "extended", R_DIGEST },
+	{ "link", R_CASE },
+	{ "unit_row", K_REPORT },
+	{ "case_row", K_REPORT },
+	{ "total", K_REPORT },
+	{ "depth", K_REPORT },
+	{ "indent", K_REPORT },
+	{ "received", K_REPORT },
+	{ "carried", K_REPORT },
+	{ "counted", K_REPORT },
+	{ "finished_on_time", K_REPORT },
+	{ "late", K_REPORT },
+	{ "open_within", K_REPORT },
+	{ "open_overdue", K_REPORT },
+	{ "on_time_rate", K_REPORT },
+	{ "on_time_target", K_REPORT },
+	{ "on_time_below", K_REPORT },
+	{ "online_rate", K_REPORT },
+	{ "online_target", K_REPORT },
+	{ "online_below", K_REPORT },
+	{ "payment_rate", K_REPORT },
+	{ "payment_target", K_REPORT },
+	{ "payment_below", K_REPORT },
+	{ "digitized_rate", K_REPORT },
+	{ "digitized_target", K_REPORT },
+	{ "digitized_below", K_REPORT },
+	{ "satisfaction_rate", K_REPORT },
+	{ "satisfaction_target", K_REPORT },
+	{ "satisfaction_below", K_REPORT },
+	{ "inspection_rate", K_REPORT },
+	{ "inspection_target", K_REPORT },
+	{ "inspection_below", K_REPORT },
 };
 #define TPL_NROW_VARS (sizeof(tpl_row_vars) / sizeof(tpl_row_vars[0]))
 
 static const char *const kind_names[TEMPLATE_KIND_COUNT] = {
 	"percent", "before", "due", "overdue", "document_due", "assignment_overdue", "digest",
+	"kpi_budget", "kpi_report",
 };
 
 static const char *const part_suffix[TEMPLATE_PART_COUNT] = {
@@ -88,7 +166,7 @@ struct tpl_node {
 	enum tpl_node_type type;
 	bool inverted; /* section shown when the value is empty (or there are no rows) */
 	bool row;      /* var or section on a row field (index in tpl_row_vars) */
-	bool list;     /* section over the digest's rows */
+	bool list;     /* section over the rows */
 	int var;       /* index in tpl_vars, or in tpl_row_vars when row */
 	int fallback;  /* row: the tpl_vars index of the same name, used when a row lacks it; -1 */
 	size_t off;    /* text: the literal is src[off, off + len) */
@@ -149,12 +227,21 @@ static int var_index(enum template_kind kind, const char *name, size_t len)
 	return -1;
 }
 
-static int row_var_index(const char *name, size_t len)
+/* Index of name in tpl_row_vars among the fields of kind's rows (any kind:
+ * TEMPLATE_KIND_COUNT), or -1. */
+static int row_var_index(enum template_kind kind, const char *name, size_t len)
 {
 	for (size_t i = 0; i < TPL_NROW_VARS; i++)
-		if (strlen(tpl_row_vars[i]) == len && memcmp(tpl_row_vars[i], name, len) == 0)
+		if ((kind == TEMPLATE_KIND_COUNT || (tpl_row_vars[i].kinds & K(kind))) &&
+		    strlen(tpl_row_vars[i].name) == len &&
+		    memcmp(tpl_row_vars[i].name, name, len) == 0)
 			return (int)i;
 	return -1;
+}
+
+static bool has_items(enum template_kind kind)
+{
+	return (K_LISTS & K(kind)) != 0;
 }
 
 /* "code, title, ..." : the variables kind knows, for error messages. */
@@ -171,7 +258,7 @@ static void known_list(enum template_kind kind, char *buf, size_t n)
 			break;
 		len += (size_t)w;
 	}
-	if (kind == TEMPLATE_DIGEST && len < n)
+	if (has_items(kind) && len < n)
 		snprintf(buf + len, n - len, ", " TPL_LIST);
 }
 
@@ -260,7 +347,7 @@ static int resolve(struct parser *p, size_t at, const char *name, size_t len, st
 	char known[400];
 	int i;
 
-	if (p->in_list && (i = row_var_index(name, len)) >= 0) {
+	if (p->in_list && (i = row_var_index(p->kind, name, len)) >= 0) {
 		node->row = true;
 		node->var = i;
 		node->fallback = var_index(p->kind, name, len);
@@ -271,7 +358,7 @@ static int resolve(struct parser *p, size_t at, const char *name, size_t len, st
 		node->var = i;
 		return 0;
 	}
-	if (p->kind == TEMPLATE_DIGEST && row_var_index(name, len) >= 0)
+	if (has_items(p->kind) && row_var_index(p->kind, name, len) >= 0)
 		return parse_fail(p, at, "variable '%.*s' is a row field, known only inside "
 				  "{{#items}}...{{/items}}", (int)len, name);
 	known_list(p->kind, known, sizeof(known));
@@ -315,7 +402,7 @@ static int parse_tag(struct parser *p, size_t at, size_t cb, size_t ce)
 		if (!is_name_char(name[i]))
 			return parse_fail(p, at, "bad tag '{{%.*s}}': a name is made of a-z, 0-9 and _",
 					  shown, tag);
-	list = p->kind == TEMPLATE_DIGEST && len == strlen(TPL_LIST) &&
+	list = has_items(p->kind) && len == strlen(TPL_LIST) &&
 	       memcmp(name, TPL_LIST, len) == 0;
 
 	switch (sigil) {
@@ -669,7 +756,7 @@ static const char *node_value(const struct render *r, const struct tpl_node *nod
 
 static const char *node_name(const struct tpl_node *node)
 {
-	return node->row ? tpl_row_vars[node->var] : tpl_vars[node->var].name;
+	return node->row ? tpl_row_vars[node->var].name : tpl_vars[node->var].name;
 }
 
 /* Loads the values of row i into r->rowvals (names were checked by check_vars). */
@@ -683,7 +770,8 @@ static void set_row(struct render *r, size_t i)
 		const char *value = row->vars[k].value;
 
 		/* Given as NULL is given empty: only a field not given falls back. */
-		r->rowvals[row_var_index(name, strlen(name))] = value ? value : "";
+		r->rowvals[row_var_index(TEMPLATE_KIND_COUNT, name, strlen(name))] =
+			value ? value : "";
 	}
 }
 
@@ -752,7 +840,7 @@ static int check_vars(struct render *r, enum template_kind kind, const struct te
 			return err_set(r->err, name, "variable '%s' given twice", name);
 		r->vals[k] = v->vars[i].value ? v->vars[i].value : "";
 	}
-	if (v->nrows > 0 && kind != TEMPLATE_DIGEST)
+	if (v->nrows > 0 && !has_items(kind))
 		return err_set(r->err, TPL_LIST, "rows given to %s, which has no items",
 			       kind_names[kind]);
 	if (v->nrows > 0 && !v->rows)
@@ -765,7 +853,7 @@ static int check_vars(struct render *r, enum template_kind kind, const struct te
 
 		for (size_t j = 0; j < v->rows[i].nvars; j++) {
 			const char *name = v->rows[i].vars[j].name;
-			int k = name ? row_var_index(name, strlen(name)) : -1;
+			int k = name ? row_var_index(kind, name, strlen(name)) : -1;
 
 			if (k < 0)
 				return err_set(r->err, name, "row %zu: '%s' is not a row field", i + 1,

@@ -8,7 +8,8 @@
  *   {{name}}                  the value (HTML-escaped in .html, as is elsewhere)
  *   {{#name}}...{{/name}}     shown when the value is non-empty
  *   {{^name}}...{{/name}}     shown when the value is empty or absent
- *   {{#items}}...{{/items}}   digest only: repeated once per row; {{^items}} when no rows
+ *   {{#items}}...{{/items}}   digest and kpi_report: repeated once per row; {{^items}} when
+ *                             there are no rows
  *   {{! comment }}
  * A line holding only a section tag or a comment disappears whole. Every file is checked at
  * load against the variables its kind knows, so a typo fails the config check, not a send. */
@@ -40,6 +41,8 @@ enum template_kind {
 	TEMPLATE_DOCUMENT_DUE,       /* an incoming document nears its handling deadline */
 	TEMPLATE_ASSIGNMENT_OVERDUE, /* an assignment is past its deadline */
 	TEMPLATE_DIGEST,             /* a unit's daily summary, with rows */
+	TEMPLATE_KPI_BUDGET,         /* a unit burns its yearly error budget too fast */
+	TEMPLATE_KPI_REPORT,         /* a head's weekly KPI table, with rows (units, worst cases) */
 	TEMPLATE_KIND_COUNT
 };
 
@@ -63,7 +66,7 @@ struct template_var {
 	const char *value;
 };
 
-/* One row of a digest's {{#items}} section. */
+/* One row of an {{#items}} section (digest, kpi_report). */
 struct template_row {
 	const struct template_var *vars;
 	size_t nvars;
@@ -72,7 +75,7 @@ struct template_row {
 /* What a render sees. Every name must be a template variable (a caller's typo is an error, as
  * a template's is); one that only other kinds use is accepted and ignored, so a caller may give
  * one set of values for every kind. A variable the template uses but the caller does not give
- * renders empty. rows only for TEMPLATE_DIGEST. */
+ * renders empty. rows only for the kinds with items (TEMPLATE_DIGEST, TEMPLATE_KPI_REPORT). */
 struct template_vars {
 	const struct template_var *vars;
 	size_t nvars;

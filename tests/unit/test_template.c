@@ -789,6 +789,322 @@ Test(template_shipped, every_part_renders)
 	}
 }
 
+/* --- the KPI notices (kpi_budget, kpi_report) --- */
+
+/* The error budget of Phòng Hành chính - Tổ chức on Monday 19 February 2024: 120 cases so far,
+ * 840 projected, 25.2 late ones allowed at 97%, 10 used; 5 of the 30 cases due in the last 7
+ * days were late, 8 of 97 in the last 30. */
+#define BUDGET_VARS                                                                                \
+	{ "recipient_salutation", "Ông Trần Văn Phong" },                                          \
+		{ "unit", "Phòng Hành chính - Tổ chức" }, { "office_name", "Văn phòng UBND tỉnh" }, \
+		{ "date", "19/02/2024" }, { "year", "2024" }, { "target", "97%" },                 \
+		{ "counted", "120" }, { "projected", "840" }, { "budget_allowed", "25,2" },        \
+		{ "budget_used", "10" }, { "projected_rate", "91,6%" }, { "late_7d", "5" },        \
+		{ "due_7d", "30" }, { "late_30d", "8" }, { "due_30d", "97" },                      \
+		{ "burn_30d", "2,7" }, { "burn_threshold", "2" }, { "remaining_threshold", "20%" }
+
+#define BUDGET_ADVICE                                                                              \
+	"Đề nghị chỉ đạo rà soát ngay các hồ sơ đang quá hạn và sắp đến hạn, "                     \
+	"ưu tiên giải quyết; xác\n"                                                                \
+	"định nguyên nhân trễ hạn và bố trí, điều chuyển cán bộ khi cần để bảo đảm "               \
+	"chỉ tiêu cuối năm. Hồ\n"                                                                  \
+	"sơ quá hạn phải có văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết "              \
+	"(mẫu số 04, Thông tư\n"                                                                   \
+	"03/2025/TT-VPCP) gửi người nộp.\n"                                                        \
+	"\n"                                                                                       \
+	"—\n"                                                                                      \
+	"Thư được gửi tự động từ hệ thống Đúng Hạn của Văn phòng UBND tỉnh. "                      \
+	"Vui lòng không trả lời thư này.\n"
+
+Test(template_shipped, kpi_budget_burning)
+{
+	struct template_set *set = load(SHIPPED, "vi");
+	const struct template_var v[] = {
+		BUDGET_VARS, { "budget_remaining", "15,2" }, { "remaining_percent", "60,3%" },
+		{ "budget_over", "" }, { "burn_7d", "5,5" }, { "burn_alarm", "1" },
+		{ "low_budget", "" },
+	};
+	const struct template_vars vars = { v, sizeof(v) / sizeof(v[0]), NULL, 0 };
+	char *html;
+
+	/* MESSAGES.md's example subject, with this unit's projected rate. */
+	expect_render(set, TEMPLATE_KPI_BUDGET, TEMPLATE_SUBJECT, &vars,
+		      "[Cảnh báo chỉ tiêu] Phòng Hành chính - Tổ chức: tỷ lệ đúng hạn dự kiến cuối "
+		      "năm 91,6% (chỉ tiêu 97%)");
+	expect_render(set, TEMPLATE_KPI_BUDGET, TEMPLATE_TEXT, &vars,
+		      "Kính gửi: Ông Trần Văn Phong,\n"
+		      "\n"
+		      "Tỷ lệ giải quyết hồ sơ đúng hạn năm 2024 của Phòng Hành chính - Tổ chức có nguy "
+		      "cơ không đạt chỉ tiêu 97% (Quyết định 194/QĐ-UBND).\n"
+		      "Nếu giữ tốc độ hiện nay, tỷ lệ đúng hạn cuối năm dự kiến là 91,6%.\n"
+		      "Trong 7 ngày qua, 5/30 hồ sơ đến hạn bị trễ hạn, bằng 5,5 lần mức chỉ tiêu cho "
+		      "phép (ngưỡng cảnh báo: 2 lần).\n"
+		      "\n"
+		      "Số liệu từ 01/01/2024 đến 19/02/2024, gồm cả các đơn vị trực thuộc:\n"
+		      "- Hồ sơ phải giải quyết: 120; dự kiến cả năm: 840\n"
+		      "- Số hồ sơ được phép trễ hạn cả năm theo chỉ tiêu: 25,2\n"
+		      "- Đã trễ hạn (kể cả hồ sơ đang quá hạn): 10\n"
+		      "- Còn được phép trễ hạn: 15,2 hồ sơ (60,3%)\n"
+		      "- 7 ngày qua: 5/30 hồ sơ đến hạn bị trễ, bằng 5,5 lần mức cho phép\n"
+		      "- 30 ngày qua: 8/97 hồ sơ đến hạn bị trễ, bằng 2,7 lần mức cho phép\n"
+		      "- Tỷ lệ đúng hạn dự kiến cuối năm: 91,6%\n"
+		      "\n" BUDGET_ADVICE);
+	expect_render(set, TEMPLATE_KPI_BUDGET, TEMPLATE_CHAT, &vars,
+		      "[Cảnh báo chỉ tiêu] Phòng Hành chính - Tổ chức: tỷ lệ đúng hạn dự kiến cuối "
+		      "năm 91,6% (chỉ tiêu 97%) — 7 ngày qua 5/30 hồ sơ đến hạn bị trễ; đã trễ hạn "
+		      "10/25,2 hồ sơ được phép trễ cả năm.");
+	html = render(set, TEMPLATE_KPI_BUDGET, TEMPLATE_HTML, &vars);
+	cr_expect(strstr(html, "border-left:6px solid #c62828") != NULL);
+	cr_expect(strstr(html, "<strong>CẢNH BÁO CHỈ TIÊU: tỷ lệ đúng hạn dự kiến cuối năm 91,6% "
+			       "(chỉ tiêu 97%)</strong>\n<br>7 ngày qua: 5/30 hồ sơ đến hạn bị trễ "
+			       "hạn, bằng 5,5 lần mức chỉ tiêu cho phép (ngưỡng cảnh báo: 2 lần).\n"
+			       "</div>") != NULL, "%s", html);
+	cr_expect(strstr(html, "<strong>Còn được phép trễ hạn:</strong> 15,2 hồ sơ (60,3%)<br>") !=
+		  NULL, "%s", html);
+	cr_expect_null(strstr(html, "Đã vượt"));
+	cr_expect_null(strstr(html, "{{"));
+	free(html);
+	template_set_free(set);
+}
+
+Test(template_shipped, kpi_budget_over_without_deadlines)
+{
+	struct template_set *set = load(SHIPPED, "vi");
+	const struct template_var v[] = {
+		BUDGET_VARS, { "budget_remaining", "" }, { "remaining_percent", "" },
+		{ "budget_over", "2,9" }, { "burn_7d", "" }, { "burn_alarm", "" },
+		{ "low_budget", "1" },
+	};
+	const struct template_vars vars = { v, sizeof(v) / sizeof(v[0]), NULL, 0 };
+	char *text = render(set, TEMPLATE_KPI_BUDGET, TEMPLATE_TEXT, &vars);
+
+	cr_expect(strstr(text, "dự kiến là 91,6%.\nSố hồ sơ trễ hạn đã vượt số được phép trễ hạn "
+			       "của cả năm.\n\nSố liệu từ") != NULL, "%s", text);
+	cr_expect(strstr(text, "- Đã trễ hạn (kể cả hồ sơ đang quá hạn): 10\n- Đã vượt số được "
+			       "phép: 2,9 hồ sơ\n- 7 ngày qua: không có hồ sơ đến hạn\n") != NULL,
+		  "%s", text);
+	cr_expect_null(strstr(text, "Còn được phép"));
+	cr_expect_null(strstr(text, "Trong 7 ngày qua"));
+	free(text);
+	template_set_free(set);
+}
+
+Test(template_shipped, kpi_budget_english)
+{
+	struct template_set *set = load(SHIPPED, "en");
+	const struct template_var v[] = {
+		BUDGET_VARS, { "budget_remaining", "15,2" }, { "remaining_percent", "60.3%" },
+		{ "burn_7d", "5.5" }, { "burn_alarm", "1" },
+	};
+	const struct template_vars vars = { v, sizeof(v) / sizeof(v[0]), NULL, 0 };
+	char *text = render(set, TEMPLATE_KPI_BUDGET, TEMPLATE_TEXT, &vars);
+
+	expect_render(set, TEMPLATE_KPI_BUDGET, TEMPLATE_SUBJECT, &vars,
+		      "[KPI warning] Phòng Hành chính - Tổ chức: projected year-end on-time rate 91,6% "
+		      "(target 97%)");
+	cr_expect(strstr(text, "In the last 7 days, 5 of 30 cases due were late: 5.5 times the "
+			       "share the target allows (warning threshold: 2 times).\n") != NULL,
+		  "%s", text);
+	free(text);
+	template_set_free(set);
+}
+
+/* A unit's row of the weekly report: every field, as kpi_notify gives them. */
+#define KPI_UNIT(name, depth, indent, total, rec, car, cnt, fin, late, within, over)              \
+	{ "unit_row", "1" }, { "total", total }, { "unit", name }, { "depth", depth },             \
+		{ "indent", indent }, { "received", rec }, { "carried", car }, { "counted", cnt },  \
+		{ "finished_on_time", fin }, { "late", late }, { "open_within", within },          \
+		{ "open_overdue", over }
+#define KPI_RATE(f, rate, target, below)                                                           \
+	{ f "_rate", rate }, { f "_target", target }, { f "_below", below }
+
+/* The week of Monday 19 February 2024 for Văn phòng UBND tỉnh and the unit below it. */
+struct report_rows {
+	struct template_row rows[5];
+};
+
+static void report_rows(struct report_rows *r)
+{
+	static const struct template_var vp[] = {
+		KPI_UNIT("Văn phòng UBND tỉnh", "0", "", "", "2", "0", "2", "1", "0", "1", "0"),
+		KPI_RATE("on_time", "100%", "", ""), KPI_RATE("online", "50%", "", ""),
+		KPI_RATE("payment", "", "", ""), KPI_RATE("digitized", "100%", "", ""),
+		KPI_RATE("satisfaction", "", "", ""), KPI_RATE("inspection", "", "", ""),
+	};
+	static const struct template_var hctc[] = {
+		KPI_UNIT("Phòng Hành chính - Tổ chức", "1", "  ", "", "10", "2", "12", "8", "2", "1",
+			 "1"),
+		KPI_RATE("on_time", "75%", "97%", "1"), KPI_RATE("online", "60%", "80%", "1"),
+		KPI_RATE("payment", "100%", "30%", ""), KPI_RATE("digitized", "90%", "90%", ""),
+		KPI_RATE("satisfaction", "", "94%", ""), KPI_RATE("inspection", "", "", ""),
+	};
+	static const struct template_var total[] = {
+		KPI_UNIT("", "0", "", "1", "12", "2", "14", "9", "2", "2", "1"),
+		KPI_RATE("on_time", "78,5%", "", ""), KPI_RATE("online", "58,3%", "", ""),
+		KPI_RATE("payment", "100%", "", ""), KPI_RATE("digitized", "91,6%", "", ""),
+		KPI_RATE("satisfaction", "", "", ""), KPI_RATE("inspection", "", "", ""),
+	};
+	static const struct template_var late[] = {
+		{ "case_row", "1" }, { "code", CODE }, { "title", "Đăng ký khai sinh" },
+		{ "unit", "Phòng Hành chính - Tổ chức" }, { "handler", "Lê Thị Bình" },
+		{ "due_at", "10:00 thứ Hai, 19/02/2024" }, { "overdue_by", "2 giờ làm việc" },
+		{ "left", "" }, { "link", LINK },
+	};
+	static const struct template_var soon[] = {
+		{ "case_row", "1" }, { "code", "000.00.21.H19-240215-0003" },
+		{ "title", "Đăng ký thường trú" }, { "unit", "Phòng Hành chính - Tổ chức" },
+		{ "handler", "" }, { "due_at", "17:00 thứ Ba, 20/02/2024" }, { "overdue_by", "" },
+		{ "left", "1 ngày 3 giờ 30 phút làm việc" }, { "link", "" },
+	};
+	r->rows[0] = (struct template_row){ vp, sizeof(vp) / sizeof(vp[0]) };
+	r->rows[1] = (struct template_row){ hctc, sizeof(hctc) / sizeof(hctc[0]) };
+	r->rows[2] = (struct template_row){ total, sizeof(total) / sizeof(total[0]) };
+	r->rows[3] = (struct template_row){ late, sizeof(late) / sizeof(late[0]) };
+	r->rows[4] = (struct template_row){ soon, sizeof(soon) / sizeof(soon[0]) };
+	cr_assert_eq(r->rows[0].nvars, 30);
+}
+
+#define REPORT_VARS(worst)                                                                         \
+	{ "recipient_salutation", "Ông Nguyễn Kim Long" }, { "unit", "Văn phòng UBND tỉnh" },       \
+		{ "office_name", "UBND tỉnh Đồng Nai" }, { "date", "19/02/2024" },                 \
+		{ "week", "08/2024" }, { "period_from", "01/01/2024" },                            \
+		{ "period_to", "19/02/2024" }, { "on_time_rate", "78,5%" },                        \
+		{ "on_time_target", "" }, { "on_time_below", "" }, { "open_overdue", "1" },        \
+		{ "worst_count", worst }
+
+Test(template_shipped, kpi_report_with_worst_cases)
+{
+	struct template_set *set = load(SHIPPED, "vi");
+	struct report_rows r;
+	char *html;
+
+	report_rows(&r);
+	const struct template_var v[] = { REPORT_VARS("2") };
+	const struct template_vars vars = { v, sizeof(v) / sizeof(v[0]), r.rows, 5 };
+
+	/* MESSAGES.md's example subject. */
+	expect_render(set, TEMPLATE_KPI_REPORT, TEMPLATE_SUBJECT, &vars,
+		      "[Báo cáo tuần 08/2024] Tình hình giải quyết hồ sơ của Văn phòng UBND tỉnh");
+	expect_render(set, TEMPLATE_KPI_REPORT, TEMPLATE_TEXT, &vars,
+		      "Kính gửi: Ông Nguyễn Kim Long,\n"
+		      "\n"
+		      "Báo cáo tuần 08/2024: tình hình giải quyết hồ sơ của Văn phòng UBND tỉnh từ "
+		      "01/01/2024 đến 19/02/2024, so với chỉ tiêu năm (Quyết định 194/QĐ-UBND).\n"
+		      "Tỷ lệ đúng hạn: 78,5%; 1 hồ sơ đang quá hạn.\n"
+		      "\n"
+		      "- Văn phòng UBND tỉnh\n"
+		      "  Tỷ lệ đúng hạn: 100%\n"
+		      "  Hồ sơ: 2 (tiếp nhận 2, kỳ trước chuyển sang 0); đúng hạn 1, trễ hạn 0, đang "
+		      "giải quyết trong hạn 1, đang quá hạn 0\n"
+		      "  Nộp trực tuyến: 50%; thanh toán trực tuyến: chưa có số liệu\n"
+		      "  Số hóa: 100%; hài lòng: chưa có số liệu; kiểm tra đơn vị trực thuộc: chưa có "
+		      "số liệu\n"
+		      "\n"
+		      "  - Phòng Hành chính - Tổ chức\n"
+		      "    Tỷ lệ đúng hạn: 75% (chỉ tiêu 97%) — DƯỚI CHỈ TIÊU\n"
+		      "    Hồ sơ: 12 (tiếp nhận 10, kỳ trước chuyển sang 2); đúng hạn 8, trễ hạn 2, "
+		      "đang giải quyết trong hạn 1, đang quá hạn 1\n"
+		      "    Nộp trực tuyến: 60% (chỉ tiêu 80%) — dưới chỉ tiêu; thanh toán trực tuyến: "
+		      "100% (chỉ tiêu 30%)\n"
+		      "    Số hóa: 90% (chỉ tiêu 90%); hài lòng: chưa có số liệu (chỉ tiêu 94%); kiểm "
+		      "tra đơn vị trực thuộc: chưa có số liệu\n"
+		      "\n"
+		      "- Tổng cộng\n"
+		      "  Tỷ lệ đúng hạn: 78,5%\n"
+		      "  Hồ sơ: 14 (tiếp nhận 12, kỳ trước chuyển sang 2); đúng hạn 9, trễ hạn 2, đang "
+		      "giải quyết trong hạn 2, đang quá hạn 1\n"
+		      "  Nộp trực tuyến: 58,3%; thanh toán trực tuyến: 100%\n"
+		      "  Số hóa: 91,6%; hài lòng: chưa có số liệu; kiểm tra đơn vị trực thuộc: chưa có "
+		      "số liệu\n"
+		      "\n"
+		      "Hồ sơ cần ưu tiên xử lý (2):\n"
+		      "\n"
+		      "- Hồ sơ 000.00.21.H19-240222-0001 — Đăng ký khai sinh\n"
+		      "  Phòng Hành chính - Tổ chức, cán bộ xử lý: Lê Thị Bình. Hạn trả kết quả: 10:00 "
+		      "thứ Hai, 19/02/2024.\n"
+		      "  Tình trạng: QUÁ HẠN 2 giờ làm việc.\n"
+		      "  https://…/cases/000.00.21.H19-240222-0001\n"
+		      "\n"
+		      "- Hồ sơ 000.00.21.H19-240215-0003 — Đăng ký thường trú\n"
+		      "  Phòng Hành chính - Tổ chức. Hạn trả kết quả: 17:00 thứ Ba, 20/02/2024.\n"
+		      "  Tình trạng: còn 1 ngày 3 giờ 30 phút làm việc.\n"
+		      "\n"
+		      "Đề nghị chỉ đạo giải quyết dứt điểm các hồ sơ quá hạn, ưu tiên các hồ sơ sắp "
+		      "đến hạn, và có\n"
+		      "biện pháp nâng các chỉ tiêu chưa đạt. Hồ sơ quá hạn phải có văn bản xin lỗi và "
+		      "đề nghị gia hạn\n"
+		      "thời gian giải quyết (mẫu số 04, Thông tư 03/2025/TT-VPCP) gửi người nộp.\n"
+		      "\n"
+		      "—\n"
+		      "Thư được gửi tự động từ hệ thống Đúng Hạn của UBND tỉnh Đồng Nai. Vui lòng không "
+		      "trả lời thư này.\n");
+	expect_render(set, TEMPLATE_KPI_REPORT, TEMPLATE_CHAT, &vars,
+		      "[Báo cáo tuần 08/2024] Văn phòng UBND tỉnh: tỷ lệ đúng hạn từ 01/01/2024 78,5%; "
+		      "1 hồ sơ đang quá hạn.");
+	html = render(set, TEMPLATE_KPI_REPORT, TEMPLATE_HTML, &vars);
+	/* Two tables: a header and 3 unit rows, a header and 2 cases. */
+	cr_expect_eq(count(html, "<tr>"), 7, "%s", html);
+	cr_expect_eq(count(html, "<div style=\"margin-left:1em;\">Phòng Hành chính - Tổ chức</div>"),
+		     1, "%s", html);
+	cr_expect_eq(count(html, "<div style=\"margin-left:0em;\"><strong>Tổng cộng</strong></div>"),
+		     1);
+	cr_expect_eq(count(html, "<strong style=\"color:#c62828;\">DƯỚI CHỈ TIÊU</strong>"), 1);
+	cr_expect_eq(count(html, "<strong style=\"color:#c62828;\">dưới chỉ tiêu</strong>"), 1);
+	cr_expect_eq(count(html, "<strong style=\"color:#c62828;\">QUÁ HẠN 2 giờ làm việc</strong>"),
+		     1);
+	cr_expect(strstr(html, "<a href=\"" LINK "\"") != NULL);
+	cr_expect(strstr(html, "<strong>000.00.21.H19-240215-0003</strong>") != NULL);
+	cr_expect_null(strstr(html, "Không có hồ sơ quá hạn"));
+	free(html);
+	template_set_free(set);
+}
+
+Test(template_shipped, kpi_report_without_worst_cases)
+{
+	struct template_set *set = load(SHIPPED, "vi");
+	struct report_rows r;
+	char *text, *html;
+
+	report_rows(&r);
+	const struct template_var v[] = { REPORT_VARS("") };
+	/* Only the leaf's row: a single unit's report has no total row. */
+	const struct template_vars vars = { v, sizeof(v) / sizeof(v[0]), r.rows + 1, 1 };
+
+	text = render(set, TEMPLATE_KPI_REPORT, TEMPLATE_TEXT, &vars);
+	cr_expect(strstr(text, "tra đơn vị trực thuộc: chưa có số liệu\n\nKhông có hồ sơ quá hạn "
+			       "hoặc có nguy cơ quá hạn.\n\nĐề nghị chỉ đạo") != NULL, "%s", text);
+	cr_expect_null(strstr(text, "Tổng cộng"));
+	cr_expect_null(strstr(text, "Hồ sơ cần ưu tiên"));
+	html = render(set, TEMPLATE_KPI_REPORT, TEMPLATE_HTML, &vars);
+	cr_expect_eq(count(html, "<tr>"), 2, "%s", html);
+	cr_expect(strstr(html, "Không có hồ sơ quá hạn hoặc có nguy cơ quá hạn.") != NULL);
+	free(text);
+	free(html);
+	template_set_free(set);
+}
+
+Test(template_shipped, kpi_report_english)
+{
+	struct template_set *set = load(SHIPPED, "en");
+	struct report_rows r;
+	char *text;
+
+	report_rows(&r);
+	const struct template_var v[] = { REPORT_VARS("2") };
+	const struct template_vars vars = { v, sizeof(v) / sizeof(v[0]), r.rows, 5 };
+
+	expect_render(set, TEMPLATE_KPI_REPORT, TEMPLATE_SUBJECT, &vars,
+		      "[Weekly report 08/2024] Case handling at Văn phòng UBND tỉnh");
+	text = render(set, TEMPLATE_KPI_REPORT, TEMPLATE_TEXT, &vars);
+	cr_expect(strstr(text, "\n  - Phòng Hành chính - Tổ chức\n    On-time rate: 75% (target "
+			       "97%) — BELOW TARGET\n") != NULL, "%s", text);
+	cr_expect(strstr(text, "- Case 000.00.21.H19-240215-0003 — Đăng ký thường trú\n  Phòng Hành "
+			       "chính - Tổ chức. Result due: 17:00 thứ Ba, 20/02/2024.\n  Status: 1 "
+			       "ngày 3 giờ 30 phút làm việc left.\n") != NULL, "%s", text);
+	free(text);
+	template_set_free(set);
+}
+
 /* --- template sets written by the tests --- */
 
 static const char *const suffixes[TEMPLATE_PART_COUNT] = { ".subject", ".txt", ".html", ".chat" };
@@ -1164,5 +1480,40 @@ Test(template_errors, output_is_bounded)
 	cr_expect_eq(strlen(out), 2 * (n - 2));
 	free(out);
 	free(big);
+	template_set_free(set);
+}
+
+Test(template_errors, kpi_row_fields)
+{
+	const char *const outside[] = { "kpi_report.txt", "{{on_time_below}} {{late}}", NULL };
+	const char *const digest[] = { "digest.txt", "{{#items}}{{unit_row}}{{/items}}", NULL };
+	const char *const budget[] = { "kpi_budget.txt", "{{#items}}x{{/items}}", NULL };
+	const char *const report_only[] = { "kpi_report.txt", "{{#items}}{{applicant}}{{/items}}",
+					    NULL };
+
+	/* on_time_below is a message variable of kpi_report too (the total); late only a row's. */
+	expect_load_fails(outside, "kpi_report.txt:1: variable 'late' is a row field", NULL);
+	expect_load_fails(digest, "digest.txt:1: unknown variable 'unit_row'", NULL);
+	expect_load_fails(budget, "kpi_budget.txt:1: unknown variable 'items'", NULL);
+	expect_load_fails(report_only, "kpi_report.txt:1: unknown variable 'applicant'",
+			  "kpi_report templates know: unit, recipient_salutation");
+}
+
+Test(template_errors, kpi_rows_at_render)
+{
+	struct template_set *set = load(SHIPPED, "vi");
+	const struct template_var digest_field[] = { { "percent_used", "50%" } };
+	const struct template_var report_field[] = { { "unit_row", "1" } };
+	const struct template_row r1[] = { { digest_field, 1 } };
+	const struct template_row r2[] = { { report_field, 1 } };
+	const struct template_vars v1 = { NULL, 0, r1, 1 };
+	const struct template_vars v2 = { NULL, 0, r2, 1 };
+
+	expect_render_fails(set, TEMPLATE_KPI_REPORT, TEMPLATE_TEXT, &v1,
+			    "row 1: 'percent_used' is not a row field");
+	expect_render_fails(set, TEMPLATE_DIGEST, TEMPLATE_TEXT, &v2,
+			    "row 1: 'unit_row' is not a row field");
+	expect_render_fails(set, TEMPLATE_KPI_BUDGET, TEMPLATE_TEXT, &v2,
+			    "rows given to kpi_budget");
 	template_set_free(set);
 }
