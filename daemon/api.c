@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,10 @@
 struct pending {
 	struct http_request *req;
 	int status;
+	const char *type; /* static */
 	char *body;
 	size_t len;
+	char *disposition; /* Content-Disposition, or NULL */
 	struct pending *next;
 };
 
@@ -36,6 +39,8 @@ struct api {
 	struct pending *head, *tail;
 	int64_t started_at;
 	bool stopping;
+	unsigned jobs; /* api_job_queue'd and not yet answered: the close waits for them */
+	bool closing;
 	void (*close_cb)(void *);
 	void *close_arg;
 };
@@ -58,20 +63,51 @@ int api_fail(struct api_error *e, int status, const char *code, const char *fiel
 
 static char *dump(json_t *body, size_t *len)
 {
-	char *text = json_dumps(body, JSON_COMPACT);
+	/* 15 significant digits: figures rounded to one decimal print as 96.7, not as the
+	 * nearest double's 96.700000000000003. */
+	char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
 
 	*len = text ? strlen(text) : 0;
 	return text;
 }
 
-static void send_now(struct http_request *req, int status, const char *body, size_t len)
+static void send_now(struct http_request *req, int status, const char *type, const char *body,
+		     size_t len, const char *disposition)
 {
-	http_respond(req, status, "application/json", body, len, NULL, 0);
+	const struct http_header h = { "Content-Disposition", disposition };
+
+	http_respond(req, status, type, body, len, disposition ? &h : NULL, disposition ? 1 : 0);
+}
+
+void api_reply_body(struct api_ctx *x, int status, const char *type, char *body, size_t len,
+		    const char *disposition)
+{
+	struct api *api = x->api;
+	struct pending *p;
+
+	if (!store_in_transaction(api->store)) {
+		send_now(x->req, status, type, body, len, disposition);
+		free(body);
+		return;
+	}
+	p = malloc(sizeof(*p));
+	if (p)
+		*p = (struct pending){ x->req, status, type, body, len, NULL, NULL };
+	if (!p || (disposition && !(p->disposition = strdup(disposition)))) {
+		free(p);
+		free(body);
+		http_respond_error(x->req, 503, "unavailable", "out of memory");
+		return;
+	}
+	if (api->tail)
+		api->tail->next = p;
+	else
+		api->head = p;
+	api->tail = p;
 }
 
 void api_reply(struct api_ctx *x, int status, json_t *body)
 {
-	struct api *api = x->api;
 	size_t len;
 	char *text = dump(body, &len);
 
@@ -80,23 +116,7 @@ void api_reply(struct api_ctx *x, int status, json_t *body)
 		http_respond_error(x->req, 500, "internal", "cannot encode the answer");
 		return;
 	}
-	if (!store_in_transaction(api->store)) {
-		send_now(x->req, status, text, len);
-		free(text);
-		return;
-	}
-	struct pending *p = malloc(sizeof(*p));
-	if (!p) {
-		free(text);
-		http_respond_error(x->req, 503, "unavailable", "out of memory");
-		return;
-	}
-	*p = (struct pending){ x->req, status, text, len, NULL };
-	if (api->tail)
-		api->tail->next = p;
-	else
-		api->head = p;
-	api->tail = p;
+	api_reply_body(x, status, "application/json", text, len, NULL);
 }
 
 void api_reply_error(struct api_ctx *x, const struct api_error *e)
@@ -127,11 +147,12 @@ static void flush_pending(struct api *api, bool committed)
 	while (p) {
 		struct pending *next = p->next;
 		if (committed)
-			send_now(p->req, p->status, p->body, p->len);
+			send_now(p->req, p->status, p->type, p->body, p->len, p->disposition);
 		else
 			http_respond_error(p->req, 503, "unavailable",
 					   "the change could not be saved; nothing of it was kept; retry");
 		free(p->body);
+		free(p->disposition);
 		free(p);
 		p = next;
 	}
@@ -476,29 +497,27 @@ int api_url_decode(const char *s, size_t n, char *out, size_t cap)
 	return 0;
 }
 
-static bool name_allowed(const char *const *allowed, const char *name)
+static int name_index(const char *const *names, const char *name)
 {
-	for (; *allowed; allowed++)
-		if (strcmp(*allowed, name) == 0)
-			return true;
-	return false;
+	for (int i = 0; names[i]; i++)
+		if (strcmp(names[i], name) == 0)
+			return i;
+	return -1;
 }
 
-int api_parse_list_query(struct api_ctx *x, const char *const *allowed,
-			 int (*status_parse)(const char *), struct store_filter *f, char *buf,
-			 size_t bufsize, struct api_error *e)
+int api_query_values(struct api_ctx *x, const char *const *names, const char **values,
+		     char *buf, size_t bufsize, struct api_error *e)
 {
 	const char *q = http_request_query(x->req);
 	size_t used = 0;
 
-	memset(f, 0, sizeof(*f));
-	f->now = x->now;
-	f->due_before = f->due_after = TIME_NONE;
-	f->limit = API_DEFAULT_LIMIT;
+	for (int i = 0; names[i]; i++)
+		values[i] = NULL;
 	while (*q) {
 		const char *amp = strchr(q, '&'), *eq;
 		size_t n = amp ? (size_t)(amp - q) : strlen(q);
 		char name[32], *value = buf + used;
+		int i;
 
 		eq = memchr(q, '=', n);
 		if (n == 0) {
@@ -510,31 +529,106 @@ int api_parse_list_query(struct api_ctx *x, const char *const *allowed,
 					"expected name=value parameters in the query");
 		memcpy(name, q, (size_t)(eq - q));
 		name[eq - q] = '\0';
-		if (!name_allowed(allowed, name))
-			return api_fail(e, 400, "invalid_query", name, "unknown query parameter \"%s\"",
-					name);
+		if ((i = name_index(names, name)) < 0)
+			return api_fail(e, 400, "invalid_query", name,
+					"unknown query parameter \"%s\"", name);
 		if (api_url_decode(eq + 1, n - (size_t)(eq - q) - 1, value, bufsize - used) != 0)
-			return api_fail(e, 400, "invalid_query", name, "%s: bad percent-encoding", name);
+			return api_fail(e, 400, "invalid_query", name, "%s: bad percent-encoding",
+					name);
 		used += strlen(value) + 1;
 		json_t *check = json_string(value);
 		if (!check)
 			return api_fail(e, 400, "invalid_query", name, "%s: not valid UTF-8", name);
 		json_decref(check);
+		values[i] = value;
+		q += n + (amp ? 1 : 0);
+	}
+	return 0;
+}
 
+int api_query_unit(struct api_ctx *x, const char *name, const char *value, struct api_error *e)
+{
+	if (!config_unit(x->cfg, value))
+		return api_fail(e, 422, "unknown_reference", name, "no unit has id \"%.64s\"",
+				value);
+	return 0;
+}
+
+int api_query_limit(const char *name, const char *value, int *limit, struct api_error *e)
+{
+	char *end;
+	long v = strtol(value, &end, 10);
+
+	if (*end || end == value || v < 1 || v > API_MAX_LIMIT)
+		return api_fail(e, 400, "invalid_query", name,
+				"%s: expected a whole number from 1 to %d", name, API_MAX_LIMIT);
+	*limit = (int)v;
+	return 0;
+}
+
+/* The cursor of the lists ordered by (due_at, id): "<due>.<id>". */
+static int parse_due_cursor(const char *name, const char *value, int64_t *due, int64_t *id,
+			    struct api_error *e)
+{
+	long long d, i;
+	int consumed = 0;
+
+	if (sscanf(value, "%lld.%lld%n", &d, &i, &consumed) != 2 ||
+	    (size_t)consumed != strlen(value) || i < 0)
+		return api_fail(e, 400, "invalid_query", name, "%s: not a cursor this server gave",
+				name);
+	*due = d;
+	*id = i;
+	return 0;
+}
+
+int api_query_after_id(const char *name, const char *value, int64_t *after, struct api_error *e)
+{
+	char *end;
+	long long v = strtoll(value, &end, 10);
+
+	if (*end || end == value || v < 0 || !(value[0] >= '0' && value[0] <= '9'))
+		return api_fail(e, 400, "invalid_query", name, "%s: not a cursor this server gave",
+				name);
+	*after = v;
+	return 0;
+}
+
+int api_parse_list_query(struct api_ctx *x, const char *const *allowed,
+			 int (*status_parse)(const char *), struct store_filter *f, char *buf,
+			 size_t bufsize, struct api_error *e)
+{
+	const char *values[32];
+	size_t n = 0;
+
+	memset(f, 0, sizeof(*f));
+	f->now = x->now;
+	f->due_before = f->due_after = TIME_NONE;
+	f->limit = API_DEFAULT_LIMIT;
+	while (allowed[n])
+		n++;
+	if (n >= sizeof(values) / sizeof(values[0]))
+		return api_fail(e, 500, "internal", NULL, "too many query parameters");
+	if (api_query_values(x, allowed, values, buf, bufsize, e) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = allowed[i], *value = values[i];
+
+		if (!value)
+			continue;
 		if (strcmp(name, "unit") == 0) {
-			if (!config_unit(x->cfg, value))
-				return api_fail(e, 422, "unknown_reference", name, "no unit has id \"%.64s\"",
-						value);
+			if (api_query_unit(x, name, value, e) != 0)
+				return -1;
 			f->unit = value;
 		} else if (strcmp(name, "status") == 0) {
 			if (status_parse(value) < 0)
-				return api_fail(e, 400, "invalid_query", name, "unknown status \"%.40s\"",
-						value);
+				return api_fail(e, 400, "invalid_query", name,
+						"unknown status \"%.40s\"", value);
 			f->status = value;
 		} else if (strcmp(name, "overdue") == 0 || strcmp(name, "at_risk") == 0) {
 			if (strcmp(value, "true") && strcmp(value, "false"))
-				return api_fail(e, 400, "invalid_query", name, "%s: expected true or false",
-						name);
+				return api_fail(e, 400, "invalid_query", name,
+						"%s: expected true or false", name);
 			*(name[0] == 'o' ? &f->overdue : &f->at_risk) = strcmp(value, "true") == 0;
 		} else if (strcmp(name, "due_before") == 0 || strcmp(name, "due_after") == 0) {
 			int64_t t;
@@ -545,27 +639,17 @@ int api_parse_list_query(struct api_ctx *x, const char *const *allowed,
 			*(name[4] == 'b' ? &f->due_before : &f->due_after) = t;
 		} else if (strcmp(name, "q") == 0) {
 			if (!*value)
-				return api_fail(e, 400, "invalid_query", name, "q: must not be empty");
+				return api_fail(e, 400, "invalid_query", name,
+						"q: must not be empty");
 			f->q = value;
 		} else if (strcmp(name, "limit") == 0) {
-			char *end;
-			long v = strtol(value, &end, 10);
-			if (*end || end == value || v < 1 || v > API_MAX_LIMIT)
-				return api_fail(e, 400, "invalid_query", name,
-						"limit: expected a whole number from 1 to %d", API_MAX_LIMIT);
-			f->limit = (int)v;
+			if (api_query_limit(name, value, &f->limit, e) != 0)
+				return -1;
 		} else if (strcmp(name, "cursor") == 0) {
-			long long due, id;
-			int consumed = 0;
-			if (sscanf(value, "%lld.%lld%n", &due, &id, &consumed) != 2 ||
-			    (size_t)consumed != strlen(value) || id < 0)
-				return api_fail(e, 400, "invalid_query", name,
-						"cursor: not a cursor this server gave");
+			if (parse_due_cursor(name, value, &f->cursor_due, &f->cursor_id, e) != 0)
+				return -1;
 			f->has_cursor = true;
-			f->cursor_due = due;
-			f->cursor_id = id;
 		}
-		q += n + (amp ? 1 : 0);
 	}
 	return 0;
 }
@@ -675,6 +759,85 @@ void api_list_events(struct api_ctx *x, const char *kind, int64_t item_id)
 		return;
 	}
 	api_reply(x, 200, json_pack("{s:o}", "events", l.items));
+}
+
+/* --- work in the thread pool ------------------------------------------------------------ */
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+static void finish_close(struct api *api);
+
+static void job_work(uv_work_t *w)
+{
+	struct api_job *job = container_of(w, struct api_job, work);
+	enum store_status status;
+	struct err err;
+	struct store *ro = store_open_readonly(job->db_path, &status, &err);
+
+	if (!ro) {
+		job->rc = api_fail(&job->error, 503, "unavailable", NULL,
+				   "cannot read the database: %s", err.msg);
+		return;
+	}
+	job->rc = job->run(job, ro, &job->error);
+	store_close(ro);
+}
+
+static void job_done(uv_work_t *w, int status)
+{
+	struct api_job *job = container_of(w, struct api_job, work);
+	struct api *api = job->api;
+	struct api_ctx x;
+
+	api_ctx_init(&x, api, NULL);
+	x.req = job->req;
+	/* The configuration the request was checked against, even if a reload replaced it. */
+	x.cfg = job->cfg;
+	x.cal = job->cfg->calendar;
+	x.now = job->now;
+	if (status != 0)
+		api_fail(&job->error, 503, "unavailable", NULL, "the report was cancelled: %s",
+			 uv_strerror(status));
+	if (status != 0 || job->rc != 0)
+		api_reply_error(&x, &job->error);
+	else
+		job->reply(job, &x);
+	config_unref(job->cfg);
+	job->free(job);
+	api->jobs--;
+	log_debug("api: report answered (%u in flight)", api->jobs);
+	if (api->jobs == 0 && api->closing)
+		finish_close(api);
+}
+
+void api_job_queue(struct api_ctx *x, struct api_job *job)
+{
+	struct api *api = x->api;
+	struct api_error e;
+	int rc;
+
+	job->api = api;
+	job->req = x->req;
+	job->now = x->now;
+	job->rc = 0;
+	job->db_path = store_path(api->store);
+	if (!job->db_path) {
+		api_fail(&e, 503, "unavailable", NULL, "reports need the daemon's database");
+		goto fail;
+	}
+	job->cfg = config_ref(x->cfg);
+	if ((rc = uv_queue_work(api->loop, &job->work, job_work, job_done)) != 0) {
+		config_unref(job->cfg);
+		api_fail(&e, 503, "unavailable", NULL, "cannot start the report: %s",
+			 uv_strerror(rc));
+		goto fail;
+	}
+	api->jobs++;
+	log_debug("api: report queued (%u in flight)", api->jobs);
+	return;
+fail:
+	job->free(job);
+	api_reply_error(x, &e);
 }
 
 /* --- authentication ----------------------------------------------------------------------- */
@@ -1017,10 +1180,18 @@ void api_stop_accepting(struct api *api)
 	api->stopping = true;
 }
 
+static void finish_close(struct api *api)
+{
+	uv_close((uv_handle_t *)&api->commit, on_closed);
+}
+
 void api_close(struct api *api, void (*cb)(void *arg), void *arg)
 {
 	commit_turn(api);
 	api->close_cb = cb;
 	api->close_arg = arg;
-	uv_close((uv_handle_t *)&api->commit, on_closed);
+	api->closing = true;
+	/* A report in the thread pool still answers through the api: the last one closes. */
+	if (api->jobs == 0)
+		finish_close(api);
 }

@@ -236,35 +236,18 @@ static json_t *error_json(const struct api_error *e)
 	return err;
 }
 
-void api_cases_batch(struct api_ctx *x)
+/* Creates the case of each NDJSON line of data[0..len), each in a savepoint of its own (inside
+ * whatever transaction or savepoint is open). Returns {"created", "existing", "failed",
+ * "results"} (new reference), or NULL when out of memory. */
+static json_t *batch_lines(struct api_ctx *x, const char *data, size_t len)
 {
-	const char *type = http_request_header(x->req, "content-type");
-	size_t len, lines = 0;
-	const char *data = http_request_body(x->req, &len), *p = data, *end = data + len;
-	json_t *results;
+	const char *p = data, *end = data + len;
+	json_t *results = json_array();
 	int64_t created = 0, existing = 0, failed = 0;
 	struct api_error e;
 
-	if (!type || (strncasecmp(type, "application/x-ndjson", 20) != 0 ||
-		      (type[20] && type[20] != ';'))) {
-		api_fail(&e, 415, "unsupported_media_type", NULL,
-			 "the body must be NDJSON with Content-Type: application/x-ndjson");
-		api_reply_error(x, &e);
-		return;
-	}
-	for (const char *q = data; q < end; q++)
-		lines += *q == '\n';
-	if (lines + (len && end[-1] != '\n') > BATCH_MAX_LINES) {
-		api_fail(&e, 413, "too_many_lines", NULL, "a batch holds at most %d lines",
-			 BATCH_MAX_LINES);
-		api_reply_error(x, &e);
-		return;
-	}
-	if (!(results = json_array())) {
-		api_fail(&e, 503, "unavailable", NULL, "out of memory");
-		api_reply_error(x, &e);
-		return;
-	}
+	if (!results)
+		return NULL;
 	for (int line = 1; p < end; line++) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -275,7 +258,7 @@ void api_cases_batch(struct api_ctx *x)
 		if (n && p[n - 1] == '\r')
 			n--;
 		if (n == 0) {
-			p += (nl ? 1 : 0) + (size_t)(nl ? nl - p : end - p);
+			p = nl ? nl + 1 : end;
 			continue;
 		}
 		body = json_loadb(p, n, JSON_REJECT_DUPLICATES, &jerr);
@@ -299,12 +282,93 @@ void api_cases_batch(struct api_ctx *x)
 				      error_json(&e));
 			failed++;
 		}
-		json_array_append_new(results, r);
+		if (!r || json_array_append_new(results, r) != 0) {
+			json_decref(results);
+			return NULL;
+		}
 		p = nl ? nl + 1 : end;
 	}
-	api_reply(x, 200, json_pack("{s:I, s:I, s:I, s:o}", "created", (json_int_t)created,
-				    "existing", (json_int_t)existing, "failed", (json_int_t)failed,
-				    "results", results));
+	return json_pack("{s:I, s:I, s:I, s:o}", "created", (json_int_t)created, "existing",
+			 (json_int_t)existing, "failed", (json_int_t)failed, "results", results);
+}
+
+/* A boolean query parameter: absent is false. Returns 0 or -1 with e. */
+static int query_bool(const char *name, const char *value, bool *out, struct api_error *e)
+{
+	*out = value && strcmp(value, "true") == 0;
+	if (value && !*out && strcmp(value, "false") != 0)
+		return api_fail(e, 400, "invalid_query", name, "%s: expected true or false", name);
+	return 0;
+}
+
+/* DESIGN: the whole batch runs in a savepoint of its own (api_write_begin), each line in one
+ * nested inside it (SQLite nests savepoints of the same name), so a dry run, or an atomic batch
+ * with a failed line, rolls every line back at once after each was checked exactly as a real
+ * run checks it: references, and codes repeated within the batch, which meet the earlier line's
+ * row. */
+void api_cases_batch(struct api_ctx *x)
+{
+	static const char *const params[] = { "dry_run", "atomic", NULL };
+	const char *type = http_request_header(x->req, "content-type"), *values[2];
+	size_t len, lines = 0;
+	const char *data = http_request_body(x->req, &len), *end = data + len;
+	bool dry_run, atomic, keep;
+	json_t *answer;
+	struct api_error e;
+	char buf[256];
+
+	if (api_query_values(x, params, values, buf, sizeof(buf), &e) != 0 ||
+	    query_bool("dry_run", values[0], &dry_run, &e) != 0 ||
+	    query_bool("atomic", values[1], &atomic, &e) != 0)
+		goto fail;
+	if (!type || (strncasecmp(type, "application/x-ndjson", 20) != 0 ||
+		      (type[20] && type[20] != ';'))) {
+		api_fail(&e, 415, "unsupported_media_type", NULL,
+			 "the body must be NDJSON with Content-Type: application/x-ndjson");
+		goto fail;
+	}
+	for (const char *q = data; q < end; q++)
+		lines += *q == '\n';
+	if (lines + (len && end[-1] != '\n') > BATCH_MAX_LINES) {
+		api_fail(&e, 413, "too_many_lines", NULL, "a batch holds at most %d lines",
+			 BATCH_MAX_LINES);
+		goto fail;
+	}
+	if (api_write_begin(x, &e) != 0)
+		goto fail;
+	answer = batch_lines(x, data, len);
+	keep = answer && !dry_run &&
+	       !(atomic && json_integer_value(json_object_get(answer, "failed")) > 0);
+	api_write_end(x, keep);
+	if (!answer) {
+		api_fail(&e, 503, "unavailable", NULL, "out of memory");
+		goto fail;
+	}
+	json_object_set_new(answer, "dry_run", json_boolean(dry_run));
+	json_object_set_new(answer, "atomic", json_boolean(atomic));
+	json_object_set_new(answer, "rolled_back", json_boolean(!keep));
+	api_reply(x, 200, answer);
+	return;
+
+fail:
+	api_reply_error(x, &e);
+}
+
+json_t *api_import_cases(struct api *api, const char *ndjson, size_t len, const char *actor,
+			 struct err *err)
+{
+	struct api_ctx x;
+	json_t *answer;
+
+	api_ctx_init(&x, api, actor);
+	if (!store_in_transaction(x.store)) {
+		err_set(err, NULL, "api_import_cases: no write transaction is open");
+		return NULL;
+	}
+	answer = batch_lines(&x, ndjson, len);
+	if (!answer)
+		err_set(err, NULL, "out of memory");
+	return answer;
 }
 
 static int load_case(struct api_ctx *x, const char *code, struct case_record *c,

@@ -50,6 +50,10 @@ void api_reply_error(struct api_ctx *x, const struct api_error *e);
 /* Answers with body (stolen: decref'd here). Queued behind the turn's commit when a write
  * transaction is open. */
 void api_reply(struct api_ctx *x, int status, json_t *body);
+/* The same for a body that is not JSON: body (malloc'd, len bytes) is stolen; type is a static
+ * string; disposition (copied), when not NULL, is sent as Content-Disposition. */
+void api_reply_body(struct api_ctx *x, int status, const char *type, char *body, size_t len,
+		    const char *disposition);
 
 /* The write transaction of a request: api_write_begin opens (or joins) the turn's transaction
  * and a savepoint; api_write_end releases it (ok) or rolls it back (failed). */
@@ -114,6 +118,17 @@ void api_rule_error(struct api_error *e, const struct err *err);
  * escape, an encoded NUL or no room. */
 int api_url_decode(const char *s, size_t n, char *out, size_t cap);
 
+/* Splits the query into name=value pairs: values[i] is the percent-decoded value (in buf) of
+ * names[i] (NULL-ended), NULL when absent, the last one when repeated. An unknown name, a bad
+ * escape or invalid UTF-8 is 400 invalid_query naming the parameter. Returns 0 or -1 with e. */
+int api_query_values(struct api_ctx *x, const char *const *names, const char **values,
+		     char *buf, size_t bufsize, struct api_error *e);
+/* Checks one query value: a configured unit (422 unknown_reference), a limit from 1 to
+ * API_MAX_LIMIT, the id cursor of lists ordered by id (400 invalid_query). 0 or -1 with e. */
+int api_query_unit(struct api_ctx *x, const char *name, const char *value, struct api_error *e);
+int api_query_limit(const char *name, const char *value, int *limit, struct api_error *e);
+int api_query_after_id(const char *name, const char *value, int64_t *after, struct api_error *e);
+
 /* Parses the query string into f (unit, status, overdue, due_before, due_after, q, limit,
  * cursor); allowed = the parameter names this endpoint takes. status_parse checks status. */
 int api_parse_list_query(struct api_ctx *x, const char *const *allowed,
@@ -151,6 +166,34 @@ void api_list_events(struct api_ctx *x, const char *kind, int64_t item_id);
 
 /* 503 unavailable from a scheduler failure (err) while re-arming an item. */
 int api_track_failed(struct api_error *e, const struct err *err);
+
+/* --- work in the thread pool --- */
+
+/* A report computed off the loop thread (reports over a year must never block it). The handler
+ * checks the request on the loop thread, fills run, reply and free of a job it allocated
+ * (struct api_job as a member of its own struct) and calls api_job_queue, which takes the job
+ * over. run() is called in the thread pool with a read-only connection to the database,
+ * opened and closed around it there; it may read job->cfg (unit tree, targets, settings) but
+ * not its calendar, which is not thread-safe; it returns 0, or -1 with e (the error answered).
+ * Then, on the loop thread, reply() answers through x, whose cfg and cal are the job's; free()
+ * releases the job last. The job keeps its config alive across a reload, and api_close waits
+ * for every job queued. */
+struct api_job {
+	int (*run)(struct api_job *job, struct store *ro, struct api_error *e);
+	void (*reply)(struct api_job *job, struct api_ctx *x);
+	void (*free)(struct api_job *job);
+	const struct config *cfg; /* set by api_job_queue: a reference, dropped before free() */
+	int64_t now;              /* the request's now */
+	/* private to api.c */
+	uv_work_t work;
+	struct api *api;
+	struct http_request *req;
+	const char *db_path;
+	int rc;
+	struct api_error error;
+};
+/* Queues job; on failure answers 503 and frees it at once. */
+void api_job_queue(struct api_ctx *x, struct api_job *job);
 
 /* --- route handlers (api_cases.c, api_documents.c, api_alerts.c) --- */
 

@@ -2247,6 +2247,15 @@ const struct config_channel *config_channel(const struct config *cfg, const char
 	return NULL;
 }
 
+const struct config_unit *config_root_of(const struct config *cfg, const struct config_unit *u)
+{
+	/* Bounded by the number of units: the loader refuses cycles, but a bound costs nothing. */
+	for (size_t depth = 0; u && u->parent && config_unit(cfg, u->parent) && depth < cfg->nunits;
+	     depth++)
+		u = config_unit(cfg, u->parent);
+	return u;
+}
+
 const struct config_target *config_target(const struct config *cfg, const char *level)
 {
 	for (size_t i = 0; level && i < cfg->ntargets; i++)

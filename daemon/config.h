@@ -202,6 +202,8 @@ const struct config_unit *config_unit(const struct config *cfg, const char *id);
 const struct config_person *config_person(const struct config *cfg, const char *id);
 const struct config_procedure *config_procedure(const struct config *cfg, const char *code);
 const struct config_channel *config_channel(const struct config *cfg, const char *id);
+/* The top of unit's tree (the office messages are signed by); NULL for NULL. */
+const struct config_unit *config_root_of(const struct config *cfg, const struct config_unit *unit);
 /* The targets of a unit level; NULL when the level has none. */
 const struct config_target *config_target(const struct config *cfg, const char *level);
 

@@ -404,9 +404,7 @@ static const char *integer(int64_t v, char *buf, size_t n)
 /* The name of the top of the unit tree above u: the office that signs the messages. */
 static const char *office_name(const struct config *cfg, const struct config_unit *u)
 {
-	for (size_t depth = 0; u && u->parent && config_unit(cfg, u->parent) && depth < cfg->nunits;
-	     depth++)
-		u = config_unit(cfg, u->parent);
+	u = config_root_of(cfg, u);
 	return u ? u->name : "";
 }
 

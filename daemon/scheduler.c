@@ -387,11 +387,8 @@ static void set_var(struct message_vars *m, const char *name, const char *value)
 /* The name of the top of the unit tree above unit: the office that signs the messages. */
 static const char *root_name(const struct config *cfg, const char *unit)
 {
-	const struct config_unit *u = unit ? config_unit(cfg, unit) : NULL;
+	const struct config_unit *u = config_root_of(cfg, unit ? config_unit(cfg, unit) : NULL);
 
-	for (size_t depth = 0; u && u->parent && config_unit(cfg, u->parent) && depth < cfg->nunits;
-	     depth++)
-		u = config_unit(cfg, u->parent);
 	return u ? u->name : "";
 }
 

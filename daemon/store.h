@@ -367,7 +367,8 @@ typedef int (*store_inspection_cb)(void *ctx, const struct store_inspection *i);
 enum store_status store_inspection_insert(struct store *st, struct store_inspection *i,
 					  struct err *err);
 /* Inspections with on_date in [from_date, to_date] (inclusive), by unit when unit is not NULL
- * (that unit's own inspections only), oldest date first, after after_id, at most limit. */
+ * (that unit's own inspections only), in the order recorded (by id), after after_id, at most
+ * limit. */
 enum store_status store_inspection_list(struct store *st, const char *unit, const char *from_date,
 					const char *to_date, int64_t after_id, int limit,
 					store_inspection_cb cb, void *ctx, struct err *err);
