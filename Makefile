@@ -6,14 +6,19 @@
 #   make test     build normally (gcc) and with ASan+UBSan (clang), check the systemd unit, run
 #                 every test on both
 #   make bench    build, then run the benchmarks in tests/bench/
+#   make fuzz     build the libFuzzer harnesses (clang) and run each FUZZ_SECONDS (default 60)
+#   make crash    the long crash loop: CYCLES kill -9 cycles (default 1000)
+#   make package  the Debian package (CPack) in build-pkg/, checked with lintian
 #   make clean    remove build trees and ./var/
 
 DEPS := cmake make pkg-config gcc clang libclang-rt-14-dev libuv1-dev libsqlite3-dev \
 	libcurl4-openssl-dev libconfig-dev libjansson-dev libsystemd-dev libcriterion-dev \
-	node-llhttp libssl-dev python3-aiosmtpd tzdata sqlite3 systemd
+	node-llhttp libssl-dev python3-aiosmtpd tzdata sqlite3 systemd scdoc dpkg-dev lintian
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS ?= 60
+CYCLES ?= 1000
 
-.PHONY: deps build build-asan run test bench clean
+.PHONY: deps build build-asan build-fuzz run test bench fuzz crash package clean
 
 deps:
 	@missing=""; \
@@ -38,17 +43,36 @@ build-asan: deps
 		-DDUNGHAN_SANITIZE=ON >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 
+build-fuzz: deps
+	@cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+		-DDUNGHAN_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target fuzzers
+
 run: build
 	@mkdir -p var
 	./build/dunghand --config config/dunghan.conf.example --database var/dunghan.db
 
-test: build build-asan
+test: build build-asan build-fuzz package
 	tests/ops/check-unit.sh build
 	cd build && ctest --output-on-failure -j $(JOBS)
 	cd build-asan && ctest --output-on-failure -j $(JOBS)
+	tests/fuzz/run.sh build-fuzz 10
+	tests/ops/check-package.sh build-pkg
+
+fuzz: build-fuzz
+	tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
+crash: build
+	CRASH_CYCLES=$(CYCLES) build/test_crash_loop
+
+package: deps
+	@cmake -S . -B build-pkg -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=gcc \
+		-DCMAKE_INSTALL_PREFIX=/usr >/dev/null
+	@cmake --build build-pkg -j $(JOBS) --target dunghand dunghanctl man changelog
+	cd build-pkg && cpack -G DEB >/dev/null && ls -1 *.deb
 
 bench: build
 	@set -e; for b in build/bench_*; do echo "== $$b"; $$b; done
 
 clean:
-	rm -rf build build-asan var
+	rm -rf build build-asan build-fuzz build-pkg var

@@ -34,6 +34,12 @@ install(DIRECTORY config/holidays config/procedures config/templates DESTINATION
 install(FILES ${CMAKE_BINARY_DIR}/dunghan.service DESTINATION lib/systemd/system)
 install(FILES systemd/dunghan.sysusers DESTINATION lib/sysusers.d RENAME dunghan.conf)
 install(DIRECTORY docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR} FILES_MATCHING PATTERN "*.md")
+install(FILES packaging/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
+add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/changelog.gz
+  COMMAND gzip -9n < ${CMAKE_SOURCE_DIR}/packaging/changelog > ${CMAKE_BINARY_DIR}/changelog.gz
+  DEPENDS ${CMAKE_SOURCE_DIR}/packaging/changelog VERBATIM)
+add_custom_target(changelog ALL DEPENDS ${CMAKE_BINARY_DIR}/changelog.gz)
+install(FILES ${CMAKE_BINARY_DIR}/changelog.gz DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # Man pages from their scdoc sources, when scdoc is there (make deps installs it).
 find_program(SCDOC scdoc)
@@ -55,14 +61,15 @@ set(CPACK_PACKAGE_NAME dunghan)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_CONTACT "dunghan maintainers <dunghan@example.gov.vn>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "deadline tracking for documents, assignments and one-stop cases")
-set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "deadline tracking for documents, assignments and one-stop cases
- dunghan tracks the incoming official documents of a Vietnamese government office, the
- tasks they assign and the one-stop cases citizens file; it computes every deadline in
- working time and warns officers and heads by email and chat before anything is overdue.")
+set(CPACK_PACKAGE_DESCRIPTION "dunghan tracks the incoming official documents of a Vietnamese
+government office, the tasks they assign and the one-stop cases citizens
+file; it computes every deadline in working time and warns officers and
+heads by e-mail and chat before anything is overdue.")
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "tzdata, systemd")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA

@@ -1,0 +1,663 @@
+/* ctl_import: dunghanctl import FILE — the one-stop system's exports (CSV or NDJSON, read by
+ * import.h) sent to POST /api/v1/cases:batch in chunks, with constant memory whatever the
+ * file's size.
+ *
+ * DESIGN: all or nothing by default. A first pass sends every chunk with dry_run=true: the
+ * daemon checks each row exactly as it would store it (references, code conflicts) and rolls
+ * back; a second pass, only when no row failed anywhere, sends the chunks again with
+ * atomic=true. A file that fits in one chunk needs one atomic request. The file is read twice
+ * rather than kept. What the dry run cannot see: a code repeated in two chunks with different
+ * data, or a change made by someone else between the passes; the second pass then stops at the
+ * first failed chunk, the chunks before it imported, and says so (a re-run after the fix counts
+ * them as existing: the batch is idempotent on case codes).
+ * --continue-on-error makes one pass without atomic: the good rows are imported and the bad ones
+ * written to FILE.rejected.csv with their error. --dry-run makes the first pass only. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl_core.h"
+#include "ctl_view.h"
+#include "import.h"
+
+/* Rows per request (the endpoint takes up to 10 000): a batch is one transaction in the
+ * daemon, whose cost per row grows with the batch, and 1 000 keeps the round trips cheap. */
+#define CHUNK_ROWS 1000
+#define PROGRESS_EVERY_S 0.1    /* redraws of the progress bar */
+
+enum pass_mode { PASS_DRY, PASS_ATOMIC, PASS_KEEP_GOING };
+
+/* A growing byte buffer (one per chunk: its NDJSON body, its raw rows). */
+struct buf {
+	char *data;
+	size_t len, cap;
+};
+
+static int buf_add(struct buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 65536;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *d = realloc(b->data, cap);
+		if (!d)
+			return -1;
+		b->data = d;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+/* The rows of the chunk being filled: their file lines and, for a rejected-rows file, their
+ * raw text (offsets into raw). */
+struct chunk {
+	struct buf body;
+	struct buf raw;
+	size_t line[CHUNK_ROWS];
+	size_t raw_off[CHUNK_ROWS], raw_len[CHUNK_ROWS];
+	size_t nrows;
+};
+
+struct progress {
+	bool on;
+	const char *label;
+	double start, last;
+	off_t total, done;
+};
+
+struct run {
+	struct ctl *ctl;
+	const char *file;
+	enum import_format format;
+	struct import_map *map;
+	bool dry_run, keep_going;
+	size_t chunk_bytes;     /* a chunk's body stays below this */
+	struct chunk *chunk;
+	int fd;                 /* the file, for the pass being read */
+	struct progress progress;
+	struct import_reader *reader; /* of the pass being read */
+	/* Totals of the last pass. */
+	long long rows, created, existing, failed;
+	bool one_chunk;         /* the whole file fitted in the first chunk */
+	bool stopped;           /* the atomic pass stopped at a failed chunk */
+	long long imported_before_stop;
+	/* The rejected-rows file. */
+	FILE *rejected;
+	bool rejected_written;
+	char rejected_path[4096], rejected_tmp[4200];
+	char sep;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --- progress bar (stderr, a terminal only) -------------------------------------------- */
+
+static void progress_start(struct run *r, const char *label)
+{
+	struct stat st;
+
+	r->progress = (struct progress){ .on = r->ctl->err_out.width > 0, .label = label };
+	if (fstat(r->fd, &st) == 0)
+		r->progress.total = st.st_size;
+	r->progress.start = r->progress.last = now_s();
+}
+
+static void progress_draw(struct run *r, bool force)
+{
+	struct progress *p = &r->progress;
+	double t = now_s(), elapsed = t - p->start, rate, frac;
+	char eta[32] = "";
+	int width = 20, filled;
+
+	if (!p->on || (!force && t - p->last < PROGRESS_EVERY_S))
+		return;
+	p->last = t;
+	frac = p->total > 0 ? (double)p->done / (double)p->total : 0;
+	if (frac > 1)
+		frac = 1;
+	rate = elapsed > 0 ? (double)r->rows / elapsed : 0;
+	if (frac > 0.01 && frac < 1)
+		snprintf(eta, sizeof(eta), "  ETA %.0f s", elapsed * (1 - frac) / frac);
+	filled = (int)(frac * width);
+	fprintf(stderr, "\r%s [%.*s%*s] %3.0f%%  %lld %s  %.0f %s%s\033[K", p->label, filled,
+		"####################", width - filled, "", frac * 100, r->rows,
+		ctl_word(r->ctl, "dòng", "rows"), rate, ctl_word(r->ctl, "dòng/s", "rows/s"), eta);
+}
+
+static void progress_end(struct run *r)
+{
+	if (r->progress.on)
+		fputs("\r\033[K", stderr);
+}
+
+static ssize_t read_counted(void *ctx, char *buf, size_t cap)
+{
+	struct run *r = ctx;
+	ssize_t n;
+
+	do
+		n = read(r->fd, buf, cap);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		r->progress.done += n;
+	return n;
+}
+
+/* --- the rejected rows ------------------------------------------------------------------ */
+
+/* A field quoted for the file's separator, whatever it holds. */
+static void put_quoted(FILE *fp, const char *s)
+{
+	putc('"', fp);
+	for (; *s; s++) {
+		if (*s == '"')
+			putc('"', fp);
+		putc(*s, fp);
+	}
+	putc('"', fp);
+}
+
+static int rejected_open(struct run *r)
+{
+	const char *header;
+	size_t hlen;
+
+	if (r->rejected)
+		return CTL_OK;
+	if (!(r->rejected = fopen(r->rejected_tmp, "w")))
+		return ctl_fail("cannot write %s: %s", r->rejected_tmp, strerror(errno));
+	ctl_csv_bom(r->rejected);
+	header = import_header_raw(r->reader, &hlen);
+	if (header) {
+		fwrite(header, 1, hlen, r->rejected);
+		fprintf(r->rejected, "%c", r->sep);
+		put_quoted(r->rejected, ctl_word(r->ctl, "Lỗi", "Error"));
+	} else {
+		fprintf(r->rejected, "%s,%s,%s", ctl_word(r->ctl, "Dòng", "Line"),
+			ctl_word(r->ctl, "Nội dung", "Row"), ctl_word(r->ctl, "Lỗi", "Error"));
+	}
+	fputs("\r\n", r->rejected);
+	return CTL_OK;
+}
+
+/* Writes one bad row (raw text of the file) with its error, "dòng 12: why" (the file's name
+ * that messages on stderr start with left out). */
+static int reject(struct run *r, size_t line, const char *raw, size_t len, const char *error)
+{
+	size_t name = strlen(r->file);
+	char text[800];
+	int rc;
+
+	if (!r->keep_going)
+		return CTL_OK;
+	if ((rc = rejected_open(r)) != CTL_OK)
+		return rc;
+	if (import_format(r->reader) == IMPORT_CSV) {
+		fwrite(raw, 1, len, r->rejected);
+		putc(r->sep, r->rejected);
+	} else {
+		char *row = strndup(raw, len);
+		fprintf(r->rejected, "%zu,", line);
+		put_quoted(r->rejected, row ? row : "");
+		putc(',', r->rejected);
+		free(row);
+	}
+	if (strncmp(error, r->file, name) == 0 && error[name] == ':') {
+		error += name + 1;
+		error += strspn(error, "0123456789");
+		error += strspn(error, ": ");
+	}
+	snprintf(text, sizeof(text), "%s %zu: %s", ctl_word(r->ctl, "dòng", "line"), line, error);
+	put_quoted(r->rejected, text);
+	fputs("\r\n", r->rejected);
+	return CTL_OK;
+}
+
+/* --- chunks ----------------------------------------------------------------------------- */
+
+/* The result of line i of the chunk's answer: counts it, prints and rejects it when it failed. */
+static int take_result(struct run *r, const json_t *res)
+{
+	struct chunk *c = r->chunk;
+	json_int_t n = json_integer_value(json_object_get(res, "line"));
+	json_int_t status = json_integer_value(json_object_get(res, "status"));
+	json_t *e = json_object_get(res, "error");
+	const char *field = ctl_str(e, "field");
+	char msg[700];
+
+	if (n < 1 || (size_t)n > c->nrows)
+		return ctl_fail("the daemon's answer names line %lld of a chunk of %zu",
+				(long long)n, c->nrows);
+	if (status == 201) {
+		r->created++;
+		return CTL_OK;
+	}
+	if (status == 200) {
+		r->existing++;
+		return CTL_OK;
+	}
+	r->failed++;
+	if (*field)
+		snprintf(msg, sizeof(msg), "%lld %s (%s): %s", (long long)status, ctl_str(e, "code"),
+			 field, ctl_str(e, "message"));
+	else
+		snprintf(msg, sizeof(msg), "%lld %s: %s", (long long)status, ctl_str(e, "code"),
+			 ctl_str(e, "message"));
+	fprintf(stderr, "dunghanctl: %s:%zu: %s\n", r->file, c->line[n - 1], msg);
+	if (!c->raw.data)
+		return CTL_OK; /* no rejected-rows file: the raw rows were not kept */
+	return reject(r, c->line[n - 1], c->raw.data + c->raw_off[n - 1], c->raw_len[n - 1], msg);
+}
+
+/* Sends the chunk in mode and takes its answer. */
+static int send_chunk(struct run *r, enum pass_mode mode)
+{
+	struct chunk *c = r->chunk;
+	const char *path = mode == PASS_DRY ? "/api/v1/cases:batch?dry_run=true"
+			   : mode == PASS_ATOMIC ? "/api/v1/cases:batch?atomic=true"
+						 : "/api/v1/cases:batch";
+	long long failed_before = r->failed, done_before = r->created + r->existing;
+	json_t *answer = NULL, *results, *res;
+	json_error_t jerr;
+	char *body = NULL;
+	long status;
+	size_t i;
+	int rc = CTL_FAIL;
+
+	if (!c->nrows)
+		return CTL_OK;
+	if (ctl_send(r->ctl, "POST", path, "application/x-ndjson", c->body.data, c->body.len,
+		     &status, &body, NULL) != 0)
+		goto out;
+	if (status != 200) {
+		progress_end(r);
+		ctl_print_api_error(r->ctl, status, body);
+		goto out;
+	}
+	if (!(answer = json_loads(body, 0, &jerr)) ||
+	    !json_is_array(results = json_object_get(answer, "results"))) {
+		ctl_fail("the daemon's answer to a batch is not what docs/api.md says");
+		goto out;
+	}
+	progress_end(r);
+	json_array_foreach(results, i, res)
+		if ((rc = take_result(r, res)) != CTL_OK)
+			goto out;
+	rc = CTL_OK;
+	if (mode == PASS_ATOMIC && r->failed > failed_before) {
+		/* The chunk was rolled back: none of its rows are in. */
+		r->stopped = true;
+		r->imported_before_stop = done_before;
+		r->created = r->existing = 0;
+	}
+out:
+	c->nrows = c->body.len = c->raw.len = 0;
+	json_decref(answer);
+	free(body);
+	return rc;
+}
+
+/* Adds a good row (its case object) to the chunk, sending the chunk first when full. */
+static int add_row(struct run *r, json_t *obj, size_t line, enum pass_mode mode)
+{
+	struct chunk *c = r->chunk;
+	char *text = json_dumps(obj, JSON_COMPACT);
+	const char *raw;
+	size_t len = text ? strlen(text) : 0, rlen = 0;
+	int rc;
+
+	if (!text)
+		return ctl_fail("out of memory");
+	if (c->nrows == CHUNK_ROWS || (c->nrows && c->body.len + len + 1 > r->chunk_bytes)) {
+		r->one_chunk = false;
+		if ((rc = send_chunk(r, mode)) != CTL_OK || r->stopped) {
+			free(text);
+			return rc;
+		}
+	}
+	c->line[c->nrows] = line;
+	if (r->keep_going && (raw = import_raw(r->reader, &rlen))) {
+		c->raw_off[c->nrows] = c->raw.len;
+		c->raw_len[c->nrows] = rlen;
+		if (buf_add(&c->raw, raw, rlen) != 0)
+			goto nomem;
+	} else {
+		c->raw_off[c->nrows] = c->raw_len[c->nrows] = 0;
+	}
+	if (buf_add(&c->body, text, len) != 0 || buf_add(&c->body, "\n", 1) != 0)
+		goto nomem;
+	c->nrows++;
+	free(text);
+	return CTL_OK;
+nomem:
+	free(text);
+	return ctl_fail("out of memory");
+}
+
+/* Opens the file for a pass with a reader. */
+static int open_pass(struct run *r)
+{
+	struct import_options opt = { .format = r->format, .map = r->map,
+				      .cal = r->ctl->cfg->calendar, .name = r->file };
+	struct err err;
+
+	if ((r->fd = open(r->file, O_RDONLY | O_CLOEXEC)) < 0)
+		return ctl_fail("cannot read %s: %s", r->file, strerror(errno));
+	r->progress.done = 0;
+	if (!(r->reader = import_new(read_counted, r, &opt, &err))) {
+		close(r->fd);
+		r->fd = -1;
+		return ctl_fail("%s", err.msg);
+	}
+	r->sep = import_separator(r->reader) ? import_separator(r->reader) : ',';
+	return CTL_OK;
+}
+
+static void close_pass(struct run *r)
+{
+	import_free(r->reader);
+	r->reader = NULL;
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+}
+
+/* Reads the whole file once, sending its chunks in mode. When probe is set, the first chunk is
+ * held back at the end of the file if it is the only one (*whole then tells). */
+static int pass(struct run *r, enum pass_mode mode, const char *label, bool probe, bool *whole)
+{
+	enum import_status st;
+	struct err err;
+	const char *w;
+	json_t *obj;
+	size_t line;
+	int rc;
+
+	r->rows = r->created = r->existing = r->failed = 0;
+	r->one_chunk = true;
+	if ((rc = open_pass(r)) != CTL_OK)
+		return rc;
+	for (size_t i = 0; (w = import_warning(r->reader, i)) && mode != PASS_ATOMIC; i++)
+		fprintf(stderr, "dunghanctl: warning: %s\n", w);
+	progress_start(r, label);
+	for (;;) {
+		st = import_next(r->reader, &obj, &line, &err);
+		if (st == IMPORT_END)
+			break;
+		if (st == IMPORT_FAILED) {
+			progress_end(r);
+			rc = ctl_fail("%s", err.msg);
+			goto out;
+		}
+		r->rows++;
+		if (st == IMPORT_BAD_ROW) {
+			const char *raw;
+			size_t len = 0;
+			progress_end(r);
+			fprintf(stderr, "dunghanctl: %s\n", err.msg);
+			r->failed++;
+			raw = import_raw(r->reader, &len);
+			if ((rc = reject(r, line, raw ? raw : "", len, err.msg)) != CTL_OK)
+				goto out;
+			continue;
+		}
+		rc = add_row(r, obj, line, mode);
+		json_decref(obj);
+		if (rc != CTL_OK || r->stopped)
+			goto out;
+		progress_draw(r, false);
+	}
+	progress_draw(r, true);
+	progress_end(r);
+	*whole = r->one_chunk;
+	if (!(probe && r->one_chunk))
+		rc = send_chunk(r, mode);
+out:
+	progress_end(r);
+	close_pass(r);
+	return rc;
+}
+
+/* --- the command ------------------------------------------------------------------------ */
+
+enum { R_FILE, R_ROWS, R_CREATED, R_EXISTING, R_FAILED, R_RESULT, R_REJECTED };
+
+static const struct ctl_field summary_fields[] = {
+	[R_FILE] = { "Tệp", "File", 0 },
+	[R_ROWS] = { "Số dòng", "Rows", 0 },
+	[R_CREATED] = { "Tạo mới", "Created", 0 },
+	[R_EXISTING] = { "Đã có", "Existing", 0 },
+	[R_FAILED] = { "Dòng lỗi", "Failed", 0 },
+	[R_RESULT] = { "Kết quả", "Result", 0 },
+	[R_REJECTED] = { "Tệp dòng lỗi", "Rejected rows", 0 },
+};
+
+static void summary_row(struct ctl *ctl, const json_t *s, struct ctl_row *r)
+{
+	bool dry = json_is_true(json_object_get(s, "dry_run"));
+	bool imported = json_integer_value(json_object_get(s, "imported")) > 0;
+	long long failed = json_integer_value(json_object_get(s, "failed"));
+
+	ctl_row_str(r, R_FILE, s, "file");
+	ctl_row_int(r, R_ROWS, s, "rows");
+	ctl_row_int(r, R_CREATED, s, "created");
+	ctl_row_int(r, R_EXISTING, s, "existing");
+	ctl_row_int(r, R_FAILED, s, "failed");
+	ctl_row_str(r, R_REJECTED, s, "rejected_file");
+	if (dry)
+		ctl_row_set(r, R_RESULT, failed ? ctl_word(ctl, "chạy thử: có dòng lỗi, không thay đổi gì",
+							   "dry run: rows failed, nothing changed")
+						: ctl_word(ctl, "chạy thử: mọi dòng hợp lệ, không thay đổi gì",
+							   "dry run: every row is good, nothing changed"));
+	else if (!imported && failed)
+		ctl_row_set(r, R_RESULT, ctl_word(ctl, "có dòng lỗi: không nhập dòng nào",
+						  "rows failed: nothing was imported"));
+	else if (failed)
+		ctl_row_set(r, R_RESULT, ctl_word(ctl, "đã nhập các dòng hợp lệ, bỏ qua dòng lỗi",
+						  "the good rows were imported, the bad ones left out"));
+	else
+		ctl_row_set(r, R_RESULT, ctl_word(ctl, "đã nhập", "imported"));
+	if (failed)
+		r->style = CTL_BAD;
+}
+
+static int summary(struct run *r, bool imported)
+{
+	struct ctl_view v;
+	json_t *s;
+	int rc;
+
+	s = json_pack("{s:s, s:I, s:I, s:I, s:I, s:b, s:I, s:o}", "file", r->file,
+		      "rows", (json_int_t)r->rows, "created", (json_int_t)r->created,
+		      "existing", (json_int_t)r->existing, "failed", (json_int_t)r->failed,
+		      "dry_run", r->dry_run, "imported",
+		      (json_int_t)(imported ? r->created + r->existing : 0), "rejected_file",
+		      r->rejected_written ? json_string(r->rejected_path) : json_null());
+	if (!s)
+		return ctl_fail("out of memory");
+	ctl_view_init(r->ctl, &v, summary_fields, sizeof(summary_fields) / sizeof(summary_fields[0]));
+	rc = ctl_show(r->ctl, s, &v, summary_row);
+	json_decref(s);
+	return rc;
+}
+
+/* The rejected rows are written to a temporary file, renamed into place at the end; a file left
+ * by an earlier run goes, so that what is there belongs to this run. */
+static int rejected_finish(struct run *r)
+{
+	if (!r->rejected) {
+		if (unlink(r->rejected_path) != 0 && errno != ENOENT)
+			return ctl_fail("cannot remove the old %s: %s", r->rejected_path,
+					strerror(errno));
+		return CTL_OK;
+	}
+	int closed = fclose(r->rejected);
+
+	r->rejected = NULL;
+	if (closed != 0)
+		return ctl_fail("cannot write %s", r->rejected_tmp);
+	if (rename(r->rejected_tmp, r->rejected_path) != 0)
+		return ctl_fail("cannot write %s: %s", r->rejected_path, strerror(errno));
+	r->rejected_written = true;
+	return CTL_OK;
+}
+
+/* All or nothing: a dry pass over the file, then, when no row failed, an atomic one. */
+static int all_or_nothing(struct run *r)
+{
+	bool whole = false;
+	int rc = pass(r, PASS_DRY, ctl_word(r->ctl, "Kiểm tra", "Checking"), true, &whole);
+
+	if (rc != CTL_OK)
+		return rc;
+	if (whole) {
+		/* One chunk: one request does it, checked and stored (or rolled back) at once. */
+		bool real = !r->dry_run && r->failed == 0;
+		if ((rc = send_chunk(r, real ? PASS_ATOMIC : PASS_DRY)) != CTL_OK)
+			return rc;
+		if ((rc = summary(r, real && !r->stopped)) != CTL_OK)
+			return rc;
+		return r->failed ? CTL_FAIL : CTL_OK;
+	}
+	if (r->failed || r->dry_run) {
+		if ((rc = summary(r, false)) != CTL_OK)
+			return rc;
+		return r->failed ? CTL_FAIL : CTL_OK;
+	}
+	if ((rc = pass(r, PASS_ATOMIC, ctl_word(r->ctl, "Nhập", "Importing"), false, &whole)) !=
+	    CTL_OK)
+		return rc;
+	if (r->stopped) {
+		fprintf(stderr, "dunghanctl: %s: the import stopped at a chunk with failed rows "
+				"(%lld rows before it were imported); fix them and import the file "
+				"again: the imported rows will count as existing\n", r->file,
+			r->imported_before_stop);
+		return CTL_FAIL;
+	}
+	return summary(r, true);
+}
+
+static int cmd_import(struct ctl *ctl, int argc, char **argv)
+{
+	enum { O_FORMAT = 1, O_DRY_RUN, O_CONTINUE, O_MAP };
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, O_FORMAT },
+		{ "dry-run", no_argument, NULL, O_DRY_RUN },
+		{ "continue-on-error", no_argument, NULL, O_CONTINUE },
+		{ "map", required_argument, NULL, O_MAP },
+		CTL_STD_OPTIONS,
+	};
+	struct run *r = calloc(1, sizeof(*r));
+	const char *arg, *map = NULL;
+	struct ctl_args a;
+	struct stat st;
+	struct err err;
+	bool whole;
+	int id, rc = CTL_USAGE;
+
+	if (!r || !(r->chunk = calloc(1, sizeof(*r->chunk)))) {
+		free(r);
+		return ctl_fail("out of memory");
+	}
+	*r = (struct run){ .ctl = ctl, .chunk = r->chunk, .fd = -1, .format = IMPORT_AUTO };
+	ctl_args_init(&a, argc, argv, opts);
+	while ((id = ctl_opt(ctl, &a, &arg)) > 0) {
+		switch (id) {
+		case O_FORMAT:
+			if (strcmp(arg, "csv") && strcmp(arg, "ndjson")) {
+				rc = ctl_usage("import: --format \"%s\" is not csv or ndjson (the output's "
+					       "format goes before the command: dunghanctl --format "
+					       "json import ...)", arg);
+				goto out;
+			}
+			r->format = strcmp(arg, "csv") == 0 ? IMPORT_CSV : IMPORT_NDJSON;
+			break;
+		case O_DRY_RUN:
+			r->dry_run = true;
+			break;
+		case O_CONTINUE:
+			r->keep_going = true;
+			break;
+		default:
+			map = arg;
+		}
+	}
+	if (id < 0) {
+		rc = ctl_opt_exit(id);
+		goto out;
+	}
+	r->file = a.pos[0];
+	if (stat(r->file, &st) != 0) {
+		rc = ctl_fail("cannot read %s: %s", r->file, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = ctl_usage("import: %s is not a file (it is read twice: a pipe will not do)",
+			       r->file);
+		goto out;
+	}
+	if (map && !(r->map = import_map_load(map, &err))) {
+		rc = ctl_fail("%s", err.msg);
+		goto out;
+	}
+	/* Room for the daemon's limit, with a margin for the line that would pass it. */
+	r->chunk_bytes = (size_t)ctl->cfg->server.batch_body_bytes / 4 * 3;
+	if (r->chunk_bytes < IMPORT_MAX_RECORD * 2)
+		r->chunk_bytes = IMPORT_MAX_RECORD * 2;
+	snprintf(r->rejected_path, sizeof(r->rejected_path), "%s.rejected.csv", r->file);
+	snprintf(r->rejected_tmp, sizeof(r->rejected_tmp), "%s.tmp", r->rejected_path);
+	if (!r->keep_going) {
+		rc = all_or_nothing(r);
+		goto out;
+	}
+	rc = pass(r, r->dry_run ? PASS_DRY : PASS_KEEP_GOING,
+		  ctl_word(ctl, r->dry_run ? "Kiểm tra" : "Nhập", r->dry_run ? "Checking" : "Importing"),
+		  false, &whole);
+	if (rc == CTL_OK)
+		rc = rejected_finish(r);
+	if (rc == CTL_OK)
+		rc = summary(r, !r->dry_run);
+	if (rc == CTL_OK && r->failed)
+		rc = CTL_FAIL;
+out:
+	if (r->rejected) {
+		fclose(r->rejected);
+		unlink(r->rejected_tmp);
+	}
+	import_map_free(r->map);
+	free(r->chunk->body.data);
+	free(r->chunk->raw.data);
+	free(r->chunk);
+	free(r);
+	return rc;
+}
+
+const struct ctl_command ctl_import_commands[] = {
+	{ "import", NULL, "FILE",
+	  "[--format csv|ndjson] [--dry-run] [--continue-on-error] [--map FILE]",
+	  "import cases from the one-stop system's export: all or nothing, or the good rows",
+	  "      --format F          csv or ndjson (default: found from the first byte)\n"
+	  "      --dry-run           check every row with the daemon, change nothing\n"
+	  "      --continue-on-error import the good rows; the bad ones go to FILE.rejected.csv\n"
+	  "                          with their error (exit 1 when there were any)\n"
+	  "      --map FILE          a mapping of CSV headers to case fields (\"Header = field\"\n"
+	  "                          lines) over the built-in Vietnamese one\n"
+	  "  -h, --help              this help\n"
+	  "The output's format (--format table|csv|json) goes before the command.\n",
+	  1, 1, CTL_NEEDS_CONFIG | CTL_DAEMON | CTL_OWN_FORMAT, cmd_import },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL },
+};

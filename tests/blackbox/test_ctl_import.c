@@ -1,0 +1,428 @@
+/* dunghanctl import against the real dunghand: a 100 000-row CSV with memory that does not grow
+ * with the file (the child's peak RSS, 10 000 against 100 000 rows), all or nothing across
+ * chunks, a dry run that changes nothing, --continue-on-error and its rejected-rows file,
+ * idempotent re-imports, the one-stop system's CSV dialects (BOM, ';', quoted commas and line
+ * breaks, dd/mm/yyyy), NDJSON, a mapping file, line-numbered errors for bad encodings and cut
+ * files, and the progress bar on a terminal. */
+#include <criterion/criterion.h>
+#include <sys/stat.h>
+
+#include "api_fixture.h"
+#include "test_ctl_run.h"
+
+#define HEADER "Mã hồ sơ,Thủ tục,Đơn vị,Người nộp,Ngày tiếp nhận,Ngày hẹn trả\r\n"
+
+static struct api_t t;
+
+static void setup(void)
+{
+	api_t_start(&t, NULL);
+}
+
+static void teardown(void)
+{
+	api_t_teardown(&t);
+}
+
+TestSuite(ctl_import, .init = setup, .fini = teardown, .timeout = 300);
+
+/* Runs dunghanctl ... args with the one-stop system's token, on a terminal cols wide (0: files),
+ * with env added. */
+static void run_env(struct ctl_result *r, int cols, const char *const *env,
+		    const char *const *args)
+{
+	char url[64];
+	char *argv[48];
+	static const char token[] = "DUNGHAN_TOKEN=" API_MOTCUA;
+	const char *e[12] = { token, "NO_COLOR", "COLUMNS" };
+	size_t n = 0, k = 3;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", t.f.port);
+	argv[n++] = (char *)harness_dunghanctl();
+	argv[n++] = "-c";
+	argv[n++] = t.f.conf;
+	argv[n++] = "--url";
+	argv[n++] = url;
+	for (size_t i = 0; args[i] && n < 47; i++)
+		argv[n++] = (char *)args[i];
+	argv[n] = NULL;
+	for (size_t i = 0; env && env[i] && k < 11; i++)
+		e[k++] = env[i];
+	e[k] = NULL;
+	ctl_run_argv(t.f.h.dir, argv, e, cols, r);
+}
+
+#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define RUN(r, ...) run_env(r, 0, NULL, ARGS(__VA_ARGS__))
+
+static const char *ok(struct ctl_result *r)
+{
+	cr_assert_eq(r->status, 0, "exit %d\nstdout: %s\nstderr: %.2000s", r->status, r->out,
+		     r->err);
+	return r->out;
+}
+
+static void expect_status(struct ctl_result *r, int status)
+{
+	cr_assert_eq(r->status, status, "exit %d, expected %d\nstdout: %s\nstderr: %.2000s",
+		     r->status, status, r->out, r->err);
+}
+
+static void expect_err(struct ctl_result *r, const char *message)
+{
+	cr_assert(strstr(r->err, message), "expected \"%s\" in stderr: %.3000s", message, r->err);
+}
+
+/* Writes text to name in the test's directory; returns its path (static buffer per slot). */
+static const char *put(const char *name, const char *text)
+{
+	static char paths[4][600];
+	static int slot;
+	char *p = paths[slot++ % 4];
+
+	cr_assert_eq(harness_write(&t.f.h, name, text), 0);
+	return harness_path(&t.f.h, name, p, 600);
+}
+
+/* A CSV of n good rows, codes G<prefix>-00000.., written line by line (the big ones never sit in
+ * memory). bad_line > 0: that physical line (the header is line 1) names unit "nowhere". */
+static const char *generate(const char *name, const char *prefix, long n, long bad_line)
+{
+	static char path[600];
+	FILE *fp;
+
+	harness_path(&t.f.h, name, path, sizeof(path));
+	fp = fopen(path, "w");
+	cr_assert_not_null(fp);
+	fputs(HEADER, fp);
+	for (long i = 0; i < n; i++)
+		fprintf(fp, "%s-%06ld,1.004222,%s,Nguyễn Văn %ld,01/03/2024 08:00,\r\n", prefix, i,
+			i + 2 == bad_line ? "nowhere" : "hctc", i);
+	cr_assert_eq(fclose(fp), 0);
+	return path;
+}
+
+static int64_t cases_count(void)
+{
+	struct err e;
+	int64_t n = api_db_int(&t.f, "SELECT count(*) FROM cases", &e);
+
+	cr_assert_geq(n, 0, "%s", e.msg);
+	return n;
+}
+
+/* The summary's JSON (dunghanctl --format json import ...). */
+static json_t *summary(struct ctl_result *r)
+{
+	json_t *j = json_loads(r->out, 0, NULL);
+
+	cr_assert_not_null(j, "not JSON: %s", r->out);
+	return api_t_keep(&t, j);
+}
+
+Test(ctl_import, memory_does_not_grow_with_the_file)
+{
+	/* ASan keeps freed memory in a quarantine that would count: none for this child. */
+	char asan[1200];
+	const char *base = getenv("ASAN_OPTIONS");
+	struct ctl_result r;
+	long small_rss, big_rss;
+
+	snprintf(asan, sizeof(asan), "ASAN_OPTIONS=%s%squarantine_size_mb=0", base ? base : "",
+		 base && *base ? ":" : "");
+	const char *small = strdup(generate("small.csv", "S", 10000, 0));
+	run_env(&r, 0, ARGS(asan), ARGS("--format", "json", "import", small, "--continue-on-error"));
+	ok(&r);
+	api_t_expect_int(summary(&r), "created", 10000);
+	small_rss = r.max_rss_kb;
+	ctl_result_free(&r);
+	const char *big = generate("big.csv", "B", 100000, 0);
+	struct stat st;
+	cr_assert_eq(stat(big, &st), 0);
+	run_env(&r, 0, ARGS(asan), ARGS("--format", "json", "import", big, "--continue-on-error"));
+	ok(&r);
+	api_t_expect_int(summary(&r), "created", 100000);
+	api_t_expect_int(summary(&r), "failed", 0);
+	big_rss = r.max_rss_kb;
+	ctl_result_free(&r);
+	cr_assert_eq(cases_count(), 110000);
+	/* The big file is ~9 MB more than the small one; the client's memory may not follow it. */
+	cr_assert_lt(big_rss - small_rss, 3 * 1024,
+		     "peak RSS %ld kB for 10 000 rows, %ld kB for 100 000 (%lld bytes)", small_rss,
+		     big_rss, (long long)st.st_size);
+	free((char *)small);
+	cr_log_info("peak RSS: %ld kB for 10 000 rows, %ld kB for 100 000", small_rss, big_rss);
+}
+
+Test(ctl_import, all_or_nothing_across_chunks)
+{
+	struct api_db_state before;
+	struct ctl_result r;
+	/* 6 000 rows: two chunks; line 5 500 names a unit that does not exist. */
+	const char *path = generate("two.csv", "T", 6000, 5500);
+	char line[64];
+
+	api_t_state(&t, &before);
+	RUN(&r, "--format", "json", "import", path);
+	expect_status(&r, 1);
+	snprintf(line, sizeof(line), "two.csv:5500: 422 unknown_reference (unit)");
+	expect_err(&r, line);
+	json_t *s = summary(&r);
+	api_t_expect_int(s, "failed", 1);
+	api_t_expect_int(s, "imported", 0);
+	ctl_result_free(&r);
+	api_t_unchanged(&t, &before);
+	cr_assert_eq(cases_count(), 0);
+	/* Fixed, the same file goes in whole. */
+	path = generate("two.csv", "T", 6000, 0);
+	RUN(&r, "import", path);
+	cr_assert(strstr(ok(&r), "Tạo mới:   6000\n"), "%s", r.out);
+	cr_assert(strstr(r.out, "Kết quả:   đã nhập\n"), "%s", r.out);
+	ctl_result_free(&r);
+	cr_assert_eq(cases_count(), 6000);
+}
+
+Test(ctl_import, one_chunk_is_one_atomic_request)
+{
+	struct ctl_result r;
+	const char *path = put("three.csv", HEADER
+			       "O-1,1.004222,hctc,A,01/03/2024 08:00,\r\n"
+			       "O-2,9.999999,hctc,B,01/03/2024 08:00,\r\n"
+			       "O-3,1.004222,hctc,C,01/03/2024 08:00,\r\n");
+
+	RUN(&r, "import", path);
+	expect_status(&r, 1);
+	expect_err(&r, "three.csv:3: 422 unknown_reference (procedure)");
+	cr_assert(strstr(r.out, "có dòng lỗi: không nhập dòng nào"), "%s", r.out);
+	ctl_result_free(&r);
+	cr_assert_eq(cases_count(), 0);
+}
+
+Test(ctl_import, dry_run_changes_nothing)
+{
+	struct api_db_state before;
+	struct ctl_result r;
+	const char *good = generate("good.csv", "D", 7000, 0);
+
+	api_t_state(&t, &before);
+	RUN(&r, "--format", "json", "import", good, "--dry-run");
+	ok(&r);
+	json_t *s = summary(&r);
+	api_t_expect_int(s, "created", 7000);
+	api_t_expect_bool(s, "dry_run", true);
+	ctl_result_free(&r);
+	/* Every error, with its line; still nothing changes. */
+	const char *bad = put("bad.csv", HEADER
+			      "D-1,1.004222,hctc,A,01/03/2024 08:00,\r\n"
+			      "D-2,1.004222,hctc,B,31/02/2024 08:00,\r\n"
+			      "D-3,1.004222,nowhere,C,01/03/2024 08:00,\r\n"
+			      ",1.004222,hctc,D,01/03/2024 08:00,\r\n");
+	RUN(&r, "import", bad, "--dry-run");
+	expect_status(&r, 1);
+	expect_err(&r, "bad.csv:3: ");
+	expect_err(&r, "31/02/2024");
+	expect_err(&r, "bad.csv:4: 422 unknown_reference (unit)");
+	expect_err(&r, "bad.csv:5: ");
+	cr_assert(strstr(r.out, "Dòng lỗi:  3\n"), "%s", r.out);
+	ctl_result_free(&r);
+	api_t_unchanged(&t, &before);
+}
+
+Test(ctl_import, continue_on_error_writes_the_rejected_rows)
+{
+	struct ctl_result r;
+	char rejected[700];
+	const char *path = put("semi.csv", "\xef\xbb\xbf"
+			       "Mã hồ sơ;Thủ tục;Đơn vị;Người nộp;Ngày tiếp nhận\r\n"
+			       "K-1;1.004222;hctc;An;01/03/2024 08:00\r\n"
+			       "K-2;1.004222;hctc;Bình;32/03/2024 08:00\r\n"
+			       "K-3;1.004222;hctc;\"Công ty X; chi nhánh\";01/03/2024 08:00\r\n"
+			       "K-4;1.004222;nowhere;Dũng;01/03/2024 08:00\r\n"
+			       "K-5;1.004222;hctc;Em;01/03/2024\r\n");
+
+	RUN(&r, "--format", "json", "import", path, "--continue-on-error");
+	expect_status(&r, 1);
+	json_t *s = summary(&r);
+	api_t_expect_int(s, "created", 3);
+	api_t_expect_int(s, "failed", 2);
+	snprintf(rejected, sizeof(rejected), "%s.rejected.csv", path);
+	api_t_expect_str(s, "rejected_file", rejected);
+	ctl_result_free(&r);
+	cr_assert_eq(cases_count(), 3);
+	char *text = harness_read(rejected);
+	cr_assert_not_null(text);
+	/* The rows as they were, their error last; found while reading first, then the daemon's. */
+	cr_assert_str_eq(text, "\xef\xbb\xbf"
+			 "Mã hồ sơ;Thủ tục;Đơn vị;Người nộp;Ngày tiếp nhận;\"Lỗi\"\r\n"
+			 "K-2;1.004222;hctc;Bình;32/03/2024 08:00;\"dòng 3: Ngày tiếp nhận: "
+			 "\"\"32/03/2024 08:00\"\" is not a date and time (dd/mm/yyyy HH:MM, or RFC "
+			 "3339 like 2024-02-19T08:00:00+07:00)\"\r\n"
+			 "K-4;1.004222;nowhere;Dũng;01/03/2024 08:00;\"dòng 5: 422 "
+			 "unknown_reference (unit): no unit has id \"\"nowhere\"\"\"\r\n");
+	free(text);
+	/* A run without bad rows takes the old file away. */
+	const char *fixed = put("semi.csv", "Mã hồ sơ;Thủ tục;Đơn vị;Người nộp;Ngày tiếp nhận\r\n"
+					    "K-2;1.004222;hctc;Bình;02/03/2024 08:00\r\n");
+	RUN(&r, "import", fixed, "--continue-on-error");
+	ok(&r);
+	ctl_result_free(&r);
+	struct stat st;
+	cr_assert_neq(stat(rejected, &st), 0, "%s is still there", rejected);
+}
+
+Test(ctl_import, reimport_is_idempotent)
+{
+	struct ctl_result r;
+	const char *path = generate("again.csv", "R", 1200, 0);
+
+	RUN(&r, "--format", "json", "import", path);
+	api_t_expect_int(summary(&r), "created", 1200);
+	ok(&r);
+	ctl_result_free(&r);
+	RUN(&r, "--format", "json", "import", path);
+	ok(&r);
+	json_t *s = summary(&r);
+	api_t_expect_int(s, "created", 0);
+	api_t_expect_int(s, "existing", 1200);
+	ctl_result_free(&r);
+	cr_assert_eq(cases_count(), 1200);
+}
+
+Test(ctl_import, csv_dialects)
+{
+	struct ctl_result r;
+	const char *path = put("motcua.csv", "\xef\xbb\xbf"
+			       "Mã hồ sơ;Thủ tục;Đơn vị;Cán bộ xử lý;Người nộp;Ngày tiếp nhận;"
+			       "Ngày hẹn trả;Ghi chú\r\n"
+			       "M-1;1.004873;xa-tu-phap-tan-phu;binh.lt;\"Công ty \"\"An Phú\"\", "
+			       "chi nhánh 2\nTầng 3; phòng 301\";07/02/2024 10:00;;xin nhanh\r\n"
+			       "M-2;1.004222;hctc;;Trần Văn B;2024-02-07T10:00:00+07:00;"
+			       "20/02/2024 16:30;\r\n");
+
+	RUN(&r, "import", path);
+	ok(&r);
+	expect_err(&r, "warning: ");
+	expect_err(&r, "Ghi chú");
+	ctl_result_free(&r);
+	json_t *c = api_t_req(&t, "GET", "/api/v1/cases/M-1", API_BAOCAO, NULL, 200);
+	api_t_expect_str(c, "applicant", "Công ty \"An Phú\", chi nhánh 2\nTầng 3; phòng 301");
+	api_t_expect_str(c, "received_at", "2024-02-07T10:00:00+07:00");
+	/* An empty Ngày hẹn trả: computed, 3 working days across Tết. */
+	api_t_expect_str(c, "due_at", "2024-02-19T10:00:00+07:00");
+	api_t_expect_str(c, "handler", "binh.lt");
+	c = api_t_req(&t, "GET", "/api/v1/cases/M-2", API_BAOCAO, NULL, 200);
+	api_t_expect_str(c, "due_at", "2024-02-20T16:30:00+07:00");
+	api_t_expect_bool(c, "due_given", true);
+}
+
+Test(ctl_import, ndjson_and_a_mapping_file)
+{
+	struct ctl_result r;
+	const char *nd = put("cases.ndjson",
+			     "{\"code\":\"N-1\",\"procedure\":\"1.004222\",\"unit\":\"hctc\","
+			     "\"received_at\":\"2024-03-01T08:00:00+07:00\"}\n"
+			     "{\"code\":\"N-2\",\"procedure\":\"1.004222\",\"unit\":\"kstt\","
+			     "\"received_at\":\"2024-03-01T08:00:00+07:00\",\"online\":\"full\"}\n");
+
+	RUN(&r, "import", nd);
+	cr_assert(strstr(ok(&r), "Tạo mới:   2\n"), "%s", r.out);
+	ctl_result_free(&r);
+	const char *map = put("map.txt", "# the district's export\nSố hồ sơ = code\n"
+					 "Mã TTHC = procedure\nPhòng = unit\nNgày nhận = received_at\n"
+					 "Ghi chú = -\n");
+	const char *csv = put("district.csv", "Số hồ sơ,Mã TTHC,Phòng,Ngày nhận,Ghi chú\n"
+					      "H-1,1.004222,hctc,01/03/2024 09:00,x\n");
+	RUN(&r, "import", csv, "--map", map);
+	ok(&r);
+	cr_assert_str_eq(r.err, "");
+	ctl_result_free(&r);
+	api_t_req(&t, "GET", "/api/v1/cases/H-1", API_BAOCAO, NULL, 200);
+	/* --format forces a reader. */
+	RUN(&r, "import", nd, "--format", "csv");
+	expect_status(&r, 1);
+	ctl_result_free(&r);
+	const char *badmap = put("bad-map.txt", "Số hồ sơ = kode\n");
+	RUN(&r, "import", csv, "--map", badmap);
+	expect_status(&r, 1);
+	expect_err(&r, "bad-map.txt:1:");
+	ctl_result_free(&r);
+}
+
+Test(ctl_import, bad_encodings_and_cut_files_name_their_line)
+{
+	struct ctl_result r;
+	const char *latin1 = put("latin1.csv", HEADER
+				 "E-1,1.004222,hctc,An,01/03/2024 08:00,\r\n"
+				 "E-2,1.004222,hctc,Nguy\xe9n,01/03/2024 08:00,\r\n");
+
+	RUN(&r, "import", latin1);
+	expect_status(&r, 1);
+	expect_err(&r, "latin1.csv:3:");
+	ctl_result_free(&r);
+	const char *cut = put("cut.csv", HEADER
+			      "C-1,1.004222,hctc,An,01/03/2024 08:00,\r\n"
+			      "C-2,1.004222,hctc,\"Bình,01/03/2024 08:00,\r\n");
+	RUN(&r, "import", cut);
+	expect_status(&r, 1);
+	expect_err(&r, "cut.csv:3:");
+	ctl_result_free(&r);
+	const char *nd = put("cut.ndjson", "{\"code\":\"C-3\",\"procedure\":\"1.004222\","
+					   "\"unit\":\"hctc\"}\n{\"code\":\"C-4\",\"proc");
+	RUN(&r, "import", nd);
+	expect_status(&r, 1);
+	expect_err(&r, "cut.ndjson:2:");
+	ctl_result_free(&r);
+	cr_assert_eq(cases_count(), 0);
+}
+
+Test(ctl_import, progress_bar_on_a_terminal_only)
+{
+	struct ctl_result r;
+	const char *path = generate("bar.csv", "P", 6000, 0);
+
+	run_env(&r, 100, NULL, ARGS("import", path));
+	cr_assert(strstr(ok(&r), "\rKiểm tra ["), "%s", r.out);
+	cr_assert(strstr(r.out, "\rNhập ["), "%s", r.out);
+	cr_assert(strstr(r.out, " dòng/s"), "%s", r.out);
+	cr_assert(strstr(r.out, "Tạo mới:   6000"), "%s", r.out);
+	ctl_result_free(&r);
+	path = generate("bar2.csv", "Q", 10, 0);
+	RUN(&r, "import", path);
+	ok(&r);
+	cr_assert_str_eq(r.err, "");
+	ctl_result_free(&r);
+}
+
+Test(ctl_import, usage_errors)
+{
+	struct ctl_result r;
+	const char *path = generate("u.csv", "U", 2, 0);
+
+	RUN(&r, "import", "/nonexistent.csv");
+	expect_status(&r, 1);
+	expect_err(&r, "cannot read /nonexistent.csv");
+	ctl_result_free(&r);
+	RUN(&r, "import", t.f.h.dir);
+	expect_status(&r, 2);
+	expect_err(&r, "is not a file");
+	ctl_result_free(&r);
+	RUN(&r, "import", path, "--format", "json");
+	expect_status(&r, 2);
+	expect_err(&r, "--format \"json\" is not csv or ndjson");
+	ctl_result_free(&r);
+	RUN(&r, "import");
+	expect_status(&r, 2);
+	expect_err(&r, "\"import\" expects FILE");
+	ctl_result_free(&r);
+	RUN(&r, "import", path, "--map", "/nonexistent.map");
+	expect_status(&r, 1);
+	expect_err(&r, "/nonexistent.map");
+	ctl_result_free(&r);
+	const char *nocode = put("nocode.csv", "Thủ tục,Đơn vị,Ngày tiếp nhận\r\n1.004222,hctc,"
+					       "01/03/2024 08:00\r\n");
+	RUN(&r, "import", nocode);
+	expect_status(&r, 1);
+	expect_err(&r, "Mã hồ sơ");
+	ctl_result_free(&r);
+	cr_assert_eq(cases_count(), 0);
+}
