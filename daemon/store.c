@@ -541,8 +541,11 @@ struct store *store_open(const char *path, const struct store_options *opts,
 			   "cannot switch the database to WAL")) != SQLITE_OK ||
 	    (rc = exec_sql(st, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
 			   /* 8 MiB of page cache: memory must not grow with the data, and a batch
-			    * of 10 000 cases still fits without spilling mid-transaction */
-			   "PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY", err,
+			    * of 10 000 cases still fits without spilling mid-transaction. The
+			    * statement journal of the nested savepoints (a line's inside a batch's)
+			    * goes to a temp file: in memory, releasing each line's savepoint walked
+			    * the whole journal — quadratic in the batch (docs/performance.md). */
+			   "PRAGMA cache_size = -8192; PRAGMA temp_store = FILE", err,
 			   "cannot configure the database")) != SQLITE_OK) {
 		s = status_of(rc);
 		goto fail;
@@ -588,7 +591,7 @@ struct store *store_open_readonly(const char *path, enum store_status *status, s
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	if ((rc = exec_sql(st, "PRAGMA busy_timeout = 5000; PRAGMA query_only = ON; "
-			   "PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY", err,
+			   "PRAGMA cache_size = -8192; PRAGMA temp_store = FILE", err,
 			   "cannot configure the database")) != SQLITE_OK) {
 		s = status_of(rc);
 		goto fail;
