@@ -98,9 +98,24 @@ static void on_request(struct http_request *req, void *api)
 	api_handle(req, api);
 }
 
+struct config *fuzz_office_config(void)
+{
+	static struct config *cfg;
+	char dir[] = "/tmp/dunghan-fuzz-XXXXXX", conf[700];
+	char *errors = NULL;
+
+	if (cfg)
+		return cfg;
+	if (!mkdtemp(dir))
+		die("mkdtemp", strerror(errno));
+	write_config(dir, conf, sizeof(conf));
+	if (!(cfg = config_load(conf, NULL, NULL, &errors)))
+		die(conf, errors);
+	return cfg;
+}
+
 void fuzz_daemon_start(void)
 {
-	char dir[] = "/tmp/dunghan-fuzz-XXXXXX", conf[700];
 	enum store_status status;
 	struct config *cfg;
 	struct store *store;
@@ -108,16 +123,11 @@ void fuzz_daemon_start(void)
 	struct deliver *deliver;
 	struct api *api = NULL;
 	struct http_server *srv;
-	char *errors = NULL;
 	struct err err;
 
 	if (fd_state.started)
 		return;
-	if (!mkdtemp(dir))
-		die("mkdtemp", strerror(errno));
-	write_config(dir, conf, sizeof(conf));
-	if (!(cfg = config_load(conf, NULL, NULL, &errors)))
-		die(conf, errors);
+	cfg = fuzz_office_config();
 	if (!(store = store_open(cfg->database.path, NULL, &status, &err)) ||
 	    store_sync_config(store, cfg, (int64_t)time(NULL), &err) != STORE_OK)
 		die("database", err.msg);

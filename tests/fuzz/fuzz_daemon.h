@@ -6,6 +6,12 @@
 
 #include <stddef.h>
 
+struct config;
+
+/* The example office's configuration (absolute paths, port 0, a temporary database, delivery
+ * off), loaded once; for harnesses that need the calendar or the units without a daemon. */
+struct config *fuzz_office_config(void);
+
 /* Starts the daemon once (later calls return at once). Aborts when it cannot: a fuzzer without
  * its target is a broken build, not a finding. */
 void fuzz_daemon_start(void);
