@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "metrics.h"
 
 struct pending {
 	struct http_request *req;
@@ -40,6 +41,9 @@ struct api {
 	int64_t started_at;
 	bool stopping;
 	unsigned jobs; /* api_job_queue'd and not yet answered: the close waits for them */
+	struct metrics *metrics;
+	bool backup_running;
+	int open_handles; /* the commit handle and the metrics' timer, until closed */
 	bool closing;
 	void (*close_cb)(void *);
 	void *close_arg;
@@ -164,7 +168,9 @@ static void commit_turn(struct api *api)
 	bool ok = true;
 
 	if (store_in_transaction(api->store)) {
+		uint64_t start = uv_hrtime();
 		ok = store_commit(api->store, &err) == STORE_OK;
+		metrics_observe_commit(api->metrics, (double)(uv_hrtime() - start) / 1e9);
 		if (!ok)
 			log_error("api: commit failed: %s", err.msg);
 	}
@@ -211,6 +217,21 @@ void api_ctx_init(struct api_ctx *x, struct api *api, const char *actor)
 int64_t api_started_at(const struct api *api)
 {
 	return api->started_at;
+}
+
+struct metrics *api_metrics_of(const struct api *api)
+{
+	return api->metrics;
+}
+
+bool api_backup_running(const struct api *api)
+{
+	return api->backup_running;
+}
+
+void api_set_backup_running(struct api *api, bool running)
+{
+	api->backup_running = running;
 }
 
 /* --- bodies ----------------------------------------------------------------------------- */
@@ -871,7 +892,38 @@ enum route_kind {
 	R_ASSIGNMENTS, R_ASSIGNMENT, R_ASSIGNMENT_EVENTS, R_ASSIGNMENT_ASSIGNMENTS,
 	R_ALERTS, R_ALERT_ACK, R_OUTBOX, R_OUTBOX_RETRY,
 	R_STATUS, R_KPI, R_KPI_BUDGET, R_DIRECTIVE_CASCADE, R_INSPECTIONS,
+	R_BACKUP, R_METRICS, R_READYZ,
 	R_NONE
+};
+
+/* Each route's template: the label of GET /metrics' request counts, never the raw path, so that
+ * a client cannot make series without end. */
+static const char *const route_templates[R_NONE + 1] = {
+	[R_CASES] = "/api/v1/cases",
+	[R_CASES_BATCH] = "/api/v1/cases:batch",
+	[R_CASE] = "/api/v1/cases/{code}",
+	[R_CASE_EVENTS] = "/api/v1/cases/{code}/events",
+	[R_DOCUMENTS] = "/api/v1/documents",
+	[R_DOCUMENT] = "/api/v1/documents/{id}",
+	[R_DOCUMENT_EVENTS] = "/api/v1/documents/{id}/events",
+	[R_DOCUMENT_ASSIGNMENTS] = "/api/v1/documents/{id}/assignments",
+	[R_ASSIGNMENTS] = "/api/v1/assignments",
+	[R_ASSIGNMENT] = "/api/v1/assignments/{id}",
+	[R_ASSIGNMENT_EVENTS] = "/api/v1/assignments/{id}/events",
+	[R_ASSIGNMENT_ASSIGNMENTS] = "/api/v1/assignments/{id}/assignments",
+	[R_ALERTS] = "/api/v1/alerts",
+	[R_ALERT_ACK] = "/api/v1/alerts/{id}/ack",
+	[R_OUTBOX] = "/api/v1/outbox",
+	[R_OUTBOX_RETRY] = "/api/v1/outbox/{id}/retry",
+	[R_STATUS] = "/api/v1/status",
+	[R_KPI] = "/api/v1/kpi",
+	[R_KPI_BUDGET] = "/api/v1/kpi/budget",
+	[R_DIRECTIVE_CASCADE] = "/api/v1/directives/{id}/cascade",
+	[R_INSPECTIONS] = "/api/v1/inspections",
+	[R_BACKUP] = "/api/v1/backup",
+	[R_METRICS] = "/metrics",
+	[R_READYZ] = "/readyz",
+	[R_NONE] = "other",
 };
 
 struct route {
@@ -889,6 +941,10 @@ static void match_route(const char *path, struct route *r)
 	const char *p;
 
 	r->kind = R_NONE;
+	if (strcmp(path, "/metrics") == 0 || strcmp(path, "/readyz") == 0) {
+		r->kind = path[1] == 'm' ? R_METRICS : R_READYZ;
+		return;
+	}
 	if (strncmp(path, prefix, sizeof(prefix) - 1) != 0)
 		return;
 	p = path + sizeof(prefix) - 1;
@@ -903,8 +959,8 @@ static void match_route(const char *path, struct route *r)
 		if (slash && !*p)
 			return; /* a trailing slash */
 	}
-	if (*p)
-		return;
+	if (*p || n == 0)
+		return; /* more than three segments, or "/api/v1/" alone */
 	if (strcmp(seg[0], "cases") == 0) {
 		if (n == 1)
 			r->kind = R_CASES;
@@ -924,6 +980,10 @@ static void match_route(const char *path, struct route *r)
 	}
 	if (n == 1 && strcmp(seg[0], "inspections") == 0) {
 		r->kind = R_INSPECTIONS;
+		return;
+	}
+	if (n == 1 && strcmp(seg[0], "backup") == 0) {
+		r->kind = R_BACKUP;
 		return;
 	}
 	if (strcmp(seg[0], "kpi") == 0) {
@@ -997,7 +1057,11 @@ static const char *allowed_methods(enum route_kind k)
 	case R_CASES_BATCH:
 	case R_ALERT_ACK:
 	case R_OUTBOX_RETRY:
+	case R_BACKUP:
 		return "POST";
+	case R_METRICS:
+	case R_READYZ:
+		return "GET, HEAD";
 	case R_ALERTS:
 	case R_OUTBOX:
 	case R_STATUS:
@@ -1045,6 +1109,9 @@ static void dispatch(struct api_ctx *x, const struct route *r, bool post)
 	case R_KPI_BUDGET: api_kpi_budget(x); break;
 	case R_DIRECTIVE_CASCADE: api_directive_cascade(x, r->id); break;
 	case R_INSPECTIONS: post ? api_inspections_create(x) : api_inspections_list(x); break;
+	case R_BACKUP: api_backup(x); break;
+	case R_METRICS: api_metrics(x); break;
+	case R_READYZ: api_readyz(x); break;
 	case R_NONE:
 		break;
 	}
@@ -1085,6 +1152,9 @@ void api_handle(struct http_request *req, void *ctx)
 	get = strcmp(method, "GET") == 0;
 	post = strcmp(method, "POST") == 0;
 	const char *allow = allowed_methods(route.kind);
+	/* HEAD is a GET whose body the server leaves out, where a probe may use it. */
+	if (strcmp(method, "HEAD") == 0 && strstr(allow, "HEAD"))
+		get = true;
 	if (!(get && strstr(allow, "GET")) && !(post && strstr(allow, "POST"))) {
 		char body[200];
 		int n = snprintf(body, sizeof(body),
@@ -1098,6 +1168,12 @@ void api_handle(struct http_request *req, void *ctx)
 		reply_fail(&x, 503, "unavailable", NULL, "dunghand is stopping");
 		return;
 	}
+	/* Probes and scrapers: readiness never needs a token, metrics only when configured. */
+	if (route.kind == R_READYZ ||
+	    (route.kind == R_METRICS && !api->cfg->server.metrics_token)) {
+		dispatch(&x, &route, false);
+		return;
+	}
 	token = authenticate(api->cfg, http_request_header(req, "authorization"));
 	if (!token) {
 		const struct http_header h = { "WWW-Authenticate", "Bearer realm=\"dunghan\"" };
@@ -1106,13 +1182,27 @@ void api_handle(struct http_request *req, void *ctx)
 		http_respond(req, 401, "application/json", body, sizeof(body) - 1, &h, 1);
 		return;
 	}
-	/* The outbox holds whole messages about people: operators only. */
-	bool outbox = route.kind == R_OUTBOX || route.kind == R_OUTBOX_RETRY;
-	unsigned need = outbox ? CONFIG_SCOPE_ADMIN
+	if (route.kind == R_METRICS) {
+		if (!(token->scopes & CONFIG_SCOPE_ADMIN) &&
+		    strcmp(token->name, api->cfg->server.metrics_token) != 0) {
+			reply_fail(&x, 403, "forbidden", NULL,
+				   "metrics need the token server.metrics_token names (or scope "
+				   "admin)");
+			return;
+		}
+		dispatch(&x, &route, false);
+		return;
+	}
+	/* The outbox holds whole messages about people, a backup the whole database: operators
+	 * only. */
+	bool admin = route.kind == R_OUTBOX || route.kind == R_OUTBOX_RETRY ||
+		     route.kind == R_BACKUP;
+	unsigned need = admin ? CONFIG_SCOPE_ADMIN
 		      : post ? CONFIG_SCOPE_WRITE : CONFIG_SCOPE_READ;
 	if (!(token->scopes & (need | CONFIG_SCOPE_ADMIN))) {
 		reply_fail(&x, 403, "forbidden", NULL,
-			   outbox ? "the outbox needs scope admin"
+			   route.kind == R_BACKUP ? "a backup needs scope admin"
+			   : admin ? "the outbox needs scope admin"
 			   : post ? "this token may not make changes (scope write needed)"
 				  : "this token may not read (scope read needed)");
 		return;
@@ -1121,17 +1211,42 @@ void api_handle(struct http_request *req, void *ctx)
 	dispatch(&x, &route, post);
 }
 
+void api_on_response(const struct http_request *req, int status, void *ctx)
+{
+	struct api *api = ctx;
+	const char *route = "rejected"; /* the HTTP server's own answer: no request was taken */
+	struct route r;
+
+	if (req) {
+		const char *path = http_request_path(req);
+		if (strcmp(path, "/healthz") == 0) {
+			route = "/healthz";
+		} else {
+			match_route(path, &r);
+			route = route_templates[r.kind];
+		}
+	}
+	metrics_count_request(api->metrics, route, status);
+}
+
 /* --- lifecycle -------------------------------------------------------------------------- */
+
+static void on_handle_gone(void *arg)
+{
+	struct api *api = arg;
+	void (*cb)(void *) = api->close_cb;
+	void *cb_arg = api->close_arg;
+
+	if (--api->open_handles > 0)
+		return;
+	free(api);
+	if (cb)
+		cb(cb_arg);
+}
 
 static void on_closed(uv_handle_t *h)
 {
-	struct api *api = h->data;
-	void (*cb)(void *) = api->close_cb;
-	void *arg = api->close_arg;
-
-	free(api);
-	if (cb)
-		cb(arg);
+	on_handle_gone(h->data);
 }
 
 int api_track_failed(struct api_error *e, const struct err *err)
@@ -1155,16 +1270,23 @@ struct api *api_new(uv_loop_t *loop, struct store *store, struct scheduler *sche
 	api->deliver = deliver;
 	api->cfg = cfg;
 	api->started_at = (int64_t)time(NULL);
-	if ((rc = uv_check_init(loop, &api->commit)) != 0) {
-		err_set(err, NULL, "cannot create the commit handle: %s", uv_strerror(rc));
+	if (!(api->metrics = metrics_new(loop, err))) {
 		free(api);
 		return NULL;
 	}
+	api->open_handles = 1;
+	if ((rc = uv_check_init(loop, &api->commit)) != 0) {
+		err_set(err, NULL, "cannot create the commit handle: %s", uv_strerror(rc));
+		metrics_close(api->metrics, on_handle_gone, api);
+		return NULL;
+	}
 	api->commit.data = api;
+	api->open_handles++;
 	if ((rc = uv_check_start(&api->commit, on_check)) != 0) {
 		err_set(err, NULL, "cannot start the commit handle: %s", uv_strerror(rc));
-		/* the handle is initialised: it must be closed, then freed (on_closed) */
+		/* the handles are initialised: they must be closed, then api freed (on_closed) */
 		uv_close((uv_handle_t *)&api->commit, on_closed);
+		metrics_close(api->metrics, on_handle_gone, api);
 		return NULL;
 	}
 	return api;
@@ -1183,6 +1305,7 @@ void api_stop_accepting(struct api *api)
 static void finish_close(struct api *api)
 {
 	uv_close((uv_handle_t *)&api->commit, on_closed);
+	metrics_close(api->metrics, on_handle_gone, api);
 }
 
 void api_close(struct api *api, void (*cb)(void *arg), void *arg)

@@ -29,6 +29,10 @@ void api_set_config(struct api *api, const struct config *cfg);
 /* The http_request_cb to give the HTTP server, with the api as ctx. */
 void api_handle(struct http_request *req, void *api);
 
+/* The http_response_cb to give the HTTP server beside it: counts every answer by route template
+ * and status for GET /metrics. */
+void api_on_response(const struct http_request *req, int status, void *api);
+
 /* Creates the cases of an NDJSON text (one API case object a line, as POST /cases:batch takes)
  * on behalf of actor, for the drop folder. Runs inside the caller's own write transaction
  * (store_begin done by the caller, from a libuv callback of its own, never from a request), each

@@ -42,6 +42,12 @@ void api_ctx_init(struct api_ctx *x, struct api *api, const char *actor);
 /* When the API started (Unix seconds), for GET /status's uptime. */
 int64_t api_started_at(const struct api *api);
 
+/* The API's own measurements since start (api.c records them; api_ops.c writes them out). */
+struct metrics *api_metrics_of(const struct api *api);
+/* Whether a backup is being made: one at a time (api_ops.c). */
+bool api_backup_running(const struct api *api);
+void api_set_backup_running(struct api *api, bool running);
+
 int api_fail(struct api_error *e, int status, const char *code, const char *field,
 	     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
@@ -204,6 +210,12 @@ void api_outbox_retry(struct api_ctx *x, int64_t id);
 
 /* GET /api/v1/status (api_status.c). */
 void api_status(struct api_ctx *x);
+
+/* Operations (api_ops.c): GET /metrics (the token, when server.metrics_token asks for one, is
+ * checked by api.c), GET /readyz (no token), POST /api/v1/backup (scope admin). */
+void api_metrics(struct api_ctx *x);
+void api_readyz(struct api_ctx *x);
+void api_backup(struct api_ctx *x);
 
 /* KPIs (api_kpi.c): figures are computed in the thread pool on read-only connections. */
 void api_kpi(struct api_ctx *x);

@@ -1255,6 +1255,8 @@ static const struct field server_fields[] = {
 	  .min = 1, .max = 100000, .def_num = 1024 },
 	{ .name = "strict_fields", .kind = FIELD_BOOL, .offset = CFG(server.strict_fields),
 	  .def_num = 1 },
+	{ .name = "metrics_token", .kind = FIELD_STRING, .offset = CFG(server.metrics_token),
+	  .ident = true, .max = 64 },
 };
 
 static const struct field database_fields[] = {
@@ -1446,6 +1448,10 @@ static const struct field kpi_fields[] = {
 	  .min = 1, .max = 5, .def_num = 4 },
 };
 
+static const struct field dashboard_fields[] = {
+	{ .name = "enabled", .kind = FIELD_BOOL, .offset = CFG(dashboard.enabled) },
+};
+
 /* A target in percent, or -1 when the setting is absent (no target). */
 static void parse_target_percent(struct loader *l, const config_setting_t *s, const char *path,
 				 void *dst)
@@ -1624,6 +1630,7 @@ static const struct section sections[] = {
 	  .absent_means_off = true },
 	GROUP("delivery", delivery_fields, config_base),
 	GROUP("kpi", kpi_fields, config_base),
+	GROUP("dashboard", dashboard_fields, config_base),
 	GROUP("import", import_fields, config_base),
 	{ .name = "procedures_file", .fields = procedures_file_field, .nfields = 1, .scalar = true,
 	  .base = config_base },
@@ -1718,6 +1725,17 @@ static void check_references(struct loader *l)
 				loader_error(l, list_elem(l, "tokens", i, "sha256"), main_file(l), path,
 					     "the same token as tokens[%zu]", j);
 			}
+
+	if (c->server.metrics_token) {
+		size_t i = 0;
+		while (i < c->ntokens && !(c->tokens[i].name &&
+					   strcmp(c->tokens[i].name, c->server.metrics_token) == 0))
+			i++;
+		if (i == c->ntokens)
+			loader_error(l, config_lookup(&c->owned->main, "server.metrics_token"),
+				     main_file(l), "server.metrics_token",
+				     "no token has name \"%s\"", c->server.metrics_token);
+	}
 
 	for (size_t i = 0; i < c->nunits; i++) {
 		const struct config_unit *u = &c->units[i];

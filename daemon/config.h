@@ -93,6 +93,7 @@ struct config {
 		int64_t idle_timeout_ms;
 		int64_t max_connections;
 		bool strict_fields;
+		const char *metrics_token; /* the token GET /metrics needs (its name); NULL: none */
 	} server;
 	struct {
 		const char *path;
@@ -145,6 +146,9 @@ struct config {
 	struct {
 		int64_t satisfied_rating; /* a rating (1-5) at or above it counts as satisfied [4] */
 	} kpi;
+	struct {
+		bool enabled; /* the pages for unit heads (docs/dashboard.md) [false] */
+	} dashboard;
 	struct config_target *targets;
 	size_t ntargets;
 	struct calendar *calendar; /* built from the calendar section; owned */

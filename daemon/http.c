@@ -490,6 +490,8 @@ int http_respond(struct http_request *req, int status, const char *content_type,
 		req_free(req);
 		return UV_ENOMEM;
 	}
+	if (c->srv->cfg.on_response)
+		c->srv->cfg.on_response(req, rc == 0 ? status : 500, c->srv->cfg.ctx);
 	req->state = REQ_ANSWERED;
 	req->bytes += req->out->size;
 	c->inflight_bytes += req->out->size;
@@ -1068,6 +1070,8 @@ static void conn_fail(struct http_conn *c, int status, const char *code, const c
 			conn_close(c);
 			return;
 		}
+		if (c->srv->cfg.on_response)
+			c->srv->cfg.on_response(NULL, status, c->srv->cfg.ctx);
 	}
 	conn_flush(c);
 	conn_update(c);

@@ -49,6 +49,13 @@ struct http_request;
  * connection. The callee owns req until it answers it (see OWNERSHIP above). */
 typedef void (*http_request_cb)(struct http_request *req, void *ctx);
 
+/* Called on the loop thread for every answer as it is queued for writing, with its status (the
+ * 500 sent instead of an invalid answer; nothing for an aborted request, whose answer is
+ * dropped). req is the request the application answered, still valid during the call, or NULL
+ * for an error the server sends on its own (malformed or too large request, timeout, too many
+ * connections, stopping). For counters: it must not answer, free or keep req. */
+typedef void (*http_response_cb)(const struct http_request *req, int status, void *ctx);
+
 /* Called once, from a libuv close callback, when a stopped server has closed every handle;
  * srv is freed as soon as the callback returns. */
 typedef void (*http_stop_cb)(struct http_server *srv, void *arg);
@@ -80,7 +87,8 @@ struct http_config {
 	                              * written before reading pauses [64] */
 	size_t max_pipeline_bytes;   /* the same, counted in request and response bytes [1 MiB] */
 	http_request_cb on_request;  /* required */
-	void *ctx;                   /* passed to on_request */
+	http_response_cb on_response; /* optional (NULL: none) */
+	void *ctx;                   /* passed to on_request and on_response */
 };
 
 /* A response header the application adds. The server writes Date, Content-Type (from the

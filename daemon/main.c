@@ -285,6 +285,7 @@ static int start_http(struct dunghand *d)
 		.idle_timeout_ms = (uint64_t)d->cfg->server.idle_timeout_ms,
 		.max_connections = (unsigned)d->cfg->server.max_connections,
 		.on_request = api_handle,
+		.on_response = api_on_response,
 	};
 	struct err err;
 

@@ -87,6 +87,7 @@ enum stmt_id {
 	STMT_NOTICE_GET,
 	STMT_NOTICE_PUT,
 	STMT_COUNTS,
+	STMT_METRICS,
 	STMT_MAX
 };
 
@@ -377,6 +378,31 @@ static const char *const stmt_sql[STMT_MAX] = {
 	[STMT_NOTICE_PUT] =
 		"INSERT OR IGNORE INTO kpi_notices (kind, unit_id, week, sent_at)"
 		" VALUES (?1, ?2, ?3, ?4)",
+	/* ?1 = now. One statement, so that every family comes from one snapshot; the first
+	 * column is enum store_metric, then up to three labels and the count. Open, overdue and
+	 * at risk mean what they mean in STMT_COUNTS. */
+	[STMT_METRICS] =
+		"SELECT 0, 'case', unit_id, status, count(*) FROM cases"
+		" WHERE status IN ('received', 'in_progress', 'paused') GROUP BY unit_id, status"
+		" UNION ALL SELECT 0, 'document', lead_unit_id, status, count(*) FROM documents"
+		" WHERE status <> 'done' GROUP BY lead_unit_id, status"
+		" UNION ALL SELECT 0, 'assignment', unit_id, 'open', count(*) FROM assignments"
+		" WHERE status = 'open' GROUP BY unit_id"
+		" UNION ALL SELECT 1, 'case', unit_id, NULL, count(*) FROM cases"
+		" WHERE status IN ('received', 'in_progress') AND due_at < ?1 GROUP BY unit_id"
+		" UNION ALL SELECT 1, 'document', lead_unit_id, NULL, count(*) FROM documents"
+		" WHERE status <> 'done' AND due_at < ?1 GROUP BY lead_unit_id"
+		" UNION ALL SELECT 1, 'assignment', unit_id, NULL, count(*) FROM assignments"
+		" WHERE status = 'open' AND due_at < ?1 GROUP BY unit_id"
+		" UNION ALL SELECT 2, unit_id, NULL, NULL, count(*) FROM cases"
+		" WHERE status IN ('received', 'in_progress', 'paused') AND due_at >= ?1"
+		" AND EXISTS (SELECT 1 FROM alerts WHERE item_kind = 'case' AND item_id = cases.id)"
+		" GROUP BY unit_id"
+		" UNION ALL SELECT 3, rule_id, NULL, NULL, count(*) FROM alerts GROUP BY rule_id"
+		" UNION ALL SELECT 4, channel, status, NULL, count(*) FROM outbox"
+		" GROUP BY channel, status"
+		" UNION ALL SELECT 5, o.channel, a.outcome, NULL, count(*) FROM delivery_attempts a"
+		" JOIN outbox o ON o.id = a.outbox_id GROUP BY o.channel, a.outcome",
 };
 
 struct store {
@@ -2067,4 +2093,187 @@ enum store_status store_outbox_attempts(struct store *st, int64_t outbox_id,
 		cb(ctx, &a);
 	}
 	return finish(st, s, rc, err, "cannot list attempts");
+}
+
+/* --- operations: /metrics and backups ------------------------------------------------------ */
+
+enum store_status store_metrics(struct store *st, int64_t now, store_metric_cb cb, void *ctx,
+				struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_METRICS];
+	int rc;
+
+	bind_int(s, 1, now);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *labels[3];
+		for (int i = 0; i < 3; i++)
+			labels[i] = (const char *)sqlite3_column_text(s, 1 + i);
+		if (cb(ctx, (enum store_metric)sqlite3_column_int(s, 0), labels,
+		       sqlite3_column_int64(s, 4)) != 0)
+			break;
+	}
+	return finish(st, s, rc, err, "cannot count the metrics");
+}
+
+/* fsync(2) of the file or directory at path. */
+static int sync_path(const char *path, struct err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return err_set(err, NULL, "cannot open %s: %s", path, strerror(errno));
+	rc = fsync(fd);
+	if (rc != 0)
+		err_set(err, NULL, "cannot flush %s to disk: %s", path, strerror(errno));
+	close(fd);
+	return rc == 0 ? 0 : -1;
+}
+
+/* The directory part of path ("." when it has none) into buf. */
+static void dir_of(const char *path, char *buf, size_t n)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(buf, n, ".");
+	else if (slash == path)
+		snprintf(buf, n, "/");
+	else
+		snprintf(buf, n, "%.*s", (int)(slash - path), path);
+}
+
+/* The single "ok" row of PRAGMA integrity_check on db, or the first problem into err. */
+static int check_integrity(sqlite3 *db, const char *path, struct err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s, NULL), ret = -1;
+
+	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *r = (const char *)sqlite3_column_text(s, 0);
+		if (r && strcmp(r, "ok") == 0)
+			ret = 0;
+		else
+			err_set(err, NULL, "the copy %s fails its integrity check: %s", path,
+				r ? r : "(null)");
+	} else {
+		err_set(err, NULL, "cannot check the copy %s: %s", path, sqlite3_errmsg(db));
+	}
+	sqlite3_finalize(s);
+	return ret;
+}
+
+enum store_status store_backup(const char *src_path, const char *dest_path,
+			       struct store_backup_info *info, struct err *err)
+{
+	enum store_status status = STORE_ERROR;
+	sqlite3 *src = NULL, *dest = NULL;
+	sqlite3_backup *b = NULL;
+	char tmp[4200], dir[4200];
+	bool made = false;
+	struct stat sb;
+	int fd, rc;
+
+	err_clear(err);
+	memset(info, 0, sizeof(*info));
+	if (snprintf(tmp, sizeof(tmp), "%s.partial", dest_path) >= (int)sizeof(tmp)) {
+		err_set(err, NULL, "the path %.200s is too long", dest_path);
+		goto fail;
+	}
+	if (lstat(dest_path, &sb) == 0) {
+		err_set(err, NULL, "%s exists already; a backup never overwrites a file",
+			dest_path);
+		status = STORE_CONFLICT;
+		goto fail;
+	}
+	/* Made here, not by SQLite, so that the copy is private to the daemon's user whatever
+	 * the umask; O_EXCL also refuses a second backup into the same file. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		status = errno == EEXIST ? STORE_CONFLICT : STORE_ERROR;
+		err_set(err, NULL, "cannot create %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	close(fd);
+	made = true;
+	rc = sqlite3_open_v2(src_path, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_busy_timeout(src, 5000);
+	if (rc != SQLITE_OK) {
+		err_set(err, NULL, "cannot open the database %s: %s", src_path,
+			src ? sqlite3_errmsg(src) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	rc = sqlite3_open_v2(tmp, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		err_set(err, NULL, "cannot open the copy %s: %s", tmp,
+			dest ? sqlite3_errmsg(dest) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	b = sqlite3_backup_init(dest, "main", src, "main");
+	if (!b) {
+		err_set(err, NULL, "cannot start the backup: %s", sqlite3_errmsg(dest));
+		goto fail;
+	}
+	/* All pages in one step: one read transaction, hence one consistent snapshot, while the
+	 * writer goes on in the WAL. Steps of a few pages would restart whenever the daemon
+	 * commits, and under a steady load might never finish. */
+	rc = sqlite3_backup_step(b, -1);
+	info->pages = sqlite3_backup_pagecount(b);
+	if (rc != SQLITE_DONE) {
+		status = status_of(rc);
+		err_set(err, NULL, "the backup failed: %s", sqlite3_errstr(rc));
+		goto fail;
+	}
+	rc = sqlite3_backup_finish(b);
+	b = NULL;
+	if (rc != SQLITE_OK) {
+		err_set(err, NULL, "the backup failed: %s", sqlite3_errmsg(dest));
+		goto fail;
+	}
+	/* The copy carries the source's WAL mark: make it one self-contained file (no -wal or
+	 * -shm beside it) that opens anywhere, even read-only. */
+	if ((rc = sqlite3_exec(dest, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL)) !=
+	    SQLITE_OK) {
+		err_set(err, NULL, "cannot finish the copy %s: %s", tmp, sqlite3_errmsg(dest));
+		goto fail;
+	}
+	if (check_integrity(dest, tmp, err) != 0)
+		goto fail;
+	if ((rc = sqlite3_close(dest)) != SQLITE_OK) {
+		err_set(err, NULL, "cannot close the copy %s: %s", tmp, sqlite3_errstr(rc));
+		goto fail;
+	}
+	dest = NULL;
+	dir_of(dest_path, dir, sizeof(dir));
+	if (sync_path(tmp, err) != 0)
+		goto fail;
+	if (rename(tmp, dest_path) != 0) {
+		err_set(err, NULL, "cannot rename %s to %s: %s", tmp, dest_path, strerror(errno));
+		goto fail;
+	}
+	made = false;
+	/* The rename is durable only once the directory is. */
+	if (sync_path(dir, err) != 0 || stat(dest_path, &sb) != 0) {
+		if (!err || !err->msg[0])
+			err_set(err, NULL, "cannot read %s: %s", dest_path, strerror(errno));
+		goto fail;
+	}
+	info->bytes = (int64_t)sb.st_size;
+	sqlite3_close(src);
+	return STORE_OK;
+fail:
+	if (b)
+		sqlite3_backup_finish(b);
+	sqlite3_close(dest);
+	sqlite3_close(src);
+	if (made) {
+		static const char *const sides[] = { "-journal", "-wal", "-shm" };
+		char side[4300];
+		for (size_t i = 0; i < sizeof(sides) / sizeof(sides[0]); i++) {
+			snprintf(side, sizeof(side), "%s%s", tmp, sides[i]);
+			unlink(side);
+		}
+		unlink(tmp);
+	}
+	return status;
 }

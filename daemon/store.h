@@ -404,6 +404,39 @@ enum store_status store_kpi_notice_get(struct store *st, const char *kind, const
 enum store_status store_kpi_notice_put(struct store *st, const char *kind, const char *unit,
 				       int64_t week, int64_t now, struct err *err);
 
+/* --- operations: /metrics and backups ---------------------------------------------------- */
+
+/* The families of GET /metrics the database answers; labels[0..2] of each row, in order, and
+ * NULL where a family has fewer (or a document has no lead unit). */
+enum store_metric {
+	STORE_METRIC_OPEN,       /* open items: kind, unit, status */
+	STORE_METRIC_OVERDUE,    /* open items past due_at (paused cases are not): kind, unit */
+	STORE_METRIC_AT_RISK,    /* open cases not overdue with an alert fired: unit */
+	STORE_METRIC_ALERTS,     /* alerts ever fired: rule */
+	STORE_METRIC_OUTBOX,     /* outbox rows: channel, status */
+	STORE_METRIC_DELIVERIES, /* delivery attempts: channel, outcome */
+};
+typedef int (*store_metric_cb)(void *ctx, enum store_metric family, const char *const labels[3],
+			       int64_t value);
+/* Every count of every family, from one snapshot, families in the order above. Scans the open
+ * items and the alerts, outbox and attempts tables: for read-only connections off the loop. */
+enum store_status store_metrics(struct store *st, int64_t now, store_metric_cb cb, void *ctx,
+				struct err *err);
+
+struct store_backup_info {
+	int64_t bytes; /* size of the copy */
+	int64_t pages; /* database pages copied */
+};
+/* Copies the database at src_path to dest_path with SQLite's online backup API, on connections
+ * of its own (src read-only; any schema version, so a database can be saved before an upgrade):
+ * blocking, for a worker thread or dunghanctl. The copy is one consistent snapshot taken while
+ * writers go on; it is written as "<dest_path>.partial" (mode 0600), made a self-contained
+ * rollback-journal file, checked with PRAGMA integrity_check, fsync'd, renamed to dest_path,
+ * and the directory fsync'd. STORE_CONFLICT when dest_path (or the .partial) exists; nothing
+ * is left behind on failure. Fills *info. */
+enum store_status store_backup(const char *src_path, const char *dest_path,
+			       struct store_backup_info *info, struct err *err);
+
 /* --- the event log ---------------------------------------------------------------------- */
 
 struct store_event {
