@@ -7,6 +7,7 @@
 
 #include "ctl_core.h"
 #include "ctl_view.h"
+#include "store.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -345,7 +346,63 @@ static int cmd_budget(struct ctl *ctl, int argc, char **argv)
 	return rc;
 }
 
+/* A consistent copy of the live database (SQLite's online backup): with --db, straight from the
+ * file to FILE; otherwise the daemon writes it into its own backups/ directory (the only place
+ * a hardened service may write) and, given FILE, the copy is copied on to FILE the same way. */
+static int cmd_backup(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = { CTL_STD_OPTIONS };
+	struct store_backup_info info = { 0 };
+	const char *arg, *file, *from;
+	struct ctl_args a;
+	json_t *answer = NULL;
+	struct err err;
+	int id, rc = CTL_FAIL;
+
+	ctl_args_init(&a, argc, argv, opts);
+	while ((id = ctl_opt(ctl, &a, &arg)) > 0)
+		;
+	if (id < 0)
+		return ctl_opt_exit(id);
+	file = a.npos ? a.pos[0] : NULL;
+	if (ctl->db_path && !file)
+		return ctl_usage("backup --db PATH needs FILE: where the copy goes");
+	if (ctl->db_path) {
+		from = ctl->db_path;
+	} else {
+		if (!(answer = ctl_post(ctl, "/api/v1/backup", NULL, NULL)))
+			return CTL_FAIL;
+		from = ctl_str(answer, "file");
+		info.bytes = (int64_t)json_integer_value(json_object_get(answer, "bytes"));
+		info.pages = (int64_t)json_integer_value(json_object_get(answer, "pages"));
+	}
+	if (file && store_backup(from, file, &info, &err) != STORE_OK) {
+		ctl_fail("cannot copy %s to %s: %s%s", from, file, err.msg,
+			 ctl->db_path ? "" : " (the daemon's copy stays; copy it as its owner or root)");
+		goto out;
+	}
+	if (ctl->format == CTL_JSON) {
+		json_t *j = json_pack("{s:s, s:I, s:I}", "file", file ? file : from, "bytes",
+				      (json_int_t)info.bytes, "pages", (json_int_t)info.pages);
+		rc = j && ctl_json_print(ctl->out.fp, j) == 0 ? CTL_OK : ctl_fail("out of memory");
+		json_decref(j);
+		goto out;
+	}
+	fprintf(ctl->out.fp, "%s %s (%lld bytes)\n",
+		ctl->en ? "Backed up to" : "Đã sao lưu vào", file ? file : from,
+		(long long)info.bytes);
+	rc = CTL_OK;
+out:
+	json_decref(answer);
+	return rc;
+}
+
 const struct ctl_command ctl_status_commands[] = {
+	{ "backup", NULL, "[FILE]", "",
+	  "a consistent copy of the live database (the daemon's, or --db PATH's)",
+	  "      FILE              where the copy goes (required with --db; with the daemon, its\n"
+	  "                        copy in backups/ beside the database is also copied here)\n",
+	  0, 1, CTL_NEEDS_CONFIG | CTL_OFFLINE, cmd_backup },
 	{ "status", NULL, "", "",
 	  "the daemon's version and uptime, open, overdue and at-risk items, the outbox", NULL, 0,
 	  0, CTL_NEEDS_CONFIG | CTL_OFFLINE, cmd_status },

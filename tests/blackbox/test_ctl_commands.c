@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 
+#include <sqlite3.h>
+
 #include "api_fixture.h"
 #include "csv.h"
 #include "path.h"
@@ -834,4 +836,71 @@ Test(ctl, kpi_and_budget)
 	expect_fail(&r, 2, "--year \"24\" is not a whole number from 1970 to 9999");
 	RUN(&r, API_BAOCAO, "budget", "--unit", "nowhere");
 	expect_fail(&r, 1, "dunghanctl: 422 unknown_reference (unit)");
+}
+
+/* --- backup ------------------------------------------------------------------------------ */
+
+/* The copy of a copy: the number of cases in the database file at path (read-only). */
+static int64_t cases_in(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t n = -1;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM cases) * "
+			       "(SELECT integrity_check = 'ok' FROM pragma_integrity_check)",
+			       -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+Test(ctl, backup_through_the_daemon_and_offline)
+{
+	struct ctl_result r;
+	char copy[600], copy2[600], server_copy[600];
+	json_t *j;
+
+	api_t_start(&t, NULL);
+	seed_cases();
+	snprintf(copy, sizeof(copy), "%s/copy.db", t.f.h.dir);
+	/* Through the daemon: its copy in backups/ beside the database, copied on to FILE. */
+	RUN(&r, API_ADMIN, "--format", "json", "backup", copy);
+	j = json_loads(ok(&r), 0, NULL);
+	cr_assert_not_null(j, "%s", r.out);
+	api_t_expect_str(j, "file", copy);
+	cr_assert_gt(api_int(j, "bytes"), 0);
+	json_decref(j);
+	ctl_result_free(&r);
+	cr_assert_eq(cases_in(copy), 4, "the copy holds the 4 cases and is sound");
+	/* Without FILE it names the daemon's copy. */
+	RUN(&r, API_ADMIN, "backup");
+	cr_assert(strstr(ok(&r), "Đã sao lưu vào ") && strstr(r.out, "/backups/dunghan-"), "%s",
+		  r.out);
+	snprintf(server_copy, sizeof(server_copy), "%.*s",
+		 (int)strcspn(strstr(r.out, "vào ") + strlen("vào "), " "), strstr(r.out, "vào ") +
+		 strlen("vào "));
+	ctl_result_free(&r);
+	cr_assert_eq(cases_in(server_copy), 4, "%s", server_copy);
+	/* A read token may not back up; an existing FILE is not overwritten. */
+	RUN(&r, API_BAOCAO, "backup");
+	expect_fail(&r, 1, "403");
+	RUN(&r, API_ADMIN, "backup", copy);
+	expect_fail(&r, 1, "cannot copy");
+	api_t_stop(&t);
+	/* Offline, straight from the file; FILE is required there. */
+	snprintf(copy2, sizeof(copy2), "%s/copy2.db", t.f.h.dir);
+	char *off[] = { (char *)harness_dunghanctl(), "-c", t.f.conf, "--db", t.f.db, "backup",
+			copy2, NULL };
+	ctl_run_argv(t.f.h.dir, off, NULL, 0, &r);
+	cr_assert(strstr(ok(&r), copy2), "%s", r.out);
+	ctl_result_free(&r);
+	cr_assert_eq(cases_in(copy2), 4);
+	char *nofile[] = { (char *)harness_dunghanctl(), "-c", t.f.conf, "--db", t.f.db, "backup",
+			   NULL };
+	ctl_run_argv(t.f.h.dir, nofile, NULL, 0, &r);
+	expect_fail(&r, 2, "needs FILE");
 }
