@@ -1264,6 +1264,8 @@ static const struct field database_fields[] = {
 	  .def = "/var/lib/dunghan/dunghan.db" },
 	{ .name = "busy_timeout", .kind = FIELD_SECONDS, .offset = CFG(database.busy_timeout_ms),
 	  .min = 0, .max = 600, .def_num = 5 },
+	{ .name = "max_size_mb", .kind = FIELD_INT, .offset = CFG(database.max_size_mb),
+	  .min = 0, .max = 16 * 1024 * 1024 },
 };
 
 static void parse_log_level(struct loader *l, const config_setting_t *s, const char *path,

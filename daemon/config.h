@@ -98,6 +98,7 @@ struct config {
 	struct {
 		const char *path;
 		int64_t busy_timeout_ms;
+		int64_t max_size_mb;    /* 0: no limit beyond the disk */
 	} database;
 	struct {
 		enum log_level level;

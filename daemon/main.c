@@ -126,7 +126,8 @@ static void reload(struct dunghand *d)
 	if (!d->database_override && strcmp(next->database.path, d->cfg->database.path) != 0)
 		log_warn("reload: database.path changed to %s; it takes effect at the next restart",
 			 next->database.path);
-	if (store_sync_config(d->store, next, now_seconds(), &err) != STORE_OK) {
+	if (store_set_max_size(d->store, next->database.max_size_mb * 1024 * 1024, &err) != STORE_OK ||
+	    store_sync_config(d->store, next, now_seconds(), &err) != STORE_OK) {
 		log_error("reload: %s; still running on the previous configuration", err.msg);
 		config_free(next);
 		sd_notify(0, "READY=1");
@@ -403,7 +404,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_info("database %s at schema version %d", db_path, store_schema_version(d.store));
-	if (store_sync_config(d.store, d.cfg, now_seconds(), &err) != STORE_OK) {
+	if (store_set_max_size(d.store, d.cfg->database.max_size_mb * 1024 * 1024, &err) != STORE_OK ||
+	    store_sync_config(d.store, d.cfg, now_seconds(), &err) != STORE_OK) {
 		log_error("database: %s", err.msg);
 		goto out;
 	}

@@ -424,6 +424,8 @@ static enum store_status status_of(int rc)
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
 		return STORE_BUSY;
+	case SQLITE_FULL:
+		return STORE_FULL;
 	default:
 		return STORE_ERROR;
 	}
@@ -431,7 +433,12 @@ static enum store_status status_of(int rc)
 
 static enum store_status db_error(struct store *st, int rc, struct err *err, const char *what)
 {
-	err_set(err, NULL, "%s: %s", what, st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+	if ((rc & 0xff) == SQLITE_FULL)
+		err_set(err, NULL, "%s: the database is full (the disk, or database.max_size_mb); "
+			"nothing of it was saved", what);
+	else
+		err_set(err, NULL, "%s: %s", what,
+			st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
 	return status_of(rc);
 }
 
@@ -665,6 +672,24 @@ void store_close(struct store *st)
 		close(st->lock_fd);
 	free(st->path);
 	free(st);
+}
+
+enum store_status store_set_max_size(struct store *st, int64_t max_bytes, struct err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t page = 4096;
+	char sql[80];
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA page_size", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		page = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	/* SQLite's own maximum when there is no cap. */
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
+		 max_bytes > 0 ? (long long)((max_bytes + page - 1) / page) : 4294967294LL);
+	rc = exec_sql(st, sql, err, "cannot set the database's size limit");
+	return rc == SQLITE_OK ? STORE_OK : status_of(rc);
 }
 
 const char *store_path(const struct store *st)

@@ -21,6 +21,7 @@ enum store_status {
 	STORE_LOCKED = -4,   /* another dunghand holds the database's lock file */
 	STORE_TOO_NEW = -5,  /* the schema is newer than this binary */
 	STORE_ERROR = -6,    /* anything else: I/O, corruption, a failed migration */
+	STORE_FULL = -7,     /* the disk or database.max_size is full: nothing was written */
 };
 
 struct store_options {
@@ -46,6 +47,11 @@ struct store *store_open_readonly(const char *path, enum store_status *status, s
 
 /* Finalizes every statement, closes the database, releases the lock. NULL is a no-op. */
 void store_close(struct store *st);
+
+/* Caps the database file at max_bytes (PRAGMA max_page_count; 0: no cap but the disk's). A cap
+ * below the current size is allowed: writes that would grow the file then fail STORE_FULL
+ * while reads go on. Returns STORE_OK or an error. */
+enum store_status store_set_max_size(struct store *st, int64_t max_bytes, struct err *err);
 
 /* The path the database was opened with (for read-only connections to the same file); NULL
  * for a read-only store. */
