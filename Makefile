@@ -8,6 +8,7 @@
 #   make bench    build, then run the benchmarks in tests/bench/
 #   make fuzz     build the libFuzzer harnesses (clang) and run each FUZZ_SECONDS (default 60)
 #   make crash    the long crash loop: CYCLES kill -9 cycles (default 1000)
+#   make soak     mixed load with abusive clients for MINUTES (default 10); RSS, fds, loop lag
 #   make package  the Debian package (CPack) in build-pkg/, checked with lintian
 #   make clean    remove build trees and ./var/
 
@@ -17,8 +18,9 @@ DEPS := cmake make pkg-config gcc clang libclang-rt-14-dev libuv1-dev libsqlite3
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 CYCLES ?= 1000
+MINUTES ?= 10
 
-.PHONY: deps build build-asan build-fuzz run test bench fuzz crash package clean
+.PHONY: deps build build-asan build-fuzz run test bench fuzz crash soak package clean
 
 deps:
 	@missing=""; \
@@ -64,6 +66,9 @@ fuzz: build-fuzz
 
 crash: build
 	CRASH_CYCLES=$(CYCLES) build/test_crash_loop
+
+soak: build
+	SOAK_SECONDS=$$(($(MINUTES) * 60)) build/test_soak
 
 package: deps
 	@cmake -S . -B build-pkg -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=gcc \

@@ -2179,6 +2179,7 @@ struct config *config_load(const char *path, void (*on_statutory_year)(void *, i
 	build_calendar(&l, on_statutory_year, ctx);
 	if (l.nerrors)
 		goto fail;
+	free(l.errors); /* NULL: nothing was reported */
 	free(l.sources);
 	free(dir);
 	return cfg;
