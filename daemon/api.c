@@ -7,6 +7,7 @@
  * when the commit fails, with nothing of them kept. Answers of reads are queued behind an open
  * transaction too, so that no client ever sees data that is not yet durable. */
 #include "api_internal.h"
+#include "item_json.h"
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -710,26 +711,17 @@ void api_page_reply(struct api_page *pg, const char *key)
 
 json_t *api_time(struct api_ctx *x, int64_t t)
 {
-	char buf[64];
-
-	if (t == TIME_NONE)
-		return json_null();
-	calendar_format(x->cal, t, buf, sizeof(buf));
-	return json_string(buf);
+	return item_json_time(x->cal, t);
 }
 
 json_t *api_optional(const char *s)
 {
-	return s && *s ? json_string(s) : json_null();
+	return item_json_optional(s);
 }
 
 static json_t *event_json(struct api_ctx *x, const struct store_event *ev)
 {
-	json_t *data = json_loads(ev->data, 0, NULL);
-
-	return json_pack("{s:I, s:s, s:o, s:s, s:o, s:o}", "id", (json_int_t)ev->id, "type",
-			 ev->type, "at", api_time(x, ev->at), "actor", ev->actor, "data",
-			 data ? data : json_object(), "due_at", api_time(x, ev->due_at));
+	return item_json_event(x->cal, ev);
 }
 
 int api_record_event(struct api_ctx *x, const char *kind, int64_t item_id, const char *type,

@@ -2,6 +2,7 @@
  * acknowledge, which stops a repeating rule's repeats for that deadline) and the outbox of
  * messages waiting for delivery (operators only). See docs/api.md, "Alerts". */
 #include "api_internal.h"
+#include "item_json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,14 +17,7 @@ struct alert_page {
 
 static json_t *alert_json(struct api_ctx *x, const struct store_alert *a)
 {
-	return json_pack("{s:I, s:s, s:s, s:s, s:o, s:I, s:o, s:o, s:o, s:b, s:o, s:o}",
-			 "id", (json_int_t)a->id, "item_kind", a->item_kind,
-			 "item", a->item_key ? a->item_key : "", "rule", a->rule_id,
-			 "due_at", api_time(x, a->due_at), "occurrence", (json_int_t)a->occurrence,
-			 "fire_at", api_time(x, a->fire_at), "fired_at", api_time(x, a->fired_at),
-			 "unit", api_optional(a->unit), "urgent", a->urgent,
-			 "acknowledged_at", api_time(x, a->acknowledged_at),
-			 "acknowledged_by", api_optional(a->acknowledged_by));
+	return item_json_alert(x->cal, a);
 }
 
 static int collect_alert(void *ctx, const struct store_alert *a)

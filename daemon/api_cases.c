@@ -2,6 +2,7 @@
  * (idempotent on code), batch create from NDJSON, read, search, events. The rules themselves
  * are in case.c; this file validates, looks references up, stores and answers. */
 #include "api_internal.h"
+#include "item_json.h"
 
 #include <openssl/sha.h>
 #include <stdlib.h>
@@ -29,30 +30,7 @@ static const struct api_field create_fields[] = {
 
 static json_t *case_json(struct api_ctx *x, const struct case_record *c)
 {
-	const struct config_procedure *p = config_procedure(x->cfg, c->procedure);
-	const struct config_unit *u = config_unit(x->cfg, c->unit);
-	const char *outcome = case_outcome_name(c->outcome);
-
-	json_t *j = json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:b, s:s, s:b, s:b, s:s,"
-			 " s:o, s:b, s:b, s:o, s:o, s:o, s:I, s:o, s:o, s:I, s:o, s:o}",
-			 "code", c->code, "procedure", c->procedure,
-			 "procedure_name", api_optional(p ? p->name : NULL), "unit", c->unit,
-			 "unit_name", api_optional(u ? u->name : NULL),
-			 "handler", api_optional(c->handler), "applicant", api_optional(c->applicant),
-			 "received_at", api_time(x, c->received_at), "due_at", api_time(x, c->due_at),
-			 "due_given", c->due_given, "online", case_online_name(c->online),
-			 "paid_online", c->paid_online, "digitized", c->digitized,
-			 "status", case_status_name(c->status),
-			 "outcome", outcome ? json_string(outcome) : json_null(), "late", c->late,
-			 "extended", c->extended,
-			 "paused_at", api_time(x, c->paused_at),
-			 "completed_at", api_time(x, c->completed_at),
-			 "ended_at", api_time(x, c->ended_at), "version", (json_int_t)c->version,
-			 "created_at", api_time(x, c->created_at),
-			 "updated_at", api_time(x, c->updated_at), "fee", (json_int_t)c->fee,
-			 "rating", c->rating ? json_integer(c->rating) : json_null(),
-			 "rated_at", api_time(x, c->rated_at));
-	return j;
+	return item_json_case(x->cfg, x->cal, c);
 }
 
 /* The facts of a configured procedure that the case rules use (NULL: a procedure removed from

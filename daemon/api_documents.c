@@ -2,6 +2,7 @@
  * directions) create, with the cascade of sub-assignments down the unit tree (docs/api.md).
  * The rules are in document.c; this file validates, looks references up, stores and answers. */
 #include "api_internal.h"
+#include "item_json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -48,21 +49,7 @@ static json_t *read_body(struct api_ctx *x, const struct api_field *fields, size
 
 static json_t *document_json(struct api_ctx *x, const struct document_record *d)
 {
-	const struct config_unit *u = d->lead_unit[0] ? config_unit(x->cfg, d->lead_unit) : NULL;
-
-	return json_pack("{s:I, s:s, s:I, s:o, s:o, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:o,"
-			 " s:s, s:o, s:I, s:o, s:o}",
-			 "id", (json_int_t)d->id, "book", d->book, "incoming_no",
-			 (json_int_t)d->incoming_no, "symbol", api_optional(d->symbol), "doc_date",
-			 api_optional(d->doc_date), "issuer", api_optional(d->issuer), "type",
-			 api_optional(d->type), "summary", d->summary, "urgency",
-			 document_urgency_name(d->urgency), "confidentiality",
-			 document_secrecy_name(d->confidentiality), "received_at",
-			 api_time(x, d->received_at), "due_at", api_time(x, d->due_at), "lead_unit",
-			 api_optional(d->lead_unit), "lead_unit_name", api_optional(u ? u->name : NULL),
-			 "status", document_status_name(d->status), "done_at", api_time(x, d->done_at),
-			 "version", (json_int_t)d->version, "created_at", api_time(x, d->created_at),
-			 "updated_at", api_time(x, d->updated_at));
+	return item_json_document(x->cfg, x->cal, d);
 }
 
 static const struct api_field document_fields[] = {
@@ -292,22 +279,7 @@ void api_documents_events(struct api_ctx *x, int64_t id)
 
 static json_t *assignment_json(struct api_ctx *x, const struct assignment_record *a)
 {
-	const struct config_unit *u = config_unit(x->cfg, a->unit);
-
-	return json_pack("{s:I, s:o, s:o, s:o, s:s, s:o, s:s, s:o, s:s, s:o, s:s, s:o, s:{s:I, s:I,"
-			 " s:I}, s:I, s:o, s:o}",
-			 "id", (json_int_t)a->id,
-			 "document", a->document_id ? json_integer(a->document_id) : json_null(),
-			 "direction", api_optional(a->direction),
-			 "parent", a->parent_id ? json_integer(a->parent_id) : json_null(),
-			 "unit", a->unit, "unit_name", api_optional(u ? u->name : NULL),
-			 "role", assignment_role_name(a->role), "assignee", api_optional(a->assignee),
-			 "title", a->title, "due_at", api_time(x, a->due_at),
-			 "status", assignment_status_name(a->status), "done_at", api_time(x, a->done_at),
-			 "children", "total", (json_int_t)a->children_total, "done",
-			 (json_int_t)a->children_done, "overdue", (json_int_t)a->children_overdue,
-			 "version", (json_int_t)a->version, "created_at", api_time(x, a->created_at),
-			 "updated_at", api_time(x, a->updated_at));
+	return item_json_assignment(x->cfg, x->cal, a);
 }
 
 static int load_assignment(struct api_ctx *x, int64_t id, struct assignment_record *a,

@@ -15,6 +15,7 @@
 
 #include "ctl_core.h"
 #include "ctl_view.h"
+#include "item_json.h"
 #include "store.h"
 
 #define DEFAULT_LIMIT 100
@@ -102,103 +103,29 @@ static const char *qget(const struct query *q, const char *name)
 
 /* --- JSON as the API writes it ----------------------------------------------------------- */
 
-static json_t *t_json(struct ctl *ctl, int64_t t)
-{
-	char buf[64];
-
-	if (t == TIME_NONE)
-		return json_null();
-	ctl_rfc3339(ctl, t, buf, sizeof(buf));
-	return json_string(buf);
-}
-
-static json_t *opt(const char *s)
-{
-	return s && *s ? json_string(s) : json_null();
-}
-
 static json_t *case_json(struct ctl *ctl, const struct case_record *c)
 {
-	const struct config_procedure *p = config_procedure(ctl->cfg, c->procedure);
-	const struct config_unit *u = config_unit(ctl->cfg, c->unit);
-	const char *outcome = case_outcome_name(c->outcome);
-
-	return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:b, s:s, s:b, s:b, s:s,"
-			 " s:o, s:b, s:b, s:o, s:o, s:o, s:I, s:o, s:o, s:I, s:o, s:o}",
-			 "code", c->code, "procedure", c->procedure,
-			 "procedure_name", opt(p ? p->name : NULL), "unit", c->unit,
-			 "unit_name", opt(u ? u->name : NULL), "handler", opt(c->handler),
-			 "applicant", opt(c->applicant), "received_at", t_json(ctl, c->received_at),
-			 "due_at", t_json(ctl, c->due_at), "due_given", c->due_given,
-			 "online", case_online_name(c->online), "paid_online", c->paid_online,
-			 "digitized", c->digitized, "status", case_status_name(c->status),
-			 "outcome", outcome ? json_string(outcome) : json_null(), "late", c->late,
-			 "extended", c->extended, "paused_at", t_json(ctl, c->paused_at),
-			 "completed_at", t_json(ctl, c->completed_at),
-			 "ended_at", t_json(ctl, c->ended_at), "version", (json_int_t)c->version,
-			 "created_at", t_json(ctl, c->created_at),
-			 "updated_at", t_json(ctl, c->updated_at), "fee", (json_int_t)c->fee,
-			 "rating", c->rating ? json_integer(c->rating) : json_null(),
-			 "rated_at", t_json(ctl, c->rated_at));
+	return item_json_case(ctl->cfg, ctl->cfg->calendar, c);
 }
 
 static json_t *document_json(struct ctl *ctl, const struct document_record *d)
 {
-	const struct config_unit *u = d->lead_unit[0] ? config_unit(ctl->cfg, d->lead_unit) : NULL;
-
-	return json_pack("{s:I, s:s, s:I, s:o, s:o, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:o,"
-			 " s:s, s:o, s:I, s:o, s:o}",
-			 "id", (json_int_t)d->id, "book", d->book, "incoming_no",
-			 (json_int_t)d->incoming_no, "symbol", opt(d->symbol), "doc_date",
-			 opt(d->doc_date), "issuer", opt(d->issuer), "type", opt(d->type),
-			 "summary", d->summary, "urgency", document_urgency_name(d->urgency),
-			 "confidentiality", document_secrecy_name(d->confidentiality),
-			 "received_at", t_json(ctl, d->received_at), "due_at", t_json(ctl, d->due_at),
-			 "lead_unit", opt(d->lead_unit), "lead_unit_name", opt(u ? u->name : NULL),
-			 "status", document_status_name(d->status), "done_at", t_json(ctl, d->done_at),
-			 "version", (json_int_t)d->version, "created_at", t_json(ctl, d->created_at),
-			 "updated_at", t_json(ctl, d->updated_at));
+	return item_json_document(ctl->cfg, ctl->cfg->calendar, d);
 }
 
 static json_t *assignment_json(struct ctl *ctl, const struct assignment_record *a)
 {
-	const struct config_unit *u = config_unit(ctl->cfg, a->unit);
-
-	return json_pack("{s:I, s:o, s:o, s:o, s:s, s:o, s:s, s:o, s:s, s:o, s:s, s:o, s:{s:I, s:I,"
-			 " s:I}, s:I, s:o, s:o}",
-			 "id", (json_int_t)a->id,
-			 "document", a->document_id ? json_integer(a->document_id) : json_null(),
-			 "direction", opt(a->direction),
-			 "parent", a->parent_id ? json_integer(a->parent_id) : json_null(),
-			 "unit", a->unit, "unit_name", opt(u ? u->name : NULL),
-			 "role", assignment_role_name(a->role), "assignee", opt(a->assignee),
-			 "title", a->title, "due_at", t_json(ctl, a->due_at),
-			 "status", assignment_status_name(a->status), "done_at", t_json(ctl, a->done_at),
-			 "children", "total", (json_int_t)a->children_total, "done",
-			 (json_int_t)a->children_done, "overdue", (json_int_t)a->children_overdue,
-			 "version", (json_int_t)a->version, "created_at", t_json(ctl, a->created_at),
-			 "updated_at", t_json(ctl, a->updated_at));
+	return item_json_assignment(ctl->cfg, ctl->cfg->calendar, a);
 }
 
 static json_t *alert_json(struct ctl *ctl, const struct store_alert *a)
 {
-	return json_pack("{s:I, s:s, s:s, s:s, s:o, s:I, s:o, s:o, s:o, s:b, s:o, s:o}",
-			 "id", (json_int_t)a->id, "item_kind", a->item_kind,
-			 "item", a->item_key ? a->item_key : "", "rule", a->rule_id,
-			 "due_at", t_json(ctl, a->due_at), "occurrence", (json_int_t)a->occurrence,
-			 "fire_at", t_json(ctl, a->fire_at), "fired_at", t_json(ctl, a->fired_at),
-			 "unit", opt(a->unit), "urgent", a->urgent,
-			 "acknowledged_at", t_json(ctl, a->acknowledged_at),
-			 "acknowledged_by", opt(a->acknowledged_by));
+	return item_json_alert(ctl->cfg->calendar, a);
 }
 
 static json_t *event_json(struct ctl *ctl, const struct store_event *ev)
 {
-	json_t *data = json_loads(ev->data, 0, NULL);
-
-	return json_pack("{s:I, s:s, s:o, s:s, s:o, s:o}", "id", (json_int_t)ev->id, "type",
-			 ev->type, "at", t_json(ctl, ev->at), "actor", ev->actor, "data",
-			 data ? data : json_object(), "due_at", t_json(ctl, ev->due_at));
+	return item_json_event(ctl->cfg->calendar, ev);
 }
 
 /* --- pages ------------------------------------------------------------------------------- */
