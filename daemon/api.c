@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dashboard.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -1138,7 +1139,13 @@ void api_handle(struct http_request *req, void *ctx)
 	x.req = req;
 	match_route(path, &route);
 	if (route.kind == R_NONE) {
-		reply_fail(&x, 404, "not_found", NULL, "no such endpoint");
+		/* The dashboard's pages: the paths that are not the API's or the probes'. */
+		if (api->cfg->dashboard.enabled && dashboard_path(path) && !api->stopping)
+			dashboard_handle(&x, authenticate);
+		else if (api->cfg->dashboard.enabled && dashboard_path(path))
+			reply_fail(&x, 503, "unavailable", NULL, "dunghand is stopping");
+		else
+			reply_fail(&x, 404, "not_found", NULL, "no such endpoint");
 		return;
 	}
 	get = strcmp(method, "GET") == 0;

@@ -410,98 +410,12 @@ fail:
 
 /* --- GET /api/v1/directives/{id}/cascade ------------------------------------------------------ */
 
-struct cascade_counts {
-	int64_t done, open, overdue; /* overdue: the open ones past due_at */
-};
-
-struct cascade_level {
-	const char *level; /* a level tag (the job's config); NULL: a unit no longer configured */
-	size_t rank;       /* the config position of the first unit with that level */
-	struct cascade_counts c;
-};
-
 struct cascade_job {
 	struct api_job job;
 	int64_t id;
 	struct assignment_record directive;
-	struct cascade_counts *depths; /* [0] is depth 1 */
-	size_t ndepths;
-	struct cascade_level *levels;
-	size_t nlevels;
-	struct cascade_counts total;
-	bool oom;
+	struct kpi_cascade cascade;
 };
-
-static void count_node(struct cascade_counts *c, const struct store_tree_node *n, int64_t now)
-{
-	if (n->done) {
-		c->done++;
-		return;
-	}
-	c->open++;
-	if (n->due_at < now)
-		c->overdue++;
-}
-
-/* The counts of a unit level in k, added when new; NULL when out of memory. */
-static struct cascade_counts *level_of(struct cascade_job *k, const char *unit)
-{
-	const struct config *cfg = k->job.cfg;
-	const struct config_unit *u = config_unit(cfg, unit);
-	const char *level = u ? u->level : NULL;
-	size_t rank = cfg->nunits;
-	struct cascade_level *grown;
-
-	for (size_t i = 0; i < k->nlevels; i++)
-		if (k->levels[i].level == level ||
-		    (level && k->levels[i].level && !strcmp(k->levels[i].level, level)))
-			return &k->levels[i].c;
-	for (size_t i = 0; level && i < cfg->nunits; i++)
-		if (cfg->units[i].level && !strcmp(cfg->units[i].level, level)) {
-			rank = i;
-			break;
-		}
-	if (!(grown = realloc(k->levels, (k->nlevels + 1) * sizeof(*grown))))
-		return NULL;
-	k->levels = grown;
-	k->levels[k->nlevels] = (struct cascade_level){ level, rank, { 0, 0, 0 } };
-	return &k->levels[k->nlevels++].c;
-}
-
-static int on_node(void *ctx, const struct store_tree_node *n)
-{
-	struct cascade_job *k = ctx;
-	struct cascade_counts *lc;
-
-	if (n->depth < 1)
-		return 0;
-	if ((size_t)n->depth > k->ndepths) {
-		size_t depth = (size_t)n->depth;
-		struct cascade_counts *grown = realloc(k->depths, depth * sizeof(*grown));
-
-		if (!grown)
-			goto oom;
-		memset(grown + k->ndepths, 0, (depth - k->ndepths) * sizeof(*grown));
-		k->depths = grown;
-		k->ndepths = depth;
-	}
-	if (!(lc = level_of(k, n->unit)))
-		goto oom;
-	count_node(&k->depths[n->depth - 1], n, k->job.now);
-	count_node(lc, n, k->job.now);
-	count_node(&k->total, n, k->job.now);
-	return 0;
-oom:
-	k->oom = true;
-	return 1;
-}
-
-static int level_cmp(const void *a, const void *b)
-{
-	const struct cascade_level *x = a, *y = b;
-
-	return x->rank < y->rank ? -1 : x->rank > y->rank;
-}
 
 static int cascade_run(struct api_job *job, struct store *ro, struct api_error *e)
 {
@@ -522,16 +436,12 @@ static int cascade_run(struct api_job *job, struct store *ro, struct api_error *
 				"assignment %lld is a sub-assignment of %lld: a cascade starts at "
 				"a top-level assignment", (long long)k->id,
 				(long long)k->directive.parent_id);
-	if (store_assignment_tree(ro, k->id, on_node, k, &err) != STORE_OK)
+	if (kpi_cascade_build(ro, job->cfg, k->id, job->now, &k->cascade, &err) != 0)
 		return api_fail(e, 503, "unavailable", NULL, "%s", err.msg);
-	if (k->oom)
-		return api_fail(e, 503, "unavailable", NULL, "out of memory");
-	if (k->nlevels > 1)
-		qsort(k->levels, k->nlevels, sizeof(*k->levels), level_cmp);
 	return 0;
 }
 
-static json_t *cascade_counts_json(const struct cascade_counts *c)
+static json_t *cascade_counts_json(const struct kpi_cascade_counts *c)
 {
 	return json_pack("{s:I, s:I, s:I, s:I}", "total", (json_int_t)(c->done + c->open), "done",
 			 (json_int_t)c->done, "open", (json_int_t)c->open, "overdue",
@@ -542,18 +452,19 @@ static void cascade_reply(struct api_job *job, struct api_ctx *x)
 {
 	struct cascade_job *k = (struct cascade_job *)job;
 	const struct assignment_record *a = &k->directive;
+	const struct kpi_cascade *cc = &k->cascade;
 	json_t *depths = json_array(), *levels = json_array(), *j;
 
-	for (size_t i = 0; depths && i < k->ndepths; i++) {
-		json_t *c = cascade_counts_json(&k->depths[i]);
+	for (size_t i = 0; depths && i < cc->ndepths; i++) {
+		json_t *c = cascade_counts_json(&cc->depths[i]);
 		if (c)
 			json_object_set_new(c, "depth", json_integer((json_int_t)i + 1));
 		json_array_append_new(depths, c);
 	}
-	for (size_t i = 0; levels && i < k->nlevels; i++) {
-		json_t *c = cascade_counts_json(&k->levels[i].c);
+	for (size_t i = 0; levels && i < cc->nlevels; i++) {
+		json_t *c = cascade_counts_json(&cc->levels[i].c);
 		if (c)
-			json_object_set_new(c, "level", api_optional(k->levels[i].level));
+			json_object_set_new(c, "level", api_optional(cc->levels[i].level));
 		json_array_append_new(levels, c);
 	}
 	j = json_pack("{s:{s:I, s:o, s:o, s:s, s:s, s:o, s:s}, s:o, s:o, s:o}", "directive", "id",
@@ -561,7 +472,7 @@ static void cascade_reply(struct api_job *job, struct api_ctx *x)
 		      a->document_id ? json_integer(a->document_id) : json_null(), "direction",
 		      api_optional(a->direction), "title", a->title, "unit", a->unit, "due_at",
 		      api_time(x, a->due_at), "status", assignment_status_name(a->status), "levels",
-		      depths, "by_unit_level", levels, "total", cascade_counts_json(&k->total));
+		      depths, "by_unit_level", levels, "total", cascade_counts_json(&cc->total));
 	if (!j) {
 		struct api_error e;
 		api_fail(&e, 503, "unavailable", NULL, "out of memory");
@@ -575,8 +486,7 @@ static void cascade_free(struct api_job *job)
 {
 	struct cascade_job *k = (struct cascade_job *)job;
 
-	free(k->depths);
-	free(k->levels);
+	kpi_cascade_free(&k->cascade);
 	free(k);
 }
 

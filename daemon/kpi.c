@@ -401,9 +401,9 @@ static int on_inspection(void *ctx, const char *unit, const char *inspected)
 	return 0;
 }
 
-static bool below(const struct config_target *t, const struct kpi_rates *r)
+bool kpi_below_target(const struct config_target *t, double on_time)
 {
-	return t && t->on_time >= 0 && r->on_time != KPI_NO_DATA && r->on_time < t->on_time;
+	return t && t->on_time >= 0 && on_time != KPI_NO_DATA && on_time < t->on_time;
 }
 
 /* The total row's target: the root's, or with several roots the level they share. */
@@ -464,12 +464,12 @@ int kpi_report_build(struct store *st, const struct config *cfg, const char *roo
 		struct kpi_row *r = &out->rows[i];
 
 		kpi_rates_of(&r->counts, basis, &r->rates);
-		r->below_target = below(r->target, &r->rates);
+		r->below_target = kpi_below_target(r->target, r->rates.on_time);
 		add_counts(&out->total.counts, &r->counts);
 	}
 	out->total.target = total_target(cfg, &t);
 	kpi_rates_of(&out->total.counts, basis, &out->total.rates);
-	out->total.below_target = below(out->total.target, &out->total.rates);
+	out->total.below_target = kpi_below_target(out->total.target, out->total.rates.on_time);
 	tree_free(&t);
 	return 0;
 fail:
@@ -485,6 +485,57 @@ void kpi_report_free(struct kpi_report *r)
 	free(r->rows);
 	r->rows = NULL;
 	r->nrows = 0;
+}
+
+void kpi_report_subtree(const struct kpi_report *r, size_t i, struct kpi_counts *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (i >= r->nrows)
+		return;
+	add_counts(out, &r->rows[i].counts);
+	for (size_t j = i + 1; j < r->nrows && r->rows[j].depth > r->rows[i].depth; j++)
+		add_counts(out, &r->rows[j].counts);
+}
+
+/* The case counts of a whole subtree, per period. */
+struct series_collect {
+	const struct tree *t;
+	struct kpi_counts sum;
+};
+
+static int on_series_cases(void *ctx, const struct store_case_counts *c)
+{
+	struct series_collect *k = ctx;
+
+	if (tree_pos(k->t, c->unit) != NONE)
+		add_cases(&k->sum.cases, c);
+	return 0;
+}
+
+int kpi_on_time_series(struct store *st, const struct config *cfg, const char *root,
+		       const struct kpi_period *periods, size_t n, enum kpi_basis basis,
+		       double *out, struct err *err)
+{
+	struct series_collect k;
+	struct kpi_rates rates;
+	struct tree t;
+	int rc = 0;
+
+	err_clear(err);
+	if (tree_build(&t, cfg, root, err) != 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		k = (struct series_collect){ .t = &t };
+		if (store_kpi_cases(st, periods[i].from, periods[i].end, on_series_cases, &k,
+				    err) != STORE_OK) {
+			rc = -1;
+			break;
+		}
+		kpi_rates_of(&k.sum, basis, &rates);
+		out[i] = rates.on_time;
+	}
+	tree_free(&t);
+	return rc;
 }
 
 /* --- the error budget --------------------------------------------------------------------- */
@@ -543,9 +594,11 @@ static void budget_figures(struct kpi_budget *b, const struct kpi_year *y)
 	b->burn_7d = b->burn_30d = KPI_NO_DATA;
 }
 
-int kpi_budget_build(struct store *st, const struct config *cfg, const char *root,
-		     const struct kpi_year *y, struct kpi_budget **out, size_t *nout,
-		     struct err *err)
+/* The budgets of the subtree of root: the year's case counts from report r when given (its
+ * rows are the same subtree in the same order), else from a case pass of their own. */
+static int budget_build(struct store *st, const struct config *cfg, const char *root,
+			const struct kpi_report *r, const struct kpi_year *y,
+			struct kpi_budget **out, size_t *nout, struct err *err)
 {
 	const struct kpi_period *p = &y->period;
 	struct kpi_budget *b = NULL;
@@ -562,8 +615,25 @@ int kpi_budget_build(struct store *st, const struct config *cfg, const char *roo
 		goto fail;
 	}
 	k = (struct budget_collect){ &t, b, 7 };
-	if (store_kpi_cases(st, p->from, p->end, on_budget_cases, &k, err) != STORE_OK ||
-	    store_kpi_window(st, p->end - 7 * DAY, p->end, on_window, &k, err) != STORE_OK)
+	if (r) {
+		if (r->nrows != t.norder || r->period.from != p->from || r->period.end != p->end) {
+			err_set(err, NULL, "the report is not of this subtree and year to date");
+			goto fail;
+		}
+		for (size_t i = 0; i < t.norder; i++) {
+			const struct store_case_counts *c = &r->rows[i].counts.cases;
+
+			if (r->rows[i].unit != &cfg->units[t.order[i]]) {
+				err_set(err, NULL, "the report is not of this subtree");
+				goto fail;
+			}
+			b[i].counted = c->received + c->carried;
+			b[i].used = c->late + c->open_overdue;
+		}
+	} else if (store_kpi_cases(st, p->from, p->end, on_budget_cases, &k, err) != STORE_OK) {
+		goto fail;
+	}
+	if (store_kpi_window(st, p->end - 7 * DAY, p->end, on_window, &k, err) != STORE_OK)
 		goto fail;
 	k.window = 30;
 	if (store_kpi_window(st, p->end - 30 * DAY, p->end, on_window, &k, err) != STORE_OK)
@@ -610,6 +680,20 @@ fail:
 	return -1;
 }
 
+int kpi_budget_build(struct store *st, const struct config *cfg, const char *root,
+		     const struct kpi_year *y, struct kpi_budget **out, size_t *nout,
+		     struct err *err)
+{
+	return budget_build(st, cfg, root, NULL, y, out, nout, err);
+}
+
+int kpi_budget_from_report(struct store *st, const struct config *cfg, const char *root,
+			   const struct kpi_report *r, const struct kpi_year *y,
+			   struct kpi_budget **out, size_t *nout, struct err *err)
+{
+	return budget_build(st, cfg, root, r, y, out, nout, err);
+}
+
 bool kpi_budget_alarming(const struct kpi_budget *b, double burn_rate, double remaining_below)
 {
 	if (b->target == KPI_NO_DATA)
@@ -619,6 +703,113 @@ bool kpi_budget_alarming(const struct kpi_budget *b, double burn_rate, double re
 	if (b->allowed > 0)
 		return b->remaining_percent < remaining_below;
 	return b->used > 0;
+}
+
+/* --- a directive's cascade ----------------------------------------------------------------- */
+
+struct cascade_collect {
+	const struct config *cfg;
+	struct kpi_cascade *c;
+	int64_t now;
+	bool oom;
+};
+
+static void count_node(struct kpi_cascade_counts *c, const struct store_tree_node *n, int64_t now)
+{
+	if (n->done) {
+		c->done++;
+		return;
+	}
+	c->open++;
+	if (n->due_at < now)
+		c->overdue++;
+}
+
+/* The counts of a unit's level, added when new; NULL when out of memory. */
+static struct kpi_cascade_counts *level_of(struct cascade_collect *k, const char *unit)
+{
+	const struct config *cfg = k->cfg;
+	const struct config_unit *u = config_unit(cfg, unit);
+	const char *level = u ? u->level : NULL;
+	size_t rank = cfg->nunits;
+	struct kpi_cascade *c = k->c;
+	struct kpi_cascade_level *grown;
+
+	for (size_t i = 0; i < c->nlevels; i++)
+		if (c->levels[i].level == level ||
+		    (level && c->levels[i].level && !strcmp(c->levels[i].level, level)))
+			return &c->levels[i].c;
+	for (size_t i = 0; level && i < cfg->nunits; i++)
+		if (cfg->units[i].level && !strcmp(cfg->units[i].level, level)) {
+			rank = i;
+			break;
+		}
+	if (!(grown = realloc(c->levels, (c->nlevels + 1) * sizeof(*grown))))
+		return NULL;
+	c->levels = grown;
+	c->levels[c->nlevels] = (struct kpi_cascade_level){ level, rank, { 0, 0, 0 } };
+	return &c->levels[c->nlevels++].c;
+}
+
+static int on_node(void *ctx, const struct store_tree_node *n)
+{
+	struct cascade_collect *k = ctx;
+	struct kpi_cascade *c = k->c;
+	struct kpi_cascade_counts *lc;
+
+	if (n->depth < 1)
+		return 0;
+	if ((size_t)n->depth > c->ndepths) {
+		size_t depth = (size_t)n->depth;
+		struct kpi_cascade_counts *grown = realloc(c->depths, depth * sizeof(*grown));
+
+		if (!grown)
+			goto oom;
+		memset(grown + c->ndepths, 0, (depth - c->ndepths) * sizeof(*grown));
+		c->depths = grown;
+		c->ndepths = depth;
+	}
+	if (!(lc = level_of(k, n->unit)))
+		goto oom;
+	count_node(&c->depths[n->depth - 1], n, k->now);
+	count_node(lc, n, k->now);
+	count_node(&c->total, n, k->now);
+	return 0;
+oom:
+	k->oom = true;
+	return 1;
+}
+
+static int level_cmp(const void *a, const void *b)
+{
+	const struct kpi_cascade_level *x = a, *y = b;
+
+	return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+int kpi_cascade_build(struct store *st, const struct config *cfg, int64_t root, int64_t now,
+		      struct kpi_cascade *out, struct err *err)
+{
+	struct cascade_collect k = { cfg, out, now, false };
+
+	memset(out, 0, sizeof(*out));
+	err_clear(err);
+	if (store_assignment_tree(st, root, on_node, &k, err) != STORE_OK)
+		return -1;
+	if (k.oom)
+		return err_set(err, NULL, "out of memory");
+	if (out->nlevels > 1)
+		qsort(out->levels, out->nlevels, sizeof(*out->levels), level_cmp);
+	return 0;
+}
+
+void kpi_cascade_free(struct kpi_cascade *c)
+{
+	if (!c)
+		return;
+	free(c->depths);
+	free(c->levels);
+	memset(c, 0, sizeof(*c));
 }
 
 /* --- CSV ---------------------------------------------------------------------------------- */

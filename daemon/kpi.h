@@ -78,6 +78,22 @@ void kpi_report_free(struct kpi_report *r);
 /* The rates of counts on basis. */
 void kpi_rates_of(const struct kpi_counts *c, enum kpi_basis basis, struct kpi_rates *out);
 
+/* Whether an on-time rate is below target t: t has an on_time target, and the rate has data
+ * and is below it (what kpi_row.below_target says of a row). t may be NULL. */
+bool kpi_below_target(const struct config_target *t, double on_time);
+
+/* The counts of row i of r and of every row below it in the tree (i's subtree), into out:
+ * rows are depth first, so those are i and the deeper rows that follow it. */
+void kpi_report_subtree(const struct kpi_report *r, size_t i, struct kpi_counts *out);
+
+/* The on-time rate on basis of the subtree of unit root (NULL: every root) for each of the n
+ * periods: out[i] in percent, or KPI_NO_DATA. Only the case pass of a report runs per period
+ * (no ratings, documents, assignments or inspections). Thread pool, read-only connection, like
+ * kpi_report_build. Returns 0 or -1 with err (field "unit" for an unknown root). */
+int kpi_on_time_series(struct store *st, const struct config *cfg, const char *root,
+		       const struct kpi_period *periods, size_t n, enum kpi_basis basis,
+		       double *out, struct err *err);
+
 /* The year a budget is judged over. Working days need the calendar, so kpi_budget_year runs on
  * the loop thread and kpi_budget_build (thread pool) only reads the result. */
 struct kpi_year {
@@ -120,10 +136,44 @@ int kpi_budget_build(struct store *st, const struct config *cfg, const char *roo
 		     const struct kpi_year *y, struct kpi_budget **out, size_t *nout,
 		     struct err *err);
 
+/* The same budgets from a report r already built for the same root over y's year to date
+ * (r->period from and end those of y->period, any basis): the case pass is not run again,
+ * only the 7- and 30-day windows. -1 with err when r does not fit. */
+int kpi_budget_from_report(struct store *st, const struct config *cfg, const char *root,
+			   const struct kpi_report *r, const struct kpi_year *y,
+			   struct kpi_budget **out, size_t *nout, struct err *err);
+
 /* Whether a budget warrants the budget rule's warning: it has a target, and burn_7d >
  * burn_rate, or remaining_percent < remaining_below, or late cases were used of a zero
  * allowance. Never for a unit without a target. */
 bool kpi_budget_alarming(const struct kpi_budget *b, double burn_rate, double remaining_below);
+
+/* A directive's cascade: the sub-assignments below a top-level assignment, counted by depth
+ * below it and by the unit level of the unit they were given to (docs/api.md, "cascade"). */
+struct kpi_cascade_counts {
+	int64_t done, open, overdue; /* overdue: the open ones past due_at at now */
+};
+
+struct kpi_cascade_level {
+	const char *level; /* a level tag (cfg's); NULL: a unit no longer configured */
+	size_t rank;       /* the config position of the first unit with that level */
+	struct kpi_cascade_counts c;
+};
+
+struct kpi_cascade {
+	struct kpi_cascade_counts *depths; /* [0] is depth 1 (the directive's children) */
+	size_t ndepths;
+	struct kpi_cascade_level *levels;  /* in rank order: down the tree as the config lists it */
+	size_t nlevels;
+	struct kpi_cascade_counts total;
+};
+
+/* Counts the sub-assignments below assignment root as of now into out (zeroed first; free it
+ * with kpi_cascade_free, also after a failure). Level tags point into cfg. Thread pool,
+ * read-only connection. Returns 0 or -1 with err. */
+int kpi_cascade_build(struct store *st, const struct config *cfg, int64_t root, int64_t now,
+		      struct kpi_cascade *out, struct err *err);
+void kpi_cascade_free(struct kpi_cascade *c);
 
 /* The report as CSV for Excel: UTF-8 BOM, CRLF, RFC 4180 quoting, headers in language
  * ("vi" or "en"), numbers with a dot and one decimal, "" for no data. Returns a malloc'd

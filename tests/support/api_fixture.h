@@ -41,7 +41,23 @@ struct api_options {
 	 * is replaced by new (e.g. a person's `unit = "hctc"; }` by `unit = "hctc"; notify =
 	 * "digest"; }`). NULL: the office as it is. */
 	const char *const *office_edits;
+	/* The settings inside email: { } (e.g. "transport = \"smtp\"; url = ...;"), or NULL: no
+	 * email section. */
+	const char *email;
+	/* Channel definitions added at the head of the office's channels list, without a trailing
+	 * comma (e.g. "{ id = \"t-slack\"; type = \"slack\"; url = \"http://127.0.0.1:P/s\"; }"),
+	 * or NULL. */
+	const char *channels;
 };
+
+/* The settings inside calendar: { } of a round-the-clock office (every day, 00:00-24:00, no
+ * holidays): working time is wall-clock time, so that a rule can fire seconds from now. */
+#define API_RTC_CALENDAR                                                                         \
+	"  timezone = \"Asia/Ho_Chi_Minh\";\n"                                                   \
+	"  week = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"];\n"         \
+	"  office_hours = [\"00:00-24:00\"];\n"                                                  \
+	"  statutory_holidays = false;\n"                                                        \
+	"  include = [];\n"
 
 struct api_fixture {
 	struct harness h;

@@ -1,0 +1,26 @@
+/* dashboard: the pages for unit heads that dunghand serves itself (docs/dashboard.md) — where
+ * each unit stands against its on-time target and what needs action today — as server-written
+ * HTML with SVG charts, in Vietnamese or English, read-only, behind a read-scope token given
+ * once on a login page (kept in a cookie) or as a bearer header. */
+#ifndef DUNGHAN_DASHBOARD_H
+#define DUNGHAN_DASHBOARD_H
+
+#include <stdbool.h>
+
+#include "api_internal.h"
+
+/* How the API recognises a token: given an Authorization header value ("Bearer <token>"),
+ * the configured token whose SHA-256 is that of the token, or NULL (api.c's, so that tokens
+ * are matched in one place). */
+typedef const struct config_token *(*dashboard_token_fn)(const struct config *cfg,
+							  const char *authorization);
+
+/* Whether path belongs to the dashboard: anything but /api/v1 and what is below it, /healthz,
+ * /readyz and /metrics. */
+bool dashboard_path(const char *path);
+
+/* Answers the request of x (a dashboard path, with dashboard.enabled), now or from a job in
+ * the thread pool; token_of checks tokens. Never blocks the loop on the database. */
+void dashboard_handle(struct api_ctx *x, dashboard_token_fn token_of);
+
+#endif

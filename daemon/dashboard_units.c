@@ -1,0 +1,715 @@
+/* dashboard_units: the overview of a unit subtree (/) and one unit's page (/units/{id}) —
+ * where each unit stands against its on-time target this year, its error budget, and the cases
+ * that need action today (docs/dashboard.md).
+ *
+ * DESIGN: a page is one job. The loop thread parses the periods (they need the calendar); the
+ * thread pool reads the year to date once (kpi_report_build), derives the error budget from
+ * that same pass (kpi_budget_from_report), and counts open items per unit from one snapshot
+ * (store_metrics, stopped after the families it needs); the loop thread writes the page, since
+ * working time left and local instants need the calendar again. Every figure of a unit's row
+ * covers its whole subtree, as the budget does: a head answers for the units below. */
+#include "dashboard_internal.h"
+#include "dashboard_svg.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kpi.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define MONTHS 12
+#define SOON_DAYS 3 /* "sắp đến hạn": due within this many working days */
+
+#define TR(vi, en) dashboard_tr(lang, vi, en)
+
+/* Open items of one unit (its own), as /metrics counts them. */
+struct open_counts {
+	int64_t cases, at_risk, overdue;
+	int64_t assignments, assignments_overdue;
+};
+
+/* The first root of the config: the overview's default. NULL when there is none. */
+static const struct config_unit *first_root(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nunits; i++)
+		if (!cfg->units[i].parent)
+			return &cfg->units[i];
+	return NULL;
+}
+
+/* --- the overview ------------------------------------------------------------------------ */
+
+struct overview_job {
+	struct dashboard_job d;
+	char unit[CASE_ID_MAX + 1];
+	struct kpi_period ytd;
+	struct kpi_year year;
+	struct kpi_report report;
+	struct kpi_budget *budgets;
+	size_t nbudgets;
+	struct open_counts *open; /* per report row */
+};
+
+/* The report row of unit id, or -1. Configs hold hundreds of units: a linear look-up. */
+static long row_of(const struct kpi_report *r, const char *id)
+{
+	for (size_t i = 0; id && i < r->nrows; i++)
+		if (!strcmp(r->rows[i].unit->id, id))
+			return (long)i;
+	return -1;
+}
+
+static int on_metric(void *ctx, enum store_metric family, const char *const labels[3],
+		     int64_t value)
+{
+	struct overview_job *k = ctx;
+	long i;
+
+	if (family > STORE_METRIC_AT_RISK)
+		return 1; /* the rest (alerts, outbox, deliveries) is not shown here */
+	if (family == STORE_METRIC_AT_RISK) {
+		if ((i = row_of(&k->report, labels[0])) >= 0)
+			k->open[i].at_risk += value;
+		return 0;
+	}
+	if ((i = row_of(&k->report, labels[1])) < 0 || !labels[0])
+		return 0;
+	if (!strcmp(labels[0], "case"))
+		*(family == STORE_METRIC_OPEN ? &k->open[i].cases : &k->open[i].overdue) += value;
+	else if (!strcmp(labels[0], "assignment"))
+		*(family == STORE_METRIC_OPEN ? &k->open[i].assignments
+					      : &k->open[i].assignments_overdue) += value;
+	return 0;
+}
+
+static int overview_run(struct api_job *job, struct store *ro, struct api_error *e)
+{
+	struct overview_job *k = (struct overview_job *)job;
+	struct err err;
+
+	(void)e;
+	if (kpi_report_build(ro, job->cfg, k->unit, &k->ytd, KPI_PORTAL, &k->report, &err) != 0 ||
+	    kpi_budget_from_report(ro, job->cfg, k->unit, &k->report, &k->year, &k->budgets,
+				   &k->nbudgets, &err) != 0)
+		return dashboard_job_failed(&k->d, &err);
+	if (!(k->open = calloc(k->report.nrows ? k->report.nrows : 1, sizeof(*k->open)))) {
+		err_set(&err, NULL, "out of memory");
+		return dashboard_job_failed(&k->d, &err);
+	}
+	if (store_metrics(ro, job->now, on_metric, k, &err) != STORE_OK)
+		return dashboard_job_failed(&k->d, &err);
+	return 0;
+}
+
+/* The open counts of row i and the rows below it. */
+static struct open_counts open_subtree(const struct overview_job *k, size_t i)
+{
+	const struct kpi_report *r = &k->report;
+	struct open_counts s = { 0, 0, 0, 0, 0 };
+
+	for (size_t j = i; j < r->nrows && (j == i || r->rows[j].depth > r->rows[i].depth); j++) {
+		s.cases += k->open[j].cases;
+		s.at_risk += k->open[j].at_risk;
+		s.overdue += k->open[j].overdue;
+		s.assignments += k->open[j].assignments;
+		s.assignments_overdue += k->open[j].assignments_overdue;
+	}
+	return s;
+}
+
+/* One figure of a row's list: label, then the value (markup written by the caller). */
+static void figure_start(struct dashboard_html *h, const char *label, bool bad)
+{
+	dashboard_html_rawf(h, "<div><dt>%s</dt><dd%s>", label, bad ? " class=\"bad\"" : "");
+}
+
+static void figure_count(struct dashboard_html *h, const char *label, int64_t v, bool alarm)
+{
+	figure_start(h, label, alarm && v > 0);
+	dashboard_html_rawf(h, "%lld</dd></div>", (long long)v);
+}
+
+/* The budget left: the late cases still allowed this year (whole ones), or the overspend. */
+static void figure_budget(struct dashboard_html *h, enum template_lang lang,
+			  const struct kpi_budget *b)
+{
+	figure_start(h, TR("Ngân sách trễ hạn còn", "Error budget left"),
+		     b && b->remaining != KPI_NO_DATA && b->remaining < 0);
+	if (!b || b->remaining == KPI_NO_DATA) {
+		dashboard_html_raw(h, "—</dd></div>");
+		return;
+	}
+	if (b->remaining >= 0)
+		dashboard_html_rawf(h, "%.0f %s", floor(b->remaining), TR("hồ sơ", "cases"));
+	else
+		dashboard_html_rawf(h, "%s %.0f %s", TR("vượt", "over by"), ceil(-b->remaining),
+				    TR("hồ sơ", "cases"));
+	if (b->remaining_percent != KPI_NO_DATA) {
+		dashboard_html_raw(h, " (");
+		dashboard_percent(h, lang, b->remaining_percent);
+		dashboard_html_raw(h, ")");
+	}
+	dashboard_html_raw(h, "</dd></div>");
+}
+
+/* "chỉ tiêu 97%" beside a bar, or nothing without a target. */
+static void target_note(struct dashboard_html *h, enum template_lang lang,
+			const struct config_target *t)
+{
+	if (!t || t->on_time < 0)
+		return;
+	dashboard_html_rawf(h, "<span class=\"target\">%s ", TR("chỉ tiêu", "target"));
+	dashboard_percent(h, lang, t->on_time);
+	dashboard_html_raw(h, "</span>");
+}
+
+/* The on-time rate with its bar, and the words "below target" when it is. */
+static void rate_bar(struct dashboard_html *h, enum template_lang lang, double rate,
+		     const struct config_target *t, bool below)
+{
+	char title[200], value[TEMPLATE_PERCENT_MAX] = "—", target[TEMPLATE_PERCENT_MAX] = "";
+
+	if (rate != KPI_NO_DATA)
+		template_format_percent(rate, 1, lang, value, sizeof(value));
+	if (t && t->on_time >= 0)
+		template_format_percent(t->on_time, 1, lang, target, sizeof(target));
+	snprintf(title, sizeof(title), "%s %s%s%s", TR("Tỷ lệ đúng hạn", "On-time rate"), value,
+		 *target ? TR(", chỉ tiêu ", ", target ") : "", target);
+	dashboard_html_raw(h, "<div class=\"rate\"><span class=\"value\">");
+	dashboard_html_text(h, value);
+	dashboard_html_raw(h, "</span>");
+	dashboard_svg_bar(h, rate, t && t->on_time >= 0 ? t->on_time : -1, below, title);
+	target_note(h, lang, t);
+	dashboard_html_raw(h, "</div>");
+}
+
+static void overview_row(struct dashboard_html *h, enum template_lang lang,
+			 const struct overview_job *k, size_t i)
+{
+	const struct kpi_row *row = &k->report.rows[i];
+	const struct kpi_budget *b = i < k->nbudgets ? &k->budgets[i] : NULL;
+	struct open_counts o = open_subtree(k, i);
+	struct kpi_counts c;
+	struct kpi_rates rates;
+	bool below, children = i + 1 < k->report.nrows && k->report.rows[i + 1].depth > row->depth;
+	char path[CASE_ID_MAX + 16];
+
+	kpi_report_subtree(&k->report, i, &c);
+	kpi_rates_of(&c, KPI_PORTAL, &rates);
+	below = kpi_below_target(row->target, rates.on_time);
+	dashboard_html_rawf(h, "<li class=\"unit d%d%s\" id=\"unit-",
+			    row->depth > 4 ? 4 : row->depth,
+			    below ? " below" : rates.on_time == KPI_NO_DATA ? " nodata" : "");
+	dashboard_html_text(h, row->unit->id);
+	dashboard_html_raw(h, "\"><div><a class=\"name\" ");
+	if (template_format_link("", "units", row->unit->id, path, sizeof(path)) > 0)
+		dashboard_href(h, lang, path);
+	dashboard_html_raw(h, ">");
+	dashboard_html_text(h, row->unit->name);
+	dashboard_html_raw(h, "</a>");
+	if (below)
+		dashboard_html_rawf(h, "<span class=\"flag below\">%s</span>",
+				    TR("Dưới chỉ tiêu", "Below target"));
+	else if (row->target && row->target->on_time >= 0 && rates.on_time != KPI_NO_DATA)
+		dashboard_html_rawf(h, "<span class=\"flag ok\">%s</span>",
+				    TR("Đạt chỉ tiêu", "Meets target"));
+	dashboard_html_raw(h, "<div class=\"level\">");
+	dashboard_html_text(h, row->unit->level);
+	if (children && i != 0) {
+		snprintf(path, sizeof(path), "/?unit=%s", row->unit->id);
+		dashboard_html_raw(h, " · <a ");
+		dashboard_href(h, lang, path);
+		dashboard_html_rawf(h, ">%s</a>", TR("các đơn vị trực thuộc", "units below"));
+	}
+	dashboard_html_raw(h, "</div></div>");
+	rate_bar(h, lang, rates.on_time, row->target, below);
+	dashboard_html_raw(h, "<dl class=\"figures\">");
+	figure_budget(h, lang, b);
+	figure_start(h, TR("Dự báo cuối năm", "Projected year end"),
+		     b && kpi_below_target(row->target, b->projected_rate));
+	dashboard_percent(h, lang, b ? b->projected_rate : KPI_NO_DATA);
+	dashboard_html_raw(h, "</dd></div>");
+	figure_count(h, TR("Hồ sơ đang xử lý", "Open cases"), o.cases, false);
+	figure_count(h, TR("Có cảnh báo", "At risk"), o.at_risk, false);
+	figure_count(h, TR("Hồ sơ quá hạn", "Overdue cases"), o.overdue, true);
+	figure_count(h, TR("Nhiệm vụ đang mở", "Open assignments"), o.assignments, false);
+	figure_count(h, TR("Nhiệm vụ quá hạn", "Overdue assignments"), o.assignments_overdue,
+		     true);
+	dashboard_html_raw(h, "</dl></li>\n");
+}
+
+static void overview_reply(struct api_job *job, struct api_ctx *x)
+{
+	struct overview_job *k = (struct overview_job *)job;
+	enum template_lang lang = k->d.lang;
+	const struct config_unit *u = config_unit(job->cfg, k->unit);
+	struct dashboard_html *h;
+	char self[CASE_ID_MAX + 16], title[400];
+	size_t below = 0;
+
+	if (k->d.status) {
+		dashboard_error(x, lang, k->d.status, k->d.message);
+		return;
+	}
+	if (!(h = dashboard_html_new())) {
+		dashboard_error(x, lang, 503, "out of memory");
+		return;
+	}
+	snprintf(self, sizeof(self), "/?unit=%s", k->unit);
+	snprintf(title, sizeof(title), "%s — %s", TR("Tổng quan", "Overview"), u ? u->name : "");
+	dashboard_page_begin(h, lang, title, self, true);
+	dashboard_html_raw(h, "<h1>");
+	dashboard_html_text(h, title);
+	dashboard_html_raw(h, "</h1><p class=\"lead\">");
+	for (size_t i = 0; i < k->report.nrows; i++) {
+		struct kpi_counts c;
+		struct kpi_rates r;
+
+		kpi_report_subtree(&k->report, i, &c);
+		kpi_rates_of(&c, KPI_PORTAL, &r);
+		below += kpi_below_target(k->report.rows[i].target, r.on_time);
+	}
+	if (lang == TEMPLATE_EN)
+		dashboard_html_textf(h, "%d to date: the on-time rate (as the public-service "
+					"portal counts it) of each unit with the units below it. "
+					"%zu of %zu units below target.",
+				     k->year.year, below, k->report.nrows);
+	else
+		dashboard_html_textf(h, "Năm %d đến hôm nay: tỷ lệ giải quyết đúng hạn (cách tính "
+					"của Cổng dịch vụ công) của mỗi đơn vị gồm cả các đơn vị "
+					"trực thuộc. %zu/%zu đơn vị dưới chỉ tiêu.",
+				     k->year.year, below, k->report.nrows);
+	dashboard_html_raw(h, "</p><ul class=\"units\">\n");
+	for (size_t i = 0; i < k->report.nrows; i++)
+		overview_row(h, lang, k, i);
+	dashboard_html_raw(h, "</ul>");
+	dashboard_page_end(h, x, lang);
+	dashboard_send(x, 200, h);
+}
+
+static void overview_free(struct api_job *job)
+{
+	struct overview_job *k = (struct overview_job *)job;
+
+	kpi_report_free(&k->report);
+	free(k->budgets);
+	free(k->open);
+	free(k);
+}
+
+void dashboard_overview(struct api_ctx *x)
+{
+	static const char *const names[] = { "unit", "lang", NULL };
+	const char *v[N(names)];
+	char buf[512], message[160];
+	enum template_lang lang;
+	const struct config_unit *u;
+	struct overview_job *k;
+	struct err err;
+	int y, m, d;
+
+	if (dashboard_query(x, names, v, buf, sizeof(buf), &lang) != 0)
+		return;
+	u = v[0] ? config_unit(x->cfg, v[0]) : first_root(x->cfg);
+	if (!u) {
+		snprintf(message, sizeof(message), v[0] ? "unit: no unit has id \"%.64s\""
+							: "the configuration has no units", v[0]);
+		dashboard_error(x, lang, v[0] ? 404 : 200, message);
+		return;
+	}
+	if (!(k = calloc(1, sizeof(*k)))) {
+		dashboard_error(x, lang, 503, "out of memory");
+		return;
+	}
+	k->d.lang = lang;
+	snprintf(k->unit, sizeof(k->unit), "%s", u->id);
+	civil_from_days(calendar_day_of(x->cal, x->now), &y, &m, &d);
+	if (kpi_parse_period(x->cal, "ytd", x->now, &k->ytd, &err) != 0 ||
+	    kpi_budget_year(x->cal, y, x->now, &k->year, &err) != 0) {
+		free(k);
+		dashboard_error(x, lang, 503, err.msg);
+		return;
+	}
+	k->d.job = (struct api_job){ .run = overview_run, .reply = overview_reply,
+				     .free = overview_free };
+	api_job_queue(x, &k->d.job);
+}
+
+/* --- one unit ---------------------------------------------------------------------------- */
+
+struct case_list {
+	struct case_record *rows;
+	size_t n;
+	bool more; /* the store had more than DASHBOARD_LIST_MAX */
+};
+
+struct unit_job {
+	struct dashboard_job d;
+	char unit[CASE_ID_MAX + 1];
+	struct kpi_period ytd;
+	struct kpi_period months[MONTHS];
+	double monthly[MONTHS];
+	int64_t soon_until;
+	struct kpi_report report;
+	struct case_list overdue, soon;
+};
+
+static int take_case(void *ctx, const struct case_record *c)
+{
+	struct case_list *l = ctx;
+
+	if (l->n == DASHBOARD_LIST_MAX) {
+		l->more = true;
+		return 1;
+	}
+	l->rows[l->n++] = *c;
+	return 0;
+}
+
+static int by_due(const void *a, const void *b)
+{
+	const struct case_record *x = a, *y = b;
+
+	if (x->due_at != y->due_at)
+		return x->due_at < y->due_at ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The cases of the subtree that need action: overdue (the longest overdue first), and due
+ * before soon_until (the soonest first). Paused cases are in neither: their clock stands. */
+static int list_cases(struct unit_job *k, struct store *ro, struct err *err)
+{
+	static const char *const running[] = { "received", "in_progress" };
+	struct store_filter f = { .unit = k->unit, .overdue = true, .now = k->d.job.now,
+				  .due_before = TIME_NONE, .due_after = TIME_NONE,
+				  .limit = DASHBOARD_LIST_MAX + 1 };
+	struct case_list part;
+
+	k->overdue.rows = calloc(DASHBOARD_LIST_MAX, sizeof(struct case_record));
+	k->soon.rows = calloc(2 * DASHBOARD_LIST_MAX, sizeof(struct case_record));
+	part.rows = calloc(DASHBOARD_LIST_MAX, sizeof(struct case_record));
+	if (!k->overdue.rows || !k->soon.rows || !part.rows) {
+		free(part.rows);
+		return err_set(err, NULL, "out of memory");
+	}
+	if (store_case_list(ro, &f, take_case, &k->overdue, err) != STORE_OK)
+		goto fail;
+	f.overdue = false;
+	f.due_after = k->d.job.now;
+	f.due_before = k->soon_until;
+	for (size_t i = 0; i < N(running); i++) {
+		part.n = 0;
+		part.more = false;
+		f.status = running[i];
+		if (store_case_list(ro, &f, take_case, &part, err) != STORE_OK)
+			goto fail;
+		memcpy(k->soon.rows + k->soon.n, part.rows, part.n * sizeof(*part.rows));
+		k->soon.n += part.n;
+		k->soon.more |= part.more;
+	}
+	qsort(k->soon.rows, k->soon.n, sizeof(*k->soon.rows), by_due);
+	if (k->soon.n > DASHBOARD_LIST_MAX) {
+		k->soon.n = DASHBOARD_LIST_MAX;
+		k->soon.more = true;
+	}
+	free(part.rows);
+	return 0;
+fail:
+	free(part.rows);
+	return -1;
+}
+
+static int unit_run(struct api_job *job, struct store *ro, struct api_error *e)
+{
+	struct unit_job *k = (struct unit_job *)job;
+	struct err err;
+
+	(void)e;
+	if (kpi_report_build(ro, job->cfg, k->unit, &k->ytd, KPI_PORTAL, &k->report, &err) != 0 ||
+	    kpi_on_time_series(ro, job->cfg, k->unit, k->months, MONTHS, KPI_PORTAL, k->monthly,
+			       &err) != 0 ||
+	    list_cases(k, ro, &err) != 0)
+		return dashboard_job_failed(&k->d, &err);
+	return 0;
+}
+
+/* One row of the table of QĐ 194 figures: the result against the target (negative: none). */
+static void target_row(struct dashboard_html *h, enum template_lang lang, const char *label,
+		       double value, double target)
+{
+	dashboard_html_rawf(h,
+			    "<tr><td data-label=\"\">%s</td><td class=\"num\" data-label=\"%s\">",
+			    label, TR("Kết quả", "Result"));
+	dashboard_percent(h, lang, value);
+	dashboard_html_rawf(h, "</td><td class=\"num\" data-label=\"%s\">",
+			    TR("Chỉ tiêu", "Target"));
+	dashboard_percent(h, lang, target < 0 ? KPI_NO_DATA : target);
+	dashboard_html_rawf(h, "</td><td data-label=\"%s\">", TR("Đánh giá", "Standing"));
+	if (target < 0 || value == KPI_NO_DATA)
+		dashboard_html_raw(h, "—");
+	else if (value < target)
+		dashboard_html_rawf(h, "<span class=\"flag below\">%s</span>",
+				    TR("Chưa đạt", "Below target"));
+	else
+		dashboard_html_rawf(h, "<span class=\"flag ok\">%s</span>", TR("Đạt", "Met"));
+	dashboard_html_raw(h, "</td></tr>\n");
+}
+
+static void targets_table(struct dashboard_html *h, enum template_lang lang,
+			  const struct kpi_row *total)
+{
+	const struct config_target *t = total->target;
+	struct kpi_rates finished;
+
+	kpi_rates_of(&total->counts, KPI_FINISHED, &finished);
+	dashboard_html_rawf(h,
+			    "<h2>%s</h2><table class=\"list\"><thead><tr><th>%s</th>"
+			    "<th class=\"num\">%s</th><th class=\"num\">%s</th><th>%s</th></tr>"
+			    "</thead><tbody>\n",
+			    TR("Các chỉ tiêu năm (QĐ 194)", "The year's targets (QĐ 194)"),
+			    TR("Chỉ tiêu", "Figure"), TR("Kết quả", "Result"),
+			    TR("Mục tiêu", "Target"), TR("Đánh giá", "Standing"));
+	target_row(h, lang, TR("Giải quyết đúng hạn (cổng DVC)", "On time (portal)"),
+		   total->rates.on_time, t ? t->on_time : -1);
+	target_row(h, lang, TR("Giải quyết đúng hạn (đã xong)", "On time (finished)"),
+		   finished.on_time, t ? t->on_time : -1);
+	target_row(h, lang, TR("Nộp trực tuyến", "Online submission"), total->rates.online,
+		   t ? t->online : -1);
+	target_row(h, lang, TR("Thanh toán trực tuyến", "Online payment"),
+		   total->rates.online_payment, t ? t->online_payment : -1);
+	target_row(h, lang, TR("Số hóa hồ sơ", "Digitised"), total->rates.digitized,
+		   t ? t->digitized : -1);
+	target_row(h, lang, TR("Mức độ hài lòng", "Satisfaction"), total->rates.satisfaction,
+		   t ? t->satisfaction : -1);
+	target_row(h, lang, TR("Kiểm tra nội bộ", "Inspections"), total->rates.inspection,
+		   t ? t->inspection : -1);
+	target_row(h, lang, TR("Văn bản đúng hạn", "Documents on time"),
+		   total->rates.documents_on_time, -1);
+	target_row(h, lang, TR("Nhiệm vụ đúng hạn", "Assignments on time"),
+		   total->rates.assignments_on_time, -1);
+	dashboard_html_raw(h, "</tbody></table>\n");
+}
+
+static void chart(struct dashboard_html *h, enum template_lang lang, const struct unit_job *k,
+		  const struct config_target *t)
+{
+	struct dashboard_svg_point points[MONTHS];
+	char labels[MONTHS][16], values[MONTHS][TEMPLATE_PERCENT_MAX], target[64] = "";
+	char tl[TEMPLATE_PERCENT_MAX] = "";
+	double goal = t && t->on_time >= 0 ? t->on_time : -1;
+
+	for (size_t i = 0; i < MONTHS; i++) {
+		int y, m, d;
+
+		civil_from_days(k->months[i].first_day, &y, &m, &d);
+		snprintf(labels[i], sizeof(labels[i]), "%02d/%02d", m, y % 100);
+		if (k->monthly[i] == KPI_NO_DATA ||
+		    template_format_percent(k->monthly[i], 1, lang, values[i],
+					    sizeof(values[i])) < 0)
+			snprintf(values[i], sizeof(values[i]), "%s",
+				 TR("không có số liệu", "no data"));
+		points[i] = (struct dashboard_svg_point){ labels[i], k->monthly[i], values[i] };
+	}
+	if (goal >= 0 && template_format_percent(goal, 1, lang, tl, sizeof(tl)) > 0)
+		snprintf(target, sizeof(target), "%s %s", TR("Chỉ tiêu", "Target"), tl);
+	struct dashboard_svg_chart c = {
+		.title = TR("Tỷ lệ giải quyết đúng hạn theo tháng, 12 tháng gần nhất",
+			    "On-time rate by month, the last 12 months"),
+		.desc = *target ? target : NULL,
+		.points = points,
+		.npoints = MONTHS,
+		.target = goal,
+		.target_label = target,
+	};
+	dashboard_html_rawf(h, "<h2>%s</h2>", c.title);
+	dashboard_svg_line_chart(h, &c);
+	/* The same figures as a table: for screen readers, and to read off exactly. */
+	dashboard_html_rawf(h, "<table class=\"months\"><thead><tr><th>%s</th>"
+			       "<th class=\"num\">%s</th></tr></thead><tbody>",
+			    TR("Tháng", "Month"), TR("Đúng hạn", "On time"));
+	for (size_t i = 0; i < MONTHS; i++) {
+		dashboard_html_rawf(h, "<tr><td data-label=\"\">%s</td><td class=\"num\" "
+				       "data-label=\"%s\">",
+				    k->months[i].label, TR("Đúng hạn", "On time"));
+		dashboard_percent(h, lang, k->monthly[i]);
+		dashboard_html_raw(h, "</td></tr>");
+	}
+	dashboard_html_raw(h, "</tbody></table>\n");
+}
+
+/* The working time between now and a case's due: left, or over when past. */
+static void time_left(struct dashboard_html *h, struct api_ctx *x, enum template_lang lang,
+		      int64_t due)
+{
+	int64_t day = calendar_day_seconds(x->cal);
+	bool over = due < x->now;
+	int64_t s = over ? calendar_between(x->cal, due, x->now)
+			 : calendar_between(x->cal, x->now, due);
+	char buf[TEMPLATE_DURATION_MAX];
+
+	if (template_format_duration(s, day, over ? TEMPLATE_ROUND_DOWN : TEMPLATE_ROUND_UP, lang,
+				     buf, sizeof(buf)) < 0)
+		snprintf(buf, sizeof(buf), "—");
+	dashboard_html_rawf(h, "<span class=\"%s\">%s ", over ? "bad" : "ok",
+			    over ? TR("quá", "over by") : TR("còn", "left:"));
+	dashboard_html_text(h, buf);
+	dashboard_html_raw(h, "</span>");
+}
+
+static void case_rows(struct dashboard_html *h, struct api_ctx *x, enum template_lang lang,
+		      const struct case_list *l, const char *title, const char *none)
+{
+	dashboard_html_rawf(h, "<h2>%s (%zu%s)</h2>", title, l->n, l->more ? "+" : "");
+	if (!l->n) {
+		dashboard_html_rawf(h, "<p class=\"hint\">%s</p>", none);
+		return;
+	}
+	dashboard_html_rawf(h,
+			    "<table class=\"list cases\"><thead><tr><th>%s</th><th>%s</th>"
+			    "<th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>\n",
+			    TR("Mã hồ sơ", "Case"), TR("Thủ tục", "Procedure"),
+			    TR("Người xử lý", "Handler"), TR("Hạn trả", "Due"),
+			    TR("Thời gian làm việc", "Working time"));
+	for (size_t i = 0; i < l->n; i++) {
+		const struct case_record *c = &l->rows[i];
+		const struct config_procedure *p = config_procedure(x->cfg, c->procedure);
+		const struct config_person *who = c->handler[0] ? config_person(x->cfg, c->handler)
+								 : NULL;
+		char path[3 * CASE_ID_MAX + 16];
+
+		dashboard_html_rawf(h, "<tr><td data-label=\"%s\"><a ", TR("Mã hồ sơ", "Case"));
+		if (template_format_link("", "cases", c->code, path, sizeof(path)) > 0)
+			dashboard_href(h, lang, path);
+		dashboard_html_raw(h, ">");
+		dashboard_html_text(h, c->code);
+		dashboard_html_rawf(h, "</a></td><td data-label=\"%s\">",
+				    TR("Thủ tục", "Procedure"));
+		dashboard_html_text(h, p ? p->name : c->procedure);
+		dashboard_html_rawf(h, "</td><td data-label=\"%s\">", TR("Người xử lý", "Handler"));
+		dashboard_html_text(h, who ? who->name : c->handler[0] ? c->handler : "—");
+		dashboard_html_rawf(h, "</td><td data-label=\"%s\">", TR("Hạn trả", "Due"));
+		dashboard_instant(h, x, lang, c->due_at);
+		dashboard_html_rawf(h, "</td><td data-label=\"%s\">",
+				    TR("Thời gian làm việc", "Working time"));
+		time_left(h, x, lang, c->due_at);
+		dashboard_html_raw(h, "</td></tr>\n");
+	}
+	dashboard_html_raw(h, "</tbody></table>\n");
+	if (l->more)
+		dashboard_html_rawf(h, "<p class=\"hint\">%s</p>",
+				    TR("Chỉ hiện 50 hồ sơ khẩn cấp nhất.",
+				       "Only the 50 most urgent cases are shown."));
+}
+
+static void unit_reply(struct api_job *job, struct api_ctx *x)
+{
+	struct unit_job *k = (struct unit_job *)job;
+	enum template_lang lang = k->d.lang;
+	const struct config_unit *u = config_unit(job->cfg, k->unit);
+	const struct kpi_row *total = &k->report.total;
+	const struct config_unit *parent = u && u->parent ? config_unit(job->cfg, u->parent) : NULL;
+	struct dashboard_html *h;
+	char self[CASE_ID_MAX + 16], path[CASE_ID_MAX + 16];
+
+	if (k->d.status) {
+		dashboard_error(x, lang, k->d.status, k->d.message);
+		return;
+	}
+	if (!u || !(h = dashboard_html_new())) {
+		dashboard_error(x, lang, 503, "out of memory");
+		return;
+	}
+	snprintf(self, sizeof(self), "/units/%s", k->unit);
+	dashboard_page_begin(h, lang, u->name, self, true);
+	dashboard_html_raw(h, "<h1>");
+	dashboard_html_text(h, u->name);
+	dashboard_html_raw(h, "</h1><p class=\"lead\">");
+	dashboard_html_text(h, u->level);
+	if (parent) {
+		dashboard_html_rawf(h, " · %s <a ", TR("thuộc", "part of"));
+		if (template_format_link("", "units", parent->id, path, sizeof(path)) > 0)
+			dashboard_href(h, lang, path);
+		dashboard_html_raw(h, ">");
+		dashboard_html_text(h, parent->name);
+		dashboard_html_raw(h, "</a>");
+	}
+	if (k->report.nrows > 1) {
+		snprintf(path, sizeof(path), "/?unit=%s", k->unit);
+		dashboard_html_raw(h, " · <a ");
+		dashboard_href(h, lang, path);
+		dashboard_html_rawf(h, ">%s</a>",
+				    TR("các đơn vị trực thuộc", "the units below"));
+	}
+	dashboard_html_rawf(h, "</p><p>%s</p>",
+			    TR("Năm nay đến hôm nay, gồm cả các đơn vị trực thuộc.",
+			       "This year to date, with the units below."));
+	rate_bar(h, lang, total->rates.on_time, total->target, total->below_target);
+	chart(h, lang, k, total->target);
+	targets_table(h, lang, total);
+	case_rows(h, x, lang, &k->overdue, TR("Quá hạn", "Overdue"),
+		  TR("Không có hồ sơ quá hạn.", "No case is overdue."));
+	case_rows(h, x, lang, &k->soon,
+		  TR("Sắp đến hạn (trong 3 ngày làm việc)", "Due soon (within 3 working days)"),
+		  TR("Không có hồ sơ sắp đến hạn.", "No case is due soon."));
+	dashboard_page_end(h, x, lang);
+	dashboard_send(x, 200, h);
+}
+
+static void unit_free(struct api_job *job)
+{
+	struct unit_job *k = (struct unit_job *)job;
+
+	kpi_report_free(&k->report);
+	free(k->overdue.rows);
+	free(k->soon.rows);
+	free(k);
+}
+
+void dashboard_unit(struct api_ctx *x, const char *unit)
+{
+	static const char *const names[] = { "lang", NULL };
+	const char *v[N(names)];
+	char buf[64], message[160], label[16];
+	enum template_lang lang;
+	struct unit_job *k;
+	struct err err;
+	int y, m, d;
+
+	if (dashboard_query(x, names, v, buf, sizeof(buf), &lang) != 0)
+		return;
+	if (!config_unit(x->cfg, unit)) {
+		snprintf(message, sizeof(message), "%s \"%s\"",
+			 TR("Không có đơn vị", "No unit has id"), unit);
+		dashboard_error(x, lang, 404, message);
+		return;
+	}
+	if (!(k = calloc(1, sizeof(*k)))) {
+		dashboard_error(x, lang, 503, "out of memory");
+		return;
+	}
+	k->d.lang = lang;
+	snprintf(k->unit, sizeof(k->unit), "%s", unit);
+	civil_from_days(calendar_day_of(x->cal, x->now), &y, &m, &d);
+	int rc = kpi_parse_period(x->cal, "ytd", x->now, &k->ytd, &err);
+	/* The last twelve months, this one (to today) last. */
+	for (int i = 0; i < MONTHS && rc == 0; i++) {
+		int mm = m - (MONTHS - 1 - i), yy = y;
+
+		while (mm < 1) {
+			mm += 12;
+			yy--;
+		}
+		snprintf(label, sizeof(label), "%04d-%02d", yy, mm);
+		rc = kpi_parse_period(x->cal, label, x->now, &k->months[i], &err);
+	}
+	if (rc != 0) {
+		free(k);
+		dashboard_error(x, lang, 503, err.msg);
+		return;
+	}
+	k->soon_until = calendar_add(x->cal, x->now, SOON_DAYS * calendar_day_seconds(x->cal));
+	k->d.job = (struct api_job){ .run = unit_run, .reply = unit_reply, .free = unit_free };
+	api_job_queue(x, &k->d.job);
+}
