@@ -68,7 +68,7 @@ crash: build
 	CRASH_CYCLES=$(CYCLES) build/test_crash_loop
 
 soak: build
-	SOAK_SECONDS=$$(($(MINUTES) * 60)) build/test_soak
+	SOAK_SECONDS=$$(($(MINUTES) * 60)) build/soak
 
 package: deps
 	@cmake -S . -B build-pkg -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=gcc \

@@ -16,6 +16,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -149,12 +150,23 @@ static void job_free(struct job *job)
 
 static void job_error(struct job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The errors name cases and applicants: private to the daemon's user whatever the umask. */
+static FILE *open_private(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	if (fd >= 0 && !f)
+		close(fd);
+	return f;
+}
+
 static void job_error(struct job *job, const char *fmt, ...)
 {
 	va_list ap;
 
 	job->nerrors++;
-	if (!job->errors && !(job->errors = fopen(job->errors_path, "w"))) {
+	if (!job->errors && !(job->errors = open_private(job->errors_path))) {
 		log_error("spool: cannot write %s: %s", job->errors_path, strerror(errno));
 		return;
 	}

@@ -31,21 +31,13 @@
 #include <unistd.h>
 
 #include "api_fixture.h"
+#include "listeners.h"
 
 #define TEMPLATES DUNGHAN_SOURCE_DIR "/config/templates"
 #define LINK_BASE "https://dunghan.dongnai.gov.vn"
-#define SMTP_SCRIPT DUNGHAN_SOURCE_DIR "/tests/support/smtp_server.py"
-#define PYTHON "/usr/bin/python3"
 #define FROM_ADDR "dunghan@dongnai.gov.vn"
 #define TG_TOKEN "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 #define JSON_SECRET "motcua-secret-2024-0123456789abcdef"
-
-#define RTC_CALENDAR                                                                             \
-	"  timezone = \"Asia/Ho_Chi_Minh\";\n"                                                   \
-	"  week = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"];\n"                 \
-	"  office_hours = [\"00:00-24:00\"];\n"                                                  \
-	"  statutory_holidays = false;\n"                                                        \
-	"  include = [];\n"
 
 /* Fast retries for tests: the backoff's ceiling is 1 s, then 2 s. */
 #define FAST_DELIVERY                                                                            \
@@ -87,402 +79,73 @@ static void work_init(void)
 }
 
 /* ============================================================================================
- * An HTTP listener: each request is recorded (method, path, headers, body, arrival time) and
- * answered by the first unused step of the script whose path prefix matches, else by the
- * default answer. A step may hold its answer until listener_release(), or forever (the client
- * times out). One thread accepts; one thread per connection serves keep-alive requests. */
+ * The webhook listener and the SMTP server (tests/support/listeners.h). */
 
-struct step {
-	const char *path; /* prefix; NULL: any */
-	int status;
-	const char *headers; /* extra header lines, each ending in \r\n; or NULL */
-	const char *body;    /* NULL: "ok" */
-	int hold;            /* 1: until released; 2: never (the peer gives up) */
-	bool used;
-};
-
-struct request {
-	char method[16];
-	char path[600];
-	char *head; /* the header lines as received */
-	char *body;
-	size_t body_len;
-	double at;        /* when the request was read */
-	double answered;  /* when the answer was written (0: none) */
-	int status;       /* the answer's status (0: none) */
-};
-
-#define MAX_REQ 256
-#define MAX_STEPS 32
-#define MAX_CONN 128
-
-static struct listener {
-	int fd, port;
-	pthread_t thread;
-	pthread_t conns[MAX_CONN];
-	int nconns;
-	bool stop, released;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct request req[MAX_REQ];
-	int nreq;
-	struct step steps[MAX_STEPS];
-	int nsteps;
-	struct step dflt;
-	int held; /* requests being held now */
-	bool running;
-} L;
-
-static void listener_script(const struct step *steps, struct step dflt)
-{
-	pthread_mutex_lock(&L.mu);
-	L.nsteps = 0;
-	for (; steps && steps->status; steps++)
-		L.steps[L.nsteps++] = *steps;
-	L.dflt = dflt;
-	pthread_mutex_unlock(&L.mu);
-}
-
-static void listener_release(struct step dflt)
-{
-	pthread_mutex_lock(&L.mu);
-	L.released = true;
-	L.dflt = dflt;
-	pthread_cond_broadcast(&L.cv);
-	pthread_mutex_unlock(&L.mu);
-}
-
-static bool send_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
-/* true when the peer has closed (or reset) the connection */
-static bool peer_gone(int fd)
-{
-	struct pollfd p = { fd, POLLIN, 0 };
-	char c;
-	if (poll(&p, 1, 0) <= 0)
-		return false;
-	ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
-}
-
-static void *conn_main(void *arg)
-{
-	int fd = (int)(intptr_t)arg;
-	char *buf = malloc(1 << 20);
-	size_t have = 0, cap = 1 << 20;
-
-	for (;;) {
-		char *end;
-		while (!(end = memmem(buf, have, "\r\n\r\n", 4))) {
-			struct pollfd p = { fd, POLLIN, 0 };
-			int rc = poll(&p, 1, 100);
-			if (L.stop)
-				goto out;
-			if (rc <= 0)
-				continue;
-			ssize_t n = recv(fd, buf + have, cap - have - 1, 0);
-			if (n <= 0)
-				goto out;
-			have += (size_t)n;
-		}
-		size_t head_len = (size_t)(end - buf) + 4, clen = 0;
-		buf[have] = '\0';
-		char save = buf[head_len];
-		buf[head_len] = '\0';
-		const char *cl = strcasestr(buf, "\r\nContent-Length:");
-		if (cl)
-			clen = strtoul(cl + 17, NULL, 10);
-		buf[head_len] = save;
-		while (have < head_len + clen) {
-			struct pollfd p = { fd, POLLIN, 0 };
-			int rc = poll(&p, 1, 100);
-			if (L.stop)
-				goto out;
-			if (rc <= 0)
-				continue;
-			ssize_t n = recv(fd, buf + have, cap - have - 1, 0);
-			if (n <= 0)
-				goto out;
-			have += (size_t)n;
-		}
-		struct request r = { 0 };
-		sscanf(buf, "%15s %599s", r.method, r.path);
-		const char *line1 = strstr(buf, "\r\n");
-		r.head = strndup(line1 + 2, head_len - (size_t)(line1 + 2 - buf) - 2);
-		r.body = malloc(clen + 1);
-		memcpy(r.body, buf + head_len, clen);
-		r.body[clen] = '\0';
-		r.body_len = clen;
-		r.at = now_real();
-		memmove(buf, buf + head_len + clen, have - head_len - clen);
-		have -= head_len + clen;
-
-		pthread_mutex_lock(&L.mu);
-		int idx = L.nreq < MAX_REQ ? L.nreq++ : -1;
-		struct step s = L.dflt;
-		for (int i = 0; i < L.nsteps; i++)
-			if (!L.steps[i].used &&
-			    (!L.steps[i].path || !strncmp(r.path, L.steps[i].path, strlen(L.steps[i].path)))) {
-				L.steps[i].used = true;
-				s = L.steps[i];
-				break;
-			}
-		if (idx >= 0)
-			L.req[idx] = r;
-		pthread_cond_broadcast(&L.cv);
-		if (s.hold) {
-			L.held++;
-			pthread_cond_broadcast(&L.cv);
-			while (!L.stop && !(s.hold == 1 && L.released)) {
-				pthread_mutex_unlock(&L.mu);
-				bool gone = peer_gone(fd);
-				pthread_mutex_lock(&L.mu);
-				if (gone)
-					break;
-				struct timespec ts;
-				clock_gettime(CLOCK_REALTIME, &ts);
-				ts.tv_nsec += 50000000;
-				if (ts.tv_nsec >= 1000000000) {
-					ts.tv_sec++;
-					ts.tv_nsec -= 1000000000;
-				}
-				pthread_cond_timedwait(&L.cv, &L.mu, &ts);
-			}
-			L.held--;
-			if (s.hold == 1 && L.released && !L.stop) {
-				s = L.dflt; /* released: answered as the listener now answers */
-			} else {
-				pthread_mutex_unlock(&L.mu);
-				goto out;
-			}
-		}
-		pthread_mutex_unlock(&L.mu);
-		char head[1024];
-		const char *body = s.body ? s.body : "ok";
-		int n = snprintf(head, sizeof(head),
-				 "HTTP/1.1 %d X\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n%s\r\n",
-				 s.status, strlen(body), s.headers ? s.headers : "");
-		pthread_mutex_lock(&L.mu);
-		if (idx >= 0) {
-			L.req[idx].answered = now_real();
-			L.req[idx].status = s.status;
-		}
-		pthread_mutex_unlock(&L.mu);
-		if (!send_all(fd, head, (size_t)n) || !send_all(fd, body, strlen(body)))
-			goto out;
-	}
-out:
-	free(buf);
-	close(fd);
-	return NULL;
-}
-
-static void *accept_main(void *arg)
-{
-	(void)arg;
-	while (!L.stop) {
-		struct pollfd p = { L.fd, POLLIN, 0 };
-		if (poll(&p, 1, 100) <= 0)
-			continue;
-		int c = accept(L.fd, NULL, NULL);
-		if (c < 0)
-			continue;
-		pthread_mutex_lock(&L.mu);
-		if (L.nconns < MAX_CONN &&
-		    pthread_create(&L.conns[L.nconns], NULL, conn_main, (void *)(intptr_t)c) == 0)
-			L.nconns++;
-		else
-			close(c);
-		pthread_mutex_unlock(&L.mu);
-	}
-	return NULL;
-}
+static struct listener *L;
+static struct smtp_server *S[2];
 
 static void listener_start(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
+	struct err e = { 0 };
 
-	memset(&L, 0, sizeof(L));
-	pthread_mutex_init(&L.mu, NULL);
-	pthread_cond_init(&L.cv, NULL);
-	L.dflt = (struct step){ .status = 200 };
-	L.fd = socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert_geq(L.fd, 0);
-	cr_assert_eq(bind(L.fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(listen(L.fd, 64), 0);
-	cr_assert_eq(getsockname(L.fd, (struct sockaddr *)&a, &len), 0);
-	L.port = ntohs(a.sin_port);
-	cr_assert_eq(pthread_create(&L.thread, NULL, accept_main, NULL), 0);
-	L.running = true;
+	L = listener_new(&e);
+	cr_assert(L, "%s", e.msg);
 }
 
 static void listener_stop(void)
 {
-	if (!L.running)
-		return;
-	pthread_mutex_lock(&L.mu);
-	L.stop = true;
-	pthread_cond_broadcast(&L.cv);
-	pthread_mutex_unlock(&L.mu);
-	pthread_join(L.thread, NULL);
-	for (int i = 0; i < L.nconns; i++)
-		pthread_join(L.conns[i], NULL);
-	close(L.fd);
-	for (int i = 0; i < L.nreq; i++) {
-		free(L.req[i].head);
-		free(L.req[i].body);
-	}
-	L.running = false;
+	listener_free(L);
+	L = NULL;
 }
 
-/* Waits until at least n requests (or, with held, n held requests) arrived; bounded. */
-static void listener_wait(int n, bool held, int timeout_ms)
+/* Waits until at least n requests (or, with held, n held requests) arrived; bounded, and
+ * failing at once when dunghand died. */
+static void wait_requests(int n, bool held, int timeout_ms)
 {
-	double until = now_real() + timeout_ms / 1000.0;
-	pthread_mutex_lock(&L.mu);
-	while ((held ? L.held : L.nreq) < n) {
-		pthread_mutex_unlock(&L.mu);
+	for (int waited = 0; !listener_wait(L, n, held, 50); waited += 50) {
 		expect_alive();
-		pthread_mutex_lock(&L.mu);
-		if (now_real() > until) {
-			int got = held ? L.held : L.nreq;
-			pthread_mutex_unlock(&L.mu);
+		if (waited >= timeout_ms) {
 			char *log = api_fixture_log(&t.f);
 			size_t ln = strlen(log);
 			cr_assert_fail("the listener got %d %srequests in %d ms, expected %d; daemon log:\n%s",
-				       got, held ? "held " : "", timeout_ms, n,
+				       listener_count(L, held), held ? "held " : "", timeout_ms, n,
 				       log + (ln > 1500 ? ln - 1500 : 0));
 		}
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 50000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&L.cv, &L.mu, &ts);
 	}
-	pthread_mutex_unlock(&L.mu);
 }
 
-/* The value of header name in head (a new string), or NULL. */
-static char *header_of(const char *head, const char *name)
+/* Requests whose path starts with prefix, in arrival order, into out[] (at most max). */
+static int requests_to(const char *prefix, const struct listener_request **out, int max)
 {
-	size_t n = strlen(name);
-	for (const char *p = head; p && *p;) {
-		const char *eol = strstr(p, "\r\n");
-		size_t len = eol ? (size_t)(eol - p) : strlen(p);
-		if (len > n && !strncasecmp(p, name, n) && p[n] == ':') {
-			const char *v = p + n + 1;
-			while (*v == ' ' || *v == '\t')
-				v++;
-			return strndup(v, len - (size_t)(v - p));
-		}
-		p = eol ? eol + 2 : NULL;
-	}
-	return NULL;
+	int n = listener_requests(L, prefix, out, max);
+	return n < max ? n : max;
 }
 
-/* Requests whose path starts with prefix, in arrival order, into out[] (pointers into L). */
-static int requests_to(const char *prefix, struct request **out, int max)
+static void smtp_start(struct smtp_server **s, const char *name, int port,
+		       const char *const *args)
 {
-	int k = 0;
-	pthread_mutex_lock(&L.mu);
-	for (int i = 0; i < L.nreq && k < max; i++)
-		if (!strncmp(L.req[i].path, prefix, strlen(prefix)))
-			out[k++] = &L.req[i];
-	pthread_mutex_unlock(&L.mu);
-	return k;
-}
-
-/* ============================================================================================
- * The SMTP server (tests/support/smtp_server.py). */
-
-struct smtp {
-	struct harness_proc proc;
-	char dir[600];
-	int port;
-	bool running;
-};
-
-static struct smtp S[2];
-
-static void smtp_start(struct smtp *s, const char *name, int port, const char *const *args)
-{
-	char *argv[32];
-	size_t n = 0;
-	char portbuf[16], ready[700];
+	struct err e = { 0 };
 
 	work_init();
-	snprintf(s->dir, sizeof(s->dir), "%s", wpath(name));
-	mkdir(s->dir, 0700);
-	snprintf(ready, sizeof(ready), "%s/ready", s->dir);
-	unlink(ready);
-	s->port = port;
-	snprintf(portbuf, sizeof(portbuf), "%d", port);
-	argv[n++] = PYTHON;
-	argv[n++] = SMTP_SCRIPT;
-	argv[n++] = "--port";
-	argv[n++] = portbuf;
-	argv[n++] = "--dir";
-	argv[n++] = s->dir;
-	for (size_t i = 0; args && args[i] && n < 30; i++)
-		argv[n++] = (char *)args[i];
-	argv[n] = NULL;
-	char logname[100];
-	snprintf(logname, sizeof(logname), "%s.log", name);
-	cr_assert_eq(harness_spawn(&wh, &s->proc, argv, NULL, logname), 0, "cannot start %s", PYTHON);
-	s->running = true;
-	for (int i = 0; access(ready, F_OK) != 0; i++) {
-		if (i > 200) {
-			char *log = harness_read(wpath(logname));
-			cr_assert_fail("the SMTP server did not start in 10 s: %s", log ? log : "");
-		}
-		cr_assert_eq(harness_wait(&s->proc, 50), -1, "the SMTP server exited: %s",
-			     harness_read(wpath(logname)));
-	}
+	*s = smtp_server_start(&wh, name, port, args, &e);
+	cr_assert(*s, "%s", e.msg);
 }
 
-static void smtp_stop(struct smtp *s)
+static void smtp_stop(struct smtp_server **s)
 {
-	if (s->running) {
-		harness_kill(&s->proc);
-		s->running = false;
-	}
+	smtp_server_stop(*s);
+	*s = NULL;
 }
 
 /* The messages the server accepted so far (a new array of the .json metadata objects, each
  * with "data": the raw message), in order, kept until teardown. */
-static json_t *smtp_messages(const struct smtp *s)
+static json_t *smtp_messages(struct smtp_server *const *s)
 {
-	json_t *all = api_t_keep(&t, json_array());
-	char path[700];
-	for (int i = 1;; i++) {
-		snprintf(path, sizeof(path), "%s/msg-%04d.json", s->dir, i);
-		char *text = harness_read(path);
-		if (!text)
-			break;
-		json_t *j = json_loads(text, 0, NULL);
-		free(text);
-		cr_assert(j, "%s is not JSON", path);
-		char *eml = harness_read(json_string_value(json_object_get(j, "eml")));
-		cr_assert(eml, "no message file for %s", path);
-		json_object_set_new(j, "data", json_stringn(eml, strlen(eml)));
-		free(eml);
-		json_array_append_new(all, j);
-	}
-	return all;
+	struct err e = { 0 };
+	json_t *all = smtp_server_messages(*s, 0, &e);
+
+	cr_assert(all, "%s", e.msg);
+	return api_t_keep(&t, all);
 }
 
 /* ============================================================================================
@@ -493,39 +156,27 @@ struct setup {
 	const char *channels;  /* channel definitions added to the channels list, or NULL */
 	const char *email;     /* the settings inside email: { }, or NULL: no email section */
 	const char *delivery;  /* NULL: FAST_DELIVERY */
-	const char *calendar;  /* NULL: RTC_CALENDAR */
+	const char *calendar;  /* NULL: API_RTC_CALENDAR */
 	const char *const *edits; /* more office edits, NULL-ended pairs, or NULL */
 };
 
 static void start(const struct setup *s)
 {
-	char *extra, *chan = NULL;
-	const char *edits[40];
-	size_t n = 0;
+	char *extra;
 
 	cr_assert_geq(asprintf(&extra,
 			       "escalation: {\n  templates = \"" TEMPLATES "\";\n"
-			       "  link_base = \"" LINK_BASE "\";\n  cases = (\n%s\n  );\n};\n%s%s%s",
-			       s->rules, s->email ? "email: { " : "", s->email ? s->email : "",
-			       s->email ? " };\n" : ""),
+			       "  link_base = \"" LINK_BASE "\";\n  cases = (\n%s\n  );\n};\n",
+			       s->rules),
 		      0);
-	if (s->channels) {
-		cr_assert_geq(asprintf(&chan, "channels = (\n%s,\n", s->channels), 0);
-		edits[n++] = "channels = (\n";
-		edits[n++] = chan;
-	}
-	for (size_t i = 0; s->edits && s->edits[i] && n < 36; i += 2) {
-		edits[n++] = s->edits[i];
-		edits[n++] = s->edits[i + 1];
-	}
-	edits[n] = NULL;
 	struct api_options o = { .extra = extra,
-				 .calendar = s->calendar ? s->calendar : RTC_CALENDAR,
+				 .calendar = s->calendar ? s->calendar : API_RTC_CALENDAR,
 				 .delivery = s->delivery ? s->delivery : FAST_DELIVERY,
-				 .office_edits = edits };
+				 .office_edits = s->edits,
+				 .email = s->email,
+				 .channels = s->channels };
 	api_t_start(&t, &o);
 	free(extra);
-	free(chan);
 }
 
 static void teardown(void)
@@ -754,37 +405,6 @@ static unsigned char *b64_decode(const char *in, size_t in_len, size_t *len)
 	return out;
 }
 
-/* The unfolded value of header name in the header block of msg (a new string), or NULL. */
-static char *mail_header(const char *msg, const char *name)
-{
-	const char *end = strstr(msg, "\r\n\r\n");
-	size_t n = strlen(name);
-	for (const char *p = msg; p && p < end;) {
-		if (!strncasecmp(p, name, n) && p[n] == ':') {
-			char *out = malloc(strlen(p) + 1);
-			size_t k = 0;
-			const char *v = p + n + 1;
-			while (*v == ' ')
-				v++;
-			for (;;) {
-				if (v[0] == '\r' && v[1] == '\n') {
-					if (v[2] == ' ' || v[2] == '\t') {
-						v += 2;
-						continue;
-					}
-					break;
-				}
-				out[k++] = *v++;
-			}
-			out[k] = '\0';
-			return out;
-		}
-		p = strstr(p, "\r\n");
-		p = p ? p + 2 : NULL;
-	}
-	return NULL;
-}
-
 /* Decodes the RFC 2047 encoded words of a header value (B and Q, UTF-8); whitespace between two
  * encoded words is dropped. A new string, or NULL when an encoded word is malformed. */
 static char *rfc2047_decode(const char *v)
@@ -884,10 +504,10 @@ static int mime_parts(const char *msg, struct part *parts, int max)
 	const char *body = strstr(msg, "\r\n\r\n");
 	cr_assert(body, "no header/body separator");
 	body += 4;
-	char *ctype = mail_header(msg, "Content-Type");
+	char *ctype = smtp_header(msg, "Content-Type");
 	cr_assert(ctype, "no Content-Type");
 	if (strncasecmp(ctype, "multipart/", 10) != 0) {
-		char *cte = mail_header(msg, "Content-Transfer-Encoding");
+		char *cte = smtp_header(msg, "Content-Transfer-Encoding");
 		parts[0] = (struct part){ ctype, cte, NULL, 0 };
 		if (cte && !strcasecmp(cte, "base64")) {
 			parts[0].body = (char *)b64_decode(body, strlen(body), &parts[0].len);
@@ -924,8 +544,8 @@ static int mime_parts(const char *msg, struct part *parts, int max)
 		char *part = strndup(start, (size_t)(stop - start));
 		char *hb = strstr(part, "\r\n\r\n");
 		cr_assert(hb, "part %d has no header/body separator", n);
-		parts[n].ctype = mail_header(part, "Content-Type");
-		parts[n].cte = mail_header(part, "Content-Transfer-Encoding");
+		parts[n].ctype = smtp_header(part, "Content-Type");
+		parts[n].cte = smtp_header(part, "Content-Transfer-Encoding");
 		if (parts[n].cte && !strcasecmp(parts[n].cte, "base64")) {
 			parts[n].body = (char *)b64_decode(hb + 4, strlen(hb + 4), &parts[n].len);
 			cr_assert(parts[n].body, "part %d: the base64 does not decode", n);
@@ -961,14 +581,14 @@ static void check_email(const char *msg, json_t *row, const char *person_name)
 		p = eol + 2;
 	}
 	/* Subject: decodes exactly to the outbox row's subject */
-	char *raw = mail_header(msg, "Subject");
+	char *raw = smtp_header(msg, "Subject");
 	cr_assert(raw, "no Subject");
 	char *subject = rfc2047_decode(raw);
 	cr_assert(subject, "Subject: malformed encoded word: %s", raw);
 	cr_assert_str_eq(subject, api_str(row, "subject"), "Subject decodes to \"%s\", row %s",
 			 subject, dump);
 	/* From and To */
-	char *from = mail_header(msg, "From"), *to = mail_header(msg, "To");
+	char *from = smtp_header(msg, "From"), *to = smtp_header(msg, "To");
 	cr_assert(from && to, "From/To missing");
 	char *from_d = rfc2047_decode(from), *to_d = rfc2047_decode(to);
 	cr_assert_str_eq(from_d, "Đúng Hạn <" FROM_ADDR ">", "From: %s", from);
@@ -976,22 +596,22 @@ static void check_email(const char *msg, json_t *row, const char *person_name)
 	snprintf(want_to, sizeof(want_to), "%s <%s>", person_name, api_str(row, "address"));
 	cr_assert_str_eq(to_d, want_to, "To: %s → %s", to, to_d);
 	/* Message-ID derived from the outbox id */
-	char *mid = mail_header(msg, "Message-ID");
+	char *mid = smtp_header(msg, "Message-ID");
 	char prefix[80];
 	snprintf(prefix, sizeof(prefix), "<outbox-%lld.", (long long)id);
 	cr_assert(mid && !strncmp(mid, prefix, strlen(prefix)) &&
 			  strlen(mid) == strlen(prefix) + 16 + strlen("@dunghan.dongnai.gov.vn>") &&
 			  !strcmp(mid + strlen(prefix) + 16, "@dunghan.dongnai.gov.vn>"),
 		  "Message-ID %s, expected %s<16 hex>@dunghan.dongnai.gov.vn>", mid, prefix);
-	char *date = mail_header(msg, "Date"), *mime = mail_header(msg, "MIME-Version");
-	char *auto_sub = mail_header(msg, "Auto-Submitted");
+	char *date = smtp_header(msg, "Date"), *mime = smtp_header(msg, "MIME-Version");
+	char *auto_sub = smtp_header(msg, "Auto-Submitted");
 	cr_assert(date && strlen(date) >= 29 && strstr(date, "+0700"), "Date: %s", date);
 	cr_assert(mime && !strcmp(mime, "1.0"), "MIME-Version: %s", mime);
 	cr_assert(auto_sub && !strcmp(auto_sub, "auto-generated"), "Auto-Submitted: %s", auto_sub);
 	/* multipart/alternative: text/plain then text/html, UTF-8, base64, decoding to the row */
 	struct part parts[4] = { 0 };
 	int n = mime_parts(msg, parts, 4);
-	char *ctype = mail_header(msg, "Content-Type");
+	char *ctype = smtp_header(msg, "Content-Type");
 	cr_assert(!strncasecmp(ctype, "multipart/alternative;", 22), "Content-Type: %s", ctype);
 	cr_assert_eq(n, 2, "%d MIME parts, expected 2", n);
 	char *text = crlf(api_str(row, "body_text")), *html = crlf(api_str(row, "body_html"));
@@ -1362,7 +982,7 @@ Test(delivery, email_message_id_differs_between_installations)
 		snprintf(name, sizeof(name), "%s/outbox-1.eml", dir);
 		char *msg = harness_read(wpath(name));
 		cr_assert(msg);
-		mids[k] = mail_header(msg, "Message-ID");
+		mids[k] = smtp_header(msg, "Message-ID");
 		free(msg);
 		api_t_stop(&t);
 		api_t_teardown(&t);
@@ -1398,8 +1018,8 @@ static const char *channels(void)
 		 "  { id = \"t-json\"; type = \"json\"; url = \"http://127.0.0.1:%d/json/dunghan\"; secret_file = \"%s\"; },\n"
 		 "  { id = \"t-moved\"; type = \"slack\"; url = \"http://127.0.0.1:%d/moved\"; },\n"
 		 "  { id = \"t-busy\"; type = \"slack\"; url = \"http://127.0.0.1:%d/busy\"; }",
-		 L.port, L.port, L.port, wpath("tg-token"), L.port, L.port, wpath("json-secret"),
-		 L.port, L.port);
+		 listener_port(L), listener_port(L), listener_port(L), wpath("tg-token"), listener_port(L), listener_port(L), wpath("json-secret"),
+		 listener_port(L), listener_port(L));
 	return chan_cfg;
 }
 
@@ -1425,19 +1045,19 @@ static char *jstr(const char *s)
 	return out;
 }
 
-static void expect_body(const struct request *r, const char *want, const char *what)
+static void expect_body(const struct listener_request *r, const char *want, const char *what)
 {
 	cr_assert(r->body_len == strlen(want) && !memcmp(r->body, want, r->body_len),
 		  "%s body:\n  got      %s\n  expected %s", what, r->body, want);
 }
 
 /* Checks the common headers and returns the Idempotency-Key (a new string). */
-static char *expect_common(const struct request *r, int64_t outbox_id, const char *what)
+static char *expect_common(const struct listener_request *r, int64_t outbox_id, const char *what)
 {
 	char want[64];
 	snprintf(want, sizeof(want), "dunghan-outbox-%lld", (long long)outbox_id);
 	cr_assert_str_eq(r->method, "POST", "%s: method", what);
-	char *ct = header_of(r->head, "Content-Type"), *key = header_of(r->head, "Idempotency-Key");
+	char *ct = listener_header(r->head, "Content-Type"), *key = listener_header(r->head, "Idempotency-Key");
 	cr_assert(ct && !strcmp(ct, "application/json"), "%s: Content-Type %s", what, ct);
 	cr_assert(key && !strcmp(key, want), "%s: Idempotency-Key %s, expected %s", what, key, want);
 	/* in this order: Content-Type, then Idempotency-Key */
@@ -1464,9 +1084,9 @@ static void hmac_hex(const char *ts, const char *body, size_t len, char out[65])
 	out[64] = '\0';
 }
 
-static void expect_signed(const struct request *r, const char *what)
+static void expect_signed(const struct listener_request *r, const char *what)
 {
-	char *ts = header_of(r->head, "X-Dunghan-Timestamp"), *sig = header_of(r->head, "X-Dunghan-Signature");
+	char *ts = listener_header(r->head, "X-Dunghan-Timestamp"), *sig = listener_header(r->head, "X-Dunghan-Signature");
 	cr_assert(ts && sig, "%s: no timestamp or signature:\n%s", what, r->head);
 	int64_t tv = strtoll(ts, NULL, 10);
 	cr_assert(llabs(tv - (int64_t)r->at) <= 5, "%s: timestamp %s, now %.0f", what, ts, r->at);
@@ -1506,10 +1126,10 @@ Test(delivery, webhook_payload_formats)
 		rid[i] = api_int(row, "id");
 		wait_status(rid[i], "sent", 15000);
 	}
-	listener_wait(5, false, 5000);
+	wait_requests(5, false, 5000);
 	json_t *row = row_id(rid[0]);
 	char *text = jstr(api_str(row, "body_text")), *want;
-	struct request *r[8];
+	const struct listener_request *r[8];
 
 	cr_assert_eq(requests_to("/slack/hook", r, 8), 1);
 	free(expect_common(r[0], rid[0], "slack"));
@@ -1602,14 +1222,14 @@ Test(delivery, webhook_json_payload_members)
 		create_case(k[i].code, k[i].proc, "hctc", "phong.tv", k[i].received, k[i].due);
 	}
 	json_t *box = wait_rows(3);
-	listener_wait(3, false, 15000);
-	struct request *r[8];
+	wait_requests(3, false, 15000);
+	const struct listener_request *r[8];
 	cr_assert_eq(requests_to("/json/", r, 8), 3);
 	char *failures = calloc(1, 16384);
 	size_t used = 0;
 	/* match each request to its case by item.code */
 	for (int i = 0; i < 3; i++) {
-		struct request *q = NULL;
+		const struct listener_request *q = NULL;
 		for (int m = 0; m < 3; m++) {
 			json_t *j = json_loadb(r[m]->body, r[m]->body_len, 0, NULL);
 			const char *cd = api_str(j, "item.code");
@@ -1619,7 +1239,7 @@ Test(delivery, webhook_json_payload_members)
 		}
 		cr_assert(q, "no request for case %s", k[i].code);
 		expect_signed(q, "json");
-		char *key = header_of(q->head, "Idempotency-Key");
+		char *key = listener_header(q->head, "Idempotency-Key");
 		json_t *row = NULL, *x;
 		size_t n;
 		json_array_foreach (box, n, x) {
@@ -1668,9 +1288,9 @@ static int64_t one_slack_message(void)
 Test(delivery, webhook_500_500_200)
 {
 	listener_start();
-	listener_script((struct step[]){ { "/slack", 500, NULL, "boom", 0, 0 },
+	listener_script(L, (struct listener_step[]){ { "/slack", 500, NULL, "boom", 0, 0 },
 					 { "/slack", 500, NULL, "boom", 0, 0 }, { 0 } },
-			(struct step){ .status = 200 });
+			(struct listener_step){ .status = 200 });
 	start(&(struct setup){ .rules = SLACK_RULE, .channels = channels() });
 	int64_t id = one_slack_message();
 	json_t *row = wait_status(id, "sent", 20000);
@@ -1687,7 +1307,7 @@ Test(delivery, webhook_500_500_200)
 	api_t_expect_int(row, "attempts", 3);
 	cr_assert(api_is_null(row, "last_error"), "last_error after success: %s",
 		  json_dumps(row, JSON_COMPACT));
-	struct request *r[8];
+	const struct listener_request *r[8];
 	cr_assert_eq(requests_to("/slack", r, 8), 3);
 	char *k0 = expect_common(r[0], id, "try 1");
 	for (int i = 1; i < 3; i++) {
@@ -1707,10 +1327,10 @@ Test(delivery, webhook_500_500_200)
 Test(delivery, webhook_permanent_and_retryable_statuses)
 {
 	listener_start();
-	listener_script((struct step[]){ { "/slack", 400, NULL, "{\"error\":\"bad\"}", 0, 0 },
+	listener_script(L, (struct listener_step[]){ { "/slack", 400, NULL, "{\"error\":\"bad\"}", 0, 0 },
 					 { "/moved", 301, "Location: http://127.0.0.1:9/\r\n", "", 0, 0 },
 					 { "/busy", 408, NULL, "", 0, 0 }, { 0 } },
-			(struct step){ .status = 200 });
+			(struct listener_step){ .status = 200 });
 	start(&(struct setup){ .rules = "{ id = \"late\"; when = \"+1d\"; notify = [\"channel:t-slack\", "
 					"\"channel:t-moved\", \"channel:t-busy\"]; }",
 			       .channels = channels() });
@@ -1734,7 +1354,7 @@ Test(delivery, webhook_permanent_and_retryable_statuses)
 	cr_assert_eq(attempts_of(b, at, 8), 2, "%s", attempts_dump(b));
 	cr_assert(!strcmp(at[0].outcome, "retryable") && !strcmp(at[1].outcome, "ok"), "%s",
 		  attempts_dump(b));
-	struct request *r[8];
+	const struct listener_request *r[8];
 	cr_assert_eq(requests_to("/slack", r, 8), 1, "a 400 is not retried");
 	api_t_stop(&t);
 }
@@ -1744,14 +1364,14 @@ Test(delivery, webhook_permanent_and_retryable_statuses)
 Test(delivery, webhook_429_retry_after)
 {
 	listener_start();
-	listener_script(
-		(struct step[]){
+	listener_script(L, 
+		(struct listener_step[]){
 			{ "/slack", 429, "Retry-After: 2\r\n", "slow down", 0, 0 },
 			{ "/bot", 429, NULL,
 			  "{\"ok\":false,\"error_code\":429,\"description\":\"Too Many Requests: retry "
 			  "after 3\",\"parameters\":{\"retry_after\":3}}", 0, 0 },
 			{ 0 } },
-		(struct step){ .status = 200 });
+		(struct listener_step){ .status = 200 });
 	start(&(struct setup){ .rules = "{ id = \"late\"; when = \"+1d\"; notify = [\"channel:t-slack\", "
 					"\"channel:t-tg\"]; }",
 			       .channels = channels(),
@@ -1764,7 +1384,7 @@ Test(delivery, webhook_429_retry_after)
 		g = api_int(row_by(box, "chat", "t-tg"), "id");
 	wait_status(s, "sent", 15000);
 	wait_status(g, "sent", 15000);
-	struct request *r[8];
+	const struct listener_request *r[8];
 	cr_assert_eq(requests_to("/slack", r, 8), 2);
 	double gap = r[1]->at - r[0]->answered;
 	cr_assert(gap >= 1.95, "Retry-After: 2 but the retry came %.2f s after the 429", gap);
@@ -1783,8 +1403,8 @@ Test(delivery, webhook_429_retry_after)
 Test(delivery, webhook_timeout_is_retried)
 {
 	listener_start();
-	listener_script((struct step[]){ { "/slack", 200, NULL, NULL, 2, 0 }, { 0 } },
-			(struct step){ .status = 200 });
+	listener_script(L, (struct listener_step[]){ { "/slack", 200, NULL, NULL, 2, 0 }, { 0 } },
+			(struct listener_step){ .status = 200 });
 	start(&(struct setup){ .rules = SLACK_RULE, .channels = channels() });
 	int64_t id = one_slack_message();
 	wait_status(id, "sent", 20000);
@@ -1803,7 +1423,7 @@ Test(delivery, webhook_timeout_is_retried)
 Test(delivery, webhook_max_attempts)
 {
 	listener_start();
-	listener_script(NULL, (struct step){ .status = 500 });
+	listener_script(L, NULL, (struct listener_step){ .status = 500 });
 	start(&(struct setup){ .rules = SLACK_RULE, .channels = channels(),
 			       .delivery = "enabled = true; backoff_base = \"1s\"; backoff_cap = \"1s\"; "
 					   "max_attempts = 3; timeout = \"2s\"; connect_timeout = \"1s\";" });
@@ -1814,7 +1434,7 @@ Test(delivery, webhook_max_attempts)
 	api_t_expect_int(row, "attempts", 3);
 	cr_assert(api_str(row, "last_error") && strstr(api_str(row, "last_error"), "500"), "%s",
 		  json_dumps(row, JSON_COMPACT));
-	struct request *r[8];
+	const struct listener_request *r[8];
 	cr_assert_eq(requests_to("/slack", r, 8), 3);
 	api_t_stop(&t);
 }
@@ -1824,7 +1444,7 @@ Test(delivery, webhook_max_attempts)
 Test(delivery, webhook_max_age)
 {
 	listener_start();
-	listener_script(NULL, (struct step){ .status = 503 });
+	listener_script(L, NULL, (struct listener_step){ .status = 503 });
 	start(&(struct setup){ .rules = SLACK_RULE, .channels = channels(),
 			       .delivery = "enabled = true; backoff_base = \"1s\"; backoff_cap = \"1s\"; "
 					   "max_attempts = 100; max_age = \"3s\"; timeout = \"2s\"; "
@@ -1847,8 +1467,8 @@ Test(delivery, webhook_max_age)
 Test(delivery, retry_endpoint)
 {
 	listener_start();
-	listener_script((struct step[]){ { "/slack", 400, NULL, NULL, 0, 0 }, { 0 } },
-			(struct step){ .status = 200 });
+	listener_script(L, (struct listener_step[]){ { "/slack", 400, NULL, NULL, 0, 0 }, { 0 } },
+			(struct listener_step){ .status = 200 });
 	start(&(struct setup){ .rules = SLACK_RULE, .channels = channels() });
 	int64_t id = one_slack_message();
 	wait_status(id, "dead", 15000);
@@ -1860,7 +1480,7 @@ Test(delivery, retry_endpoint)
 	api_t_req(&t, "POST", path, NULL, NULL, 401);
 	api_t_req(&t, "POST", "/api/v1/outbox/999999/retry", API_ADMIN, NULL, 404);
 	api_t_expect_error(&t, 404, "not_found", NULL);
-	struct request *r[8];
+	const struct listener_request *r[8];
 	cr_assert_eq(requests_to("/slack", r, 8), 1, "nothing was sent by the refused requests");
 	json_t *j = api_t_req(&t, "POST", path, API_ADMIN, NULL, 200);
 	api_t_expect_int(j, "id", id);
@@ -1887,7 +1507,7 @@ Test(delivery, retry_endpoint)
 Test(delivery, retry_endpoint_on_pending_row)
 {
 	listener_start();
-	listener_script(NULL, (struct step){ .status = 500 });
+	listener_script(L, NULL, (struct listener_step){ .status = 500 });
 	start(&(struct setup){ .rules = SLACK_RULE, .channels = channels(),
 			       .delivery = "enabled = true; backoff_base = \"60s\"; backoff_cap = \"60s\"; "
 					   "max_attempts = 4; timeout = \"2s\"; connect_timeout = \"1s\";" });
@@ -1909,8 +1529,8 @@ Test(delivery, retry_endpoint_on_pending_row)
 Test(delivery, attempt_numbers_unique_after_manual_retry)
 {
 	listener_start();
-	listener_script((struct step[]){ { "/slack", 400, NULL, NULL, 0, 0 }, { 0 } },
-			(struct step){ .status = 200 });
+	listener_script(L, (struct listener_step[]){ { "/slack", 400, NULL, NULL, 0, 0 }, { 0 } },
+			(struct listener_step){ .status = 200 });
 	start(&(struct setup){ .rules = SLACK_RULE, .channels = channels() });
 	int64_t id = one_slack_message();
 	wait_status(id, "dead", 15000);
@@ -1936,9 +1556,9 @@ Test(delivery, crash_while_in_flight_redelivers)
 	int port = harness_free_port();
 	smtp_start(&S[0], "smtp", port, (const char *const[]){ "--hold", wpath("smtp-hold"), NULL });
 	listener_start();
-	listener_script((struct step[]){ { "/slack", 200, NULL, NULL, 1, 0 },
+	listener_script(L, (struct listener_step[]){ { "/slack", 200, NULL, NULL, 1, 0 },
 					 { "/json", 200, NULL, NULL, 1, 0 }, { 0 } },
-			(struct step){ .status = 200 });
+			(struct listener_step){ .status = 200 });
 	start(&(struct setup){ .rules = "{ id = \"late\"; when = \"+1d\"; notify = [\"head\", "
 					"\"channel:t-slack\", \"channel:t-json\"]; }",
 			       .channels = channels(), .email = smtp_plain(port),
@@ -1950,9 +1570,9 @@ Test(delivery, crash_while_in_flight_redelivers)
 	int64_t e = api_int(row_by(box, "email", "phong.tv"), "id"),
 		s = api_int(row_by(box, "chat", "t-slack"), "id"),
 		j = api_int(row_by(box, "chat", "t-json"), "id");
-	listener_wait(2, true, 15000);
+	wait_requests(2, true, 15000);
 	char first[700];
-	snprintf(first, sizeof(first), "%s/msg-0001.json", S[0].dir);
+	snprintf(first, sizeof(first), "%s/msg-0001.json", smtp_server_dir(S[0]));
 	for (int i = 0; access(first, F_OK) != 0; i++) {
 		cr_assert(i < 300, "the SMTP server got no message in 15 s");
 		api_sleep_ms(50);
@@ -1963,13 +1583,13 @@ Test(delivery, crash_while_in_flight_redelivers)
 		     3, "%s", err.msg);
 	cr_assert_eq(api_fixture_crash(&t.f, &err), 0, "%s", err.msg);
 	unlink(wpath("smtp-hold"));
-	listener_release((struct step){ .status = 200 });
+	listener_release(L, (struct listener_step){ .status = 200 });
 	cr_assert_eq(api_fixture_restart(&t.f, &err), 0, "%s", err.msg);
 	wait_status(e, "sent", 20000);
 	wait_status(s, "sent", 20000);
 	wait_status(j, "sent", 20000);
 
-	struct request *r[8];
+	const struct listener_request *r[8];
 	int n = requests_to("/slack", r, 8);
 	cr_assert_geq(n, 2, "the held slack message was not sent again");
 	char *k0 = expect_common(r[0], s, "slack");
@@ -1995,11 +1615,11 @@ Test(delivery, crash_while_in_flight_redelivers)
 	free(k0);
 	json_t *msgs = smtp_messages(&S[0]);
 	cr_assert_geq(json_array_size(msgs), 2, "the held e-mail was not sent again");
-	char *mid0 = mail_header(api_str(json_array_get(msgs, 0), "data"), "Message-ID");
+	char *mid0 = smtp_header(api_str(json_array_get(msgs, 0), "data"), "Message-ID");
 	json_t *m;
 	size_t i;
 	json_array_foreach (msgs, i, m) {
-		char *mid = mail_header(api_str(m, "data"), "Message-ID");
+		char *mid = smtp_header(api_str(m, "data"), "Message-ID");
 		cr_assert_str_eq(mid, mid0, "a repeat with another Message-ID");
 		api_t_expect_str(json_array_get(json_object_get(m, "rcpt_tos"), 0), "",
 				 "phong.tv@dongnai.gov.vn");
@@ -2043,7 +1663,7 @@ Test(delivery, not_before_is_respected)
 	cr_assert_eq(nb, period, "not_before %s, expected the next period: %s",
 		     api_str(row, "not_before"), json_dumps(row, JSON_COMPACT));
 	wait_status(id, "sent", 90000);
-	struct request *r[4];
+	const struct listener_request *r[4];
 	cr_assert_eq(requests_to("/slack", r, 4), 1);
 	cr_assert(r[0]->at >= (double)nb, "sent at %.2f, before not_before %lld", r[0]->at,
 		  (long long)nb);

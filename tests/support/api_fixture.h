@@ -119,6 +119,17 @@ int api_call(struct api_fixture *f, const char *method, const char *path, const 
 	     const char *content_type, const char *body, size_t len,
 	     const char *const *extra_headers, struct api_reply *r, struct err *err);
 
+/* api_call() on a connection of the caller's, for tests with several client threads: *conn
+ * (NULL: a new one to 127.0.0.1:port is made, with timeout_ms; <= 0: the default) is kept
+ * alive, and freed and set to NULL when the server asks to close it or on an error. Unlike
+ * api_call(), a request whose sending failed is not sent again on a new connection: a crash
+ * test must know each request that the daemon may have seen. Returns 0 when an answer was read,
+ * -1 with err otherwise. */
+int api_call_conn(struct http_client **conn, int port, int timeout_ms, const char *method,
+		  const char *path, const char *token, const char *content_type, const char *body,
+		  size_t len, const char *const *extra_headers, struct api_reply *r,
+		  struct err *err);
+
 /* api_call() with Content-Type: application/json and the JSON text json (NULL: no body). */
 int api_json(struct api_fixture *f, const char *method, const char *path, const char *token,
 	     const char *json, struct api_reply *r, struct err *err);
@@ -155,6 +166,10 @@ int api_db_state(const struct api_fixture *f, struct api_db_state *s, struct err
 
 /* The single integer answer of sql (read-only), or -1 with err (e.g. no such table). */
 int64_t api_db_int(const struct api_fixture *f, const char *sql, struct err *err);
+
+/* Every row of sql (read-only) as a new array of arrays, a value per column (integer, real,
+ * string, or null; a blob as a string), or NULL with err. */
+json_t *api_db_query(const struct api_fixture *f, const char *sql, struct err *err);
 
 /* Seconds since the epoch of an RFC 3339 instant with an offset or Z, or INT64_MIN. */
 int64_t api_parse_instant(const char *s);
