@@ -40,13 +40,6 @@ TestSuite(kpi, .fini = teardown, .timeout = 240);
 
 /* --- the office ------------------------------------------------------------------------------- */
 
-#define RTC_CALENDAR                                                                             \
-	"  timezone = \"Asia/Ho_Chi_Minh\";\n"                                                   \
-	"  week = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"];\n"             \
-	"  office_hours = [\"00:00-24:00\"];\n"                                                  \
-	"  statutory_holidays = false;\n"                                                        \
-	"  include = [];\n"
-
 #define TARGETS                                                                                  \
 	"targets = (\n"                                                                          \
 	"  { level = \"province\"; on_time = 97.0; },\n"                                         \
@@ -120,7 +113,7 @@ static const struct target *target_of(const char *level)
 
 static void start(const char *log_level)
 {
-	struct api_options o = { .extra = TARGETS, .calendar = RTC_CALENDAR,
+	struct api_options o = { .extra = TARGETS, .calendar = API_RTC_CALENDAR,
 				 .office_edits = office_edits, .log_level = log_level };
 	api_t_start(&t, &o);
 }

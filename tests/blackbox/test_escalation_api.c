@@ -30,13 +30,6 @@ static void teardown(void)
 
 TestSuite(escalation, .fini = teardown, .timeout = 240);
 
-#define RTC_CALENDAR                                                                             \
-	"  timezone = \"Asia/Ho_Chi_Minh\";\n"                                                   \
-	"  week = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"];\n"                 \
-	"  office_hours = [\"00:00-24:00\"];\n"                                                  \
-	"  statutory_holidays = false;\n"                                                        \
-	"  include = [];\n"
-
 #define TEMPLATES DUNGHAN_SOURCE_DIR "/config/templates"
 #define LINK_BASE "https://dunghan.dongnai.gov.vn"
 
@@ -284,7 +277,7 @@ Test(escalation, case_through_its_rules)
 {
 	char c[40];
 
-	start(RTC_CALENDAR, NULL,
+	start(API_RTC_CALENDAR, NULL,
 	      "{ id = \"half\"; when = \"50%\"; notify = [\"handler\"]; },\n"
 	      "{ id = \"soon\"; when = \"-4s\"; notify = [\"handler\", \"head\"]; },\n"
 	      "{ id = \"due\"; when = \"due\"; notify = [\"head\", \"leader\", \"channel:hctc-group\"];"
@@ -392,7 +385,7 @@ Test(escalation, pause_resume_and_reschedule_rearm)
 {
 	char p[40], q[40];
 
-	start(RTC_CALENDAR, NULL,
+	start(API_RTC_CALENDAR, NULL,
 	      "{ id = \"soon\"; when = \"-10s\"; notify = [\"handler\"]; },\n"
 	      "{ id = \"due\"; when = \"due\"; notify = [\"head\"]; }",
 	      NULL);
@@ -444,7 +437,7 @@ Test(escalation, acknowledge_stops_repeats)
 {
 	char a[40], b[40], path[100];
 
-	start(RTC_CALENDAR, NULL,
+	start(API_RTC_CALENDAR, NULL,
 	      "{ id = \"late\"; when = \"+1s\"; notify = [\"head\"]; repeat = \"10s\"; urgent = true; }",
 	      NULL);
 	code(a, sizeof(a), 1);
@@ -590,7 +583,7 @@ Test(escalation, digest_readers)
 	snprintf(settings, sizeof(settings), "digest_at = \"%02d:%02d\";",
 		 (int)(digest % 86400 / 3600), (int)(digest % 3600 / 60));
 	digest -= 7 * 3600;
-	start(RTC_CALENDAR, settings,
+	start(API_RTC_CALENDAR, settings,
 	      "{ id = \"warn\"; when = \"due\"; notify = [\"handler\"]; },\n"
 	      "{ id = \"late\"; when = \"+3s\"; notify = [\"handler\"]; urgent = true; }",
 	      (const char *const[]){ "unit = \"xa-tu-phap-tan-phu\"; }",
@@ -678,7 +671,7 @@ Test(escalation, tier_fallback)
 {
 	char k[40], k2[40], x[40], xt[40];
 
-	start(RTC_CALENDAR, NULL,
+	start(API_RTC_CALENDAR, NULL,
 	      "{ id = \"to-handler\"; when = \"-4s\"; notify = [\"handler\"]; urgent = true; },\n"
 	      "{ id = \"to-head\"; when = \"-2s\"; notify = [\"head\"]; urgent = true; },\n"
 	      "{ id = \"to-leader\"; when = \"due\"; notify = [\"leader\"]; urgent = true; }",
@@ -729,7 +722,7 @@ Test(escalation, closed_case_never_alerts)
 {
 	char a[40], r[40], w[40], c[40];
 
-	start(RTC_CALENDAR, NULL,
+	start(API_RTC_CALENDAR, NULL,
 	      "{ id = \"soon\"; when = \"-3s\"; notify = [\"handler\"]; },\n"
 	      "{ id = \"due\"; when = \"due\"; notify = [\"head\"]; }",
 	      NULL);
@@ -765,7 +758,7 @@ Test(escalation, catch_up_collapses)
 {
 	char l1[40], l2[40], l3[40], tie[40];
 
-	start(RTC_CALENDAR, NULL,
+	start(API_RTC_CALENDAR, NULL,
 	      "{ id = \"half\"; when = \"50%\"; notify = [\"handler\"]; procedures = [\"1.004222\"]; },\n"
 	      "{ id = \"soon\"; when = \"-10s\"; notify = [\"handler\"]; procedures = [\"1.004222\"]; },\n"
 	      "{ id = \"due\"; when = \"due\"; notify = [\"handler\", \"head\"]; procedures = [\"1.004222\"]; },\n"
@@ -828,7 +821,7 @@ Test(escalation, at_risk_lists_open_cases_with_alerts)
 {
 	char a[40], b[40], c[40], d[40], e[40];
 
-	start(RTC_CALENDAR, NULL, "{ id = \"due\"; when = \"due\"; notify = [\"head\"]; }", NULL);
+	start(API_RTC_CALENDAR, NULL, "{ id = \"due\"; when = \"due\"; notify = [\"head\"]; }", NULL);
 	code(a, sizeof(a), 1);
 	code(b, sizeof(b), 2);
 	code(c, sizeof(c), 3);
@@ -864,7 +857,7 @@ Test(escalation, at_risk_lists_open_cases_with_alerts)
 /* Bad requests on the new endpoints. */
 Test(escalation, bad_requests)
 {
-	start(RTC_CALENDAR, NULL, "{ id = \"due\"; when = \"due\"; notify = [\"head\"]; }", NULL);
+	start(API_RTC_CALENDAR, NULL, "{ id = \"due\"; when = \"due\"; notify = [\"head\"]; }", NULL);
 	create("000.00.21.H19-250101-0001", "hctc", NULL, now_s(), now_s() + 3600);
 
 	static const struct {
@@ -943,7 +936,7 @@ Test(escalation, bad_requests)
  * unknown but well-formed code answers 404 not_found, which the spec does not settle.) */
 Test(escalation, alerts_item_with_an_empty_code)
 {
-	start(RTC_CALENDAR, NULL, "{ id = \"due\"; when = \"due\"; notify = [\"head\"]; }", NULL);
+	start(API_RTC_CALENDAR, NULL, "{ id = \"due\"; when = \"due\"; notify = [\"head\"]; }", NULL);
 	api_t_req(&t, "GET", "/api/v1/alerts?item=case:", API_BAOCAO, NULL, 400);
 	api_t_expect_error(&t, 400, "invalid_query", "item");
 }
@@ -952,7 +945,7 @@ Test(escalation, alerts_item_with_an_empty_code)
  * assignment's handler its assignee. */
 Test(escalation, documents_and_assignments)
 {
-	start(RTC_CALENDAR, NULL, "{ id = \"due\"; when = \"due\"; notify = [\"head\"]; }\n  );\n"
+	start(API_RTC_CALENDAR, NULL, "{ id = \"due\"; when = \"due\"; notify = [\"head\"]; }\n  );\n"
 	      "  documents = ( { id = \"doc-due\"; when = \"-2s\"; notify = [\"head\"]; } );\n"
 	      "  assignments = ( { id = \"task-late\"; when = \"+1s\"; notify = [\"handler\","
 	      " \"leader\"]; urgent = true; }",
@@ -1032,7 +1025,7 @@ static void expect_config_error(const char *rules, const char *setting, const ch
 	cr_assert_geq(asprintf(&extra,
 			       "escalation: {\n  templates = \"" TEMPLATES "\";\n  %s\n};\n", rules),
 		      0);
-	struct api_options o = { .extra = extra, .calendar = RTC_CALENDAR };
+	struct api_options o = { .extra = extra, .calendar = API_RTC_CALENDAR };
 	int rc = api_check_config(&o, &out, &e);
 	cr_assert_eq(rc, 1, "%s\n→ exit %d (%s), expected 1: %s", rules, rc, e.msg, out ? out : "");
 	cr_assert(strstr(out, setting), "%s\n→ the error does not name %s: %s", rules, setting, out);
@@ -1049,7 +1042,7 @@ Test(escalation, config_errors)
 
 	/* the good rules of these tests pass */
 	struct api_options good = {
-		.calendar = RTC_CALENDAR,
+		.calendar = API_RTC_CALENDAR,
 		.extra = "escalation: { templates = \"" TEMPLATES "\"; digest_at = \"07:30\";\n"
 			 "  cases = ( { id = \"half\"; when = \"50%\"; notify = [\"handler\"]; },\n"
 			 "    { id = \"x\"; when = \"+1d\"; notify = [\"person:hung.ns\", "

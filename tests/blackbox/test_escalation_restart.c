@@ -24,13 +24,6 @@ static void teardown(void)
 
 TestSuite(escalation_restart, .fini = teardown, .timeout = 240);
 
-#define RTC_CALENDAR                                                                             \
-	"  timezone = \"Asia/Ho_Chi_Minh\";\n"                                                   \
-	"  week = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"];\n"                 \
-	"  office_hours = [\"00:00-24:00\"];\n"                                                  \
-	"  statutory_holidays = false;\n"                                                        \
-	"  include = [];\n"
-
 static void start(const char *rules)
 {
 	char *extra;
@@ -40,7 +33,7 @@ static void start(const char *rules)
 			       "/config/templates\";\n  cases = (\n%s\n  );\n};\n",
 			       rules),
 		      0);
-	struct api_options o = { .extra = extra, .calendar = RTC_CALENDAR, .log_level = "warn" };
+	struct api_options o = { .extra = extra, .calendar = API_RTC_CALENDAR, .log_level = "warn" };
 	api_t_start(&t, &o);
 	free(extra);
 }
@@ -161,7 +154,7 @@ Test(escalation_restart, kill9_while_writing_alerts)
 			 " \"channel:hctc-group\"]; channels = [\"email\", \"chat\"]; } );\n};\n"),
 		0);
 	struct api_options o = {
-		.extra = extra, .calendar = RTC_CALENDAR, .log_level = "warn",
+		.extra = extra, .calendar = API_RTC_CALENDAR, .log_level = "warn",
 		.office_edits = (const char *const[]){
 			"head = \"binh.lt\"; }", "head = \"binh.lt\"; channels = [\"tuphap-tanphu\"]; }",
 			NULL },

@@ -40,12 +40,6 @@ TestSuite(kpi_notify, .fini = teardown, .timeout = 120);
 
 /* Round-the-clock working time: a case's share of time used, and the working time left or
  * overdue, are wall-clock time whatever day the tests run. */
-#define RTC_CALENDAR                                                                             \
-	"  timezone = \"Asia/Ho_Chi_Minh\";\n"                                                   \
-	"  week = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"];\n"                 \
-	"  office_hours = [\"00:00-24:00\"];\n"                                                  \
-	"  statutory_holidays = false;\n"                                                        \
-	"  include = [];\n"
 
 static const char *const weekdays[7] = { "sun", "mon", "tue", "wed", "thu", "fri", "sat" };
 
@@ -316,7 +310,7 @@ Test(kpi_notify, weekly_report_once_a_week)
 	int nreceived = 0, ncarried = 0;
 
 	start("  cases = ( { id = \"half\"; when = \"50%\"; notify = [\"head\"]; } );\n",
-	      RTC_CALENDAR);
+	      API_RTC_CALENDAR);
 	create("000.00.21.H19-240302-0001", "hctc", received[0], t0 - DAY);     /* overdue */
 	create("000.00.21.H19-240302-0002", "hctc", received[1], t0 + 5 * DAY); /* within */
 	create("000.00.21.H19-240302-0003", "hctc", received[2], t0 + DAY);     /* finished */
