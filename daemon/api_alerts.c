@@ -43,78 +43,15 @@ static void reply_page(struct api_ctx *x, const char *key, json_t *items, bool m
 				    more ? json_string(cursor) : json_null()));
 }
 
-/* Query parameters of the alert and outbox lists: name=value pairs, percent-decoded. */
-struct query {
-	char names[12][24];
-	char *values[12];
-	size_t n;
-	char buf[4096];
-};
-
-static int parse_query(struct api_ctx *x, const char *const *allowed, struct query *q,
-		       struct api_error *e)
+/* The page of a list: limit and cursor, both optional. */
+static int parse_page(const char *limit, const char *cursor, int *want, int64_t *after,
+		      struct api_error *e)
 {
-	const char *s = http_request_query(x->req);
-	size_t used = 0;
-
-	q->n = 0;
-	while (*s) {
-		const char *amp = strchr(s, '&'), *eq;
-		size_t len = amp ? (size_t)(amp - s) : strlen(s);
-		size_t k = 0;
-
-		eq = memchr(s, '=', len);
-		if (!eq || (size_t)(eq - s) >= sizeof(q->names[0]) || q->n == 12)
-			return api_fail(e, 400, "invalid_query", NULL, "expected name=value parameters");
-		memcpy(q->names[q->n], s, (size_t)(eq - s));
-		q->names[q->n][eq - s] = '\0';
-		while (allowed[k] && strcmp(allowed[k], q->names[q->n]) != 0)
-			k++;
-		if (!allowed[k])
-			return api_fail(e, 400, "invalid_query", q->names[q->n],
-					"unknown query parameter \"%s\"", q->names[q->n]);
-		q->values[q->n] = q->buf + used;
-		if (api_url_decode(eq + 1, len - (size_t)(eq - s) - 1, q->values[q->n],
-				   sizeof(q->buf) - used) != 0)
-			return api_fail(e, 400, "invalid_query", q->names[q->n],
-					"%s: bad percent-encoding or too long", q->names[q->n]);
-		used += strlen(q->values[q->n]) + 1;
-		q->n++;
-		s += len + (amp ? 1 : 0);
-	}
-	return 0;
-}
-
-static const char *query_get(const struct query *q, const char *name)
-{
-	for (size_t i = 0; i < q->n; i++)
-		if (strcmp(q->names[i], name) == 0)
-			return q->values[i];
-	return NULL;
-}
-
-static int parse_limit(const struct query *q, int *limit, int64_t *after, struct api_error *e)
-{
-	const char *v = query_get(q, "limit"), *c = query_get(q, "cursor");
-	char *end;
-
-	*limit = API_DEFAULT_LIMIT;
+	*want = API_DEFAULT_LIMIT;
 	*after = 0;
-	if (v) {
-		long n = strtol(v, &end, 10);
-		if (*end || end == v || n < 1 || n > API_MAX_LIMIT)
-			return api_fail(e, 400, "invalid_query", "limit",
-					"limit: expected a whole number from 1 to %d", API_MAX_LIMIT);
-		*limit = (int)n;
-	}
-	if (c) {
-		long long n = strtoll(c, &end, 10);
-		if (*end || end == c || n < 0)
-			return api_fail(e, 400, "invalid_query", "cursor",
-					"cursor: not a cursor this server gave");
-		*after = n;
-	}
-	return 0;
+	if (limit && api_query_limit("limit", limit, want, e) != 0)
+		return -1;
+	return cursor ? api_query_after_id("cursor", cursor, after, e) : 0;
 }
 
 /* item=case:CODE, document:ID or assignment:ID */
@@ -149,39 +86,35 @@ static int parse_item(struct api_ctx *x, const char *v, struct store_alert_filte
 
 void api_alerts_list(struct api_ctx *x)
 {
+	enum { ITEM, UNIT, RULE, SINCE, ACKNOWLEDGED, LIMIT, CURSOR };
 	static const char *const allowed[] = { "item", "unit", "rule", "since", "acknowledged",
 					       "limit", "cursor", NULL };
 	struct store_alert_filter f = { .since = TIME_NONE, .acknowledged = -1 };
 	struct alert_page pg = { x, NULL, 0, 0, false };
+	const char *v[sizeof(allowed) / sizeof(allowed[0])];
+	char buf[4096];
 	struct api_error e;
-	struct query q;
 	struct err err;
-	const char *v;
 
-	if (parse_query(x, allowed, &q, &e) != 0 || parse_limit(&q, &f.limit, &f.after_id, &e) != 0)
+	if (api_query_values(x, allowed, v, buf, sizeof(buf), &e) != 0 ||
+	    parse_page(v[LIMIT], v[CURSOR], &f.limit, &f.after_id, &e) != 0 ||
+	    (v[ITEM] && parse_item(x, v[ITEM], &f, &e) != 0) ||
+	    (v[UNIT] && api_query_unit(x, "unit", v[UNIT], &e) != 0))
 		goto fail;
-	if ((v = query_get(&q, "item")) && parse_item(x, v, &f, &e) != 0)
-		goto fail;
-	if ((v = query_get(&q, "unit"))) {
-		if (!config_unit(x->cfg, v)) {
-			api_fail(&e, 422, "unknown_reference", "unit", "no unit has id \"%.64s\"", v);
-			goto fail;
-		}
-		f.unit = v;
-	}
-	f.rule = query_get(&q, "rule");
-	if ((v = query_get(&q, "since")) && calendar_parse_rfc3339(v, &f.since, &err) != 0) {
+	f.unit = v[UNIT];
+	f.rule = v[RULE];
+	if (v[SINCE] && calendar_parse_rfc3339(v[SINCE], &f.since, &err) != 0) {
 		api_fail(&e, 400, "invalid_query", "since",
 			 "since: expected an RFC 3339 instant like 2024-02-07T10:00:00+07:00");
 		goto fail;
 	}
-	if ((v = query_get(&q, "acknowledged"))) {
-		if (strcmp(v, "true") && strcmp(v, "false")) {
+	if (v[ACKNOWLEDGED]) {
+		if (strcmp(v[ACKNOWLEDGED], "true") && strcmp(v[ACKNOWLEDGED], "false")) {
 			api_fail(&e, 400, "invalid_query", "acknowledged",
 				 "acknowledged: expected true or false");
 			goto fail;
 		}
-		f.acknowledged = strcmp(v, "true") == 0;
+		f.acknowledged = strcmp(v[ACKNOWLEDGED], "true") == 0;
 	}
 	pg.want = f.limit;
 	f.limit++;
@@ -311,35 +244,38 @@ static int collect_outbox(void *ctx, const struct store_outbox *o)
 
 void api_outbox_list(struct api_ctx *x)
 {
+	enum { STATUS, CHANNEL, RECIPIENT, LIMIT, CURSOR };
 	static const char *const allowed[] = { "status", "channel", "recipient", "limit", "cursor",
 					       NULL };
 	static const char *const statuses[] = { "pending", "held", "digested", "sending", "sent",
 						"failed", "dead", NULL };
 	struct store_outbox_filter f = { 0 };
 	struct outbox_page pg = { x, NULL, 0, 0, false };
+	const char *v[sizeof(allowed) / sizeof(allowed[0])];
+	char buf[4096];
 	struct api_error e;
-	struct query q;
 	struct err err;
-	const char *v;
 
-	if (parse_query(x, allowed, &q, &e) != 0 || parse_limit(&q, &f.limit, &f.after_id, &e) != 0)
+	if (api_query_values(x, allowed, v, buf, sizeof(buf), &e) != 0 ||
+	    parse_page(v[LIMIT], v[CURSOR], &f.limit, &f.after_id, &e) != 0)
 		goto fail;
-	if ((v = query_get(&q, "status"))) {
+	if (v[STATUS]) {
 		size_t k = 0;
-		while (statuses[k] && strcmp(statuses[k], v) != 0)
+		while (statuses[k] && strcmp(statuses[k], v[STATUS]) != 0)
 			k++;
 		if (!statuses[k]) {
-			api_fail(&e, 400, "invalid_query", "status", "unknown status \"%.40s\"", v);
+			api_fail(&e, 400, "invalid_query", "status", "unknown status \"%.40s\"",
+				 v[STATUS]);
 			goto fail;
 		}
-		f.status = v;
+		f.status = v[STATUS];
 	}
-	if ((v = query_get(&q, "channel")) && strcmp(v, "email") && strcmp(v, "chat")) {
+	if (v[CHANNEL] && strcmp(v[CHANNEL], "email") && strcmp(v[CHANNEL], "chat")) {
 		api_fail(&e, 400, "invalid_query", "channel", "channel: email or chat");
 		goto fail;
 	}
-	f.channel = v;
-	f.recipient = query_get(&q, "recipient");
+	f.channel = v[CHANNEL];
+	f.recipient = v[RECIPIENT];
 	pg.want = f.limit;
 	f.limit++;
 	pg.items = json_array();

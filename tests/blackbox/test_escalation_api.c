@@ -876,6 +876,7 @@ Test(escalation, bad_requests)
 		{ "/api/v1/alerts?limit=0", "limit" },
 		{ "/api/v1/alerts?limit=501", "limit" },
 		{ "/api/v1/alerts?cursor=abc", "cursor" },
+		{ "/api/v1/alerts?rule=%C3%28", "rule" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		api_t_req(&t, "GET", bad[i].path, API_BAOCAO, NULL, 400);
@@ -905,6 +906,8 @@ Test(escalation, bad_requests)
 	api_t_expect_error(&t, 400, "invalid_query", "alert");
 	api_t_req(&t, "GET", "/api/v1/outbox?limit=0", API_ADMIN, NULL, 400);
 	api_t_expect_error(&t, 400, "invalid_query", "limit");
+	api_t_req(&t, "GET", "/api/v1/outbox?recipient=%FF", API_ADMIN, NULL, 400);
+	api_t_expect_error(&t, 400, "invalid_query", "recipient");
 	static const char *const statuses[] = { "pending", "held", "digested", "sending",
 						"sent", "failed", "dead" };
 	for (size_t i = 0; i < 7; i++) {
