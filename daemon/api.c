@@ -728,8 +728,13 @@ static json_t *event_json(struct api_ctx *x, const struct store_event *ev)
 int api_record_event(struct api_ctx *x, const char *kind, int64_t item_id, const char *type,
 		     int64_t at, json_t *data, int64_t due_at, json_t **out, struct api_error *e)
 {
-	/* Objects keep their insertion order: the request's own order is kept as it came. */
-	char *text = json_dumps(data, JSON_COMPACT);
+	/* Objects keep their insertion order: the request's own order is kept as it came. A flat
+	 * object (every create, most events) is written without jansson's encoder, byte for byte
+	 * the same. */
+	struct item_text t = { 0 };
+	size_t len;
+	char *text = item_text_object(&t, data) == 0 ? item_text_take(&t, &len)
+						       : json_dumps(data, JSON_COMPACT);
 	struct store_event ev = {
 		.item_kind = kind, .item_id = item_id, .type = type, .at = at, .actor = x->actor,
 		.data = text, .due_at = due_at, .recorded_at = x->now,

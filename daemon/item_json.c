@@ -2,6 +2,10 @@
  * (docs/api.md). */
 #include "item_json.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 json_t *item_json_time(struct calendar *cal, int64_t t)
 {
 	char buf[64];
@@ -104,4 +108,156 @@ json_t *item_json_event(struct calendar *cal, const struct store_event *ev)
 	return json_pack("{s:I, s:s, s:o, s:s, s:o, s:o}", "id", (json_int_t)ev->id, "type",
 			 ev->type, "at", T(ev->at), "actor", ev->actor, "data",
 			 data ? data : json_object(), "due_at", T(ev->due_at));
+}
+
+/* --- JSON text without a tree ------------------------------------------------------------ */
+
+static bool text_room(struct item_text *t, size_t n)
+{
+	size_t cap;
+	char *s;
+
+	if (t->oom)
+		return false;
+	if (t->len + n + 1 <= t->cap)
+		return true;
+	cap = t->cap ? t->cap : 256;
+	while (cap < t->len + n + 1)
+		cap *= 2;
+	if (!(s = realloc(t->s, cap))) {
+		t->oom = true;
+		return false;
+	}
+	t->s = s;
+	t->cap = cap;
+	return true;
+}
+
+void item_text_raw(struct item_text *t, const char *s, size_t n)
+{
+	if (!text_room(t, n))
+		return;
+	memcpy(t->s + t->len, s, n);
+	t->len += n;
+	t->s[t->len] = '\0';
+}
+
+void item_text_lit(struct item_text *t, const char *s)
+{
+	item_text_raw(t, s, strlen(s));
+}
+
+void item_text_str(struct item_text *t, const char *s, size_t n)
+{
+	size_t from = 0;
+	char esc[8];
+
+	item_text_raw(t, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *e = NULL;
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		switch (c) {
+		case '"': e = "\\\""; break;
+		case '\\': e = "\\\\"; break;
+		case '\b': e = "\\b"; break;
+		case '\f': e = "\\f"; break;
+		case '\n': e = "\\n"; break;
+		case '\r': e = "\\r"; break;
+		case '\t': e = "\\t"; break;
+		default:
+			/* jansson's spelling of the other control characters: \u001F */
+			snprintf(esc, sizeof(esc), "\\u%04X", (unsigned)c);
+			e = esc;
+		}
+		item_text_raw(t, s + from, i - from);
+		item_text_lit(t, e);
+		from = i + 1;
+	}
+	item_text_raw(t, s + from, n - from);
+	item_text_raw(t, "\"", 1);
+}
+
+void item_text_int(struct item_text *t, int64_t v)
+{
+	char buf[24];
+	char *p = buf + sizeof(buf);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	item_text_raw(t, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+int item_text_scalar(struct item_text *t, json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		item_text_str(t, json_string_value(v), json_string_length(v));
+		return 0;
+	case JSON_INTEGER:
+		item_text_int(t, json_integer_value(v));
+		return 0;
+	case JSON_TRUE:
+		item_text_lit(t, "true");
+		return 0;
+	case JSON_FALSE:
+		item_text_lit(t, "false");
+		return 0;
+	case JSON_NULL:
+		item_text_lit(t, "null");
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+int item_text_object(struct item_text *t, json_t *obj)
+{
+	size_t start = t->len;
+	const char *key;
+	json_t *v;
+	bool first = true;
+
+	if (!json_is_object(obj))
+		return -1;
+	item_text_raw(t, "{", 1);
+	json_object_foreach(obj, key, v) {
+		if (!first)
+			item_text_raw(t, ",", 1);
+		item_text_str(t, key, strlen(key));
+		item_text_raw(t, ":", 1);
+		if (item_text_scalar(t, v) != 0) {
+			t->len = start;
+			if (t->s)
+				t->s[start] = '\0';
+			return -1;
+		}
+		first = false;
+	}
+	item_text_raw(t, "}", 1);
+	return 0;
+}
+
+char *item_text_take(struct item_text *t, size_t *len)
+{
+	char *s = t->oom ? NULL : t->s;
+
+	if (!s && !t->oom)
+		s = calloc(1, 1);
+	if (t->oom)
+		free(t->s);
+	*len = s ? t->len : 0;
+	*t = (struct item_text){ 0 };
+	return s;
+}
+
+void item_text_free(struct item_text *t)
+{
+	free(t->s);
+	*t = (struct item_text){ 0 };
 }

@@ -357,26 +357,29 @@ static size_t parse_size(const char *s, const char *what)
 int main(int argc, char **argv)
 {
 	size_t n = 200000, conns = 32, batch = 1000;
-	bool raw = true;
+	bool raw = true, do_single = true, do_batch = true;
 	int bad = 0, opt;
 	const char *env = getenv("BENCH_N");
 	struct harness h;
 
 	if (env && *env)
 		n = parse_size(env, "BENCH_N");
-	while ((opt = getopt(argc, argv, "n:c:b:Rh")) != -1) {
+	while ((opt = getopt(argc, argv, "n:c:b:RSBh")) != -1) {
 		switch (opt) {
 		case 'n': n = parse_size(optarg, "-n"); break;
 		case 'c': conns = parse_size(optarg, "-c"); break;
 		case 'b': batch = parse_size(optarg, "-b"); break;
 		case 'R': raw = false; break;
+		case 'S': do_batch = false; break;
+		case 'B': do_single = false; break;
 		default:
 			fprintf(opt == 'h' ? stdout : stderr,
-				"Usage: bench_ingest [-n CASES] [-c CONNECTIONS] [-b LINES] [-R]\n"
+				"Usage: bench_ingest [-n CASES] [-c CONNECTIONS] [-b LINES] [-R] [-S | -B]\n"
 				"  -n  cases per phase (default 200000, or $BENCH_N)\n"
 				"  -c  concurrent kept-alive connections (default 32)\n"
 				"  -b  lines per POST /api/v1/cases:batch (default 1000, at most 10000)\n"
-				"  -R  skip the raw SQLite baseline\n");
+				"  -R  skip the raw SQLite baseline\n"
+				"  -S  single POSTs only; -B  batches only (e.g. to profile one path)\n");
 			return opt == 'h' ? 0 : 2;
 		}
 	}
@@ -389,9 +392,9 @@ int main(int argc, char **argv)
 
 	char label[80];
 	snprintf(label, sizeof(label), "POST /cases x%zu conns", conns);
-	double single = api_phase(label, n, 0, conns, &bad);
+	double single = do_single ? api_phase(label, n, 0, conns, &bad) : -1;
 	snprintf(label, sizeof(label), "POST /cases:batch of %zu x%zu", batch, conns);
-	double batched = api_phase(label, n, batch, conns, &bad);
+	double batched = do_batch ? api_phase(label, n, batch, conns, &bad) : -1;
 	if (!raw)
 		return bad;
 
