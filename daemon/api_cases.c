@@ -242,6 +242,8 @@ void api_cases_create(struct api_ctx *x)
 	json_t *body = api_parse_body(x, data, len, &e);
 	struct case_record c;
 	unsigned char hash[32];
+	struct item_text t = { 0 };
+	char *text;
 	int status = 0, rc;
 
 	if (!body) {
@@ -258,10 +260,15 @@ void api_cases_create(struct api_ctx *x)
 		rc = write_case(x, body, &c, hash, &e);
 	api_write_end(x, rc == 0);
 	json_decref(body);
-	if (rc != 0)
+	if (rc != 0) {
 		api_reply_error(x, &e);
+		return;
+	}
+	item_text_case(&t, x->cfg, x->cal, &c);
+	if (!(text = item_text_take(&t, &len)))
+		http_respond_error(x->req, 500, "internal", "cannot encode the answer");
 	else
-		api_reply(x, status, case_json(x, &c));
+		api_reply_body(x, status, "application/json", text, len, NULL);
 }
 
 /* The codes a dry run has taken so far, with their create hashes: none of them reaches the

@@ -243,6 +243,82 @@ int item_text_object(struct item_text *t, json_t *obj)
 	return 0;
 }
 
+static void text_key(struct item_text *t, const char *key)
+{
+	item_text_lit(t, key);
+}
+
+static void text_opt(struct item_text *t, const char *key, const char *s)
+{
+	text_key(t, key);
+	if (s && *s)
+		item_text_str(t, s, strlen(s));
+	else
+		item_text_lit(t, "null");
+}
+
+static void text_bool(struct item_text *t, const char *key, bool b)
+{
+	text_key(t, key);
+	item_text_lit(t, b ? "true" : "false");
+}
+
+static void text_time(struct item_text *t, const char *key, struct calendar *cal, int64_t v)
+{
+	char buf[64];
+
+	if (v == TIME_NONE) {
+		text_opt(t, key, NULL);
+		return;
+	}
+	calendar_format(cal, v, buf, sizeof(buf));
+	text_opt(t, key, buf);
+}
+
+void item_text_case(struct item_text *t, const struct config *cfg, struct calendar *cal,
+		    const struct case_record *c)
+{
+	const struct config_procedure *p = config_procedure(cfg, c->procedure);
+	const struct config_unit *u = config_unit(cfg, c->unit);
+
+	text_key(t, "{\"code\":");
+	item_text_str(t, c->code, strlen(c->code));
+	text_key(t, ",\"procedure\":");
+	item_text_str(t, c->procedure, strlen(c->procedure));
+	text_opt(t, ",\"procedure_name\":", p ? p->name : NULL);
+	text_key(t, ",\"unit\":");
+	item_text_str(t, c->unit, strlen(c->unit));
+	text_opt(t, ",\"unit_name\":", u ? u->name : NULL);
+	text_opt(t, ",\"handler\":", c->handler);
+	text_opt(t, ",\"applicant\":", c->applicant);
+	text_time(t, ",\"received_at\":", cal, c->received_at);
+	text_time(t, ",\"due_at\":", cal, c->due_at);
+	text_bool(t, ",\"due_given\":", c->due_given);
+	text_opt(t, ",\"online\":", case_online_name(c->online));
+	text_bool(t, ",\"paid_online\":", c->paid_online);
+	text_bool(t, ",\"digitized\":", c->digitized);
+	text_opt(t, ",\"status\":", case_status_name(c->status));
+	text_opt(t, ",\"outcome\":", case_outcome_name(c->outcome));
+	text_bool(t, ",\"late\":", c->late);
+	text_bool(t, ",\"extended\":", c->extended);
+	text_time(t, ",\"paused_at\":", cal, c->paused_at);
+	text_time(t, ",\"completed_at\":", cal, c->completed_at);
+	text_time(t, ",\"ended_at\":", cal, c->ended_at);
+	text_key(t, ",\"version\":");
+	item_text_int(t, c->version);
+	text_time(t, ",\"created_at\":", cal, c->created_at);
+	text_time(t, ",\"updated_at\":", cal, c->updated_at);
+	text_key(t, ",\"fee\":");
+	item_text_int(t, c->fee);
+	text_key(t, ",\"rating\":");
+	if (c->rating)
+		item_text_int(t, c->rating);
+	else
+		item_text_lit(t, "null");
+	text_time(t, ",\"rated_at\":", cal, c->rated_at);
+	item_text_raw(t, "}", 1);
+}
+
 char *item_text_take(struct item_text *t, size_t *len)
 {
 	char *s = t->oom ? NULL : t->s;

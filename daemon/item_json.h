@@ -55,6 +55,10 @@ int item_text_scalar(struct item_text *t, json_t *v);
 /* obj (a JSON object whose values are all scalars as above) in its own key order, as
  * json_dumps(obj, JSON_COMPACT) writes it; -1 with t unchanged when a value is not a scalar. */
 int item_text_object(struct item_text *t, json_t *obj);
+/* item_json_case's object as text, byte for byte json_dumps(item_json_case(...), JSON_COMPACT)
+ * (tests/unit/test_item_json.c holds them together), for the answers of single creates. */
+void item_text_case(struct item_text *t, const struct config *cfg, struct calendar *cal,
+		    const struct case_record *c);
 /* The text (NUL-terminated, to free()) and its length; NULL when out of memory. t is emptied. */
 char *item_text_take(struct item_text *t, size_t *len);
 /* Frees what t holds (a no-op after item_text_take). */
