@@ -152,27 +152,6 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* CPU seconds (user + system) the process has used so far, or -1. */
-static double cpu_seconds(pid_t pid)
-{
-	char path[64], buf[1024];
-	unsigned long long ut, st;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (!(f = fopen(path, "r")))
-		return -1;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* After "pid (comm) ": state is field 3, utime 14 and stime 15. */
-	const char *p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-			 &st) != 2)
-		return -1;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -202,7 +181,7 @@ static double api_phase(const char *label, size_t n, size_t batch, size_t conns,
 		api_fixture_close(&f);
 		goto out;
 	}
-	double cpu0 = cpu_seconds(f.proc.pid);
+	double cpu0 = harness_cpu_seconds(f.proc.pid);
 	uint64_t t0 = now_ns();
 	for (size_t i = 0; i < conns; i++)
 		pthread_create(&th[i], NULL, worker, &r);
@@ -210,7 +189,7 @@ static double api_phase(const char *label, size_t n, size_t batch, size_t conns,
 		pthread_join(th[i], NULL);
 	double s = (double)(now_ns() - t0) / 1e9;
 	size_t acked = atomic_load(&r.acked), failed = atomic_load(&r.failed);
-	double cpu = cpu_seconds(f.proc.pid) - cpu0;
+	double cpu = harness_cpu_seconds(f.proc.pid) - cpu0;
 
 	qsort(r.latency_ns, r.requests, sizeof(*r.latency_ns), cmp_u64);
 	rate = (double)acked / s;
