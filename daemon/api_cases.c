@@ -170,7 +170,8 @@ static int check_case(struct api_ctx *x, json_t *body, struct case_record *c,
 	case STORE_OK:
 		if (memcmp(hash, stored_hash, 32) != 0)
 			return api_fail(e, 409, "conflict", "code",
-					"a case with code \"%s\" exists with different data", c->code);
+					"a case with code \"%s\" exists with different data",
+					c->code);
 		*status = 200;
 		return 0;
 	case STORE_NOT_FOUND:
@@ -224,7 +225,8 @@ static int write_case(struct api_ctx *x, json_t *body, struct case_record *c,
 	case STORE_OK:
 		break;
 	case STORE_CONFLICT:
-		return api_fail(e, 409, "conflict", "code", "a case with code \"%s\" exists", c->code);
+		return api_fail(e, 409, "conflict", "code", "a case with code \"%s\" exists",
+				c->code);
 	default:
 		return api_fail(e, 503, "unavailable", NULL, "%s", err.msg);
 	}

@@ -353,12 +353,13 @@ int main(int argc, char **argv)
 		case 'B': do_single = false; break;
 		default:
 			fprintf(opt == 'h' ? stdout : stderr,
-				"Usage: bench_ingest [-n CASES] [-c CONNECTIONS] [-b LINES] [-R] [-S | -B]\n"
+				"Usage: bench_ingest [-n CASES] [-c CONNECTIONS] [-b LINES] [-R] "
+				"[-S | -B]\n"
 				"  -n  cases per phase (default 200000, or $BENCH_N)\n"
 				"  -c  concurrent kept-alive connections (default 32)\n"
 				"  -b  lines per POST /api/v1/cases:batch (default 1000, at most 10000)\n"
 				"  -R  skip the raw SQLite baseline\n"
-				"  -S  single POSTs only; -B  batches only (e.g. to profile one path)\n");
+				"  -S  single POSTs only; -B  batches only (to profile one path)\n");
 			return opt == 'h' ? 0 : 2;
 		}
 	}

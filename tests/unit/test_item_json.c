@@ -15,7 +15,8 @@ static const char conf[] =
 	"server: { listen = \"127.0.0.1:8686\"; };\n"
 	"database: { path = \"/tmp/dunghan-item-json-test.db\"; };\n"
 	"log: { level = \"info\"; };\n"
-	"calendar: { timezone = \"Asia/Ho_Chi_Minh\"; week = [\"mon\",\"tue\",\"wed\",\"thu\",\"fri\"];\n"
+	"calendar: { timezone = \"Asia/Ho_Chi_Minh\";\n"
+	"  week = [\"mon\",\"tue\",\"wed\",\"thu\",\"fri\"];\n"
 	"  office_hours = [\"07:30-11:30\", \"13:00-17:00\"]; statutory_holidays = true; };\n"
 	"units = ( { id = \"vp\"; name = \"Văn phòng \\\"UBND\\\" tỉnh\"; level = \"office\"; } );\n"
 	"people = ( { id = \"long.nk\"; name = \"Nguyễn Kim Long\"; unit = \"vp\"; } );\n"
@@ -66,8 +67,8 @@ Test(item_json, case_text_is_jansson_text_for_a_new_case)
 		.id = 7, .code = "000.00.01.H56-240301-0001", .procedure = "1.004227", .unit = "vp",
 		.received_at = 1709258400, .due_at = 1709517600, .online = CASE_ONLINE_FULL,
 		.paid_online = true, .status = CASE_RECEIVED, .paused_at = TIME_NONE,
-		.completed_at = TIME_NONE, .ended_at = TIME_NONE, .rated_at = TIME_NONE, .version = 1,
-		.created_at = 1709258400, .updated_at = 1709258400,
+		.completed_at = TIME_NONE, .ended_at = TIME_NONE, .rated_at = TIME_NONE,
+		.version = 1, .created_at = 1709258400, .updated_at = 1709258400,
 	};
 	strcpy(c.applicant, "Nguyễn Văn \"Bé\" \\ tab\there\nnew line \x01\x1f end");
 	expect_same_case(&c);
@@ -77,7 +78,8 @@ Test(item_json, case_text_is_jansson_text_with_every_field_set_and_unknown_refer
 {
 	struct case_record c = {
 		.id = 9, .code = "X-1", .procedure = "9.999", .unit = "gone", .handler = "long.nk",
-		.received_at = 1709258400, .due_at = 1709517600, .due_given = true, .digitized = true,
+		.received_at = 1709258400, .due_at = 1709517600, .due_given = true,
+		.digitized = true,
 		.status = CASE_COMPLETED, .outcome = CASE_LATE, .late = true, .extended = true,
 		.paused_at = TIME_NONE, .completed_at = 1709600000, .ended_at = TIME_NONE,
 		.rating = 4, .rated_at = 1709700000, .version = 12, .fee = 1000000000000000LL,
