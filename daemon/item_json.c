@@ -149,15 +149,18 @@ void item_text_lit(struct item_text *t, const char *s)
 
 void item_text_str(struct item_text *t, const char *s, size_t n)
 {
-	size_t from = 0;
+	size_t from = 0, i = 0;
 	char esc[8];
 
 	item_text_raw(t, "\"", 1);
-	for (size_t i = 0; i < n; i++) {
+	for (;;) {
+		/* the plain run first: most strings have nothing to escape */
+		while (i < n && (unsigned char)s[i] >= 0x20 && s[i] != '"' && s[i] != '\\')
+			i++;
+		if (i == n)
+			break;
 		unsigned char c = (unsigned char)s[i];
 		const char *e = NULL;
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
 		switch (c) {
 		case '"': e = "\\\""; break;
 		case '\\': e = "\\\\"; break;
@@ -173,7 +176,7 @@ void item_text_str(struct item_text *t, const char *s, size_t n)
 		}
 		item_text_raw(t, s + from, i - from);
 		item_text_lit(t, e);
-		from = i + 1;
+		from = ++i;
 	}
 	item_text_raw(t, s + from, n - from);
 	item_text_raw(t, "\"", 1);
@@ -263,16 +266,25 @@ static void text_bool(struct item_text *t, const char *key, bool b)
 	item_text_lit(t, b ? "true" : "false");
 }
 
-static void text_time(struct item_text *t, const char *key, struct calendar *cal, int64_t v)
-{
-	char buf[64];
+/* The last instant formatted, so that a case's equal instants (created_at and updated_at of a
+ * new case) are formatted once. */
+struct last_time {
+	int64_t t;
+	char text[64];
+};
 
+static void text_time(struct item_text *t, const char *key, struct calendar *cal, int64_t v,
+		      struct last_time *last)
+{
 	if (v == TIME_NONE) {
 		text_opt(t, key, NULL);
 		return;
 	}
-	calendar_format(cal, v, buf, sizeof(buf));
-	text_opt(t, key, buf);
+	if (v != last->t || !last->text[0]) {
+		calendar_format(cal, v, last->text, sizeof(last->text));
+		last->t = v;
+	}
+	text_opt(t, key, last->text);
 }
 
 void item_text_case(struct item_text *t, const struct config *cfg, struct calendar *cal,
@@ -280,6 +292,7 @@ void item_text_case(struct item_text *t, const struct config *cfg, struct calend
 {
 	const struct config_procedure *p = config_procedure(cfg, c->procedure);
 	const struct config_unit *u = config_unit(cfg, c->unit);
+	struct last_time last = { 0 };
 
 	text_key(t, "{\"code\":");
 	item_text_str(t, c->code, strlen(c->code));
@@ -291,8 +304,8 @@ void item_text_case(struct item_text *t, const struct config *cfg, struct calend
 	text_opt(t, ",\"unit_name\":", u ? u->name : NULL);
 	text_opt(t, ",\"handler\":", c->handler);
 	text_opt(t, ",\"applicant\":", c->applicant);
-	text_time(t, ",\"received_at\":", cal, c->received_at);
-	text_time(t, ",\"due_at\":", cal, c->due_at);
+	text_time(t, ",\"received_at\":", cal, c->received_at, &last);
+	text_time(t, ",\"due_at\":", cal, c->due_at, &last);
 	text_bool(t, ",\"due_given\":", c->due_given);
 	text_opt(t, ",\"online\":", case_online_name(c->online));
 	text_bool(t, ",\"paid_online\":", c->paid_online);
@@ -301,13 +314,13 @@ void item_text_case(struct item_text *t, const struct config *cfg, struct calend
 	text_opt(t, ",\"outcome\":", case_outcome_name(c->outcome));
 	text_bool(t, ",\"late\":", c->late);
 	text_bool(t, ",\"extended\":", c->extended);
-	text_time(t, ",\"paused_at\":", cal, c->paused_at);
-	text_time(t, ",\"completed_at\":", cal, c->completed_at);
-	text_time(t, ",\"ended_at\":", cal, c->ended_at);
+	text_time(t, ",\"paused_at\":", cal, c->paused_at, &last);
+	text_time(t, ",\"completed_at\":", cal, c->completed_at, &last);
+	text_time(t, ",\"ended_at\":", cal, c->ended_at, &last);
 	text_key(t, ",\"version\":");
 	item_text_int(t, c->version);
-	text_time(t, ",\"created_at\":", cal, c->created_at);
-	text_time(t, ",\"updated_at\":", cal, c->updated_at);
+	text_time(t, ",\"created_at\":", cal, c->created_at, &last);
+	text_time(t, ",\"updated_at\":", cal, c->updated_at, &last);
 	text_key(t, ",\"fee\":");
 	item_text_int(t, c->fee);
 	text_key(t, ",\"rating\":");
@@ -315,7 +328,7 @@ void item_text_case(struct item_text *t, const struct config *cfg, struct calend
 		item_text_int(t, c->rating);
 	else
 		item_text_lit(t, "null");
-	text_time(t, ",\"rated_at\":", cal, c->rated_at);
+	text_time(t, ",\"rated_at\":", cal, c->rated_at, &last);
 	item_text_raw(t, "}", 1);
 }
 
