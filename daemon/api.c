@@ -8,6 +8,7 @@
  * transaction too, so that no client ever sees data that is not yet durable. */
 #include "api_internal.h"
 #include "item_json.h"
+#include "json_flat.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -272,7 +273,10 @@ json_t *api_parse_body(struct api_ctx *x, const char *data, size_t len, struct a
 			 "the body must be JSON with Content-Type: application/json");
 		return NULL;
 	}
-	obj = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* A plain object is read without jansson's lexer; anything else, and every error, by it. */
+	obj = json_flat_load(data, len);
+	if (!obj)
+		obj = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!obj) {
 		api_fail(e, 400, "bad_json", NULL, "malformed JSON at line %d, column %d: %s",
 			 jerr.line, jerr.column, jerr.text);

@@ -3,6 +3,7 @@
  * are in case.c; this file validates, looks references up, stores and answers. */
 #include "api_internal.h"
 #include "item_json.h"
+#include "json_flat.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -391,7 +392,9 @@ static int batch_lines(struct api_ctx *x, const char *data, size_t len, struct s
 			p = nl ? nl + 1 : end;
 			continue;
 		}
-		body = json_loadb(p, n, JSON_REJECT_DUPLICATES, &jerr);
+		body = json_flat_load(p, n);
+		if (!body)
+			body = json_loadb(p, n, JSON_REJECT_DUPLICATES, &jerr);
 		if (!body)
 			api_fail(&e, 400, "bad_json", NULL, "malformed JSON at column %d: %s", jerr.column,
 				 jerr.text);
