@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 struct reader {
 	const unsigned char *p, *end;
@@ -90,7 +91,7 @@ static bool read_word(struct reader *r, const char *word, size_t n)
 
 /* An integer of at most 18 digits (never out of json_int_t's range), not followed by a
  * fraction or an exponent. */
-static json_t *read_integer(struct reader *r)
+static bool read_integer(struct reader *r, int64_t *out)
 {
 	bool neg = false;
 	int64_t v = 0;
@@ -101,27 +102,29 @@ static json_t *read_integer(struct reader *r)
 		r->p++;
 	}
 	if (r->p >= r->end || *r->p < '0' || *r->p > '9')
-		return NULL;
+		return false;
 	if (*r->p == '0') {
 		r->p++;
 		digits = 1;
 	} else {
 		while (r->p < r->end && *r->p >= '0' && *r->p <= '9') {
 			if (++digits > 18)
-				return NULL;
+				return false;
 			v = v * 10 + (*r->p++ - '0');
 		}
 	}
 	if (r->p < r->end && (*r->p == '.' || *r->p == 'e' || *r->p == 'E' ||
 			      (*r->p >= '0' && *r->p <= '9')))
-		return NULL;
-	return json_integer(neg ? -v : v);
+		return false;
+	*out = neg ? -v : v;
+	return true;
 }
 
 static json_t *read_value(struct reader *r)
 {
 	const char *s;
 	size_t n;
+	int64_t v;
 
 	if (r->p >= r->end)
 		return NULL;
@@ -135,7 +138,7 @@ static json_t *read_value(struct reader *r)
 	case 'n':
 		return read_word(r, "null", 4) ? json_null() : NULL;
 	default:
-		return read_integer(r);
+		return read_integer(r, &v) ? json_integer(v) : NULL;
 	}
 }
 
@@ -185,4 +188,97 @@ end:
 decline:
 	json_decref(obj);
 	return NULL;
+}
+
+/* Skips a string at r->p (escapes included, not checked further). */
+static bool skip_string(struct reader *r)
+{
+	if (r->p >= r->end || *r->p != '"')
+		return false;
+	for (r->p++; r->p < r->end; r->p++) {
+		if (*r->p == '\\')
+			r->p++;
+		else if (*r->p == '"')
+			break;
+	}
+	if (r->p >= r->end)
+		return false;
+	r->p++;
+	return true;
+}
+
+/* A byte of a number or of true, false, null. */
+static bool is_scalar_byte(unsigned char c)
+{
+	return c == '-' || c == '+' || c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z');
+}
+
+/* Skips one value at r->p: a string, a nested array or object (by its brackets, strings
+ * skipped whole), or a run of the characters of numbers and literals. */
+static bool skip_value(struct reader *r)
+{
+	size_t depth = 0;
+
+	if (r->p >= r->end)
+		return false;
+	if (*r->p == '"')
+		return skip_string(r);
+	if (*r->p != '[' && *r->p != '{') {
+		const unsigned char *start = r->p;
+		while (r->p < r->end && is_scalar_byte(*r->p))
+			r->p++;
+		return r->p > start;
+	}
+	while (r->p < r->end) {
+		if (*r->p == '"') {
+			if (!skip_string(r))
+				return false;
+			continue;
+		}
+		if (*r->p == '[' || *r->p == '{')
+			depth++;
+		else if (*r->p == ']' || *r->p == '}')
+			depth--;
+		r->p++;
+		if (depth == 0)
+			return true;
+	}
+	return false;
+}
+
+int json_flat_member_int(const char *text, size_t len, const char *key, int64_t *out)
+{
+	struct reader r = { (const unsigned char *)text, (const unsigned char *)text + len };
+	size_t klen = strlen(key);
+
+	skip_ws(&r);
+	if (r.p >= r.end || *r.p++ != '{')
+		return -1;
+	for (;;) {
+		const unsigned char *name;
+		bool match;
+
+		skip_ws(&r);
+		name = r.p + 1;
+		if (!skip_string(&r))
+			return -1;
+		match = (size_t)(r.p - 1 - name) == klen && memcmp(name, key, klen) == 0;
+		skip_ws(&r);
+		if (r.p >= r.end || *r.p++ != ':')
+			return -1;
+		skip_ws(&r);
+		if (match) {
+			if (r.p >= r.end || !read_integer(&r, out))
+				return -1;
+			skip_ws(&r);
+			return r.p < r.end && (*r.p == ',' || *r.p == '}') ? 0 : -1;
+		}
+		if (!skip_value(&r))
+			return -1;
+		skip_ws(&r);
+		if (r.p >= r.end || *r.p != ',')
+			return -1;
+		r.p++;
+	}
 }

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* data[0..len) as json_loadb(data, len, JSON_REJECT_DUPLICATES, ...) reads it, when it is an
  * object whose keys and string values have no escapes or control characters and are valid
@@ -14,5 +15,11 @@
  * null. Returns a new reference, or NULL to decline (any other text, valid or not: a duplicate
  * key, a real, an escape, a nested value, bad UTF-8, out of memory). */
 json_t *json_flat_load(const char *data, size_t len);
+
+/* The integer value of member `key` of the object that text[0..len) is, found by skipping the
+ * other members' values without building them (a batch's counts before its long "results").
+ * Returns 0 with *out, or -1 when the text is not an object, has no such member at its top, or
+ * the value is not an integer of at most 18 digits: the caller then reads the text in full. */
+int json_flat_member_int(const char *text, size_t len, const char *key, int64_t *out);
 
 #endif

@@ -104,3 +104,33 @@ Test(json_flat, agrees_with_jansson_on_mutated_texts)
 		expect_agrees(buf, len);
 	}
 }
+
+/* A top-level member read by skipping the others, as a batch's counts are read. */
+Test(json_flat, member_int_skips_other_values)
+{
+	static const char answer[] =
+		" {\"results\":[{\"line\":1,\"status\":422,\"error\":{\"code\":\"x\",\"message\":"
+		"\"a \\\"failed\\\":7 } ] { [ in a message\"}},{\"line\":2,\"status\":201}],"
+		"\"dry_run\":true,\"n\":null,\"r\":-1.5e3,\"s\":\"\\\\\",\"created\":1,"
+		"\"existing\":-0,\"failed\":1} ";
+	int64_t v;
+
+	cr_assert_eq(json_flat_member_int(answer, strlen(answer), "created", &v), 0);
+	cr_assert_eq(v, 1);
+	cr_assert_eq(json_flat_member_int(answer, strlen(answer), "existing", &v), 0);
+	cr_assert_eq(v, 0);
+	cr_assert_eq(json_flat_member_int(answer, strlen(answer), "failed", &v), 0);
+	cr_assert_eq(v, 1);
+	/* not at the top, not an integer, absent */
+	cr_assert_eq(json_flat_member_int(answer, strlen(answer), "line", &v), -1);
+	cr_assert_eq(json_flat_member_int(answer, strlen(answer), "r", &v), -1);
+	cr_assert_eq(json_flat_member_int(answer, strlen(answer), "dry_run", &v), -1);
+	cr_assert_eq(json_flat_member_int(answer, strlen(answer), "absent", &v), -1);
+	/* broken texts */
+	cr_assert_eq(json_flat_member_int("", 0, "a", &v), -1);
+	cr_assert_eq(json_flat_member_int("[1]", 3, "a", &v), -1);
+	cr_assert_eq(json_flat_member_int("{\"b\":[1,{\"a\":2}", 15, "a", &v), -1);
+	cr_assert_eq(json_flat_member_int("{\"b\":\"x, \"a\":2}", 15, "a", &v), -1);
+	cr_assert_eq(json_flat_member_int("{\"a\":2", 6, "a", &v), -1);
+	cr_assert_eq(json_flat_member_int("{\"a\":2x}", 8, "a", &v), -1);
+}
