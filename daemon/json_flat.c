@@ -210,8 +210,8 @@ static bool skip_string(struct reader *r)
 /* A byte of a number or of true, false, null. */
 static bool is_scalar_byte(unsigned char c)
 {
-	return c == '-' || c == '+' || c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	       (c >= 'A' && c <= 'Z');
+	return c == '-' || c == '+' || c == '.' || (c >= '0' && c <= '9') ||
+	       (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
 /* Skips one value at r->p: a string, a nested array or object (by its brackets, strings

@@ -359,7 +359,7 @@ int main(int argc, char **argv)
 				"  -c  concurrent kept-alive connections (default 32)\n"
 				"  -b  lines per POST /api/v1/cases:batch (default 1000, at most 10000)\n"
 				"  -R  skip the raw SQLite baseline\n"
-				"  -S  single POSTs only; -B  batches only (to profile one path)\n");
+				"  -S  single POSTs only; -B  batches only (to profile a path)\n");
 			return opt == 'h' ? 0 : 2;
 		}
 	}

@@ -14,7 +14,8 @@ static void expect_agrees(const char *text, size_t len)
 	json_t *ref = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
 
 	if (flat) {
-		cr_assert_not_null(ref, "json_flat read what jansson refuses: %.*s", (int)len, text);
+		cr_assert_not_null(ref, "json_flat read what jansson refuses: %.*s", (int)len,
+				   text);
 		char *a = json_dumps(flat, JSON_COMPACT), *b = json_dumps(ref, JSON_COMPACT);
 		cr_assert_str_eq(a, b, "for %.*s", (int)len, text);
 		free(a);
