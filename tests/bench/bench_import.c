@@ -5,8 +5,9 @@
  * directory and database, the example office; tests/support/api_fixture.h), writes a CSV of that
  * many rows in the one-stop system's Vietnamese dialect (BOM, dd/mm/yyyy dates, an empty
  * "Ngày hẹn trả" so that the daemon computes it), and runs dunghanctl import on it the default
- * way: a dry-run pass, then the atomic one. Prints rows/s over the whole command, and the peak
- * RSS of dunghanctl (wait4) and of dunghand (VmHWM). With -k (BENCH_KEEP_GOING=1) the import is
+ * way: a dry-run pass, then the atomic one. Prints rows/s over the whole command, the peak
+ * RSS of dunghanctl (wait4) and of dunghand (VmHWM), and the CPU per row of each (rusage and
+ * /proc/PID/stat: the figure to compare on a shared machine). With -k (BENCH_KEEP_GOING=1) the import is
  * --continue-on-error, one pass.
  * Target: >= 100 000 rows/s; both RSS flat in file size.
  * Exit status: 0, or 1 when an import failed or dunghand did not stop cleanly. */
