@@ -10,9 +10,10 @@
  * p99 and maximum latency of one request, and dunghand's CPU per case; -S or -B runs one
  * phase only. Then the same rows are inserted straight into SQLite (WAL, synchronous=FULL,
  * a table with the daemon's case columns and a unique index on code), one thread, committing
- * every 1, 32 and B rows, and once more with an event row per case as the daemon writes; each raw run stops after N rows or 10 s. Ratios compare the API with the raw
- * runs of the same commit size: single POSTs (group-committed by the daemon, at most C per
- * commit) against 32-row commits, batches against B-row commits.
+ * every 1, 32 and B rows, and once more with an event row per case as the daemon writes; each
+ * raw run stops after N rows or 10 s. Ratios compare the API with the raw runs of the same
+ * commit size: single POSTs (group-committed by the daemon, at most C per commit) against
+ * 32-row commits, batches against B-row commits.
  * Targets: >= 20000 single POSTs/s; the batch path within 2x of raw SQLite (ratio >= 0.5).
  * Exit status: 0, or 1 when a request failed or dunghand did not stop cleanly. */
 #include <errno.h>
