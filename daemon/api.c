@@ -8,8 +8,10 @@
  * transaction too, so that no client ever sees data that is not yet durable. */
 #include "api_internal.h"
 #include "item_json.h"
+#include "json_flat.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -49,7 +51,20 @@ struct api {
 	bool closing;
 	void (*close_cb)(void *);
 	void *close_arg;
+	/* SHA-256 fetched once: OpenSSL 3's one-shot SHA256() fetches the algorithm on every
+	 * call, 0.7 µs against 0.2 µs for a create hash this way. */
+	EVP_MD *sha256;
+	EVP_MD_CTX *sha256_ctx;
 };
+
+int api_sha256(struct api *api, const void *data, size_t len, unsigned char out[32])
+{
+	if (EVP_DigestInit_ex2(api->sha256_ctx, api->sha256, NULL) != 1 ||
+	    EVP_DigestUpdate(api->sha256_ctx, data, len) != 1 ||
+	    EVP_DigestFinal_ex(api->sha256_ctx, out, NULL) != 1)
+		return -1;
+	return 0;
+}
 
 /* --- errors and replies ----------------------------------------------------------------- */
 
@@ -258,7 +273,10 @@ json_t *api_parse_body(struct api_ctx *x, const char *data, size_t len, struct a
 			 "the body must be JSON with Content-Type: application/json");
 		return NULL;
 	}
-	obj = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* A plain object is read without jansson's lexer; anything else, and every error, by it. */
+	obj = json_flat_load(data, len);
+	if (!obj)
+		obj = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!obj) {
 		api_fail(e, 400, "bad_json", NULL, "malformed JSON at line %d, column %d: %s",
 			 jerr.line, jerr.column, jerr.text);
@@ -728,8 +746,13 @@ static json_t *event_json(struct api_ctx *x, const struct store_event *ev)
 int api_record_event(struct api_ctx *x, const char *kind, int64_t item_id, const char *type,
 		     int64_t at, json_t *data, int64_t due_at, json_t **out, struct api_error *e)
 {
-	/* Objects keep their insertion order: the request's own order is kept as it came. */
-	char *text = json_dumps(data, JSON_COMPACT);
+	/* Objects keep their insertion order: the request's own order is kept as it came. A flat
+	 * object (every create, most events) is written without jansson's encoder, byte for byte
+	 * the same. */
+	struct item_text t = { 0 };
+	size_t len;
+	char *text = item_text_object(&t, data) == 0 ? item_text_take(&t, &len)
+						       : json_dumps(data, JSON_COMPACT);
 	struct store_event ev = {
 		.item_kind = kind, .item_id = item_id, .type = type, .at = at, .actor = x->actor,
 		.data = text, .due_at = due_at, .recorded_at = x->now,
@@ -1230,6 +1253,13 @@ void api_on_response(const struct http_request *req, int status, void *ctx)
 
 /* --- lifecycle -------------------------------------------------------------------------- */
 
+static void api_free_memory(struct api *api)
+{
+	EVP_MD_CTX_free(api->sha256_ctx);
+	EVP_MD_free(api->sha256);
+	free(api);
+}
+
 static void on_handle_gone(void *arg)
 {
 	struct api *api = arg;
@@ -1238,7 +1268,7 @@ static void on_handle_gone(void *arg)
 
 	if (--api->open_handles > 0)
 		return;
-	free(api);
+	api_free_memory(api);
 	if (cb)
 		cb(cb_arg);
 }
@@ -1269,8 +1299,14 @@ struct api *api_new(uv_loop_t *loop, struct store *store, struct scheduler *sche
 	api->deliver = deliver;
 	api->cfg = cfg;
 	api->started_at = (int64_t)time(NULL);
+	if (!(api->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) ||
+	    !(api->sha256_ctx = EVP_MD_CTX_new())) {
+		err_set(err, NULL, "cannot set up SHA-256 (OpenSSL)");
+		api_free_memory(api);
+		return NULL;
+	}
 	if (!(api->metrics = metrics_new(loop, err))) {
-		free(api);
+		api_free_memory(api);
 		return NULL;
 	}
 	api->open_handles = 1;

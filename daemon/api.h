@@ -35,9 +35,11 @@ void api_on_response(const struct http_request *req, int status, void *api);
 
 /* Creates the cases of an NDJSON text (one API case object a line, as POST /cases:batch takes)
  * on behalf of actor, for the drop folder. Runs inside the caller's own write transaction
- * (store_begin done by the caller, from a libuv callback of its own, never from a request), each
- * line in a savepoint. Returns the same JSON as the batch endpoint's answer (new reference;
- * "failed" > 0 tells the caller to roll back for all-or-nothing), or NULL with err. */
+ * (store_begin done by the caller, from a libuv callback of its own, never from a request); a
+ * line is checked fully before anything of it is written, so a bad line writes nothing. Returns
+ * the same JSON as the batch endpoint's answer (new reference; "failed" > 0 tells the caller
+ * to roll back for all-or-nothing), or NULL with err when the database failed in the middle
+ * of a line's writes: the caller must roll back. */
 json_t *api_import_cases(struct api *api, const char *ndjson, size_t len, const char *actor,
 			 struct err *err);
 

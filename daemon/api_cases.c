@@ -3,8 +3,8 @@
  * are in case.c; this file validates, looks references up, stores and answers. */
 #include "api_internal.h"
 #include "item_json.h"
+#include "json_flat.h"
 
-#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,14 +63,15 @@ static int check_unit(struct api_ctx *x, const char *field, const char *id, stru
 	return 0;
 }
 
-/* The SHA-256 of the request as it was meant: instants as numbers, nulls dropped, keys sorted,
- * so that a retry with the same content in another spelling is recognised. */
-static int create_hash(json_t *body, unsigned char hash[32])
+/* The canonical text through a jansson tree, for bodies holding arrays, objects or reals (only
+ * possible with server.strict_fields off). */
+static int hash_tree(struct api *api, json_t *body, unsigned char hash[32])
 {
 	json_t *canon = json_object();
 	const char *key;
 	json_t *v;
 	char *text;
+	int rc;
 
 	if (!canon)
 		return -1;
@@ -86,21 +87,68 @@ static int create_hash(json_t *body, unsigned char hash[32])
 	json_decref(canon);
 	if (!text)
 		return -1;
-	SHA256((const unsigned char *)text, strlen(text), hash);
+	rc = api_sha256(api, text, strlen(text), hash);
 	free(text);
-	return 0;
+	return rc;
 }
 
-/* Creates the case described by body inside the current savepoint. Sets *status to 201 (new)
- * or 200 (the same case again) and *out to its JSON (only {"code"} when out_code_only, as a
- * batch answers no more); or returns -1 with e. */
-static int create_case(struct api_ctx *x, json_t *body, bool out_code_only, int *status,
-		       json_t **out, struct api_error *e)
+#define HASH_KEYS 32
+
+/* The SHA-256 of the request as it was meant: instants as numbers, nulls dropped, keys sorted,
+ * so that a retry with the same content in another spelling is recognised. The text hashed is
+ * json_dumps(canonical object, JSON_COMPACT | JSON_SORT_KEYS), as the stored hashes were made;
+ * for a body of scalars (every valid create) it is written here without building that object. */
+static int create_hash(struct api *api, json_t *body, unsigned char hash[32])
+{
+	const char *keys[HASH_KEYS], *key;
+	json_t *vals[HASH_KEYS], *v;
+	struct item_text t = { 0 };
+	size_t n = 0, len, i;
+	char *text;
+	int rc;
+
+	json_object_foreach(body, key, v) {
+		if (json_is_null(v))
+			continue;
+		if (n == HASH_KEYS || json_is_object(v) || json_is_array(v) || json_is_real(v))
+			return hash_tree(api, body, hash);
+		for (i = n; i > 0 && strcmp(keys[i - 1], key) > 0; i--) {
+			keys[i] = keys[i - 1];
+			vals[i] = vals[i - 1];
+		}
+		keys[i] = key;
+		vals[i] = v;
+		n++;
+	}
+	item_text_raw(&t, "{", 1);
+	for (i = 0; i < n; i++) {
+		if (i)
+			item_text_raw(&t, ",", 1);
+		item_text_str(&t, keys[i], strlen(keys[i]));
+		item_text_raw(&t, ":", 1);
+		if (strcmp(keys[i], "received_at") == 0 || strcmp(keys[i], "due_at") == 0)
+			item_text_int(&t, api_instant(body, keys[i], 0));
+		else
+			item_text_scalar(&t, vals[i]);
+	}
+	item_text_raw(&t, "}", 1);
+	if (!(text = item_text_take(&t, &len)))
+		return -1;
+	rc = api_sha256(api, text, len, hash);
+	free(text);
+	return rc;
+}
+
+/* Validates body and looks its code up, writing nothing: everything that can refuse a create
+ * is checked here, so that the writes after it fail only when the database does. *status is
+ * 201 with *c the new case to write (id 0), or 200 with *c the stored case of the same
+ * content; or returns -1 with e (409 when the code holds other content). */
+static int check_case(struct api_ctx *x, json_t *body, struct case_record *c,
+		      unsigned char hash[32], int *status, struct api_error *e)
 {
 	const struct config_procedure *proc;
 	struct case_procedure rules;
-	unsigned char hash[32], stored_hash[32];
-	struct case_record c = { 0 };
+	unsigned char stored_hash[32];
 	struct err err;
 
 	if (api_check_fields(x, body, create_fields, N(create_fields), e) != 0)
@@ -116,16 +164,17 @@ static int create_case(struct api_ctx *x, json_t *body, bool out_code_only, int 
 		return api_fail(e, 400, "invalid_field", "code",
 				"code: \"%s\" does not have the shape of a case code (cases.code_pattern)",
 				api_str(body, "code"));
-	if (create_hash(body, hash) != 0)
+	if (create_hash(x->api, body, hash) != 0)
 		return api_fail(e, 500, "internal", NULL, "out of memory");
 
-	switch (store_case_get(x->store, api_str(body, "code"), &c, stored_hash, &err)) {
+	memset(c, 0, sizeof(*c));
+	switch (store_case_get(x->store, api_str(body, "code"), c, stored_hash, &err)) {
 	case STORE_OK:
-		if (memcmp(hash, stored_hash, sizeof(hash)) != 0)
+		if (memcmp(hash, stored_hash, 32) != 0)
 			return api_fail(e, 409, "conflict", "code",
-					"a case with code \"%s\" exists with different data", c.code);
+					"a case with code \"%s\" exists with different data",
+					c->code);
 		*status = 200;
-		*out = out_code_only ? json_pack("{s:s}", "code", c.code) : case_json(x, &c);
 		return 0;
 	case STORE_NOT_FOUND:
 		break;
@@ -133,50 +182,60 @@ static int create_case(struct api_ctx *x, json_t *body, bool out_code_only, int 
 		return api_fail(e, 503, "unavailable", NULL, "%s", err.msg);
 	}
 
-	snprintf(c.code, sizeof(c.code), "%s", api_str(body, "code"));
-	snprintf(c.procedure, sizeof(c.procedure), "%s", proc->code);
-	snprintf(c.unit, sizeof(c.unit), "%s", api_str(body, "unit"));
-	snprintf(c.handler, sizeof(c.handler), "%s",
+	snprintf(c->code, sizeof(c->code), "%s", api_str(body, "code"));
+	snprintf(c->procedure, sizeof(c->procedure), "%s", proc->code);
+	snprintf(c->unit, sizeof(c->unit), "%s", api_str(body, "unit"));
+	snprintf(c->handler, sizeof(c->handler), "%s",
 		 api_str(body, "handler") ? api_str(body, "handler") : "");
-	snprintf(c.applicant, sizeof(c.applicant), "%s",
+	snprintf(c->applicant, sizeof(c->applicant), "%s",
 		 api_str(body, "applicant") ? api_str(body, "applicant") : "");
-	c.received_at = api_instant(body, "received_at", x->now);
-	if (c.received_at > x->now + API_FUTURE_SLACK)
+	c->received_at = api_instant(body, "received_at", x->now);
+	if (c->received_at > x->now + API_FUTURE_SLACK)
 		return api_fail(e, 400, "invalid_field", "received_at",
 				"received_at: the case cannot be received in the future");
-	c.due_at = api_instant(body, "due_at", TIME_NONE);
-	c.due_given = c.due_at != TIME_NONE;
+	c->due_at = api_instant(body, "due_at", TIME_NONE);
+	c->due_given = c->due_at != TIME_NONE;
 	rules = case_rules_of(proc);
-	if (!c.due_given)
-		c.due_at = case_due(x->cal, c.received_at, &rules);
-	else if (c.due_at <= c.received_at)
+	if (!c->due_given)
+		c->due_at = case_due(x->cal, c->received_at, &rules);
+	else if (c->due_at <= c->received_at)
 		return api_fail(e, 400, "invalid_field", "due_at",
 				"due_at: the appointment must be after received_at");
-	c.online = api_str(body, "online") ? (enum case_online)case_online_parse(api_str(body, "online"))
-					   : CASE_ONLINE_NONE;
-	c.paid_online = api_bool(body, "paid_online");
-	c.digitized = api_bool(body, "digitized");
-	c.fee = api_int(body, "fee", 0);
-	c.status = CASE_RECEIVED;
-	c.paused_at = c.completed_at = c.ended_at = c.rated_at = TIME_NONE;
-	c.version = 1;
-	c.created_at = c.updated_at = x->now;
+	c->online = api_str(body, "online")
+			    ? (enum case_online)case_online_parse(api_str(body, "online"))
+			    : CASE_ONLINE_NONE;
+	c->paid_online = api_bool(body, "paid_online");
+	c->digitized = api_bool(body, "digitized");
+	c->fee = api_int(body, "fee", 0);
+	c->status = CASE_RECEIVED;
+	c->paused_at = c->completed_at = c->ended_at = c->rated_at = TIME_NONE;
+	c->version = 1;
+	c->created_at = c->updated_at = x->now;
+	*status = 201;
+	return 0;
+}
 
-	switch (store_case_insert(x->store, &c, hash, &err)) {
+/* Writes the new case c that check_case accepted (its id is set): the row, its deadline watch
+ * and its create event. -1 with e (503) only when the database fails; what was written of it
+ * then stays until the caller rolls back. */
+static int write_case(struct api_ctx *x, json_t *body, struct case_record *c,
+		      const unsigned char hash[32], struct api_error *e)
+{
+	struct err err;
+
+	switch (store_case_insert(x->store, c, hash, &err)) {
 	case STORE_OK:
 		break;
 	case STORE_CONFLICT:
-		return api_fail(e, 409, "conflict", "code", "a case with code \"%s\" exists", c.code);
+		return api_fail(e, 409, "conflict", "code", "a case with code \"%s\" exists",
+				c->code);
 	default:
 		return api_fail(e, 503, "unavailable", NULL, "%s", err.msg);
 	}
-	if (scheduler_track_case(x->sched, &c, x->now, &err) != 0)
+	if (scheduler_track_case(x->sched, c, x->now, &err) != 0)
 		return api_track_failed(e, &err);
-	if (api_record_event(x, "case", c.id, "create", c.received_at, body, c.due_at, NULL, e))
-		return -1;
-	*status = 201;
-	*out = out_code_only ? json_pack("{s:s}", "code", c.code) : case_json(x, &c);
-	return 0;
+	return api_record_event(x, "case", c->id, "create", c->received_at, body, c->due_at, NULL,
+				e);
 }
 
 void api_cases_create(struct api_ctx *x)
@@ -184,7 +243,11 @@ void api_cases_create(struct api_ctx *x)
 	struct api_error e;
 	size_t len;
 	const char *data = http_request_body(x->req, &len);
-	json_t *body = api_parse_body(x, data, len, &e), *out = NULL;
+	json_t *body = api_parse_body(x, data, len, &e);
+	struct case_record c;
+	unsigned char hash[32];
+	struct item_text t = { 0 };
+	char *text;
 	int status = 0, rc;
 
 	if (!body) {
@@ -196,41 +259,131 @@ void api_cases_create(struct api_ctx *x)
 		api_reply_error(x, &e);
 		return;
 	}
-	rc = create_case(x, body, false, &status, &out, &e);
+	rc = check_case(x, body, &c, hash, &status, &e);
+	if (rc == 0 && status == 201)
+		rc = write_case(x, body, &c, hash, &e);
 	api_write_end(x, rc == 0);
 	json_decref(body);
-	if (rc != 0)
+	if (rc != 0) {
 		api_reply_error(x, &e);
+		return;
+	}
+	item_text_case(&t, x->cfg, x->cal, &c);
+	if (!(text = item_text_take(&t, &len)))
+		http_respond_error(x->req, 500, "internal", "cannot encode the answer");
 	else
-		api_reply(x, status, out);
+		api_reply_body(x, status, "application/json", text, len, NULL);
 }
 
-static json_t *error_json(const struct api_error *e)
+/* The codes a dry run has taken so far, with their create hashes: none of them reaches the
+ * database, so a code repeated later in the batch is met here, as a real run meets the earlier
+ * line's row. Open addressing over a power of two at least twice the batch's lines. */
+struct seen_code {
+	char code[CASE_ID_MAX + 1]; /* "" = a free slot */
+	unsigned char hash[32];
+};
+
+struct seen {
+	struct seen_code *slot;
+	size_t mask;
+};
+
+static int seen_init(struct seen *s, size_t lines)
 {
-	json_t *err = json_pack("{s:s, s:s}", "code", e->code, "message", e->message);
+	size_t cap = 16;
 
-	if (e->field[0])
-		json_object_set_new(err, "field", json_string(e->field));
-	return err;
+	while (cap < 2 * lines)
+		cap *= 2;
+	s->slot = calloc(cap, sizeof(*s->slot));
+	s->mask = cap - 1;
+	return s->slot ? 0 : -1;
 }
 
-/* Creates the case of each NDJSON line of data[0..len), each in a savepoint of its own (inside
- * whatever transaction or savepoint is open). Returns {"created", "existing", "failed",
- * "results"} (new reference), or NULL when out of memory. */
-static json_t *batch_lines(struct api_ctx *x, const char *data, size_t len)
+/* The slot of code: its entry, or the free slot where it belongs. */
+static struct seen_code *seen_find(struct seen *s, const char *code)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+
+	for (const char *p = code; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	for (i = (size_t)h & s->mask; s->slot[i].code[0]; i = (i + 1) & s->mask)
+		if (strcmp(s->slot[i].code, code) == 0)
+			break;
+	return &s->slot[i];
+}
+
+/* In a dry run, a new case c whose code an earlier line took: 200 for the same content, 409 for
+ * other; a code not seen yet is taken. */
+static int seen_check(struct seen *s, const struct case_record *c, const unsigned char hash[32],
+		      int *status, struct api_error *e)
+{
+	struct seen_code *slot = seen_find(s, c->code);
+
+	if (!slot->code[0]) {
+		memcpy(slot->code, c->code, sizeof(slot->code));
+		memcpy(slot->hash, hash, 32);
+		return 0;
+	}
+	if (memcmp(slot->hash, hash, 32) != 0)
+		return api_fail(e, 409, "conflict", "code",
+				"a case with code \"%s\" exists with different data", c->code);
+	*status = 200;
+	return 0;
+}
+
+/* What batch_lines found: counts and the "results" array's elements as JSON text. */
+struct batch {
+	struct item_text results;
+	int64_t created, existing, failed;
+};
+
+static void batch_result(struct batch *b, int line, int status, const char *code,
+			 const struct api_error *e)
+{
+	struct item_text *t = &b->results;
+
+	if (b->results.len)
+		item_text_raw(t, ",", 1);
+	item_text_lit(t, "{\"line\":");
+	item_text_int(t, line);
+	item_text_lit(t, ",\"status\":");
+	item_text_int(t, status);
+	if (code) {
+		item_text_lit(t, ",\"code\":");
+		item_text_str(t, code, strlen(code));
+	} else {
+		item_text_lit(t, ",\"error\":{\"code\":");
+		item_text_str(t, e->code, strlen(e->code));
+		item_text_lit(t, ",\"message\":");
+		item_text_str(t, e->message, strlen(e->message));
+		if (e->field[0]) {
+			item_text_lit(t, ",\"field\":");
+			item_text_str(t, e->field, strlen(e->field));
+		}
+		item_text_raw(t, "}", 1);
+	}
+	item_text_raw(t, "}", 1);
+}
+
+/* Creates the case of each NDJSON line of data[0..len) inside whatever transaction or savepoint
+ * is open, into b (zeroed by the caller). A line that fails its checks writes nothing, so a line
+ * needs no savepoint of its own; a dry run (seen not NULL: the codes it took) writes nothing at
+ * all. Returns 0, or -1 with e when the database failed in the middle of a line's writes (or
+ * memory ran out): the caller must then roll back the whole batch. */
+static int batch_lines(struct api_ctx *x, const char *data, size_t len, struct seen *seen,
+		       struct batch *b, struct api_error *fatal)
 {
 	const char *p = data, *end = data + len;
-	json_t *results = json_array();
-	int64_t created = 0, existing = 0, failed = 0;
 	struct api_error e;
 
-	if (!results)
-		return NULL;
 	for (int line = 1; p < end; line++) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		json_error_t jerr;
-		json_t *body, *out = NULL, *r;
+		json_t *body;
+		struct case_record c;
+		unsigned char hash[32];
 		int status = 0, rc = -1;
 
 		if (n && p[n - 1] == '\r')
@@ -239,35 +392,58 @@ static json_t *batch_lines(struct api_ctx *x, const char *data, size_t len)
 			p = nl ? nl + 1 : end;
 			continue;
 		}
-		body = json_loadb(p, n, JSON_REJECT_DUPLICATES, &jerr);
+		body = json_flat_load(p, n);
+		if (!body)
+			body = json_loadb(p, n, JSON_REJECT_DUPLICATES, &jerr);
 		if (!body)
 			api_fail(&e, 400, "bad_json", NULL, "malformed JSON at column %d: %s", jerr.column,
 				 jerr.text);
 		else if (!json_is_object(body))
 			api_fail(&e, 400, "bad_json", NULL, "each line must be a JSON object");
-		else if (api_write_begin(x, &e) == 0) {
-			rc = create_case(x, body, true, &status, &out, &e);
-			api_write_end(x, rc == 0);
+		else
+			rc = check_case(x, body, &c, hash, &status, &e);
+		if (rc == 0 && status == 201 && seen)
+			rc = seen_check(seen, &c, hash, &status, &e);
+		else if (rc == 0 && status == 201 && write_case(x, body, &c, hash, &e) != 0) {
+			json_decref(body);
+			*fatal = e;
+			return -1;
 		}
 		json_decref(body);
 		if (rc == 0) {
-			r = json_pack("{s:i, s:i, s:O}", "line", line, "status", status, "code",
-				      json_object_get(out, "code"));
-			json_decref(out);
-			status == 201 ? created++ : existing++;
+			batch_result(b, line, status, c.code, NULL);
+			status == 201 ? b->created++ : b->existing++;
 		} else {
-			r = json_pack("{s:i, s:i, s:o}", "line", line, "status", e.status, "error",
-				      error_json(&e));
-			failed++;
-		}
-		if (!r || json_array_append_new(results, r) != 0) {
-			json_decref(results);
-			return NULL;
+			batch_result(b, line, e.status, NULL, &e);
+			b->failed++;
 		}
 		p = nl ? nl + 1 : end;
 	}
-	return json_pack("{s:I, s:I, s:I, s:o}", "created", (json_int_t)created, "existing",
-			 (json_int_t)existing, "failed", (json_int_t)failed, "results", results);
+	if (b->results.oom)
+		return api_fail(fatal, 503, "unavailable", NULL, "out of memory");
+	return 0;
+}
+
+/* The answer {"created", "existing", "failed", "results"} and then `tail` (JSON members, each
+ * with a leading comma, or ""); NULL when out of memory. b's results are consumed. */
+static char *batch_answer(struct batch *b, const char *tail, size_t *len)
+{
+	struct item_text t = { 0 };
+
+	item_text_lit(&t, "{\"created\":");
+	item_text_int(&t, b->created);
+	item_text_lit(&t, ",\"existing\":");
+	item_text_int(&t, b->existing);
+	item_text_lit(&t, ",\"failed\":");
+	item_text_int(&t, b->failed);
+	item_text_lit(&t, ",\"results\":[");
+	if (b->results.len)
+		item_text_raw(&t, b->results.s, b->results.len);
+	item_text_lit(&t, "]");
+	item_text_lit(&t, tail);
+	item_text_lit(&t, "}");
+	item_text_free(&b->results);
+	return item_text_take(&t, len);
 }
 
 /* A boolean query parameter: absent is false. Returns 0 or -1 with e. */
@@ -279,21 +455,25 @@ static int query_bool(const char *name, const char *value, bool *out, struct api
 	return 0;
 }
 
-/* DESIGN: the whole batch runs in a savepoint of its own (api_write_begin), each line in one
- * nested inside it (SQLite nests savepoints of the same name), so a dry run, or an atomic batch
- * with a failed line, rolls every line back at once after each was checked exactly as a real
- * run checks it: references, and codes repeated within the batch, which meet the earlier line's
- * row. */
+/* DESIGN: the whole batch runs in a savepoint of its own (api_write_begin); its lines write
+ * nothing until their checks have passed, so they need no savepoints of their own, and an
+ * atomic batch with a failed line rolls every line back at once. A dry run writes nothing:
+ * every line is checked exactly as a real run checks it (references, stored codes, and codes
+ * repeated within the batch, met in a table of the codes it took instead of in the database),
+ * so it costs what the checks cost. */
 void api_cases_batch(struct api_ctx *x)
 {
 	static const char *const params[] = { "dry_run", "atomic", NULL };
 	const char *type = http_request_header(x->req, "content-type"), *values[2];
-	size_t len, lines = 0;
+	size_t len, lines = 0, text_len;
 	const char *data = http_request_body(x->req, &len), *end = data + len;
 	bool dry_run, atomic, keep;
-	json_t *answer;
+	struct batch b = { 0 };
+	struct seen seen = { 0 };
 	struct api_error e;
-	char buf[256];
+	char buf[256], tail[80];
+	char *text;
+	int rc;
 
 	if (api_query_values(x, params, values, buf, sizeof(buf), &e) != 0 ||
 	    query_bool("dry_run", values[0], &dry_run, &e) != 0 ||
@@ -307,25 +487,39 @@ void api_cases_batch(struct api_ctx *x)
 	}
 	for (const char *q = data; q < end; q++)
 		lines += *q == '\n';
-	if (lines + (len && end[-1] != '\n') > BATCH_MAX_LINES) {
+	lines += len && end[-1] != '\n';
+	if (lines > BATCH_MAX_LINES) {
 		api_fail(&e, 413, "too_many_lines", NULL, "a batch holds at most %d lines",
 			 BATCH_MAX_LINES);
 		goto fail;
 	}
-	if (api_write_begin(x, &e) != 0)
+	if (dry_run) {
+		if (seen_init(&seen, lines) != 0) {
+			api_fail(&e, 503, "unavailable", NULL, "out of memory");
+			goto fail;
+		}
+		rc = batch_lines(x, data, len, &seen, &b, &e);
+		free(seen.slot);
+		keep = false;
+	} else {
+		if (api_write_begin(x, &e) != 0)
+			goto fail;
+		rc = batch_lines(x, data, len, NULL, &b, &e);
+		keep = rc == 0 && !(atomic && b.failed > 0);
+		api_write_end(x, keep);
+	}
+	if (rc != 0) {
+		item_text_free(&b.results);
 		goto fail;
-	answer = batch_lines(x, data, len);
-	keep = answer && !dry_run &&
-	       !(atomic && json_integer_value(json_object_get(answer, "failed")) > 0);
-	api_write_end(x, keep);
-	if (!answer) {
+	}
+	snprintf(tail, sizeof(tail), ",\"dry_run\":%s,\"atomic\":%s,\"rolled_back\":%s",
+		 dry_run ? "true" : "false", atomic ? "true" : "false", keep ? "false" : "true");
+	text = batch_answer(&b, tail, &text_len);
+	if (!text) {
 		api_fail(&e, 503, "unavailable", NULL, "out of memory");
 		goto fail;
 	}
-	json_object_set_new(answer, "dry_run", json_boolean(dry_run));
-	json_object_set_new(answer, "atomic", json_boolean(atomic));
-	json_object_set_new(answer, "rolled_back", json_boolean(!keep));
-	api_reply(x, 200, answer);
+	api_reply_body(x, 200, "application/json", text, text_len, NULL);
 	return;
 
 fail:
@@ -336,14 +530,27 @@ json_t *api_import_cases(struct api *api, const char *ndjson, size_t len, const 
 			 struct err *err)
 {
 	struct api_ctx x;
-	json_t *answer;
+	struct batch b = { 0 };
+	struct api_error e;
+	json_t *answer = NULL;
+	json_error_t jerr;
+	size_t text_len;
+	char *text;
 
 	api_ctx_init(&x, api, actor);
 	if (!store_in_transaction(x.store)) {
 		err_set(err, NULL, "api_import_cases: no write transaction is open");
 		return NULL;
 	}
-	answer = batch_lines(&x, ndjson, len);
+	if (batch_lines(&x, ndjson, len, NULL, &b, &e) != 0) {
+		item_text_free(&b.results);
+		err_set(err, NULL, "%s", e.message);
+		return NULL;
+	}
+	text = batch_answer(&b, "", &text_len);
+	if (text)
+		answer = json_loadb(text, text_len, 0, &jerr);
+	free(text);
 	if (!answer)
 		err_set(err, NULL, "out of memory");
 	return answer;

@@ -39,6 +39,9 @@ struct api_error {
  * folder): req NULL, so nothing may be replied through it. */
 void api_ctx_init(struct api_ctx *x, struct api *api, const char *actor);
 
+/* The SHA-256 of data[0..len) into out; 0, or -1 when OpenSSL fails. */
+int api_sha256(struct api *api, const void *data, size_t len, unsigned char out[32]);
+
 /* When the API started (Unix seconds), for GET /status's uptime. */
 int64_t api_started_at(const struct api *api);
 

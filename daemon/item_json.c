@@ -2,6 +2,10 @@
  * (docs/api.md). */
 #include "item_json.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 json_t *item_json_time(struct calendar *cal, int64_t t)
 {
 	char buf[64];
@@ -104,4 +108,245 @@ json_t *item_json_event(struct calendar *cal, const struct store_event *ev)
 	return json_pack("{s:I, s:s, s:o, s:s, s:o, s:o}", "id", (json_int_t)ev->id, "type",
 			 ev->type, "at", T(ev->at), "actor", ev->actor, "data",
 			 data ? data : json_object(), "due_at", T(ev->due_at));
+}
+
+/* --- JSON text without a tree ------------------------------------------------------------ */
+
+static bool text_room(struct item_text *t, size_t n)
+{
+	size_t cap;
+	char *s;
+
+	if (t->oom)
+		return false;
+	if (t->len + n + 1 <= t->cap)
+		return true;
+	cap = t->cap ? t->cap : 256;
+	while (cap < t->len + n + 1)
+		cap *= 2;
+	if (!(s = realloc(t->s, cap))) {
+		t->oom = true;
+		return false;
+	}
+	t->s = s;
+	t->cap = cap;
+	return true;
+}
+
+void item_text_raw(struct item_text *t, const char *s, size_t n)
+{
+	if (!text_room(t, n))
+		return;
+	memcpy(t->s + t->len, s, n);
+	t->len += n;
+	t->s[t->len] = '\0';
+}
+
+void item_text_lit(struct item_text *t, const char *s)
+{
+	item_text_raw(t, s, strlen(s));
+}
+
+void item_text_str(struct item_text *t, const char *s, size_t n)
+{
+	size_t from = 0, i = 0;
+	char esc[8];
+
+	item_text_raw(t, "\"", 1);
+	for (;;) {
+		/* the plain run first: most strings have nothing to escape */
+		while (i < n && (unsigned char)s[i] >= 0x20 && s[i] != '"' && s[i] != '\\')
+			i++;
+		if (i == n)
+			break;
+		unsigned char c = (unsigned char)s[i];
+		const char *e = NULL;
+		switch (c) {
+		case '"': e = "\\\""; break;
+		case '\\': e = "\\\\"; break;
+		case '\b': e = "\\b"; break;
+		case '\f': e = "\\f"; break;
+		case '\n': e = "\\n"; break;
+		case '\r': e = "\\r"; break;
+		case '\t': e = "\\t"; break;
+		default:
+			/* jansson's spelling of the other control characters: \u001F */
+			snprintf(esc, sizeof(esc), "\\u%04X", (unsigned)c);
+			e = esc;
+		}
+		item_text_raw(t, s + from, i - from);
+		item_text_lit(t, e);
+		from = ++i;
+	}
+	item_text_raw(t, s + from, n - from);
+	item_text_raw(t, "\"", 1);
+}
+
+void item_text_int(struct item_text *t, int64_t v)
+{
+	char buf[24];
+	char *p = buf + sizeof(buf);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	item_text_raw(t, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+int item_text_scalar(struct item_text *t, json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		item_text_str(t, json_string_value(v), json_string_length(v));
+		return 0;
+	case JSON_INTEGER:
+		item_text_int(t, json_integer_value(v));
+		return 0;
+	case JSON_TRUE:
+		item_text_lit(t, "true");
+		return 0;
+	case JSON_FALSE:
+		item_text_lit(t, "false");
+		return 0;
+	case JSON_NULL:
+		item_text_lit(t, "null");
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+int item_text_object(struct item_text *t, json_t *obj)
+{
+	size_t start = t->len;
+	const char *key;
+	json_t *v;
+	bool first = true;
+
+	if (!json_is_object(obj))
+		return -1;
+	item_text_raw(t, "{", 1);
+	json_object_foreach(obj, key, v) {
+		if (!first)
+			item_text_raw(t, ",", 1);
+		item_text_str(t, key, strlen(key));
+		item_text_raw(t, ":", 1);
+		if (item_text_scalar(t, v) != 0) {
+			t->len = start;
+			if (t->s)
+				t->s[start] = '\0';
+			return -1;
+		}
+		first = false;
+	}
+	item_text_raw(t, "}", 1);
+	return 0;
+}
+
+static void text_key(struct item_text *t, const char *key)
+{
+	item_text_lit(t, key);
+}
+
+static void text_opt(struct item_text *t, const char *key, const char *s)
+{
+	text_key(t, key);
+	if (s && *s)
+		item_text_str(t, s, strlen(s));
+	else
+		item_text_lit(t, "null");
+}
+
+static void text_bool(struct item_text *t, const char *key, bool b)
+{
+	text_key(t, key);
+	item_text_lit(t, b ? "true" : "false");
+}
+
+/* The last instant formatted, so that a case's equal instants (created_at and updated_at of a
+ * new case) are formatted once. */
+struct last_time {
+	int64_t t;
+	char text[64];
+};
+
+static void text_time(struct item_text *t, const char *key, struct calendar *cal, int64_t v,
+		      struct last_time *last)
+{
+	if (v == TIME_NONE) {
+		text_opt(t, key, NULL);
+		return;
+	}
+	if (v != last->t || !last->text[0]) {
+		calendar_format(cal, v, last->text, sizeof(last->text));
+		last->t = v;
+	}
+	text_opt(t, key, last->text);
+}
+
+void item_text_case(struct item_text *t, const struct config *cfg, struct calendar *cal,
+		    const struct case_record *c)
+{
+	const struct config_procedure *p = config_procedure(cfg, c->procedure);
+	const struct config_unit *u = config_unit(cfg, c->unit);
+	struct last_time last = { 0 };
+
+	text_key(t, "{\"code\":");
+	item_text_str(t, c->code, strlen(c->code));
+	text_key(t, ",\"procedure\":");
+	item_text_str(t, c->procedure, strlen(c->procedure));
+	text_opt(t, ",\"procedure_name\":", p ? p->name : NULL);
+	text_key(t, ",\"unit\":");
+	item_text_str(t, c->unit, strlen(c->unit));
+	text_opt(t, ",\"unit_name\":", u ? u->name : NULL);
+	text_opt(t, ",\"handler\":", c->handler);
+	text_opt(t, ",\"applicant\":", c->applicant);
+	text_time(t, ",\"received_at\":", cal, c->received_at, &last);
+	text_time(t, ",\"due_at\":", cal, c->due_at, &last);
+	text_bool(t, ",\"due_given\":", c->due_given);
+	text_opt(t, ",\"online\":", case_online_name(c->online));
+	text_bool(t, ",\"paid_online\":", c->paid_online);
+	text_bool(t, ",\"digitized\":", c->digitized);
+	text_opt(t, ",\"status\":", case_status_name(c->status));
+	text_opt(t, ",\"outcome\":", case_outcome_name(c->outcome));
+	text_bool(t, ",\"late\":", c->late);
+	text_bool(t, ",\"extended\":", c->extended);
+	text_time(t, ",\"paused_at\":", cal, c->paused_at, &last);
+	text_time(t, ",\"completed_at\":", cal, c->completed_at, &last);
+	text_time(t, ",\"ended_at\":", cal, c->ended_at, &last);
+	text_key(t, ",\"version\":");
+	item_text_int(t, c->version);
+	text_time(t, ",\"created_at\":", cal, c->created_at, &last);
+	text_time(t, ",\"updated_at\":", cal, c->updated_at, &last);
+	text_key(t, ",\"fee\":");
+	item_text_int(t, c->fee);
+	text_key(t, ",\"rating\":");
+	if (c->rating)
+		item_text_int(t, c->rating);
+	else
+		item_text_lit(t, "null");
+	text_time(t, ",\"rated_at\":", cal, c->rated_at, &last);
+	item_text_raw(t, "}", 1);
+}
+
+char *item_text_take(struct item_text *t, size_t *len)
+{
+	char *s = t->oom ? NULL : t->s;
+
+	if (!s && !t->oom)
+		s = calloc(1, 1);
+	if (t->oom)
+		free(t->s);
+	*len = s ? t->len : 0;
+	*t = (struct item_text){ 0 };
+	return s;
+}
+
+void item_text_free(struct item_text *t)
+{
+	free(t->s);
+	*t = (struct item_text){ 0 };
 }

@@ -5,6 +5,8 @@
 #define DUNGHAN_ITEM_JSON_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "calendar.h"
@@ -27,5 +29,39 @@ json_t *item_json_assignment(const struct config *cfg, struct calendar *cal,
 			     const struct assignment_record *a);
 json_t *item_json_alert(struct calendar *cal, const struct store_alert *a);
 json_t *item_json_event(struct calendar *cal, const struct store_event *ev);
+
+/* --- JSON text without a tree ------------------------------------------------------------ */
+
+/* A JSON text built piece by piece, for the hot paths (a batch's answer, a create's idempotency
+ * hash, an event's data) where a jansson tree would cost more than the work itself. Strings are
+ * escaped exactly as jansson's compact encoder escapes them, so a text built here is byte for
+ * byte json_dumps(..., JSON_COMPACT) of the same values. Start from {0}; once an allocation
+ * failed every call is a no-op and item_text_take returns NULL. */
+struct item_text {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+
+void item_text_raw(struct item_text *t, const char *s, size_t n);
+/* A literal piece of JSON (punctuation, a key with its quotes). */
+void item_text_lit(struct item_text *t, const char *s);
+/* A JSON string of the n bytes of s (valid UTF-8, as jansson holds). */
+void item_text_str(struct item_text *t, const char *s, size_t n);
+void item_text_int(struct item_text *t, int64_t v);
+/* A JSON value held by jansson when it is a string, an integer, true, false or null; returns -1
+ * (nothing written) for any other value, which only jansson encodes. */
+int item_text_scalar(struct item_text *t, json_t *v);
+/* obj (a JSON object whose values are all scalars as above) in its own key order, as
+ * json_dumps(obj, JSON_COMPACT) writes it; -1 with t unchanged when a value is not a scalar. */
+int item_text_object(struct item_text *t, json_t *obj);
+/* item_json_case's object as text, byte for byte json_dumps(item_json_case(...), JSON_COMPACT)
+ * (tests/unit/test_item_json.c holds them together), for the answers of single creates. */
+void item_text_case(struct item_text *t, const struct config *cfg, struct calendar *cal,
+		    const struct case_record *c);
+/* The text (NUL-terminated, to free()) and its length; NULL when out of memory. t is emptied. */
+char *item_text_take(struct item_text *t, size_t *len);
+/* Frees what t holds (a no-op after item_text_take). */
+void item_text_free(struct item_text *t);
 
 #endif

@@ -5,8 +5,9 @@
  * directory and database, the example office; tests/support/api_fixture.h), writes a CSV of that
  * many rows in the one-stop system's Vietnamese dialect (BOM, dd/mm/yyyy dates, an empty
  * "Ngày hẹn trả" so that the daemon computes it), and runs dunghanctl import on it the default
- * way: a dry-run pass, then the atomic one. Prints rows/s over the whole command, and the peak
- * RSS of dunghanctl (wait4) and of dunghand (VmHWM). With -k (BENCH_KEEP_GOING=1) the import is
+ * way: a dry-run pass, then the atomic one. Prints rows/s over the whole command, the peak
+ * RSS of dunghanctl (wait4) and of dunghand (VmHWM), and the CPU per row of each (rusage and
+ * /proc/PID/stat: the figure to compare on a shared machine). With -k (BENCH_KEEP_GOING=1) the import is
  * --continue-on-error, one pass.
  * Target: >= 100 000 rows/s; both RSS flat in file size.
  * Exit status: 0, or 1 when an import failed or dunghand did not stop cleanly. */
@@ -28,6 +29,7 @@ struct result {
 	size_t rows;
 	double seconds;
 	long ctl_rss_kb, daemon_rss_kb;
+	double ctl_cpu, daemon_cpu; /* CPU seconds of each process during the import */
 	int64_t stored;
 };
 
@@ -75,7 +77,7 @@ static long peak_rss_kb(pid_t pid)
 
 /* Runs dunghanctl import on csv against f; its exit status, with *rss_kb. */
 static int run_import(struct api_fixture *f, const char *csv, bool keep_going, long *rss_kb,
-		      const char *log)
+		      double *cpu, const char *log)
 {
 	char url[64];
 	struct rusage ru;
@@ -103,6 +105,8 @@ static int run_import(struct api_fixture *f, const char *csv, bool keep_going, l
 		if (errno != EINTR)
 			return -1;
 	*rss_kb = ru.ru_maxrss;
+	*cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -126,9 +130,11 @@ static int bench(size_t n, bool keep_going, struct result *res)
 		fprintf(stderr, "bench_import: cannot write %s\n", csv);
 		goto out;
 	}
+	double cpu0 = harness_cpu_seconds(f.proc.pid);
 	t0 = now_s();
-	st = run_import(&f, csv, keep_going, &res->ctl_rss_kb, log);
+	st = run_import(&f, csv, keep_going, &res->ctl_rss_kb, &res->ctl_cpu, log);
 	res->seconds = now_s() - t0;
+	res->daemon_cpu = harness_cpu_seconds(f.proc.pid) - cpu0;
 	if (st != 0) {
 		char *text = harness_read(log);
 		fprintf(stderr, "bench_import: dunghanctl import exited %d: %.600s\n", st,
@@ -158,6 +164,8 @@ static void print(const struct result *r)
 	printf("%9zu rows  %7.1f s  %8.0f rows/s  dunghanctl peak RSS %6ld kB  dunghand peak RSS "
 	       "%7ld kB\n", r->rows, r->seconds, (double)r->rows / r->seconds, r->ctl_rss_kb,
 	       r->daemon_rss_kb);
+	printf("%9s CPU per row: dunghanctl %.1f us, dunghand %.1f us\n", "",
+	       1e6 * r->ctl_cpu / (double)r->rows, 1e6 * r->daemon_cpu / (double)r->rows);
 	fflush(stdout);
 }
 

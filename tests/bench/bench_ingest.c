@@ -6,13 +6,14 @@
  *      blocking client per thread;
  *   2. on a fresh daemon, POST /api/v1/cases:batch with B lines per request (default 1000, -b B)
  *      over the same number of connections.
- * Each prints acknowledged cases per second (a 2xx is only sent after the commit) and the p50,
- * p99 and maximum latency of one request. Then the same rows are inserted straight into SQLite
- * (WAL, synchronous=FULL, a table with the daemon's case columns and a unique index on code),
- * one thread, committing every 1, 32 and B rows, and once more with an event row per case as the
- * daemon writes; each raw run stops after N rows or 10 s. Ratios compare the API with the raw
- * runs of the same commit size: single POSTs (group-committed by the daemon, at most C per
- * commit) against 32-row commits, batches against B-row commits.
+ * Each prints acknowledged cases per second (a 2xx is only sent after the commit), the p50,
+ * p99 and maximum latency of one request, and dunghand's CPU per case; -S or -B runs one
+ * phase only. Then the same rows are inserted straight into SQLite (WAL, synchronous=FULL,
+ * a table with the daemon's case columns and a unique index on code), one thread, committing
+ * every 1, 32 and B rows, and once more with an event row per case as the daemon writes; each
+ * raw run stops after N rows or 10 s. Ratios compare the API with the raw runs of the same
+ * commit size: single POSTs (group-committed by the daemon, at most C per commit) against
+ * 32-row commits, batches against B-row commits.
  * Targets: >= 20000 single POSTs/s; the batch path within 2x of raw SQLite (ratio >= 0.5).
  * Exit status: 0, or 1 when a request failed or dunghand did not stop cleanly. */
 #include <errno.h>
@@ -152,27 +153,6 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* CPU seconds (user + system) the process has used so far, or -1. */
-static double cpu_seconds(pid_t pid)
-{
-	char path[64], buf[1024];
-	unsigned long long ut, st;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (!(f = fopen(path, "r")))
-		return -1;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* After "pid (comm) ": state is field 3, utime 14 and stime 15. */
-	const char *p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-			 &st) != 2)
-		return -1;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -202,7 +182,7 @@ static double api_phase(const char *label, size_t n, size_t batch, size_t conns,
 		api_fixture_close(&f);
 		goto out;
 	}
-	double cpu0 = cpu_seconds(f.proc.pid);
+	double cpu0 = harness_cpu_seconds(f.proc.pid);
 	uint64_t t0 = now_ns();
 	for (size_t i = 0; i < conns; i++)
 		pthread_create(&th[i], NULL, worker, &r);
@@ -210,7 +190,7 @@ static double api_phase(const char *label, size_t n, size_t batch, size_t conns,
 		pthread_join(th[i], NULL);
 	double s = (double)(now_ns() - t0) / 1e9;
 	size_t acked = atomic_load(&r.acked), failed = atomic_load(&r.failed);
-	double cpu = cpu_seconds(f.proc.pid) - cpu0;
+	double cpu = harness_cpu_seconds(f.proc.pid) - cpu0;
 
 	qsort(r.latency_ns, r.requests, sizeof(*r.latency_ns), cmp_u64);
 	rate = (double)acked / s;
@@ -357,26 +337,30 @@ static size_t parse_size(const char *s, const char *what)
 int main(int argc, char **argv)
 {
 	size_t n = 200000, conns = 32, batch = 1000;
-	bool raw = true;
+	bool raw = true, do_single = true, do_batch = true;
 	int bad = 0, opt;
 	const char *env = getenv("BENCH_N");
 	struct harness h;
 
 	if (env && *env)
 		n = parse_size(env, "BENCH_N");
-	while ((opt = getopt(argc, argv, "n:c:b:Rh")) != -1) {
+	while ((opt = getopt(argc, argv, "n:c:b:RSBh")) != -1) {
 		switch (opt) {
 		case 'n': n = parse_size(optarg, "-n"); break;
 		case 'c': conns = parse_size(optarg, "-c"); break;
 		case 'b': batch = parse_size(optarg, "-b"); break;
 		case 'R': raw = false; break;
+		case 'S': do_batch = false; break;
+		case 'B': do_single = false; break;
 		default:
 			fprintf(opt == 'h' ? stdout : stderr,
-				"Usage: bench_ingest [-n CASES] [-c CONNECTIONS] [-b LINES] [-R]\n"
+				"Usage: bench_ingest [-n CASES] [-c CONNECTIONS] [-b LINES] [-R] "
+				"[-S | -B]\n"
 				"  -n  cases per phase (default 200000, or $BENCH_N)\n"
 				"  -c  concurrent kept-alive connections (default 32)\n"
 				"  -b  lines per POST /api/v1/cases:batch (default 1000, at most 10000)\n"
-				"  -R  skip the raw SQLite baseline\n");
+				"  -R  skip the raw SQLite baseline\n"
+				"  -S  single POSTs only; -B  batches only (to profile a path)\n");
 			return opt == 'h' ? 0 : 2;
 		}
 	}
@@ -389,9 +373,9 @@ int main(int argc, char **argv)
 
 	char label[80];
 	snprintf(label, sizeof(label), "POST /cases x%zu conns", conns);
-	double single = api_phase(label, n, 0, conns, &bad);
+	double single = do_single ? api_phase(label, n, 0, conns, &bad) : -1;
 	snprintf(label, sizeof(label), "POST /cases:batch of %zu x%zu", batch, conns);
-	double batched = api_phase(label, n, batch, conns, &bad);
+	double batched = do_batch ? api_phase(label, n, batch, conns, &bad) : -1;
 	if (!raw)
 		return bad;
 

@@ -34,6 +34,10 @@ int harness_write(const struct harness *h, const char *name, const char *text);
 /* Reads a whole file into a malloc'd NUL-terminated string (NULL on error). */
 char *harness_read(const char *path);
 
+/* CPU seconds (user + system) process pid has used so far, from /proc/PID/stat; -1 when it
+ * cannot be read. For benchmarks, which judge work by CPU time on a shared machine. */
+double harness_cpu_seconds(pid_t pid);
+
 /* A loopback TCP port that was free a moment ago. */
 int harness_free_port(void);
 
