@@ -427,9 +427,8 @@ static int unit_run(struct api_job *job, struct store *ro, struct api_error *e)
 	struct err err;
 
 	(void)e;
-	if (kpi_report_build(ro, job->cfg, k->unit, &k->ytd, KPI_PORTAL, &k->report, &err) != 0 ||
-	    kpi_on_time_series(ro, job->cfg, k->unit, k->months, MONTHS, KPI_PORTAL, k->monthly,
-			       &err) != 0 ||
+	if (kpi_report_series_build(ro, job->cfg, k->unit, &k->ytd, KPI_PORTAL, &k->report,
+				    k->months, MONTHS, k->monthly, &err) != 0 ||
 	    list_cases(k, ro, &err) != 0)
 		return dashboard_job_failed(&k->d, &err);
 	return 0;

@@ -348,14 +348,49 @@ struct collect {
 	struct kpi_row *rows;
 };
 
-static int on_cases(void *ctx, const struct store_case_counts *c)
+/* The case pass of a report and of a series: period 0 goes to the report's rows when there
+ * are any, each other period (all of them without rows) to the whole subtree's sum. */
+struct case_collect {
+	const struct tree *t;
+	struct kpi_row *rows;    /* NULL: no report */
+	struct kpi_counts *sums; /* per series period */
+};
+
+static int on_period_cases(void *ctx, size_t period, const struct store_case_counts *c)
 {
-	struct collect *k = ctx;
+	struct case_collect *k = ctx;
 	size_t i = tree_pos(k->t, c->unit);
 
-	if (i != NONE)
+	if (i == NONE)
+		return 0;
+	if (!k->rows)
+		add_cases(&k->sums[period].cases, c);
+	else if (period == 0)
 		add_cases(&k->rows[i].counts.cases, c);
+	else
+		add_cases(&k->sums[period - 1].cases, c);
 	return 0;
+}
+
+/* One pass over the cases for the report period p (rows not NULL) and the n series periods
+ * (sums: n zeroed counts). */
+static int case_pass(struct store *st, const struct tree *t, const struct kpi_period *p,
+		     struct kpi_row *rows, const struct kpi_period *series, size_t n,
+		     struct kpi_counts *sums, struct err *err)
+{
+	struct store_period sp[STORE_KPI_PERIODS_MAX];
+	struct case_collect k = { t, rows, sums };
+	size_t m = 0;
+
+	if (n + (rows != NULL) > STORE_KPI_PERIODS_MAX)
+		return err_set(err, "period", "at most %d periods at once", STORE_KPI_PERIODS_MAX);
+	if (rows)
+		sp[m++] = (struct store_period){ p->from, p->end };
+	for (size_t i = 0; i < n; i++)
+		sp[m++] = (struct store_period){ series[i].from, series[i].end };
+	if (m == 0)
+		return 0;
+	return store_kpi_cases_periods(st, sp, m, on_period_cases, &k, err) == STORE_OK ? 0 : -1;
 }
 
 static int on_ratings(void *ctx, const char *unit, int64_t rated, int64_t satisfied)
@@ -422,10 +457,25 @@ static const struct config_target *total_target(const struct config *cfg, const 
 	return level ? config_target(cfg, level) : NULL;
 }
 
-int kpi_report_build(struct store *st, const struct config *cfg, const char *root,
-		     const struct kpi_period *p, enum kpi_basis basis, struct kpi_report *out,
-		     struct err *err)
+/* The on-time rate on basis of each of the n sums into out. */
+static void series_rates(const struct kpi_counts *sums, size_t n, enum kpi_basis basis,
+			 double *out)
 {
+	struct kpi_rates rates;
+
+	for (size_t i = 0; i < n; i++) {
+		kpi_rates_of(&sums[i], basis, &rates);
+		out[i] = rates.on_time;
+	}
+}
+
+/* kpi_report_build, and with n > 0 the series of kpi_on_time_series from the same case pass. */
+static int report_build(struct store *st, const struct config *cfg, const char *root,
+			const struct kpi_period *p, enum kpi_basis basis, struct kpi_report *out,
+			const struct kpi_period *periods, size_t n, double *series,
+			struct err *err)
+{
+	struct kpi_counts *sums = NULL;
 	struct tree t;
 	struct collect k;
 	char from_date[16], to_date[16];
@@ -434,6 +484,10 @@ int kpi_report_build(struct store *st, const struct config *cfg, const char *roo
 	err_clear(err);
 	if (tree_build(&t, cfg, root, err) != 0)
 		return -1;
+	if (n && !(sums = calloc(n, sizeof(*sums)))) {
+		err_set(err, NULL, "out of memory");
+		goto fail;
+	}
 	out->period = *p;
 	out->basis = basis;
 	out->nrows = t.norder;
@@ -453,7 +507,7 @@ int kpi_report_build(struct store *st, const struct config *cfg, const char *roo
 	k = (struct collect){ &t, out->rows };
 	format_day(p->first_day, from_date, sizeof(from_date));
 	format_day(p->last_day, to_date, sizeof(to_date));
-	if (store_kpi_cases(st, p->from, p->end, on_cases, &k, err) != STORE_OK ||
+	if (case_pass(st, &t, p, out->rows, periods, n, sums, err) != 0 ||
 	    store_kpi_ratings(st, p->from, p->end, (int)cfg->kpi.satisfied_rating, on_ratings, &k,
 			      err) != STORE_OK ||
 	    store_kpi_documents(st, p->from, p->end, on_documents, &k, err) != STORE_OK ||
@@ -470,12 +524,30 @@ int kpi_report_build(struct store *st, const struct config *cfg, const char *roo
 	out->total.target = total_target(cfg, &t);
 	kpi_rates_of(&out->total.counts, basis, &out->total.rates);
 	out->total.below_target = kpi_below_target(out->total.target, out->total.rates.on_time);
+	series_rates(sums, n, basis, series);
+	free(sums);
 	tree_free(&t);
 	return 0;
 fail:
+	free(sums);
 	tree_free(&t);
 	kpi_report_free(out);
 	return -1;
+}
+
+int kpi_report_build(struct store *st, const struct config *cfg, const char *root,
+		     const struct kpi_period *p, enum kpi_basis basis, struct kpi_report *out,
+		     struct err *err)
+{
+	return report_build(st, cfg, root, p, basis, out, NULL, 0, NULL, err);
+}
+
+int kpi_report_series_build(struct store *st, const struct config *cfg, const char *root,
+			    const struct kpi_period *p, enum kpi_basis basis,
+			    struct kpi_report *out, const struct kpi_period *periods, size_t n,
+			    double *series, struct err *err)
+{
+	return report_build(st, cfg, root, p, basis, out, periods, n, series, err);
 }
 
 void kpi_report_free(struct kpi_report *r)
@@ -497,43 +569,26 @@ void kpi_report_subtree(const struct kpi_report *r, size_t i, struct kpi_counts 
 		add_counts(out, &r->rows[j].counts);
 }
 
-/* The case counts of a whole subtree, per period. */
-struct series_collect {
-	const struct tree *t;
-	struct kpi_counts sum;
-};
-
-static int on_series_cases(void *ctx, const struct store_case_counts *c)
-{
-	struct series_collect *k = ctx;
-
-	if (tree_pos(k->t, c->unit) != NONE)
-		add_cases(&k->sum.cases, c);
-	return 0;
-}
-
 int kpi_on_time_series(struct store *st, const struct config *cfg, const char *root,
 		       const struct kpi_period *periods, size_t n, enum kpi_basis basis,
 		       double *out, struct err *err)
 {
-	struct series_collect k;
-	struct kpi_rates rates;
+	struct kpi_counts *sums = NULL;
 	struct tree t;
-	int rc = 0;
+	int rc = -1;
 
 	err_clear(err);
+	if (n == 0)
+		return 0;
 	if (tree_build(&t, cfg, root, err) != 0)
 		return -1;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		k = (struct series_collect){ .t = &t };
-		if (store_kpi_cases(st, periods[i].from, periods[i].end, on_series_cases, &k,
-				    err) != STORE_OK) {
-			rc = -1;
-			break;
-		}
-		kpi_rates_of(&k.sum, basis, &rates);
-		out[i] = rates.on_time;
-	}
+	if (!(sums = calloc(n, sizeof(*sums))))
+		err_set(err, NULL, "out of memory");
+	else if (case_pass(st, &t, NULL, NULL, periods, n, sums, err) == 0)
+		rc = 0;
+	if (rc == 0)
+		series_rates(sums, n, basis, out);
+	free(sums);
 	tree_free(&t);
 	return rc;
 }

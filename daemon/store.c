@@ -293,19 +293,19 @@ static const char *const stmt_sql[STMT_MAX] = {
 	[STMT_STATE_GET] = "SELECT value FROM scheduler_state WHERE key = ?1",
 	[STMT_STATE_PUT] = "INSERT INTO scheduler_state (key, value) VALUES (?1, ?2) "
 			   "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-	/* ?1 = from, ?2 = end. One pass over the cases that matter to the period (received
-	 * before its end, not completed before its start), each classified into one code that
-	 * store_kpi_cases counts per unit: carried (0/1) + 2 x {early, on_time, late, open within,
-	 * open overdue} + 10 x flags {online, with fee, paid online, digitised}. SQLite's GROUP BY
-	 * sorts every row, which cost four times the scan itself (docs/kpi.md, "Performance"). */
+	/* ?1 = from, ?2 = end: the cases that matter to a period (received before its end, not
+	 * completed before its start), or to any of several (the earliest start, the latest end).
+	 * Each row gives what the classification in C (kpi_classify) needs: the instants, the
+	 * paused_at of a case paused with time left (else NULL), and one small code of what does
+	 * not depend on the period: outcome {early, on_time, other} + 4 x late + 8 x flags {online,
+	 * with fee, paid online, digitised}. SQLite's GROUP BY sorts every row, which cost four
+	 * times the scan itself, and one pass can then count many periods (docs/kpi.md,
+	 * "Performance"). */
 	[STMT_KPI_CASES] =
-		"SELECT unit_id, (received_at < ?1) + 2 * CASE"
-		"  WHEN completed_at >= ?1 AND completed_at < ?2 THEN"
-		"   (CASE outcome WHEN 'early' THEN 0 WHEN 'on_time' THEN 1 ELSE 2 END)"
-		"  WHEN late = 0 AND (due_at >= ?2"
-		"   OR (status = 'paused' AND paused_at < ?2 AND remaining > 0)) THEN 3"
-		"  ELSE 4 END"
-		" + 10 * (online <> 'none') + 20 * (fee > 0) + 40 * paid_online + 80 * digitized"
+		"SELECT unit_id, received_at, completed_at, due_at,"
+		" CASE WHEN status = 'paused' AND remaining > 0 THEN paused_at END,"
+		" CASE outcome WHEN 'early' THEN 0 WHEN 'on_time' THEN 1 ELSE 2 END + 4 * late"
+		" + 8 * (online <> 'none') + 16 * (fee > 0) + 32 * paid_online + 64 * digitized"
 		" FROM cases WHERE received_at < ?2"
 		" AND (completed_at IS NULL OR completed_at >= ?1)"
 		" AND status <> 'withdrawn' AND status <> 'rejected'",
@@ -1692,7 +1692,8 @@ static void bind_period(sqlite3_stmt *s, int64_t from, int64_t end)
 
 /* What store_kpi_cases and store_kpi_ratings add up for one unit. */
 struct kpi_acc {
-	struct store_case_counts c; /* .unit: the key, malloc'd; NULL for a free slot */
+	struct store_case_counts c;    /* .unit: the key, malloc'd; NULL for a free slot */
+	struct store_case_counts *per; /* the case counts of each period (kpi_units.nper) */
 	int64_t rated, satisfied;
 };
 
@@ -1700,6 +1701,7 @@ struct kpi_acc {
 struct kpi_units {
 	struct kpi_acc *slot;
 	size_t cap, n;
+	size_t nper; /* periods counted per unit (the cases); 0 for the ratings */
 };
 
 static uint64_t hash_bytes(const unsigned char *p, size_t n)
@@ -1751,6 +1753,10 @@ static struct kpi_acc *kpi_unit(struct kpi_units *t, sqlite3_stmt *s)
 
 		if (!copy)
 			return NULL;
+		if (t->nper && !(a->per = calloc(t->nper, sizeof(*a->per)))) {
+			free(copy);
+			return NULL;
+		}
 		memcpy(copy, id, len);
 		copy[len] = '\0';
 		a->c.unit = copy;
@@ -1761,8 +1767,10 @@ static struct kpi_acc *kpi_unit(struct kpi_units *t, sqlite3_stmt *s)
 
 static void kpi_units_free(struct kpi_units *t)
 {
-	for (size_t i = 0; i < t->cap; i++)
+	for (size_t i = 0; i < t->cap; i++) {
 		free((char *)t->slot[i].c.unit);
+		free(t->slot[i].per);
+	}
 	free(t->slot);
 }
 
@@ -1786,18 +1794,32 @@ static enum store_status kpi_tally(struct store *st, sqlite3_stmt *s, struct kpi
 	return finish(st, s, rc, err, what);
 }
 
-/* Adds one case of code (see STMT_KPI_CASES). */
-static void kpi_count(struct kpi_acc *a, int code)
+/* One row of STMT_KPI_CASES. */
+struct kpi_case {
+	int64_t received, completed, due; /* completed: TIME_NONE while not completed */
+	int64_t paused;                   /* paused_at when paused with time left, else TIME_NONE */
+	int code;                         /* outcome (0-2) + 4 x late + 8 x flags */
+};
+
+/* Adds case k to the counts c of the period [from, end) when it matters to it: the
+ * definitions of docs/kpi.md, "The case figures of a unit", in one place. */
+static void kpi_classify(struct store_case_counts *c, const struct kpi_case *k, int64_t from,
+			 int64_t end)
 {
-	struct store_case_counts *c = &a->c;
 	int64_t *outcome[] = { &c->early, &c->on_time, &c->late, &c->open_within,
 			       &c->open_overdue };
-	int flags = code / 10;
+	bool done = k->completed != TIME_NONE;
+	int flags = k->code >> 3;
 
-	if (code < 0 || code >= 160)
-		return; /* not a case the schema allows */
-	++*outcome[(code / 2) % 5];
-	if (code % 2) {
+	if (k->received >= end || (done && k->completed < from))
+		return;
+	if (done && k->completed < end)
+		++*outcome[k->code & 3];
+	else if (!(k->code & 4) && (k->due >= end || (k->paused != TIME_NONE && k->paused < end)))
+		c->open_within++;
+	else
+		c->open_overdue++;
+	if (k->received < from) {
 		c->carried++;
 		return;
 	}
@@ -1808,20 +1830,82 @@ static void kpi_count(struct kpi_acc *a, int code)
 	c->digitized += (flags >> 3) & 1;
 }
 
+enum store_status store_kpi_cases_periods(struct store *st, const struct store_period *p,
+					  size_t n, store_period_counts_cb cb, void *ctx,
+					  struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_KPI_CASES];
+	struct kpi_units t = { .nper = n };
+	struct kpi_case k;
+	struct kpi_acc *a;
+	int64_t from, end;
+	enum store_status r;
+	bool stop = false;
+	int rc;
+
+	if (n == 0 || n > STORE_KPI_PERIODS_MAX) {
+		err_set(err, NULL, "cannot count the cases: %zu periods (1 to %d)", n,
+			STORE_KPI_PERIODS_MAX);
+		return STORE_ERROR;
+	}
+	from = p[0].from;
+	end = p[0].end;
+	for (size_t i = 1; i < n; i++) {
+		from = p[i].from < from ? p[i].from : from;
+		end = p[i].end > end ? p[i].end : end;
+	}
+	bind_period(s, from, end);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (!(a = kpi_unit(&t, s))) {
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			err_set(err, NULL, "cannot count the cases: out of memory");
+			kpi_units_free(&t);
+			return STORE_ERROR;
+		}
+		k.received = sqlite3_column_int64(s, 1);
+		k.completed = col_time(s, 2);
+		k.due = sqlite3_column_int64(s, 3);
+		k.paused = col_time(s, 4);
+		k.code = sqlite3_column_int(s, 5);
+		for (size_t i = 0; i < n; i++)
+			kpi_classify(&a->per[i], &k, p[i].from, p[i].end);
+	}
+	r = finish(st, s, rc, err, "cannot count the cases");
+	for (size_t i = 0; r == STORE_OK && !stop && i < t.cap; i++) {
+		for (size_t j = 0; t.slot[i].c.unit && !stop && j < n; j++) {
+			struct store_case_counts *c = &t.slot[i].per[j];
+
+			c->unit = t.slot[i].c.unit;
+			if (c->received + c->carried > 0)
+				stop = cb(ctx, j, c) != 0;
+		}
+	}
+	kpi_units_free(&t);
+	return r;
+}
+
+/* store_kpi_cases's callback, given each row of its one period. */
+struct kpi_one {
+	store_case_counts_cb cb;
+	void *ctx;
+};
+
+static int kpi_one_period(void *ctx, size_t period, const struct store_case_counts *c)
+{
+	struct kpi_one *o = ctx;
+
+	(void)period;
+	return o->cb(o->ctx, c);
+}
+
 enum store_status store_kpi_cases(struct store *st, int64_t from, int64_t end,
 				  store_case_counts_cb cb, void *ctx, struct err *err)
 {
-	sqlite3_stmt *s = st->stmt[STMT_KPI_CASES];
-	struct kpi_units t = { 0 };
-	enum store_status r;
+	struct store_period p = { from, end };
+	struct kpi_one o = { cb, ctx };
 
-	bind_period(s, from, end);
-	r = kpi_tally(st, s, &t, kpi_count, err, "cannot count the cases");
-	for (size_t i = 0; r == STORE_OK && i < t.cap; i++)
-		if (t.slot[i].c.unit && cb(ctx, &t.slot[i].c) != 0)
-			break;
-	kpi_units_free(&t);
-	return r;
+	return store_kpi_cases_periods(st, &p, 1, kpi_one_period, &o, err);
 }
 
 static void kpi_rating(struct kpi_acc *a, int satisfied)
