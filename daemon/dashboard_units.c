@@ -3,8 +3,9 @@
  * that need action today (docs/dashboard.md).
  *
  * DESIGN: a page is one job. The loop thread parses the periods (they need the calendar); the
- * thread pool reads the year to date once (kpi_report_build), derives the error budget from
- * that same pass (kpi_budget_from_report), and counts open items per unit from one snapshot
+ * thread pool reads the year to date and the error budget's windows in one pass over the cases
+ * (kpi_report_budget_build; a unit's page: the year and its 12 months,
+ * kpi_report_series_build), and counts open items per unit from one snapshot
  * (store_metrics, stopped after the families it needs); the loop thread writes the page, since
  * working time left and local instants need the calendar again. Every figure of a unit's row
  * covers its whole subtree, as the budget does: a head answers for the units below. */
@@ -90,9 +91,8 @@ static int overview_run(struct api_job *job, struct store *ro, struct api_error 
 	struct err err;
 
 	(void)e;
-	if (kpi_report_build(ro, job->cfg, k->unit, &k->ytd, KPI_PORTAL, &k->report, &err) != 0 ||
-	    kpi_budget_from_report(ro, job->cfg, k->unit, &k->report, &k->year, &k->budgets,
-				   &k->nbudgets, &err) != 0)
+	if (kpi_report_budget_build(ro, job->cfg, k->unit, &k->ytd, KPI_PORTAL, &k->year,
+				    &k->report, &k->budgets, &k->nbudgets, &err) != 0)
 		return dashboard_job_failed(&k->d, &err);
 	if (!(k->open = calloc(k->report.nrows ? k->report.nrows : 1, sizeof(*k->open)))) {
 		err_set(&err, NULL, "out of memory");

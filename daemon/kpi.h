@@ -146,12 +146,14 @@ int kpi_budget_build(struct store *st, const struct config *cfg, const char *roo
 		     const struct kpi_year *y, struct kpi_budget **out, size_t *nout,
 		     struct err *err);
 
-/* The same budgets from a report r already built for the same root over y's year to date
- * (r->period from and end those of y->period, any basis): the case pass is not run again,
- * only the 7- and 30-day windows. -1 with err when r does not fit. */
-int kpi_budget_from_report(struct store *st, const struct config *cfg, const char *root,
-			   const struct kpi_report *r, const struct kpi_year *y,
-			   struct kpi_budget **out, size_t *nout, struct err *err);
+/* kpi_report_build for p (the year to date of y: the same from and end) and kpi_budget_build
+ * for y together, from one pass over the cases: what the overview needs. r as
+ * kpi_report_build's (freed with kpi_report_free, also after a failure), out as
+ * kpi_budget_build's. Returns 0 or -1 with err. */
+int kpi_report_budget_build(struct store *st, const struct config *cfg, const char *root,
+			    const struct kpi_period *p, enum kpi_basis basis,
+			    const struct kpi_year *y, struct kpi_report *r,
+			    struct kpi_budget **out, size_t *nout, struct err *err);
 
 /* Whether a budget warrants the budget rule's warning: it has a target, and burn_7d >
  * burn_rate, or remaining_percent < remaining_below, or late cases were used of a zero

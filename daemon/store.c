@@ -76,7 +76,6 @@ enum stmt_id {
 	STMT_ATTEMPT_LIST,
 	STMT_KPI_CASES,
 	STMT_KPI_RATINGS,
-	STMT_KPI_WINDOW,
 	STMT_KPI_DOCUMENTS,
 	STMT_KPI_ASSIGNMENTS,
 	STMT_INSPECTION_INSERT,
@@ -294,32 +293,26 @@ static const char *const stmt_sql[STMT_MAX] = {
 	[STMT_STATE_PUT] = "INSERT INTO scheduler_state (key, value) VALUES (?1, ?2) "
 			   "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 	/* ?1 = from, ?2 = end: the cases that matter to a period (received before its end, not
-	 * completed before its start), or to any of several (the earliest start, the latest end).
-	 * Each row gives what the classification in C (kpi_classify) needs: the instants, the
-	 * paused_at of a case paused with time left (else NULL), and one small code of what does
-	 * not depend on the period: outcome {early, on_time, other} + 4 x late + 8 x flags {online,
-	 * with fee, paid online, digitised}. SQLite's GROUP BY sorts every row, which cost four
-	 * times the scan itself, and one pass can then count many periods (docs/kpi.md,
-	 * "Performance"). */
+	 * completed before its start, or due in it), or to any of several (the earliest start,
+	 * the latest end). Each row gives what the classification in C (kpi_classify) needs: the
+	 * instants, the paused_at of a case paused with time left (else NULL), and one small code
+	 * of what does not depend on the period: outcome {early, on_time, late, none} + 4 x late
+	 * + 8 x flags {online, with fee, paid online, digitised}. SQLite's GROUP BY sorts every
+	 * row, which cost four times the scan itself, and one pass can then count many periods
+	 * (docs/kpi.md, "Performance"). A deadline lies after its case's receipt (the API refuses
+	 * others), so a case due before the end was received before it. */
 	[STMT_KPI_CASES] =
 		"SELECT unit_id, received_at, completed_at, due_at,"
 		" CASE WHEN status = 'paused' AND remaining > 0 THEN paused_at END,"
-		" CASE outcome WHEN 'early' THEN 0 WHEN 'on_time' THEN 1 ELSE 2 END + 4 * late"
+		" CASE outcome WHEN 'early' THEN 0 WHEN 'on_time' THEN 1 WHEN 'late' THEN 2"
+		" ELSE 3 END + 4 * late"
 		" + 8 * (online <> 'none') + 16 * (fee > 0) + 32 * paid_online + 64 * digitized"
 		" FROM cases WHERE received_at < ?2"
-		" AND (completed_at IS NULL OR completed_at >= ?1)"
+		" AND (completed_at IS NULL OR completed_at >= ?1 OR due_at >= ?1)"
 		" AND status <> 'withdrawn' AND status <> 'rejected'",
 	/* Counted per unit by store_kpi_ratings, for the same reason. */
 	[STMT_KPI_RATINGS] =
 		"SELECT unit_id, rating >= ?3 FROM cases WHERE rated_at >= ?1 AND rated_at < ?2",
-	/* Late in a window: finished late, rescheduled, or open past its deadline at the window's
-	 * end (a case paused with time left is not). */
-	[STMT_KPI_WINDOW] =
-		"SELECT unit_id, count(*), sum(late = 1 OR coalesce(outcome = 'late', 0) OR"
-		" ((completed_at IS NULL OR completed_at >= ?2)"
-		"  AND NOT (status = 'paused' AND paused_at < ?2 AND remaining > 0)))"
-		" FROM cases WHERE due_at >= ?1 AND due_at < ?2"
-		" AND status NOT IN ('withdrawn', 'rejected') GROUP BY unit_id",
 	[STMT_KPI_DOCUMENTS] =
 		"SELECT lead_unit_id, sum(due_at >= ?1),"
 		" sum(due_at >= ?1 AND done_at IS NOT NULL AND done_at < ?2 AND done_at <= due_at),"
@@ -1798,24 +1791,30 @@ static enum store_status kpi_tally(struct store *st, sqlite3_stmt *s, struct kpi
 struct kpi_case {
 	int64_t received, completed, due; /* completed: TIME_NONE while not completed */
 	int64_t paused;                   /* paused_at when paused with time left, else TIME_NONE */
-	int code;                         /* outcome (0-2) + 4 x late + 8 x flags */
+	int code;                         /* outcome (0-3) + 4 x late + 8 x flags */
 };
 
 /* Adds case k to the counts c of the period [from, end) when it matters to it: the
- * definitions of docs/kpi.md, "The case figures of a unit", in one place. */
+ * definitions of docs/kpi.md ("The case figures of a unit", and the windows of "The error
+ * budget") in one place. */
 static void kpi_classify(struct store_case_counts *c, const struct kpi_case *k, int64_t from,
 			 int64_t end)
 {
-	int64_t *outcome[] = { &c->early, &c->on_time, &c->late, &c->open_within,
-			       &c->open_overdue };
-	bool done = k->completed != TIME_NONE;
+	int64_t *outcome[] = { &c->early, &c->on_time, &c->late, &c->late };
+	bool done = k->completed != TIME_NONE, rescheduled = k->code & 4;
+	bool open_at_end = !done || k->completed >= end;
+	bool paused_left = k->paused != TIME_NONE && k->paused < end;
 	int flags = k->code >> 3;
 
+	if (k->due >= from && k->due < end) {
+		c->due++;
+		c->due_late += rescheduled || (k->code & 3) == 2 || (open_at_end && !paused_left);
+	}
 	if (k->received >= end || (done && k->completed < from))
 		return;
-	if (done && k->completed < end)
+	if (!open_at_end)
 		++*outcome[k->code & 3];
-	else if (!(k->code & 4) && (k->due >= end || (k->paused != TIME_NONE && k->paused < end)))
+	else if (!rescheduled && (k->due >= end || paused_left))
 		c->open_within++;
 	else
 		c->open_overdue++;
@@ -1877,7 +1876,7 @@ enum store_status store_kpi_cases_periods(struct store *st, const struct store_p
 			struct store_case_counts *c = &t.slot[i].per[j];
 
 			c->unit = t.slot[i].c.unit;
-			if (c->received + c->carried > 0)
+			if (c->received + c->carried + c->due > 0)
 				stop = cb(ctx, j, c) != 0;
 		}
 	}
@@ -1931,20 +1930,6 @@ enum store_status store_kpi_ratings(struct store *st, int64_t from, int64_t end,
 			break;
 	kpi_units_free(&t);
 	return r;
-}
-
-enum store_status store_kpi_window(struct store *st, int64_t from, int64_t end,
-				   store_window_cb cb, void *ctx, struct err *err)
-{
-	sqlite3_stmt *s = st->stmt[STMT_KPI_WINDOW];
-	int rc;
-
-	bind_period(s, from, end);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if (cb(ctx, (const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1),
-		       sqlite3_column_int64(s, 2)) != 0)
-			break;
-	return finish(st, s, rc, err, "cannot count the deadlines");
 }
 
 static enum store_status item_counts(struct store *st, sqlite3_stmt *s, int64_t from, int64_t end,

@@ -326,10 +326,14 @@ struct store_case_counts {
 	int64_t with_fee;        /* received in the period with fee > 0 */
 	int64_t paid_online;     /* of those, paid online */
 	int64_t digitized;       /* received in the period and digitised */
+	int64_t due;             /* due_at in [from, end) (the error budget's windows) */
+	int64_t due_late;        /* of those, completed late, rescheduled, or open at end (a
+	                          * case paused with time left is not) */
 };
 typedef int (*store_case_counts_cb)(void *ctx, const struct store_case_counts *c);
 /* One row per unit that has cases in the period (in no particular order). Within deadline at
- * end: not rescheduled (late = 0), and due_at >= end, or paused before end with time left. */
+ * end: not rescheduled (late = 0), and due_at >= end, or paused before end with time left.
+ * The deadlines (due, due_late) count whatever the case's receipt and completion. */
 enum store_status store_kpi_cases(struct store *st, int64_t from, int64_t end,
 				  store_case_counts_cb cb, void *ctx, struct err *err);
 
@@ -353,12 +357,6 @@ typedef int (*store_rating_cb)(void *ctx, const char *unit, int64_t rated, int64
 enum store_status store_kpi_ratings(struct store *st, int64_t from, int64_t end,
 				    int satisfied_rating, store_rating_cb cb, void *ctx,
 				    struct err *err);
-
-/* Cases whose deadline fell in [from, end) per unit, and of those the late ones: completed
- * late, rescheduled, or still open (the error budget's burn rate). */
-typedef int (*store_window_cb)(void *ctx, const char *unit, int64_t due, int64_t late);
-enum store_status store_kpi_window(struct store *st, int64_t from, int64_t end,
-				   store_window_cb cb, void *ctx, struct err *err);
 
 /* Documents (by lead unit) or assignments (by unit) per unit for the period [from, end). */
 struct store_item_counts {
