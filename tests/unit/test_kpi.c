@@ -945,6 +945,9 @@ static int64_t near_month(uint64_t *rnd)
 	return r >> 8 & 1 ? start : start + (int64_t)((r >> 9) % (40 * 24)) * HOUR;
 }
 
+#define GENERATED 3000
+static struct case_record generated[GENERATED]; /* what generated_cases wrote */
+
 /* n cases of every kind over units of the config and "old": open, paused with and without
  * time left, completed early, on time and late (some rescheduled), returned, withdrawn and
  * rejected, spanning month ends, with instants on the boundaries. */
@@ -987,6 +990,59 @@ static void generated_cases(int n)
 			c.ended_at = received + HOUR;
 		}
 		put(&c);
+		generated[i] = c;
+	}
+}
+
+/* docs/kpi.md's definitions, case by case, over the generated cases of units in the subtree
+ * of tinh or sonv (root). */
+static bool counted_case(const struct case_record *c, const char *root)
+{
+	if (c->status == CASE_WITHDRAWN || c->status == CASE_REJECTED || !strcmp(c->unit, "old"))
+		return false;
+	return !root || !strcmp(c->unit, root) || (!strcmp(root, "sonv") &&
+						    !strcmp(c->unit, "sonv-p1"));
+}
+
+static bool paused_left(const struct case_record *c, int64_t end)
+{
+	return c->status == CASE_PAUSED && c->remaining > 0 && c->paused_at < end;
+}
+
+/* The portal rate of [from, end), or KPI_NO_DATA. */
+static double brute_portal(const char *root, int64_t from, int64_t end)
+{
+	int64_t num = 0, den = 0;
+
+	for (int i = 0; i < GENERATED; i++) {
+		const struct case_record *c = &generated[i];
+		bool done = c->completed_at != TIME_NONE;
+
+		if (!counted_case(c, root) || c->received_at >= end ||
+		    (done && c->completed_at < from))
+			continue;
+		den++;
+		if (done && c->completed_at < end)
+			num += c->outcome == CASE_EARLY || c->outcome == CASE_ON_TIME;
+		else
+			num += !c->late && (c->due_at >= end || paused_left(c, end));
+	}
+	return den ? 100.0 * (double)num / (double)den : KPI_NO_DATA;
+}
+
+/* The deadlines in [from, end) and the late ones. */
+static void brute_window(const char *root, int64_t from, int64_t end, int64_t *due,
+			 int64_t *late)
+{
+	*due = *late = 0;
+	for (int i = 0; i < GENERATED; i++) {
+		const struct case_record *c = &generated[i];
+		bool open = c->completed_at == TIME_NONE || c->completed_at >= end;
+
+		if (!counted_case(c, root) || c->due_at < from || c->due_at >= end)
+			continue;
+		++*due;
+		*late += c->late || c->outcome == CASE_LATE || (open && !paused_left(c, end));
 	}
 }
 
@@ -1013,6 +1069,10 @@ static void check_series(struct store *ro, const char *root, enum kpi_basis basi
 	for (int i = 0; i < 12; i++) {
 		struct kpi_report r;
 
+		if (basis == KPI_PORTAL && (!root || !strcmp(root, "sonv")))
+			cr_assert_eq(series[i], brute_portal(root, months[i].from, months[i].end),
+				     "%s %s: %.12f", root ? root : "all", months[i].label,
+				     series[i]);
 		cr_assert_eq(kpi_report_build(ro, cfg, root, &months[i], basis, &r, &err), 0, "%s",
 			     err.msg);
 		cr_assert(r.total.counts.cases.received + r.total.counts.cases.carried > 0,
@@ -1041,7 +1101,7 @@ Test(kpi, one_pass_series_equals_separate_reports)
 {
 	struct store *ro;
 
-	generated_cases(3000);
+	generated_cases(GENERATED);
 	ro = reader();
 	/* Mid-December: the last month and the year to date end now. */
 	int64_t now = at(2024, 12, 20, 10, 0);
@@ -1049,6 +1109,57 @@ Test(kpi, one_pass_series_equals_separate_reports)
 	check_series(ro, NULL, KPI_FINISHED, now);
 	check_series(ro, "sonv", KPI_PORTAL, now);
 	check_series(ro, "xa-b", KPI_FINISHED, now);
+	store_close(ro);
+}
+
+/* The budget's windows and year from the overview's one pass, from kpi_budget_build's, and
+ * case by case. */
+Test(kpi, budget_one_pass_equals_budget_alone)
+{
+	struct kpi_budget *alone, *together;
+	struct kpi_report r;
+	struct kpi_year y;
+	struct err err;
+	size_t n1, n2;
+	int64_t due, late;
+	struct store *ro;
+
+	generated_cases(GENERATED);
+	ro = reader();
+	int64_t now = at(2024, 12, 20, 10, 0);
+	struct kpi_period ytd = period("ytd", now);
+	cr_assert_eq(kpi_budget_year(cfg->calendar, 2024, now, &y, &err), 0, "%s", err.msg);
+	cr_assert_eq(kpi_budget_build(ro, cfg, NULL, &y, &alone, &n1, &err), 0, "%s", err.msg);
+	cr_assert_eq(kpi_report_budget_build(ro, cfg, NULL, &ytd, KPI_PORTAL, &y, &r, &together,
+					     &n2, &err),
+		     0, "%s", err.msg);
+	cr_assert_eq(n1, n2);
+	cr_assert_eq(r.nrows, n1);
+	for (size_t i = 0; i < n1; i++)
+		cr_assert(!memcmp(&alone[i], &together[i], sizeof(alone[i])), "%s differs",
+			  alone[i].unit->id);
+	cr_assert_str_eq(alone[0].unit->id, "tinh");
+	brute_window(NULL, now - 7 * 86400, now, &due, &late);
+	cr_assert(due > 0 && late > 0 && late < due, "the dataset has no window to test");
+	cr_assert_eq(alone[0].due_7d, due);
+	cr_assert_eq(alone[0].late_7d, late);
+	brute_window(NULL, now - 30 * 86400, now, &due, &late);
+	cr_assert_eq(alone[0].due_30d, due);
+	cr_assert_eq(alone[0].late_30d, late);
+	cr_assert_eq(alone[1].unit == config_unit(cfg, "sonv"), true);
+	brute_window("sonv", now - 30 * 86400, now, &due, &late);
+	cr_assert_eq(alone[1].due_30d, due);
+	cr_assert_eq(alone[1].late_30d, late);
+	free(alone);
+	free(together);
+	kpi_report_free(&r);
+	/* A report period that is not the budget's year to date is refused. */
+	struct kpi_period march = period("2024-03", now);
+	cr_assert_eq(kpi_report_budget_build(ro, cfg, NULL, &march, KPI_PORTAL, &y, &r, &together,
+					     &n2, &err),
+		     -1);
+	cr_assert_str_eq(err.field, "period");
+	kpi_report_free(&r);
 	store_close(ro);
 }
 
