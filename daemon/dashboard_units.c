@@ -377,48 +377,50 @@ static int by_due(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* The cases of the subtree that need action: overdue (the longest overdue first), and due
- * before soon_until (the soonest first). Paused cases are in neither: their clock stands. */
-static int list_cases(struct unit_job *k, struct store *ro, struct err *err)
+/* The running cases (received or in progress) of the subtree due in [from, end), the
+ * soonest first, into l (room for 2 x DASHBOARD_LIST_MAX): the first of each status, merged,
+ * at most DASHBOARD_LIST_MAX with l->more when there were others. Paused cases are left out:
+ * their clock stands. part has room for DASHBOARD_LIST_MAX. */
+static int running_cases(struct unit_job *k, struct store *ro, int64_t from, int64_t end,
+			 struct case_list *l, struct case_list *part, struct err *err)
 {
 	static const char *const running[] = { "received", "in_progress" };
-	struct store_filter f = { .unit = k->unit, .overdue = true, .now = k->d.job.now,
-				  .due_before = TIME_NONE, .due_after = TIME_NONE,
-				  .limit = DASHBOARD_LIST_MAX + 1 };
-	struct case_list part;
 
-	k->overdue.rows = calloc(DASHBOARD_LIST_MAX, sizeof(struct case_record));
+	for (size_t i = 0; i < N(running); i++) {
+		part->n = 0;
+		part->more = false;
+		if (store_kpi_due(ro, k->unit, running[i], from, end, DASHBOARD_LIST_MAX + 1,
+				  take_case, part, err) != STORE_OK)
+			return -1;
+		memcpy(l->rows + l->n, part->rows, part->n * sizeof(*part->rows));
+		l->n += part->n;
+		l->more |= part->more;
+	}
+	qsort(l->rows, l->n, sizeof(*l->rows), by_due);
+	if (l->n > DASHBOARD_LIST_MAX) {
+		l->n = DASHBOARD_LIST_MAX;
+		l->more = true;
+	}
+	return 0;
+}
+
+/* The cases of the subtree that need action: overdue (the longest overdue first), and due
+ * before soon_until (the soonest first). */
+static int list_cases(struct unit_job *k, struct store *ro, struct err *err)
+{
+	struct case_list part = { 0 };
+	int rc = -1;
+
+	k->overdue.rows = calloc(2 * DASHBOARD_LIST_MAX, sizeof(struct case_record));
 	k->soon.rows = calloc(2 * DASHBOARD_LIST_MAX, sizeof(struct case_record));
 	part.rows = calloc(DASHBOARD_LIST_MAX, sizeof(struct case_record));
-	if (!k->overdue.rows || !k->soon.rows || !part.rows) {
-		free(part.rows);
-		return err_set(err, NULL, "out of memory");
-	}
-	if (store_case_list(ro, &f, take_case, &k->overdue, err) != STORE_OK)
-		goto fail;
-	f.overdue = false;
-	f.due_after = k->d.job.now;
-	f.due_before = k->soon_until;
-	for (size_t i = 0; i < N(running); i++) {
-		part.n = 0;
-		part.more = false;
-		f.status = running[i];
-		if (store_case_list(ro, &f, take_case, &part, err) != STORE_OK)
-			goto fail;
-		memcpy(k->soon.rows + k->soon.n, part.rows, part.n * sizeof(*part.rows));
-		k->soon.n += part.n;
-		k->soon.more |= part.more;
-	}
-	qsort(k->soon.rows, k->soon.n, sizeof(*k->soon.rows), by_due);
-	if (k->soon.n > DASHBOARD_LIST_MAX) {
-		k->soon.n = DASHBOARD_LIST_MAX;
-		k->soon.more = true;
-	}
+	if (!k->overdue.rows || !k->soon.rows || !part.rows)
+		err_set(err, NULL, "out of memory");
+	else if (running_cases(k, ro, TIME_NONE, k->d.job.now, &k->overdue, &part, err) == 0 &&
+		 running_cases(k, ro, k->d.job.now, k->soon_until, &k->soon, &part, err) == 0)
+		rc = 0;
 	free(part.rows);
-	return 0;
-fail:
-	free(part.rows);
-	return -1;
+	return rc;
 }
 
 static int unit_run(struct api_job *job, struct store *ro, struct api_error *e)

@@ -81,6 +81,7 @@ enum stmt_id {
 	STMT_INSPECTION_INSERT,
 	STMT_INSPECTION_LIST,
 	STMT_KPI_INSPECTIONS,
+	STMT_KPI_DUE,
 	STMT_ASG_TREE,
 	STMT_DIRECTIVE_LIST,
 	STMT_NOTICE_GET,
@@ -337,6 +338,11 @@ static const char *const stmt_sql[STMT_MAX] = {
 	[STMT_KPI_INSPECTIONS] =
 		"SELECT DISTINCT unit_id, inspected_unit_id FROM inspections"
 		" WHERE on_date >= ?1 AND on_date <= ?2",
+	/* The status index gives the rows in due order: the walk stops at the limit, however
+	 * few of them the subtree holds (the generic list's optional filters cannot use it). */
+	[STMT_KPI_DUE] =
+		"SELECT " CASE_COLUMNS " FROM cases WHERE status = ?1 AND due_at >= ?2"
+		" AND due_at < ?3 AND unit_id IN " SUBTREE("?4") " ORDER BY due_at, id LIMIT ?5",
 	/* Taking the deepest row first off the queue makes the walk depth first; siblings come
 	 * by id. The columns ride along so that no join reorders the rows afterwards. */
 	[STMT_ASG_TREE] =
@@ -2022,6 +2028,27 @@ enum store_status store_kpi_inspections(struct store *st, const char *from_date,
 		       (const char *)sqlite3_column_text(s, 1)) != 0)
 			break;
 	return finish(st, s, rc, err, "cannot count the inspections");
+}
+
+enum store_status store_kpi_due(struct store *st, const char *unit, const char *status,
+				int64_t from, int64_t end, int limit, store_case_cb cb, void *ctx,
+				struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_KPI_DUE];
+	struct case_record c;
+	int rc;
+
+	bind_str(s, 1, status);
+	bind_int(s, 2, from);
+	bind_int(s, 3, end);
+	bind_str(s, 4, unit);
+	bind_int(s, 5, limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		read_case(s, &c, NULL);
+		if (cb(ctx, &c) != 0)
+			break;
+	}
+	return finish(st, s, rc, err, "cannot list the cases due");
 }
 
 enum store_status store_assignment_tree(struct store *st, int64_t root, store_tree_cb cb,

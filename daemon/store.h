@@ -397,6 +397,13 @@ enum store_status store_kpi_inspections(struct store *st, const char *from_date,
 					const char *to_date, store_pair_cb cb, void *ctx,
 					struct err *err);
 
+/* The cases of status ("received", "in_progress"…) in the subtree of unit with due_at in
+ * [from, end) (from may be TIME_NONE: since ever), by due_at then id, at most limit: the
+ * dashboard's lists of overdue and due-soon cases. */
+enum store_status store_kpi_due(struct store *st, const char *unit, const char *status,
+				int64_t from, int64_t end, int limit, store_case_cb cb, void *ctx,
+				struct err *err);
+
 /* The sub-assignments below assignment root, depth first (depth 1 = its direct children). */
 struct store_tree_node {
 	int64_t id;
