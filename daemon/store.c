@@ -62,6 +62,7 @@ enum stmt_id {
 	STMT_ALERT_GET,
 	STMT_OUTBOX_INSERT,
 	STMT_OUTBOX_LIST,
+	STMT_OUTBOX_OF_ALERT,
 	STMT_OUTBOX_HELD,
 	STMT_OUTBOX_DIGESTED,
 	STMT_OUTBOX_HELD_RECIPIENTS,
@@ -265,6 +266,8 @@ static const char *const stmt_sql[STMT_MAX] = {
 		"SELECT " OUTBOX_COLUMNS " FROM outbox WHERE (?1 IS NULL OR status = ?1) "
 		"AND (?2 IS NULL OR channel = ?2) AND (?3 IS NULL OR recipient = ?3) AND id > ?4 "
 		"ORDER BY id LIMIT ?5",
+	[STMT_OUTBOX_OF_ALERT] =
+		"SELECT " OUTBOX_COLUMNS " FROM outbox WHERE alert_id = ?1 ORDER BY id LIMIT ?2",
 	[STMT_OUTBOX_HELD] =
 		"SELECT " OUTBOX_COLUMNS " FROM outbox WHERE recipient = ?1 AND status = 'held' ORDER BY id",
 	[STMT_OUTBOX_DIGESTED] = "UPDATE outbox SET status = 'digested' "
@@ -1609,6 +1612,16 @@ enum store_status store_outbox_list(struct store *st, const struct store_outbox_
 	bind_int(s, 4, f->after_id);
 	bind_int(s, 5, f->limit);
 	return finish(st, s, emit_outbox(s, cb, ctx), err, "cannot list the outbox");
+}
+
+enum store_status store_outbox_of_alert(struct store *st, int64_t alert_id, int limit,
+					store_outbox_cb cb, void *ctx, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_OUTBOX_OF_ALERT];
+
+	bind_int(s, 1, alert_id);
+	bind_int(s, 2, limit);
+	return finish(st, s, emit_outbox(s, cb, ctx), err, "cannot list the alert's messages");
 }
 
 enum store_status store_outbox_held(struct store *st, const char *recipient, store_outbox_cb cb,

@@ -248,6 +248,9 @@ struct store_outbox_filter {
 };
 enum store_status store_outbox_list(struct store *st, const struct store_outbox_filter *f,
 				    store_outbox_cb cb, void *ctx, struct err *err);
+/* The rows written for alert alert_id, first to last, at most limit. */
+enum store_status store_outbox_of_alert(struct store *st, int64_t alert_id, int limit,
+					store_outbox_cb cb, void *ctx, struct err *err);
 /* The held (digest) rows of recipient, oldest first; then store_outbox_digested marks every
  * held row of recipient up to max_id as digested. */
 enum store_status store_outbox_held(struct store *st, const char *recipient, store_outbox_cb cb,
