@@ -1,9 +1,10 @@
 /* kpi: the QĐ 194/QĐ-UBND figures and the error budget of a unit subtree (see kpi.h and
  * docs/kpi.md). Pure arithmetic over the counts the store gives per unit.
  *
- * DESIGN: the store counts per unit in one pass over the period's items; this module places
- * those counts on the config's unit tree (depth first, config order among siblings) and sums
- * subtrees. Report and budget run in the thread pool, so nothing here touches the calendar:
+ * DESIGN: the store counts per unit in one pass over the period's items (one pass over the
+ * cases for all the periods a page needs: a year and its months, a year and the budget's
+ * windows); this module places those counts on the config's unit tree (depth first, config
+ * order among siblings) and sums subtrees. Report and budget run in the thread pool, so nothing here touches the calendar:
  * kpi_parse_period and kpi_budget_year do that part on the loop thread beforehand. */
 #include "kpi.h"
 

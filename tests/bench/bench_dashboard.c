@@ -232,7 +232,8 @@ static int daemon_pages(struct harness *h, const char *config_body, const char *
 	    harness_write(h, "dashboard.conf", text) != 0)
 		goto out;
 	harness_path(h, "dashboard.conf", conf, sizeof(conf));
-	char *const argv[] = { (char *)harness_dunghand(), "-c", conf, "-d", (char *)db_path, NULL };
+	char *const argv[] = { (char *)harness_dunghand(), "-c", conf, "-d", (char *)db_path,
+			       NULL };
 	if (harness_spawn(h, &proc, argv, env, "dashboard.log") != 0 ||
 	    !harness_notify_wait(h, "READY=1", &from, 60000) ||
 	    !(at = strstr(h->received, "STATUS=serving on 127.0.0.1:"))) {
