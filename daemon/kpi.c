@@ -385,23 +385,37 @@ static int case_pass(struct store *st, const struct tree *t, const struct kpi_pe
 {
 	struct store_period sp[STORE_KPI_PERIODS_MAX];
 	struct case_collect k = { t, rows, NULL };
+	const char **units = NULL;
 	size_t m = 0;
+	int rc = -1;
 
 	*extra = NULL;
 	if (n + (rows != NULL) > STORE_KPI_PERIODS_MAX)
 		return err_set(err, "period", "at most %d periods at once", STORE_KPI_PERIODS_MAX);
-	if (n && !(k.extra = calloc(n * (t->norder ? t->norder : 1), sizeof(*k.extra))))
-		return err_set(err, NULL, "out of memory");
+	/* A subtree of at most half the units may hold few of the cases: the store then reads
+	 * only theirs. */
+	if ((n && !(k.extra = calloc(n * (t->norder ? t->norder : 1), sizeof(*k.extra)))) ||
+	    (2 * t->norder <= t->cfg->nunits &&
+	     !(units = calloc(t->norder ? t->norder : 1, sizeof(*units))))) {
+		err_set(err, NULL, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; units && i < t->norder; i++)
+		units[i] = t->cfg->units[t->order[i]].id;
 	if (rows)
 		sp[m++] = (struct store_period){ p->from, p->end };
 	for (size_t i = 0; i < n; i++)
 		sp[m++] = q[i];
-	if (m && store_kpi_cases_periods(st, sp, m, on_period_cases, &k, err) != STORE_OK) {
-		free(k.extra);
-		return -1;
-	}
+	if (m && store_kpi_cases_periods(st, sp, m, units, t->norder, on_period_cases, &k,
+					 err) != STORE_OK)
+		goto out;
 	*extra = k.extra;
-	return 0;
+	k.extra = NULL;
+	rc = 0;
+out:
+	free(units);
+	free(k.extra);
+	return rc;
 }
 
 static int on_ratings(void *ctx, const char *unit, int64_t rated, int64_t satisfied)

@@ -77,6 +77,8 @@ enum stmt_id {
 	STMT_ATTEMPT_LIST,
 	STMT_KPI_CASES,
 	STMT_KPI_CASES_SCAN,
+	STMT_KPI_CASES_UNIT,
+	STMT_KPI_UNIT_COUNT,
 	STMT_KPI_LATER,
 	STMT_KPI_RATINGS,
 	STMT_KPI_DOCUMENTS,
@@ -320,6 +322,11 @@ static const char *const stmt_sql[STMT_MAX] = {
 	/* The same read in table order, without the index's lookup of each row: what a period
 	 * ending near now wants, since the index would then visit almost every case as well. */
 	[STMT_KPI_CASES_SCAN] = KPI_CASES(" NOT INDEXED"),
+	/* The same for one unit (?3), through its index: what a small subtree wants. */
+	[STMT_KPI_CASES_UNIT] = KPI_CASES(" INDEXED BY cases_unit_due") " AND unit_id = ?3",
+	/* ?1 = a unit, ?2 = a bound: its cases, counted up to the bound. */
+	[STMT_KPI_UNIT_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM cases WHERE unit_id = ?1"
+				" LIMIT ?2)",
 	/* ?1 = a pass's end: how many cases were received at or after it, counted up to a
 	 * quarter of the highest id (the cases there are, give or take); and that id. */
 	[STMT_KPI_LATER] =
@@ -1860,36 +1867,88 @@ static void kpi_classify(struct store_case_counts *c, const struct kpi_case *k, 
 	c->digitized += (flags >> 3) & 1;
 }
 
-/* Whether the case pass ending at end should read the table in order rather than through the
- * index on received_at: the index visits every case received before the end with a lookup
- * each (about 1.3 times the cost of reading a row in order), so it pays only when at least a
- * quarter of the cases were received after the end. */
-static enum store_status kpi_scan_better(struct store *st, int64_t end, bool *scan,
-					 struct err *err)
+/* How a case pass reads the cases. */
+enum kpi_plan {
+	KPI_BY_RECEIPT, /* the index on received_at: every case received before the end */
+	KPI_IN_ORDER,   /* the table in order */
+	KPI_BY_UNIT,    /* each unit's cases through its index */
+};
+
+/* The cheapest way to read the cases of the n units (NULL: all) received before end. The index
+ * on received_at visits every case received before the end with a lookup of each (about 1.3
+ * times the cost of reading a row in order), so it pays only when at least a quarter of the
+ * cases were received after the end; a subtree holding at most a quarter of the cases is read
+ * unit by unit (each a range of an index, a lookup per row). */
+static enum store_status kpi_plan(struct store *st, int64_t end, const char *const *units,
+				  size_t n, enum kpi_plan *plan, struct err *err)
 {
 	sqlite3_stmt *s = st->stmt[STMT_KPI_LATER];
+	int64_t later = 0, cases = 0, left;
 	int rc;
 
+	*plan = KPI_BY_RECEIPT;
 	bind_int(s, 1, end);
-	*scan = false;
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		*scan = sqlite3_column_int64(s, 0) <= sqlite3_column_int64(s, 1) / 4;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		later = sqlite3_column_int64(s, 0);
+		cases = sqlite3_column_int64(s, 1);
+	}
+	if (finish(st, s, rc, err, "cannot count the cases") != STORE_OK)
+		return STORE_ERROR;
+	if (later <= cases / 4)
+		*plan = KPI_IN_ORDER;
+	if (!units)
+		return STORE_OK;
+	left = cases / 4 + 1;
+	s = st->stmt[STMT_KPI_UNIT_COUNT];
+	for (size_t i = 0; i < n && left > 0; i++) {
+		bind_str(s, 1, units[i]);
+		bind_int(s, 2, left);
+		if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			left -= sqlite3_column_int64(s, 0);
+		if (finish(st, s, rc, err, "cannot count the cases") != STORE_OK)
+			return STORE_ERROR;
+	}
+	if (left > 0)
+		*plan = KPI_BY_UNIT;
+	return STORE_OK;
+}
+
+/* Steps s to its end, classifying each case into every period of t. */
+static enum store_status kpi_pass(struct store *st, sqlite3_stmt *s, struct kpi_units *t,
+				  const struct store_period *p, struct err *err)
+{
+	struct kpi_case k;
+	struct kpi_acc *a;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (!(a = kpi_unit(t, s))) {
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			err_set(err, NULL, "cannot count the cases: out of memory");
+			return STORE_ERROR;
+		}
+		k.received = sqlite3_column_int64(s, 1);
+		k.completed = col_time(s, 2);
+		k.due = sqlite3_column_int64(s, 3);
+		k.paused = col_time(s, 4);
+		k.code = sqlite3_column_int(s, 5);
+		for (size_t i = 0; i < t->nper; i++)
+			kpi_classify(&a->per[i], &k, p[i].from, p[i].end);
+	}
 	return finish(st, s, rc, err, "cannot count the cases");
 }
 
 enum store_status store_kpi_cases_periods(struct store *st, const struct store_period *p,
-					  size_t n, store_period_counts_cb cb, void *ctx,
-					  struct err *err)
+					  size_t n, const char *const *units, size_t nunits,
+					  store_period_counts_cb cb, void *ctx, struct err *err)
 {
-	sqlite3_stmt *s;
 	struct kpi_units t = { .nper = n };
-	bool scan;
-	struct kpi_case k;
-	struct kpi_acc *a;
+	enum store_status r = STORE_OK;
+	enum kpi_plan plan;
 	int64_t from, end;
-	enum store_status r;
 	bool stop = false;
-	int rc;
+	sqlite3_stmt *s;
 
 	if (n == 0 || n > STORE_KPI_PERIODS_MAX) {
 		err_set(err, NULL, "cannot count the cases: %zu periods (1 to %d)", n,
@@ -1902,27 +1961,20 @@ enum store_status store_kpi_cases_periods(struct store *st, const struct store_p
 		from = p[i].from < from ? p[i].from : from;
 		end = p[i].end > end ? p[i].end : end;
 	}
-	if (kpi_scan_better(st, end, &scan, err) != STORE_OK)
+	if (kpi_plan(st, end, units, nunits, &plan, err) != STORE_OK)
 		return STORE_ERROR;
-	s = st->stmt[scan ? STMT_KPI_CASES_SCAN : STMT_KPI_CASES];
-	bind_period(s, from, end);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (!(a = kpi_unit(&t, s))) {
-			sqlite3_reset(s);
-			sqlite3_clear_bindings(s);
-			err_set(err, NULL, "cannot count the cases: out of memory");
-			kpi_units_free(&t);
-			return STORE_ERROR;
+	if (plan == KPI_BY_UNIT) {
+		s = st->stmt[STMT_KPI_CASES_UNIT];
+		for (size_t i = 0; r == STORE_OK && i < nunits; i++) {
+			bind_period(s, from, end);
+			bind_str(s, 3, units[i]);
+			r = kpi_pass(st, s, &t, p, err);
 		}
-		k.received = sqlite3_column_int64(s, 1);
-		k.completed = col_time(s, 2);
-		k.due = sqlite3_column_int64(s, 3);
-		k.paused = col_time(s, 4);
-		k.code = sqlite3_column_int(s, 5);
-		for (size_t i = 0; i < n; i++)
-			kpi_classify(&a->per[i], &k, p[i].from, p[i].end);
+	} else {
+		s = st->stmt[plan == KPI_IN_ORDER ? STMT_KPI_CASES_SCAN : STMT_KPI_CASES];
+		bind_period(s, from, end);
+		r = kpi_pass(st, s, &t, p, err);
 	}
-	r = finish(st, s, rc, err, "cannot count the cases");
 	for (size_t i = 0; r == STORE_OK && !stop && i < t.cap; i++) {
 		for (size_t j = 0; t.slot[i].c.unit && !stop && j < n; j++) {
 			struct store_case_counts *c = &t.slot[i].per[j];
@@ -1956,7 +2008,7 @@ enum store_status store_kpi_cases(struct store *st, int64_t from, int64_t end,
 	struct store_period p = { from, end };
 	struct kpi_one o = { cb, ctx };
 
-	return store_kpi_cases_periods(st, &p, 1, kpi_one_period, &o, err);
+	return store_kpi_cases_periods(st, &p, 1, NULL, 0, kpi_one_period, &o, err);
 }
 
 static void kpi_rating(struct kpi_acc *a, int satisfied)

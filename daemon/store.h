@@ -349,11 +349,13 @@ typedef int (*store_period_counts_cb)(void *ctx, size_t period,
 				      const struct store_case_counts *c);
 /* The counts of store_kpi_cases for each of the n periods p (1 to STORE_KPI_PERIODS_MAX, in
  * any order, overlapping or not) in one pass over the cases that matter to any of them: a row
- * per period (its index in p) and unit that has cases in it, in no particular order. A
- * non-zero return of cb stops the rows. */
+ * per period (its index in p) and unit that has cases in it, in no particular order. units
+ * (nunits ids), when not NULL, are the units the caller wants: the pass may read only theirs
+ * (when they hold few of the cases), and rows of other units may come as well. A non-zero
+ * return of cb stops the rows. */
 enum store_status store_kpi_cases_periods(struct store *st, const struct store_period *p,
-					  size_t n, store_period_counts_cb cb, void *ctx,
-					  struct err *err);
+					  size_t n, const char *const *units, size_t nunits,
+					  store_period_counts_cb cb, void *ctx, struct err *err);
 
 /* Ratings given in [from, end) per unit: rated, and satisfied (rating >= satisfied_rating). */
 typedef int (*store_rating_cb)(void *ctx, const char *unit, int64_t rated, int64_t satisfied);
