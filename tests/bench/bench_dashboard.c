@@ -12,10 +12,11 @@
  *      baseline.
  *   2. The real dunghand on the same database, its clock set to that instant by libfaketime
  *      (LD_PRELOAD; the phase is skipped, saying so, when the library is not installed —
- *      `make deps` installs it): GET / (the overview of the province), /units/u0 (the
- *      province's page) and /units/u1 (a department's), each R times (-r, default 3) after a
- *      warm-up; printed are the median answer time and the daemon's CPU time per page
- *      (/proc/PID/stat), and each against the bare scan.
+ *      `make deps` installs it): the overview and the unit page of the province
+ *      (/?unit=u0, /units/u0) and of a department (/?unit=u1, /units/u1), and a commune's
+ *      page (/units/u99), each R times (-r, default 3) after a warm-up; printed are the
+ *      median answer time and the daemon's CPU time per page (/proc/PID/stat), and each
+ *      against the bare scan.
  * Target (issue #11): every page at most 300 ms. Exit status: 0, or 1 when setup or a run
  * failed (a target not met is printed, not an error). */
 #include <errno.h>
@@ -208,7 +209,9 @@ static int daemon_pages(struct harness *h, const char *config_body, const char *
 					"Accept: text/html", NULL };
 	struct page pages[] = { { "/?unit=u0", "overview of the province", { 0 }, { 0 } },
 				{ "/units/u0", "the province's unit page", { 0 }, { 0 } },
-				{ "/units/u1", "a department's unit page", { 0 }, { 0 } } };
+				{ "/?unit=u1", "overview of a department", { 0 }, { 0 } },
+				{ "/units/u1", "a department's unit page", { 0 }, { 0 } },
+				{ "/units/u99", "a commune's unit page", { 0 }, { 0 } } };
 	const char *lib = faketime_lib();
 	struct harness_proc proc = { 0 };
 	struct http_client_response resp = { 0 };
