@@ -7,7 +7,8 @@
  * cases of 2024 (-n N or $BENCH_N, default 2000000) are written straight into SQLite in one
  * transaction with one prepared INSERT: received evenly over the year, spread over the units,
  * due 3 to 15 days later; 96 % finished (3 % of them late, some rescheduled), the rest open,
- * paused, withdrawn or rejected; online, fees, payment, digitisation and ratings mixed in.
+ * paused, withdrawn or rejected; online, fees, payment, digitisation and ratings mixed in
+ * (kpi_dataset.h, which bench_dashboard shares).
  *
  * Timed, each R times (-r, default 3) after one warm-up run, the median printed:
  *   1. kpi_report_build for every root, portal basis, period "2024" as of 10 January 2025, on a
