@@ -1246,6 +1246,8 @@ void api_on_response(const struct http_request *req, int status, void *ctx)
 		} else {
 			match_route(path, &r);
 			route = route_templates[r.kind];
+			if (r.kind == R_NONE && api->cfg->dashboard.enabled && dashboard_path(path))
+				route = dashboard_route(path);
 		}
 	}
 	metrics_count_request(api->metrics, route, status);

@@ -557,6 +557,21 @@ bool dashboard_path(const char *path)
 	       strncmp(path, "/api/v1/", 8) != 0;
 }
 
+const char *dashboard_route(const char *path)
+{
+	static const char *const fixed[] = { "/", "/documents", "/login", "/logout",
+					     "/static/dashboard.css" };
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (!strcmp(path, fixed[i]))
+			return fixed[i];
+	if (!strncmp(path, "/units/", 7))
+		return "/units/{id}";
+	if (!strncmp(path, "/cases/", 7))
+		return "/cases/{code}";
+	return "dashboard";
+}
+
 static void not_allowed(struct api_ctx *x, const char *allow)
 {
 	char message[80];

@@ -19,6 +19,11 @@ typedef const struct config_token *(*dashboard_token_fn)(const struct config *cf
  * /readyz and /metrics. */
 bool dashboard_path(const char *path);
 
+/* The label of path (a dashboard path) in GET /metrics' request counts: the page's template
+ * ("/units/{id}"…), or "dashboard" for any other path, so that a client cannot make series
+ * without end. Static storage. */
+const char *dashboard_route(const char *path);
+
 /* Answers the request of x (a dashboard path, with dashboard.enabled), now or from a job in
  * the thread pool; token_of checks tokens. Never blocks the loop on the database. */
 void dashboard_handle(struct api_ctx *x, dashboard_token_fn token_of);

@@ -3,11 +3,7 @@
  * directives with their cascade down the unit levels (/documents). See docs/dashboard.md.
  *
  * DESIGN: as for the unit pages, the thread pool reads (copying what it keeps, since the
- * store's strings live only for a callback) and the loop thread writes the page. The store
- * lists outbox rows by id but not by alert; an alert's rows are written in the same
- * transaction as the alert, with its fired_at as their created_at, and created_at grows with
- * the id, so the rows of an alert are found by a search over ids (a probe reads one row) and
- * a short scan from there. */
+ * store's strings live only for a callback) and the loop thread writes the page. */
 #include "dashboard_internal.h"
 
 #include <jansson.h>
@@ -20,7 +16,6 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define ALERTS_MAX 200     /* alerts shown on a case's page */
 #define SENT_MAX 20        /* messages shown per alert */
-#define SCAN_PAGES 20      /* pages of outbox rows scanned from an alert's instant */
 #define DIRECTIVES_MAX 100 /* open directives shown */
 #define DIRECTIVES_SCAN 5000
 
@@ -112,114 +107,32 @@ static int by_fired(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* One probe: the first outbox row after an id. */
-struct peek {
-	bool found;
-	int64_t id, created_at;
-};
-
-static int peek_row(void *ctx, const struct store_outbox *o)
-{
-	struct peek *p = ctx;
-
-	*p = (struct peek){ true, o->id, o->created_at };
-	return 1;
-}
-
-/* Whether the first outbox row after id `after` was made at or after t, or there is none. */
-static int made_from(struct store *ro, int64_t after, int64_t t, bool *yes, struct err *err)
-{
-	struct store_outbox_filter f = { .after_id = after, .limit = 1 };
-	struct peek p = { false, 0, 0 };
-
-	if (store_outbox_list(ro, &f, peek_row, &p, err) != STORE_OK)
-		return -1;
-	*yes = !p.found || p.created_at >= t;
-	return 0;
-}
-
-/* The id after which the outbox rows are those made at or after t, searching from base (at
- * or below that id): doubling steps, then halving. */
-static int outbox_from(struct store *ro, int64_t base, int64_t t, int64_t *from,
-		       struct err *err)
-{
-	int64_t lo = base, hi, step = 1;
-	bool yes;
-
-	if (made_from(ro, lo, t, &yes, err) != 0)
-		return -1;
-	if (yes) {
-		*from = lo;
-		return 0;
-	}
-	for (;;) {
-		hi = lo + step;
-		if (made_from(ro, hi, t, &yes, err) != 0)
-			return -1;
-		if (yes)
-			break;
-		lo = hi;
-		if (step < INT64_MAX / 4)
-			step *= 2;
-	}
-	while (hi - lo > 1) {
-		int64_t mid = lo + (hi - lo) / 2;
-
-		if (made_from(ro, mid, t, &yes, err) != 0)
-			return -1;
-		*(yes ? &hi : &lo) = mid;
-	}
-	*from = hi;
-	return 0;
-}
-
-struct scan {
+struct sent {
 	struct alert_row *a;
-	int64_t last_id;
-	size_t rows;
-	bool past, oom; /* past: a row made after the alert's instant was seen */
+	bool oom;
 };
 
-static int scan_row(void *ctx, const struct store_outbox *o)
+static int take_sent(void *ctx, const struct store_outbox *o)
 {
-	struct scan *s = ctx;
+	struct sent *s = ctx;
 
-	s->last_id = o->id;
-	s->rows++;
-	if (o->created_at > s->a->fired_at) {
-		s->past = true;
-		return 1;
-	}
-	if (o->alert_id == s->a->id && s->a->nsent < SENT_MAX)
+	if (s->a->nsent < SENT_MAX)
 		s->a->sent[s->a->nsent++] = (struct sent_row){
 			copy(o->channel, &s->oom), copy(o->recipient, &s->oom),
 			copy(o->status, &s->oom), copy(o->last_error, &s->oom), o->attempts };
 	return s->oom;
 }
 
-/* The messages of each alert (alerts sorted by fired_at). */
+/* The messages of each alert. */
 static int find_sent(struct case_job *k, struct store *ro, struct err *err)
 {
-	int64_t base = 0;
-
 	for (size_t i = 0; i < k->nalerts; i++) {
-		struct alert_row *a = &k->alerts[i];
-		struct scan s = { a, 0, 0, false, false };
+		struct sent s = { &k->alerts[i], false };
 
-		if (outbox_from(ro, base, a->fired_at, &base, err) != 0)
+		if (store_outbox_of_alert(ro, s.a->id, SENT_MAX, take_sent, &s, err) != STORE_OK)
 			return -1;
-		s.last_id = base;
-		for (int page = 0; page < SCAN_PAGES && !s.past; page++) {
-			struct store_outbox_filter f = { .after_id = s.last_id, .limit = 100 };
-
-			s.rows = 0;
-			if (store_outbox_list(ro, &f, scan_row, &s, err) != STORE_OK)
-				return -1;
-			if (s.oom)
-				return err_set(err, NULL, "out of memory");
-			if (s.rows < 100 && !s.past)
-				break;
-		}
+		if (s.oom)
+			return err_set(err, NULL, "out of memory");
 	}
 	return 0;
 }

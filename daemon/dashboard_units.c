@@ -3,8 +3,9 @@
  * that need action today (docs/dashboard.md).
  *
  * DESIGN: a page is one job. The loop thread parses the periods (they need the calendar); the
- * thread pool reads the year to date once (kpi_report_build), derives the error budget from
- * that same pass (kpi_budget_from_report), and counts open items per unit from one snapshot
+ * thread pool reads the year to date and the error budget's windows in one pass over the cases
+ * (kpi_report_budget_build; a unit's page: the year and its 12 months,
+ * kpi_report_series_build), and counts open items per unit from one snapshot
  * (store_metrics, stopped after the families it needs); the loop thread writes the page, since
  * working time left and local instants need the calendar again. Every figure of a unit's row
  * covers its whole subtree, as the budget does: a head answers for the units below. */
@@ -90,9 +91,8 @@ static int overview_run(struct api_job *job, struct store *ro, struct api_error 
 	struct err err;
 
 	(void)e;
-	if (kpi_report_build(ro, job->cfg, k->unit, &k->ytd, KPI_PORTAL, &k->report, &err) != 0 ||
-	    kpi_budget_from_report(ro, job->cfg, k->unit, &k->report, &k->year, &k->budgets,
-				   &k->nbudgets, &err) != 0)
+	if (kpi_report_budget_build(ro, job->cfg, k->unit, &k->ytd, KPI_PORTAL, &k->year,
+				    &k->report, &k->budgets, &k->nbudgets, &err) != 0)
 		return dashboard_job_failed(&k->d, &err);
 	if (!(k->open = calloc(k->report.nrows ? k->report.nrows : 1, sizeof(*k->open)))) {
 		err_set(&err, NULL, "out of memory");
@@ -377,48 +377,50 @@ static int by_due(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* The cases of the subtree that need action: overdue (the longest overdue first), and due
- * before soon_until (the soonest first). Paused cases are in neither: their clock stands. */
-static int list_cases(struct unit_job *k, struct store *ro, struct err *err)
+/* The running cases (received or in progress) of the subtree due in [from, end), the
+ * soonest first, into l (room for 2 x DASHBOARD_LIST_MAX): the first of each status, merged,
+ * at most DASHBOARD_LIST_MAX with l->more when there were others. Paused cases are left out:
+ * their clock stands. part has room for DASHBOARD_LIST_MAX. */
+static int running_cases(struct unit_job *k, struct store *ro, int64_t from, int64_t end,
+			 struct case_list *l, struct case_list *part, struct err *err)
 {
 	static const char *const running[] = { "received", "in_progress" };
-	struct store_filter f = { .unit = k->unit, .overdue = true, .now = k->d.job.now,
-				  .due_before = TIME_NONE, .due_after = TIME_NONE,
-				  .limit = DASHBOARD_LIST_MAX + 1 };
-	struct case_list part;
 
-	k->overdue.rows = calloc(DASHBOARD_LIST_MAX, sizeof(struct case_record));
+	for (size_t i = 0; i < N(running); i++) {
+		part->n = 0;
+		part->more = false;
+		if (store_kpi_due(ro, k->unit, running[i], from, end, DASHBOARD_LIST_MAX + 1,
+				  take_case, part, err) != STORE_OK)
+			return -1;
+		memcpy(l->rows + l->n, part->rows, part->n * sizeof(*part->rows));
+		l->n += part->n;
+		l->more |= part->more;
+	}
+	qsort(l->rows, l->n, sizeof(*l->rows), by_due);
+	if (l->n > DASHBOARD_LIST_MAX) {
+		l->n = DASHBOARD_LIST_MAX;
+		l->more = true;
+	}
+	return 0;
+}
+
+/* The cases of the subtree that need action: overdue (the longest overdue first), and due
+ * before soon_until (the soonest first). */
+static int list_cases(struct unit_job *k, struct store *ro, struct err *err)
+{
+	struct case_list part = { 0 };
+	int rc = -1;
+
+	k->overdue.rows = calloc(2 * DASHBOARD_LIST_MAX, sizeof(struct case_record));
 	k->soon.rows = calloc(2 * DASHBOARD_LIST_MAX, sizeof(struct case_record));
 	part.rows = calloc(DASHBOARD_LIST_MAX, sizeof(struct case_record));
-	if (!k->overdue.rows || !k->soon.rows || !part.rows) {
-		free(part.rows);
-		return err_set(err, NULL, "out of memory");
-	}
-	if (store_case_list(ro, &f, take_case, &k->overdue, err) != STORE_OK)
-		goto fail;
-	f.overdue = false;
-	f.due_after = k->d.job.now;
-	f.due_before = k->soon_until;
-	for (size_t i = 0; i < N(running); i++) {
-		part.n = 0;
-		part.more = false;
-		f.status = running[i];
-		if (store_case_list(ro, &f, take_case, &part, err) != STORE_OK)
-			goto fail;
-		memcpy(k->soon.rows + k->soon.n, part.rows, part.n * sizeof(*part.rows));
-		k->soon.n += part.n;
-		k->soon.more |= part.more;
-	}
-	qsort(k->soon.rows, k->soon.n, sizeof(*k->soon.rows), by_due);
-	if (k->soon.n > DASHBOARD_LIST_MAX) {
-		k->soon.n = DASHBOARD_LIST_MAX;
-		k->soon.more = true;
-	}
+	if (!k->overdue.rows || !k->soon.rows || !part.rows)
+		err_set(err, NULL, "out of memory");
+	else if (running_cases(k, ro, TIME_NONE, k->d.job.now, &k->overdue, &part, err) == 0 &&
+		 running_cases(k, ro, k->d.job.now, k->soon_until, &k->soon, &part, err) == 0)
+		rc = 0;
 	free(part.rows);
-	return 0;
-fail:
-	free(part.rows);
-	return -1;
+	return rc;
 }
 
 static int unit_run(struct api_job *job, struct store *ro, struct api_error *e)
@@ -427,9 +429,8 @@ static int unit_run(struct api_job *job, struct store *ro, struct api_error *e)
 	struct err err;
 
 	(void)e;
-	if (kpi_report_build(ro, job->cfg, k->unit, &k->ytd, KPI_PORTAL, &k->report, &err) != 0 ||
-	    kpi_on_time_series(ro, job->cfg, k->unit, k->months, MONTHS, KPI_PORTAL, k->monthly,
-			       &err) != 0 ||
+	if (kpi_report_series_build(ro, job->cfg, k->unit, &k->ytd, KPI_PORTAL, &k->report,
+				    k->months, MONTHS, k->monthly, &err) != 0 ||
 	    list_cases(k, ro, &err) != 0)
 		return dashboard_job_failed(&k->d, &err);
 	return 0;

@@ -1,9 +1,10 @@
 /* kpi: the QĐ 194/QĐ-UBND figures and the error budget of a unit subtree (see kpi.h and
  * docs/kpi.md). Pure arithmetic over the counts the store gives per unit.
  *
- * DESIGN: the store counts per unit in one pass over the period's items; this module places
- * those counts on the config's unit tree (depth first, config order among siblings) and sums
- * subtrees. Report and budget run in the thread pool, so nothing here touches the calendar:
+ * DESIGN: the store counts per unit in one pass over the period's items (one pass over the
+ * cases for all the periods a page needs: a year and its months, a year and the budget's
+ * windows); this module places those counts on the config's unit tree (depth first, config
+ * order among siblings) and sums subtrees. Report and budget run in the thread pool, so nothing here touches the calendar:
  * kpi_parse_period and kpi_budget_year do that part on the loop thread beforehand. */
 #include "kpi.h"
 
@@ -297,6 +298,8 @@ static void add_cases(struct store_case_counts *a, const struct store_case_count
 	a->with_fee += b->with_fee;
 	a->paid_online += b->paid_online;
 	a->digitized += b->digitized;
+	a->due += b->due;
+	a->due_late += b->due_late;
 }
 
 static void add_items(struct store_item_counts *a, const struct store_item_counts *b)
@@ -348,14 +351,71 @@ struct collect {
 	struct kpi_row *rows;
 };
 
-static int on_cases(void *ctx, const struct store_case_counts *c)
+/* The case pass: the report's period into rows when there are rows, and each other period
+ * per unit of the tree into extra[k * norder + position], k counting those periods from 0. */
+struct case_collect {
+	const struct tree *t;
+	struct kpi_row *rows;            /* NULL: no report */
+	struct store_case_counts *extra; /* the other periods */
+};
+
+static int on_period_cases(void *ctx, size_t period, const struct store_case_counts *c)
 {
-	struct collect *k = ctx;
+	struct case_collect *k = ctx;
 	size_t i = tree_pos(k->t, c->unit);
 
-	if (i != NONE)
-		add_cases(&k->rows[i].counts.cases, c);
+	if (i == NONE)
+		return 0;
+	if (k->rows) {
+		if (period == 0) {
+			add_cases(&k->rows[i].counts.cases, c);
+			return 0;
+		}
+		period--;
+	}
+	add_cases(&k->extra[period * k->t->norder + i], c);
 	return 0;
+}
+
+/* One pass over the cases for period p into rows (when not NULL) and for the n periods q into
+ * *extra (n x t->norder counts, malloc'd here; NULL when n is 0). */
+static int case_pass(struct store *st, const struct tree *t, const struct kpi_period *p,
+		     struct kpi_row *rows, const struct store_period *q, size_t n,
+		     struct store_case_counts **extra, struct err *err)
+{
+	struct store_period sp[STORE_KPI_PERIODS_MAX];
+	struct case_collect k = { t, rows, NULL };
+	const char **units = NULL;
+	size_t m = 0;
+	int rc = -1;
+
+	*extra = NULL;
+	if (n + (rows != NULL) > STORE_KPI_PERIODS_MAX)
+		return err_set(err, "period", "at most %d periods at once", STORE_KPI_PERIODS_MAX);
+	/* A subtree of at most half the units may hold few of the cases: the store then reads
+	 * only theirs. */
+	if ((n && !(k.extra = calloc(n * (t->norder ? t->norder : 1), sizeof(*k.extra)))) ||
+	    (2 * t->norder <= t->cfg->nunits &&
+	     !(units = calloc(t->norder ? t->norder : 1, sizeof(*units))))) {
+		err_set(err, NULL, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; units && i < t->norder; i++)
+		units[i] = t->cfg->units[t->order[i]].id;
+	if (rows)
+		sp[m++] = (struct store_period){ p->from, p->end };
+	for (size_t i = 0; i < n; i++)
+		sp[m++] = q[i];
+	if (m && store_kpi_cases_periods(st, sp, m, units, t->norder, on_period_cases, &k,
+					 err) != STORE_OK)
+		goto out;
+	*extra = k.extra;
+	k.extra = NULL;
+	rc = 0;
+out:
+	free(units);
+	free(k.extra);
+	return rc;
 }
 
 static int on_ratings(void *ctx, const char *unit, int64_t rated, int64_t satisfied)
@@ -422,14 +482,46 @@ static const struct config_target *total_target(const struct config *cfg, const 
 	return level ? config_target(cfg, level) : NULL;
 }
 
-int kpi_report_build(struct store *st, const struct config *cfg, const char *root,
-		     const struct kpi_period *p, enum kpi_basis basis, struct kpi_report *out,
-		     struct err *err)
+/* The on-time rate on basis of each of the n periods of extra (case_pass's layout, norder
+ * units each), over all the units, into out. */
+static void series_rates(const struct store_case_counts *extra, size_t n, size_t norder,
+			 enum kpi_basis basis, double *out)
+{
+	struct kpi_counts sum;
+	struct kpi_rates rates;
+
+	for (size_t i = 0; i < n; i++) {
+		memset(&sum, 0, sizeof(sum));
+		for (size_t u = 0; u < norder; u++)
+			add_cases(&sum.cases, &extra[i * norder + u]);
+		kpi_rates_of(&sum, basis, &rates);
+		out[i] = rates.on_time;
+	}
+}
+
+/* The store's periods of n kpi periods; -1 with err when there are too many for one pass. */
+static int store_periods(const struct kpi_period *p, size_t n, struct store_period *out,
+			 struct err *err)
+{
+	if (n > STORE_KPI_PERIODS_MAX)
+		return err_set(err, "period", "at most %d periods at once", STORE_KPI_PERIODS_MAX);
+	for (size_t i = 0; i < n; i++)
+		out[i] = (struct store_period){ p[i].from, p[i].end };
+	return 0;
+}
+
+/* kpi_report_build, with the case counts of the n periods q per unit from the same pass into
+ * *extra (see case_pass; the caller frees it). */
+static int report_build(struct store *st, const struct config *cfg, const char *root,
+			const struct kpi_period *p, enum kpi_basis basis, struct kpi_report *out,
+			const struct store_period *q, size_t n, struct store_case_counts **extra,
+			struct err *err)
 {
 	struct tree t;
 	struct collect k;
 	char from_date[16], to_date[16];
 
+	*extra = NULL;
 	memset(out, 0, sizeof(*out));
 	err_clear(err);
 	if (tree_build(&t, cfg, root, err) != 0)
@@ -453,7 +545,7 @@ int kpi_report_build(struct store *st, const struct config *cfg, const char *roo
 	k = (struct collect){ &t, out->rows };
 	format_day(p->first_day, from_date, sizeof(from_date));
 	format_day(p->last_day, to_date, sizeof(to_date));
-	if (store_kpi_cases(st, p->from, p->end, on_cases, &k, err) != STORE_OK ||
+	if (case_pass(st, &t, p, out->rows, q, n, extra, err) != 0 ||
 	    store_kpi_ratings(st, p->from, p->end, (int)cfg->kpi.satisfied_rating, on_ratings, &k,
 			      err) != STORE_OK ||
 	    store_kpi_documents(st, p->from, p->end, on_documents, &k, err) != STORE_OK ||
@@ -473,9 +565,37 @@ int kpi_report_build(struct store *st, const struct config *cfg, const char *roo
 	tree_free(&t);
 	return 0;
 fail:
+	free(*extra);
+	*extra = NULL;
 	tree_free(&t);
 	kpi_report_free(out);
 	return -1;
+}
+
+int kpi_report_build(struct store *st, const struct config *cfg, const char *root,
+		     const struct kpi_period *p, enum kpi_basis basis, struct kpi_report *out,
+		     struct err *err)
+{
+	struct store_case_counts *none;
+
+	return report_build(st, cfg, root, p, basis, out, NULL, 0, &none, err);
+}
+
+int kpi_report_series_build(struct store *st, const struct config *cfg, const char *root,
+			    const struct kpi_period *p, enum kpi_basis basis,
+			    struct kpi_report *out, const struct kpi_period *periods, size_t n,
+			    double *series, struct err *err)
+{
+	struct store_period q[STORE_KPI_PERIODS_MAX];
+	struct store_case_counts *extra;
+
+	memset(out, 0, sizeof(*out));
+	if (store_periods(periods, n, q, err) != 0 ||
+	    report_build(st, cfg, root, p, basis, out, q, n, &extra, err) != 0)
+		return -1;
+	series_rates(extra, n, out->nrows, basis, series);
+	free(extra);
+	return 0;
 }
 
 void kpi_report_free(struct kpi_report *r)
@@ -497,83 +617,29 @@ void kpi_report_subtree(const struct kpi_report *r, size_t i, struct kpi_counts 
 		add_counts(out, &r->rows[j].counts);
 }
 
-/* The case counts of a whole subtree, per period. */
-struct series_collect {
-	const struct tree *t;
-	struct kpi_counts sum;
-};
-
-static int on_series_cases(void *ctx, const struct store_case_counts *c)
-{
-	struct series_collect *k = ctx;
-
-	if (tree_pos(k->t, c->unit) != NONE)
-		add_cases(&k->sum.cases, c);
-	return 0;
-}
-
 int kpi_on_time_series(struct store *st, const struct config *cfg, const char *root,
 		       const struct kpi_period *periods, size_t n, enum kpi_basis basis,
 		       double *out, struct err *err)
 {
-	struct series_collect k;
-	struct kpi_rates rates;
+	struct store_period q[STORE_KPI_PERIODS_MAX];
+	struct store_case_counts *extra;
 	struct tree t;
-	int rc = 0;
+	int rc;
 
 	err_clear(err);
-	if (tree_build(&t, cfg, root, err) != 0)
+	if (n == 0)
+		return 0;
+	if (store_periods(periods, n, q, err) != 0 || tree_build(&t, cfg, root, err) != 0)
 		return -1;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		k = (struct series_collect){ .t = &t };
-		if (store_kpi_cases(st, periods[i].from, periods[i].end, on_series_cases, &k,
-				    err) != STORE_OK) {
-			rc = -1;
-			break;
-		}
-		kpi_rates_of(&k.sum, basis, &rates);
-		out[i] = rates.on_time;
-	}
+	rc = case_pass(st, &t, NULL, NULL, q, n, &extra, err);
+	if (rc == 0)
+		series_rates(extra, n, t.norder, basis, out);
+	free(extra);
 	tree_free(&t);
 	return rc;
 }
 
 /* --- the error budget --------------------------------------------------------------------- */
-
-struct budget_collect {
-	const struct tree *t;
-	struct kpi_budget *b;
-	int window; /* 7 or 30 */
-};
-
-static int on_budget_cases(void *ctx, const struct store_case_counts *c)
-{
-	struct budget_collect *k = ctx;
-	size_t i = tree_pos(k->t, c->unit);
-
-	if (i != NONE) {
-		k->b[i].counted += c->received + c->carried;
-		k->b[i].used += c->late + c->open_overdue;
-	}
-	return 0;
-}
-
-static int on_window(void *ctx, const char *unit, int64_t due, int64_t late)
-{
-	struct budget_collect *k = ctx;
-	size_t i = tree_pos(k->t, unit);
-
-	if (i == NONE)
-		return 0;
-	if (k->window == 7) {
-		k->b[i].due_7d += due;
-		k->b[i].late_7d += late;
-	} else {
-		k->b[i].due_30d += due;
-		k->b[i].late_30d += late;
-	}
-	return 0;
-}
 
 /* Late share of the deadlines in a window over the share the target allows. */
 static double burn(int64_t due, int64_t late, double target)
@@ -594,58 +660,33 @@ static void budget_figures(struct kpi_budget *b, const struct kpi_year *y)
 	b->burn_7d = b->burn_30d = KPI_NO_DATA;
 }
 
-/* The budgets of the subtree of root: the year's case counts from report r when given (its
- * rows are the same subtree in the same order), else from a case pass of their own. */
-static int budget_build(struct store *st, const struct config *cfg, const char *root,
-			const struct kpi_report *r, const struct kpi_year *y,
-			struct kpi_budget **out, size_t *nout, struct err *err)
+/* The budget's windows: [end - 7 days, end) and [end - 30 days, end), in plain days. */
+static void budget_windows(const struct kpi_year *y, struct store_period w[2])
 {
-	const struct kpi_period *p = &y->period;
-	struct kpi_budget *b = NULL;
-	struct budget_collect k;
-	struct tree t;
+	w[0] = (struct store_period){ y->period.end - 7 * DAY, y->period.end };
+	w[1] = (struct store_period){ y->period.end - 30 * DAY, y->period.end };
+}
 
-	*out = NULL;
-	*nout = 0;
-	err_clear(err);
-	if (tree_build(&t, cfg, root, err) != 0)
-		return -1;
-	if (!(b = calloc(t.norder ? t.norder : 1, sizeof(*b)))) {
-		err_set(err, NULL, "out of memory");
-		goto fail;
+/* Completes the budgets b of the tree's units, which hold each unit's own counted, used and
+ * window counts (from case_pass's counts in the budget's order: year, 7 days, 30 days). */
+static void budget_fill(struct kpi_budget *b, const struct tree *t, const struct config *cfg,
+			const struct kpi_year *y, const struct store_case_counts *w7,
+			const struct store_case_counts *w30)
+{
+	for (size_t i = 0; i < t->norder; i++) {
+		b[i].due_7d = w7[i].due;
+		b[i].late_7d = w7[i].due_late;
+		b[i].due_30d = w30[i].due;
+		b[i].late_30d = w30[i].due_late;
 	}
-	k = (struct budget_collect){ &t, b, 7 };
-	if (r) {
-		if (r->nrows != t.norder || r->period.from != p->from || r->period.end != p->end) {
-			err_set(err, NULL, "the report is not of this subtree and year to date");
-			goto fail;
-		}
-		for (size_t i = 0; i < t.norder; i++) {
-			const struct store_case_counts *c = &r->rows[i].counts.cases;
-
-			if (r->rows[i].unit != &cfg->units[t.order[i]]) {
-				err_set(err, NULL, "the report is not of this subtree");
-				goto fail;
-			}
-			b[i].counted = c->received + c->carried;
-			b[i].used = c->late + c->open_overdue;
-		}
-	} else if (store_kpi_cases(st, p->from, p->end, on_budget_cases, &k, err) != STORE_OK) {
-		goto fail;
-	}
-	if (store_kpi_window(st, p->end - 7 * DAY, p->end, on_window, &k, err) != STORE_OK)
-		goto fail;
-	k.window = 30;
-	if (store_kpi_window(st, p->end - 30 * DAY, p->end, on_window, &k, err) != STORE_OK)
-		goto fail;
 	/* Children come after their parent depth first: summing backwards rolls each subtree
 	 * up before its root is added to its own parent. */
-	for (size_t i = t.norder; i-- > 0;) {
-		size_t up = t.parent[t.order[i]];
+	for (size_t i = t->norder; i-- > 0;) {
+		size_t up = t->parent[t->order[i]];
 
-		if (t.depth[i] == 0 || up == NONE)
+		if (t->depth[i] == 0 || up == NONE)
 			continue;
-		struct kpi_budget *to = &b[t.pos[up]], *from = &b[i];
+		struct kpi_budget *to = &b[t->pos[up]], *from = &b[i];
 		to->counted += from->counted;
 		to->used += from->used;
 		to->due_7d += from->due_7d;
@@ -653,12 +694,12 @@ static int budget_build(struct store *st, const struct config *cfg, const char *
 		to->due_30d += from->due_30d;
 		to->late_30d += from->late_30d;
 	}
-	for (size_t i = 0; i < t.norder; i++) {
-		const struct config_unit *u = &cfg->units[t.order[i]];
+	for (size_t i = 0; i < t->norder; i++) {
+		const struct config_unit *u = &cfg->units[t->order[i]];
 		const struct config_target *tg = config_target(cfg, u->level);
 
 		b[i].unit = u;
-		b[i].depth = t.depth[i];
+		b[i].depth = t->depth[i];
 		budget_figures(&b[i], y);
 		if (!tg || tg->on_time < 0)
 			continue;
@@ -670,8 +711,37 @@ static int budget_build(struct store *st, const struct config *cfg, const char *
 		b[i].burn_7d = burn(b[i].due_7d, b[i].late_7d, tg->on_time);
 		b[i].burn_30d = burn(b[i].due_30d, b[i].late_30d, tg->on_time);
 	}
+}
+
+int kpi_budget_build(struct store *st, const struct config *cfg, const char *root,
+		     const struct kpi_year *y, struct kpi_budget **out, size_t *nout,
+		     struct err *err)
+{
+	struct store_period q[3] = { { y->period.from, y->period.end } };
+	struct store_case_counts *extra = NULL;
+	struct kpi_budget *b = NULL;
+	struct tree t;
+
+	*out = NULL;
+	*nout = 0;
+	err_clear(err);
+	if (tree_build(&t, cfg, root, err) != 0)
+		return -1;
+	budget_windows(y, q + 1);
+	if (!(b = calloc(t.norder ? t.norder : 1, sizeof(*b)))) {
+		err_set(err, NULL, "out of memory");
+		goto fail;
+	}
+	if (case_pass(st, &t, NULL, NULL, q, 3, &extra, err) != 0)
+		goto fail;
+	for (size_t i = 0; i < t.norder; i++) {
+		b[i].counted = extra[i].received + extra[i].carried;
+		b[i].used = extra[i].late + extra[i].open_overdue;
+	}
+	budget_fill(b, &t, cfg, y, extra + t.norder, extra + 2 * t.norder);
 	*out = b;
 	*nout = t.norder;
+	free(extra);
 	tree_free(&t);
 	return 0;
 fail:
@@ -680,18 +750,48 @@ fail:
 	return -1;
 }
 
-int kpi_budget_build(struct store *st, const struct config *cfg, const char *root,
-		     const struct kpi_year *y, struct kpi_budget **out, size_t *nout,
-		     struct err *err)
+int kpi_report_budget_build(struct store *st, const struct config *cfg, const char *root,
+			    const struct kpi_period *p, enum kpi_basis basis,
+			    const struct kpi_year *y, struct kpi_report *r,
+			    struct kpi_budget **out, size_t *nout, struct err *err)
 {
-	return budget_build(st, cfg, root, NULL, y, out, nout, err);
-}
+	struct store_period q[2];
+	struct store_case_counts *extra = NULL;
+	struct kpi_budget *b = NULL;
+	struct tree t;
 
-int kpi_budget_from_report(struct store *st, const struct config *cfg, const char *root,
-			   const struct kpi_report *r, const struct kpi_year *y,
-			   struct kpi_budget **out, size_t *nout, struct err *err)
-{
-	return budget_build(st, cfg, root, r, y, out, nout, err);
+	*out = NULL;
+	*nout = 0;
+	memset(r, 0, sizeof(*r));
+	err_clear(err);
+	if (p->from != y->period.from || p->end != y->period.end)
+		return err_set(err, "period", "the report period is not the budget's year to date");
+	budget_windows(y, q);
+	if (report_build(st, cfg, root, p, basis, r, q, 2, &extra, err) != 0)
+		return -1;
+	if (tree_build(&t, cfg, root, err) != 0)
+		goto fail;
+	if (!(b = calloc(t.norder ? t.norder : 1, sizeof(*b)))) {
+		err_set(err, NULL, "out of memory");
+		tree_free(&t);
+		goto fail;
+	}
+	for (size_t i = 0; i < t.norder; i++) {
+		const struct store_case_counts *c = &r->rows[i].counts.cases;
+
+		b[i].counted = c->received + c->carried;
+		b[i].used = c->late + c->open_overdue;
+	}
+	budget_fill(b, &t, cfg, y, extra, extra + t.norder);
+	tree_free(&t);
+	free(extra);
+	*out = b;
+	*nout = r->nrows;
+	return 0;
+fail:
+	free(extra);
+	kpi_report_free(r);
+	return -1;
 }
 
 bool kpi_budget_alarming(const struct kpi_budget *b, double burn_rate, double remaining_below)

@@ -87,12 +87,22 @@ bool kpi_below_target(const struct config_target *t, double on_time);
 void kpi_report_subtree(const struct kpi_report *r, size_t i, struct kpi_counts *out);
 
 /* The on-time rate on basis of the subtree of unit root (NULL: every root) for each of the n
- * periods: out[i] in percent, or KPI_NO_DATA. Only the case pass of a report runs per period
- * (no ratings, documents, assignments or inspections). Thread pool, read-only connection, like
- * kpi_report_build. Returns 0 or -1 with err (field "unit" for an unknown root). */
+ * periods (at most STORE_KPI_PERIODS_MAX): out[i] in percent, or KPI_NO_DATA, each exactly
+ * what kpi_report_build's total row gives for periods[i]. Only the cases are read (no ratings,
+ * documents, assignments or inspections), in one pass for all the periods. Thread pool,
+ * read-only connection, like kpi_report_build. Returns 0 or -1 with err (field "unit" for an
+ * unknown root). */
 int kpi_on_time_series(struct store *st, const struct config *cfg, const char *root,
 		       const struct kpi_period *periods, size_t n, enum kpi_basis basis,
 		       double *out, struct err *err);
+
+/* kpi_report_build for p and kpi_on_time_series for the n periods (at most
+ * STORE_KPI_PERIODS_MAX - 1) together, from one pass over the cases: what a unit's page needs.
+ * series gets n rates; out as kpi_report_build's (freed with kpi_report_free). */
+int kpi_report_series_build(struct store *st, const struct config *cfg, const char *root,
+			    const struct kpi_period *p, enum kpi_basis basis,
+			    struct kpi_report *out, const struct kpi_period *periods, size_t n,
+			    double *series, struct err *err);
 
 /* The year a budget is judged over. Working days need the calendar, so kpi_budget_year runs on
  * the loop thread and kpi_budget_build (thread pool) only reads the result. */
@@ -136,12 +146,14 @@ int kpi_budget_build(struct store *st, const struct config *cfg, const char *roo
 		     const struct kpi_year *y, struct kpi_budget **out, size_t *nout,
 		     struct err *err);
 
-/* The same budgets from a report r already built for the same root over y's year to date
- * (r->period from and end those of y->period, any basis): the case pass is not run again,
- * only the 7- and 30-day windows. -1 with err when r does not fit. */
-int kpi_budget_from_report(struct store *st, const struct config *cfg, const char *root,
-			   const struct kpi_report *r, const struct kpi_year *y,
-			   struct kpi_budget **out, size_t *nout, struct err *err);
+/* kpi_report_build for p (the year to date of y: the same from and end) and kpi_budget_build
+ * for y together, from one pass over the cases: what the overview needs. r as
+ * kpi_report_build's (freed with kpi_report_free, also after a failure), out as
+ * kpi_budget_build's. Returns 0 or -1 with err. */
+int kpi_report_budget_build(struct store *st, const struct config *cfg, const char *root,
+			    const struct kpi_period *p, enum kpi_basis basis,
+			    const struct kpi_year *y, struct kpi_report *r,
+			    struct kpi_budget **out, size_t *nout, struct err *err);
 
 /* Whether a budget warrants the budget rule's warning: it has a target, and burn_7d >
  * burn_rate, or remaining_percent < remaining_below, or late cases were used of a zero

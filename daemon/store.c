@@ -62,6 +62,7 @@ enum stmt_id {
 	STMT_ALERT_GET,
 	STMT_OUTBOX_INSERT,
 	STMT_OUTBOX_LIST,
+	STMT_OUTBOX_OF_ALERT,
 	STMT_OUTBOX_HELD,
 	STMT_OUTBOX_DIGESTED,
 	STMT_OUTBOX_HELD_RECIPIENTS,
@@ -75,13 +76,17 @@ enum stmt_id {
 	STMT_OUTBOX_RETRY,
 	STMT_ATTEMPT_LIST,
 	STMT_KPI_CASES,
+	STMT_KPI_CASES_SCAN,
+	STMT_KPI_CASES_UNIT,
+	STMT_KPI_UNIT_COUNT,
+	STMT_KPI_LATER,
 	STMT_KPI_RATINGS,
-	STMT_KPI_WINDOW,
 	STMT_KPI_DOCUMENTS,
 	STMT_KPI_ASSIGNMENTS,
 	STMT_INSPECTION_INSERT,
 	STMT_INSPECTION_LIST,
 	STMT_KPI_INSPECTIONS,
+	STMT_KPI_DUE,
 	STMT_ASG_TREE,
 	STMT_DIRECTIVE_LIST,
 	STMT_NOTICE_GET,
@@ -125,6 +130,24 @@ enum stmt_id {
 	" AND (?6 IS NULL OR " due_col " >= ?6)"                                                  \
 	" AND (?8 IS NULL OR (" due_col ", " id_col ") > (?8, ?9))"                               \
 	" ORDER BY " due_col ", " id_col " LIMIT ?10"
+/* ?1 = from, ?2 = end: the cases that matter to a period (received before its end, not
+ * completed before its start, or due in it), or to any of several (the earliest start, the
+ * latest end). Each row gives what the classification in C (kpi_classify) needs: the instants,
+ * the paused_at of a case paused with time left (else NULL), and one small code of what does
+ * not depend on the period: outcome {early, on_time, late, none} + 4 x late + 8 x flags
+ * {online, with fee, paid online, digitised}. SQLite's GROUP BY sorts every row, which cost
+ * four times the scan itself, and one pass can then count many periods (docs/kpi.md,
+ * "Performance"). A deadline lies after its case's receipt (the API refuses others), so a
+ * case due before the end was received before it. */
+#define KPI_CASES(how)                                                                         \
+	"SELECT unit_id, received_at, completed_at, due_at,"                                      \
+	" CASE WHEN status = 'paused' AND remaining > 0 THEN paused_at END,"                      \
+	" CASE outcome WHEN 'early' THEN 0 WHEN 'on_time' THEN 1 WHEN 'late' THEN 2"              \
+	" ELSE 3 END + 4 * late"                                                                  \
+	" + 8 * (online <> 'none') + 16 * (fee > 0) + 32 * paid_online + 64 * digitized"          \
+	" FROM cases" how " WHERE received_at < ?2"                                               \
+	" AND (completed_at IS NULL OR completed_at >= ?1 OR due_at >= ?1)"                       \
+	" AND status <> 'withdrawn' AND status <> 'rejected'"
 /* A prefix match that can use an index: s >= q and s < q followed by the last code point. */
 #define PREFIX(col) "(" col " >= ?7 AND " col " < ?7 || char(1114111))"
 
@@ -265,6 +288,8 @@ static const char *const stmt_sql[STMT_MAX] = {
 		"SELECT " OUTBOX_COLUMNS " FROM outbox WHERE (?1 IS NULL OR status = ?1) "
 		"AND (?2 IS NULL OR channel = ?2) AND (?3 IS NULL OR recipient = ?3) AND id > ?4 "
 		"ORDER BY id LIMIT ?5",
+	[STMT_OUTBOX_OF_ALERT] =
+		"SELECT " OUTBOX_COLUMNS " FROM outbox WHERE alert_id = ?1 ORDER BY id LIMIT ?2",
 	[STMT_OUTBOX_HELD] =
 		"SELECT " OUTBOX_COLUMNS " FROM outbox WHERE recipient = ?1 AND status = 'held' ORDER BY id",
 	[STMT_OUTBOX_DIGESTED] = "UPDATE outbox SET status = 'digested' "
@@ -293,33 +318,24 @@ static const char *const stmt_sql[STMT_MAX] = {
 	[STMT_STATE_GET] = "SELECT value FROM scheduler_state WHERE key = ?1",
 	[STMT_STATE_PUT] = "INSERT INTO scheduler_state (key, value) VALUES (?1, ?2) "
 			   "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-	/* ?1 = from, ?2 = end. One pass over the cases that matter to the period (received
-	 * before its end, not completed before its start), each classified into one code that
-	 * store_kpi_cases counts per unit: carried (0/1) + 2 x {early, on_time, late, open within,
-	 * open overdue} + 10 x flags {online, with fee, paid online, digitised}. SQLite's GROUP BY
-	 * sorts every row, which cost four times the scan itself (docs/kpi.md, "Performance"). */
-	[STMT_KPI_CASES] =
-		"SELECT unit_id, (received_at < ?1) + 2 * CASE"
-		"  WHEN completed_at >= ?1 AND completed_at < ?2 THEN"
-		"   (CASE outcome WHEN 'early' THEN 0 WHEN 'on_time' THEN 1 ELSE 2 END)"
-		"  WHEN late = 0 AND (due_at >= ?2"
-		"   OR (status = 'paused' AND paused_at < ?2 AND remaining > 0)) THEN 3"
-		"  ELSE 4 END"
-		" + 10 * (online <> 'none') + 20 * (fee > 0) + 40 * paid_online + 80 * digitized"
-		" FROM cases WHERE received_at < ?2"
-		" AND (completed_at IS NULL OR completed_at >= ?1)"
-		" AND status <> 'withdrawn' AND status <> 'rejected'",
+	[STMT_KPI_CASES] = KPI_CASES(""),
+	/* The same read in table order, without the index's lookup of each row: what a period
+	 * ending near now wants, since the index would then visit almost every case as well. */
+	[STMT_KPI_CASES_SCAN] = KPI_CASES(" NOT INDEXED"),
+	/* The same for one unit (?3), through its index: what a small subtree wants. */
+	[STMT_KPI_CASES_UNIT] = KPI_CASES(" INDEXED BY cases_unit_due") " AND unit_id = ?3",
+	/* ?1 = a unit, ?2 = a bound: its cases, counted up to the bound. */
+	[STMT_KPI_UNIT_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM cases WHERE unit_id = ?1"
+				" LIMIT ?2)",
+	/* ?1 = a pass's end: how many cases were received at or after it, counted up to a
+	 * quarter of the highest id (the cases there are, give or take); and that id. */
+	[STMT_KPI_LATER] =
+		"SELECT (SELECT count(*) FROM (SELECT 1 FROM cases WHERE received_at >= ?1"
+		" LIMIT (SELECT coalesce(max(id), 0) FROM cases) / 4 + 1)),"
+		" (SELECT coalesce(max(id), 0) FROM cases)",
 	/* Counted per unit by store_kpi_ratings, for the same reason. */
 	[STMT_KPI_RATINGS] =
 		"SELECT unit_id, rating >= ?3 FROM cases WHERE rated_at >= ?1 AND rated_at < ?2",
-	/* Late in a window: finished late, rescheduled, or open past its deadline at the window's
-	 * end (a case paused with time left is not). */
-	[STMT_KPI_WINDOW] =
-		"SELECT unit_id, count(*), sum(late = 1 OR coalesce(outcome = 'late', 0) OR"
-		" ((completed_at IS NULL OR completed_at >= ?2)"
-		"  AND NOT (status = 'paused' AND paused_at < ?2 AND remaining > 0)))"
-		" FROM cases WHERE due_at >= ?1 AND due_at < ?2"
-		" AND status NOT IN ('withdrawn', 'rejected') GROUP BY unit_id",
 	[STMT_KPI_DOCUMENTS] =
 		"SELECT lead_unit_id, sum(due_at >= ?1),"
 		" sum(due_at >= ?1 AND done_at IS NOT NULL AND done_at < ?2 AND done_at <= due_at),"
@@ -344,6 +360,11 @@ static const char *const stmt_sql[STMT_MAX] = {
 	[STMT_KPI_INSPECTIONS] =
 		"SELECT DISTINCT unit_id, inspected_unit_id FROM inspections"
 		" WHERE on_date >= ?1 AND on_date <= ?2",
+	/* The status index gives the rows in due order: the walk stops at the limit, however
+	 * few of them the subtree holds (the generic list's optional filters cannot use it). */
+	[STMT_KPI_DUE] =
+		"SELECT " CASE_COLUMNS " FROM cases WHERE status = ?1 AND due_at >= ?2"
+		" AND due_at < ?3 AND unit_id IN " SUBTREE("?4") " ORDER BY due_at, id LIMIT ?5",
 	/* Taking the deepest row first off the queue makes the walk depth first; siblings come
 	 * by id. The columns ride along so that no join reorders the rows afterwards. */
 	[STMT_ASG_TREE] =
@@ -1612,6 +1633,16 @@ enum store_status store_outbox_list(struct store *st, const struct store_outbox_
 	return finish(st, s, emit_outbox(s, cb, ctx), err, "cannot list the outbox");
 }
 
+enum store_status store_outbox_of_alert(struct store *st, int64_t alert_id, int limit,
+					store_outbox_cb cb, void *ctx, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_OUTBOX_OF_ALERT];
+
+	bind_int(s, 1, alert_id);
+	bind_int(s, 2, limit);
+	return finish(st, s, emit_outbox(s, cb, ctx), err, "cannot list the alert's messages");
+}
+
 enum store_status store_outbox_held(struct store *st, const char *recipient, store_outbox_cb cb,
 				    void *ctx, struct err *err)
 {
@@ -1692,7 +1723,8 @@ static void bind_period(sqlite3_stmt *s, int64_t from, int64_t end)
 
 /* What store_kpi_cases and store_kpi_ratings add up for one unit. */
 struct kpi_acc {
-	struct store_case_counts c; /* .unit: the key, malloc'd; NULL for a free slot */
+	struct store_case_counts c;    /* .unit: the key, malloc'd; NULL for a free slot */
+	struct store_case_counts *per; /* the case counts of each period (kpi_units.nper) */
 	int64_t rated, satisfied;
 };
 
@@ -1700,6 +1732,7 @@ struct kpi_acc {
 struct kpi_units {
 	struct kpi_acc *slot;
 	size_t cap, n;
+	size_t nper; /* periods counted per unit (the cases); 0 for the ratings */
 };
 
 static uint64_t hash_bytes(const unsigned char *p, size_t n)
@@ -1751,6 +1784,10 @@ static struct kpi_acc *kpi_unit(struct kpi_units *t, sqlite3_stmt *s)
 
 		if (!copy)
 			return NULL;
+		if (t->nper && !(a->per = calloc(t->nper, sizeof(*a->per)))) {
+			free(copy);
+			return NULL;
+		}
 		memcpy(copy, id, len);
 		copy[len] = '\0';
 		a->c.unit = copy;
@@ -1761,8 +1798,10 @@ static struct kpi_acc *kpi_unit(struct kpi_units *t, sqlite3_stmt *s)
 
 static void kpi_units_free(struct kpi_units *t)
 {
-	for (size_t i = 0; i < t->cap; i++)
+	for (size_t i = 0; i < t->cap; i++) {
 		free((char *)t->slot[i].c.unit);
+		free(t->slot[i].per);
+	}
 	free(t->slot);
 }
 
@@ -1786,18 +1825,38 @@ static enum store_status kpi_tally(struct store *st, sqlite3_stmt *s, struct kpi
 	return finish(st, s, rc, err, what);
 }
 
-/* Adds one case of code (see STMT_KPI_CASES). */
-static void kpi_count(struct kpi_acc *a, int code)
-{
-	struct store_case_counts *c = &a->c;
-	int64_t *outcome[] = { &c->early, &c->on_time, &c->late, &c->open_within,
-			       &c->open_overdue };
-	int flags = code / 10;
+/* One row of STMT_KPI_CASES. */
+struct kpi_case {
+	int64_t received, completed, due; /* completed: TIME_NONE while not completed */
+	int64_t paused;                   /* paused_at when paused with time left, else TIME_NONE */
+	int code;                         /* outcome (0-3) + 4 x late + 8 x flags */
+};
 
-	if (code < 0 || code >= 160)
-		return; /* not a case the schema allows */
-	++*outcome[(code / 2) % 5];
-	if (code % 2) {
+/* Adds case k to the counts c of the period [from, end) when it matters to it: the
+ * definitions of docs/kpi.md ("The case figures of a unit", and the windows of "The error
+ * budget") in one place. */
+static void kpi_classify(struct store_case_counts *c, const struct kpi_case *k, int64_t from,
+			 int64_t end)
+{
+	int64_t *outcome[] = { &c->early, &c->on_time, &c->late, &c->late };
+	bool done = k->completed != TIME_NONE, rescheduled = k->code & 4;
+	bool open_at_end = !done || k->completed >= end;
+	bool paused_left = k->paused != TIME_NONE && k->paused < end;
+	int flags = k->code >> 3;
+
+	if (k->due >= from && k->due < end) {
+		c->due++;
+		c->due_late += rescheduled || (k->code & 3) == 2 || (open_at_end && !paused_left);
+	}
+	if (k->received >= end || (done && k->completed < from))
+		return;
+	if (!open_at_end)
+		++*outcome[k->code & 3];
+	else if (!rescheduled && (k->due >= end || paused_left))
+		c->open_within++;
+	else
+		c->open_overdue++;
+	if (k->received < from) {
 		c->carried++;
 		return;
 	}
@@ -1808,20 +1867,148 @@ static void kpi_count(struct kpi_acc *a, int code)
 	c->digitized += (flags >> 3) & 1;
 }
 
+/* How a case pass reads the cases. */
+enum kpi_plan {
+	KPI_BY_RECEIPT, /* the index on received_at: every case received before the end */
+	KPI_IN_ORDER,   /* the table in order */
+	KPI_BY_UNIT,    /* each unit's cases through its index */
+};
+
+/* The cheapest way to read the cases of the n units (NULL: all) received before end. The index
+ * on received_at visits every case received before the end with a lookup of each (about 1.3
+ * times the cost of reading a row in order), so it pays only when at least a quarter of the
+ * cases were received after the end; a subtree holding at most a quarter of the cases is read
+ * unit by unit (each a range of an index, a lookup per row). */
+static enum store_status kpi_plan(struct store *st, int64_t end, const char *const *units,
+				  size_t n, enum kpi_plan *plan, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_KPI_LATER];
+	int64_t later = 0, cases = 0, left;
+	int rc;
+
+	*plan = KPI_BY_RECEIPT;
+	bind_int(s, 1, end);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		later = sqlite3_column_int64(s, 0);
+		cases = sqlite3_column_int64(s, 1);
+	}
+	if (finish(st, s, rc, err, "cannot count the cases") != STORE_OK)
+		return STORE_ERROR;
+	if (later <= cases / 4)
+		*plan = KPI_IN_ORDER;
+	if (!units)
+		return STORE_OK;
+	left = cases / 4 + 1;
+	s = st->stmt[STMT_KPI_UNIT_COUNT];
+	for (size_t i = 0; i < n && left > 0; i++) {
+		bind_str(s, 1, units[i]);
+		bind_int(s, 2, left);
+		if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			left -= sqlite3_column_int64(s, 0);
+		if (finish(st, s, rc, err, "cannot count the cases") != STORE_OK)
+			return STORE_ERROR;
+	}
+	if (left > 0)
+		*plan = KPI_BY_UNIT;
+	return STORE_OK;
+}
+
+/* Steps s to its end, classifying each case into every period of t. */
+static enum store_status kpi_pass(struct store *st, sqlite3_stmt *s, struct kpi_units *t,
+				  const struct store_period *p, struct err *err)
+{
+	struct kpi_case k;
+	struct kpi_acc *a;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (!(a = kpi_unit(t, s))) {
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			err_set(err, NULL, "cannot count the cases: out of memory");
+			return STORE_ERROR;
+		}
+		k.received = sqlite3_column_int64(s, 1);
+		k.completed = col_time(s, 2);
+		k.due = sqlite3_column_int64(s, 3);
+		k.paused = col_time(s, 4);
+		k.code = sqlite3_column_int(s, 5);
+		for (size_t i = 0; i < t->nper; i++)
+			kpi_classify(&a->per[i], &k, p[i].from, p[i].end);
+	}
+	return finish(st, s, rc, err, "cannot count the cases");
+}
+
+enum store_status store_kpi_cases_periods(struct store *st, const struct store_period *p,
+					  size_t n, const char *const *units, size_t nunits,
+					  store_period_counts_cb cb, void *ctx, struct err *err)
+{
+	struct kpi_units t = { .nper = n };
+	enum store_status r = STORE_OK;
+	enum kpi_plan plan;
+	int64_t from, end;
+	bool stop = false;
+	sqlite3_stmt *s;
+
+	if (n == 0 || n > STORE_KPI_PERIODS_MAX) {
+		err_set(err, NULL, "cannot count the cases: %zu periods (1 to %d)", n,
+			STORE_KPI_PERIODS_MAX);
+		return STORE_ERROR;
+	}
+	from = p[0].from;
+	end = p[0].end;
+	for (size_t i = 1; i < n; i++) {
+		from = p[i].from < from ? p[i].from : from;
+		end = p[i].end > end ? p[i].end : end;
+	}
+	if (kpi_plan(st, end, units, nunits, &plan, err) != STORE_OK)
+		return STORE_ERROR;
+	if (plan == KPI_BY_UNIT) {
+		s = st->stmt[STMT_KPI_CASES_UNIT];
+		for (size_t i = 0; r == STORE_OK && i < nunits; i++) {
+			bind_period(s, from, end);
+			bind_str(s, 3, units[i]);
+			r = kpi_pass(st, s, &t, p, err);
+		}
+	} else {
+		s = st->stmt[plan == KPI_IN_ORDER ? STMT_KPI_CASES_SCAN : STMT_KPI_CASES];
+		bind_period(s, from, end);
+		r = kpi_pass(st, s, &t, p, err);
+	}
+	for (size_t i = 0; r == STORE_OK && !stop && i < t.cap; i++) {
+		for (size_t j = 0; t.slot[i].c.unit && !stop && j < n; j++) {
+			struct store_case_counts *c = &t.slot[i].per[j];
+
+			c->unit = t.slot[i].c.unit;
+			if (c->received + c->carried + c->due > 0)
+				stop = cb(ctx, j, c) != 0;
+		}
+	}
+	kpi_units_free(&t);
+	return r;
+}
+
+/* store_kpi_cases's callback, given each row of its one period. */
+struct kpi_one {
+	store_case_counts_cb cb;
+	void *ctx;
+};
+
+static int kpi_one_period(void *ctx, size_t period, const struct store_case_counts *c)
+{
+	struct kpi_one *o = ctx;
+
+	(void)period;
+	return o->cb(o->ctx, c);
+}
+
 enum store_status store_kpi_cases(struct store *st, int64_t from, int64_t end,
 				  store_case_counts_cb cb, void *ctx, struct err *err)
 {
-	sqlite3_stmt *s = st->stmt[STMT_KPI_CASES];
-	struct kpi_units t = { 0 };
-	enum store_status r;
+	struct store_period p = { from, end };
+	struct kpi_one o = { cb, ctx };
 
-	bind_period(s, from, end);
-	r = kpi_tally(st, s, &t, kpi_count, err, "cannot count the cases");
-	for (size_t i = 0; r == STORE_OK && i < t.cap; i++)
-		if (t.slot[i].c.unit && cb(ctx, &t.slot[i].c) != 0)
-			break;
-	kpi_units_free(&t);
-	return r;
+	return store_kpi_cases_periods(st, &p, 1, NULL, 0, kpi_one_period, &o, err);
 }
 
 static void kpi_rating(struct kpi_acc *a, int satisfied)
@@ -1847,20 +2034,6 @@ enum store_status store_kpi_ratings(struct store *st, int64_t from, int64_t end,
 			break;
 	kpi_units_free(&t);
 	return r;
-}
-
-enum store_status store_kpi_window(struct store *st, int64_t from, int64_t end,
-				   store_window_cb cb, void *ctx, struct err *err)
-{
-	sqlite3_stmt *s = st->stmt[STMT_KPI_WINDOW];
-	int rc;
-
-	bind_period(s, from, end);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if (cb(ctx, (const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1),
-		       sqlite3_column_int64(s, 2)) != 0)
-			break;
-	return finish(st, s, rc, err, "cannot count the deadlines");
 }
 
 static enum store_status item_counts(struct store *st, sqlite3_stmt *s, int64_t from, int64_t end,
@@ -1953,6 +2126,27 @@ enum store_status store_kpi_inspections(struct store *st, const char *from_date,
 		       (const char *)sqlite3_column_text(s, 1)) != 0)
 			break;
 	return finish(st, s, rc, err, "cannot count the inspections");
+}
+
+enum store_status store_kpi_due(struct store *st, const char *unit, const char *status,
+				int64_t from, int64_t end, int limit, store_case_cb cb, void *ctx,
+				struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_KPI_DUE];
+	struct case_record c;
+	int rc;
+
+	bind_str(s, 1, status);
+	bind_int(s, 2, from);
+	bind_int(s, 3, end);
+	bind_str(s, 4, unit);
+	bind_int(s, 5, limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		read_case(s, &c, NULL);
+		if (cb(ctx, &c) != 0)
+			break;
+	}
+	return finish(st, s, rc, err, "cannot list the cases due");
 }
 
 enum store_status store_assignment_tree(struct store *st, int64_t root, store_tree_cb cb,

@@ -248,6 +248,9 @@ struct store_outbox_filter {
 };
 enum store_status store_outbox_list(struct store *st, const struct store_outbox_filter *f,
 				    store_outbox_cb cb, void *ctx, struct err *err);
+/* The rows written for alert alert_id, first to last, at most limit. */
+enum store_status store_outbox_of_alert(struct store *st, int64_t alert_id, int limit,
+					store_outbox_cb cb, void *ctx, struct err *err);
 /* The held (digest) rows of recipient, oldest first; then store_outbox_digested marks every
  * held row of recipient up to max_id as digested. */
 enum store_status store_outbox_held(struct store *st, const char *recipient, store_outbox_cb cb,
@@ -326,24 +329,39 @@ struct store_case_counts {
 	int64_t with_fee;        /* received in the period with fee > 0 */
 	int64_t paid_online;     /* of those, paid online */
 	int64_t digitized;       /* received in the period and digitised */
+	int64_t due;             /* due_at in [from, end) (the error budget's windows) */
+	int64_t due_late;        /* of those, completed late, rescheduled, or open at end (a
+	                          * case paused with time left is not) */
 };
 typedef int (*store_case_counts_cb)(void *ctx, const struct store_case_counts *c);
 /* One row per unit that has cases in the period (in no particular order). Within deadline at
- * end: not rescheduled (late = 0), and due_at >= end, or paused before end with time left. */
+ * end: not rescheduled (late = 0), and due_at >= end, or paused before end with time left.
+ * The deadlines (due, due_late) count whatever the case's receipt and completion. */
 enum store_status store_kpi_cases(struct store *st, int64_t from, int64_t end,
 				  store_case_counts_cb cb, void *ctx, struct err *err);
+
+/* A period [from, end) of store_kpi_cases_periods. */
+struct store_period {
+	int64_t from, end;
+};
+#define STORE_KPI_PERIODS_MAX 64
+typedef int (*store_period_counts_cb)(void *ctx, size_t period,
+				      const struct store_case_counts *c);
+/* The counts of store_kpi_cases for each of the n periods p (1 to STORE_KPI_PERIODS_MAX, in
+ * any order, overlapping or not) in one pass over the cases that matter to any of them: a row
+ * per period (its index in p) and unit that has cases in it, in no particular order. units
+ * (nunits ids), when not NULL, are the units the caller wants: the pass may read only theirs
+ * (when they hold few of the cases), and rows of other units may come as well. A non-zero
+ * return of cb stops the rows. */
+enum store_status store_kpi_cases_periods(struct store *st, const struct store_period *p,
+					  size_t n, const char *const *units, size_t nunits,
+					  store_period_counts_cb cb, void *ctx, struct err *err);
 
 /* Ratings given in [from, end) per unit: rated, and satisfied (rating >= satisfied_rating). */
 typedef int (*store_rating_cb)(void *ctx, const char *unit, int64_t rated, int64_t satisfied);
 enum store_status store_kpi_ratings(struct store *st, int64_t from, int64_t end,
 				    int satisfied_rating, store_rating_cb cb, void *ctx,
 				    struct err *err);
-
-/* Cases whose deadline fell in [from, end) per unit, and of those the late ones: completed
- * late, rescheduled, or still open (the error budget's burn rate). */
-typedef int (*store_window_cb)(void *ctx, const char *unit, int64_t due, int64_t late);
-enum store_status store_kpi_window(struct store *st, int64_t from, int64_t end,
-				   store_window_cb cb, void *ctx, struct err *err);
 
 /* Documents (by lead unit) or assignments (by unit) per unit for the period [from, end). */
 struct store_item_counts {
@@ -383,6 +401,13 @@ typedef int (*store_pair_cb)(void *ctx, const char *unit, const char *inspected_
 enum store_status store_kpi_inspections(struct store *st, const char *from_date,
 					const char *to_date, store_pair_cb cb, void *ctx,
 					struct err *err);
+
+/* The cases of status ("received", "in_progress"…) in the subtree of unit with due_at in
+ * [from, end) (from may be TIME_NONE: since ever), by due_at then id, at most limit: the
+ * dashboard's lists of overdue and due-soon cases. */
+enum store_status store_kpi_due(struct store *st, const char *unit, const char *status,
+				int64_t from, int64_t end, int limit, store_case_cb cb, void *ctx,
+				struct err *err);
 
 /* The sub-assignments below assignment root, depth first (depth 1 = its direct children). */
 struct store_tree_node {

@@ -7,7 +7,8 @@
  * cases of 2024 (-n N or $BENCH_N, default 2000000) are written straight into SQLite in one
  * transaction with one prepared INSERT: received evenly over the year, spread over the units,
  * due 3 to 15 days later; 96 % finished (3 % of them late, some rescheduled), the rest open,
- * paused, withdrawn or rejected; online, fees, payment, digitisation and ratings mixed in.
+ * paused, withdrawn or rejected; online, fees, payment, digitisation and ratings mixed in
+ * (kpi_dataset.h, which bench_dashboard shares).
  *
  * Timed, each R times (-r, default 3) after one warm-up run, the median printed:
  *   1. kpi_report_build for every root, portal basis, period "2024" as of 10 January 2025, on a
@@ -41,12 +42,10 @@
 #include "harness.h"
 #include "http_client.h"
 #include "kpi.h"
+#include "kpi_dataset.h"
 #include "store.h"
 
-#define YEAR_FROM 1704042000 /* 2024-01-01T00:00:00+07:00 */
-#define YEAR_TO 1735664400   /* 2025-01-01T00:00:00+07:00 */
-#define NOW 1736442000       /* 2025-01-10T00:00:00+07:00 */
-#define DAY 86400
+#define NOW 1736442000 /* 2025-01-10T00:00:00+07:00 */
 #define MAX_RUNS 15
 
 /* The per-unit counts of store_kpi_cases written as one aggregate query. */
@@ -82,138 +81,6 @@ static double median(double *v, int n)
 {
 	qsort(v, (size_t)n, sizeof(*v), cmp_double);
 	return v[n / 2];
-}
-
-static uint64_t next_random(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
-/* The config text: units u0 (province), u1..u(k) departments, the rest communes. */
-static char *config_text(size_t units)
-{
-	size_t cap = 1024 + units * 160, len = 0;
-	char *t = malloc(cap);
-
-	if (!t)
-		return NULL;
-	len += (size_t)snprintf(t + len, cap - len,
-		"calendar: { timezone = \"Asia/Ho_Chi_Minh\"; week = [\"mon\",\"tue\",\"wed\","
-		"\"thu\",\"fri\"]; office_hours = [\"07:30-11:30\", \"13:00-17:00\"]; };\n"
-		"procedures = ( { code = \"1.004227\"; name = \"Đăng ký thường trú\";"
-		" days = 3.0; } );\n"
-		"targets = ( { level = \"province\"; on_time = 97.0; },\n"
-		"  { level = \"department\"; on_time = 97.0; online = 80.0;"
-		" online_payment = 30.0; },\n"
-		"  { level = \"commune\"; on_time = 97.0; online = 30.0; } );\n"
-		"units = ( { id = \"u0\"; name = \"UBND tỉnh\"; level = \"province\"; }");
-	for (size_t i = 1; i < units; i++)
-		len += (size_t)snprintf(t + len, cap - len,
-					",\n  { id = \"u%zu\"; name = \"Đơn vị %zu\";"
-					" level = \"%s\"; parent = \"u0\"; }",
-					i, i, i <= units / 5 ? "department" : "commune");
-	snprintf(t + len, cap - len, " );\n");
-	return t;
-}
-
-/* Writes n cases of 2024 over the units in one transaction. */
-static int fill(const char *db_path, size_t n, size_t units)
-{
-	static const unsigned char hash[32];
-	static const char *const online[] = { "none", "partial", "full" };
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
-	uint64_t rnd = 0x9e3779b97f4a7c15ull;
-	int rc = -1;
-
-	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db, "PRAGMA synchronous = OFF; PRAGMA cache_size = -262144; BEGIN", NULL,
-			 NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
-		"INSERT INTO cases (code, procedure, unit_id, received_at, due_at, due_given,"
-		" online, paid_online, digitized, status, outcome, late, paused_at, remaining,"
-		" completed_at, ended_at, version, created_at, updated_at, create_hash, fee,"
-		" rating, rated_at) VALUES (?1, '1.004227', ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8, ?9,"
-		" ?10, ?11, ?12, ?13, ?14, 1, ?3, ?3, ?15, ?16, ?17, ?18)", -1, &s, NULL) !=
-		    SQLITE_OK)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		char code[32], unit[16];
-		int64_t received =
-			YEAR_FROM + (int64_t)((double)i * (YEAR_TO - YEAR_FROM) / (double)n);
-		int64_t due = received + (3 + (int64_t)(next_random(&rnd) % 13)) * DAY;
-		uint64_t r = next_random(&rnd);
-		int roll = (int)(r % 1000);
-		const char *status = "completed", *outcome = NULL;
-		int64_t completed = -1, ended = -1, paused = -1, remaining = -1, rated = -1;
-		int late = 0, rating = 0;
-
-		snprintf(code, sizeof(code), "B-%08zu", i);
-		snprintf(unit, sizeof(unit), "u%zu", (size_t)(r >> 20) % units);
-		if (roll < 5) {
-			status = "withdrawn", ended = received + DAY;
-		} else if (roll < 10) {
-			status = "rejected", ended = received + DAY;
-		} else if (roll < 30) {
-			status = "in_progress";
-		} else if (roll < 40) {
-			status = "paused", paused = received + DAY, remaining = 4 * 3600;
-		} else {
-			int o = (int)((r >> 10) % 1000);
-			if (o < 30) {
-				outcome = "late", completed = due + (1 + o % 5) * DAY, late = o < 5;
-			} else if (o < 400) {
-				outcome = "on_time", completed = due - 3600;
-			} else {
-				outcome = "early", completed = received + (due - received) / 2;
-			}
-			if ((r >> 30) % 10 < 3)
-				rating = 1 + (int)((r >> 34) % 5), rated = completed + DAY;
-		}
-		sqlite3_bind_text(s, 1, code, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(s, 2, unit, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(s, 3, received);
-		sqlite3_bind_int64(s, 4, due);
-		sqlite3_bind_text(s, 5, online[(r >> 40) % 3], -1, SQLITE_STATIC);
-		sqlite3_bind_int(s, 6, (r >> 42) % 3 == 0);
-		sqlite3_bind_int(s, 7, (r >> 44) % 5 != 0);
-		sqlite3_bind_text(s, 8, status, -1, SQLITE_STATIC);
-		if (outcome)
-			sqlite3_bind_text(s, 9, outcome, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(s, 9);
-		sqlite3_bind_int(s, 10, late);
-		int64_t opt[] = { paused, remaining, completed, ended };
-		for (int k = 0; k < 4; k++)
-			if (opt[k] >= 0)
-				sqlite3_bind_int64(s, 11 + k, opt[k]);
-			else
-				sqlite3_bind_null(s, 11 + k);
-		sqlite3_bind_blob(s, 15, hash, sizeof(hash), SQLITE_STATIC);
-		sqlite3_bind_int64(s, 16, (r >> 46) % 2 ? 50000 : 0);
-		if (rating) {
-			sqlite3_bind_int(s, 17, rating);
-			sqlite3_bind_int64(s, 18, rated);
-		} else {
-			sqlite3_bind_null(s, 17);
-			sqlite3_bind_null(s, 18);
-		}
-		if (sqlite3_step(s) != SQLITE_DONE)
-			goto out;
-		sqlite3_reset(s);
-	}
-	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		goto out;
-	rc = 0;
-out:
-	if (rc != 0)
-		fprintf(stderr, "bench_kpi: filling the database: %s\n", sqlite3_errmsg(db));
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return rc;
 }
 
 /* One run of the floor query; returns the rows it gave, or -1. */
@@ -419,7 +286,7 @@ int main(int argc, char **argv)
 	printf("bench_kpi: %zu cases of 2024 over %zu units, %d runs each\n", n, units, runs);
 
 	double t0 = mono_s();
-	if (!(text = config_text(units)) || harness_write(&h, "kpi.conf", text) != 0) {
+	if (!(text = kpi_dataset_config(units)) || harness_write(&h, "kpi.conf", text) != 0) {
 		fprintf(stderr, "bench_kpi: cannot write the config\n");
 		goto out;
 	}
@@ -436,7 +303,7 @@ int main(int argc, char **argv)
 	}
 	store_close(st);
 	st = NULL;
-	if (fill(db_path, n, units) != 0)
+	if (kpi_dataset_fill(db_path, n, units) != 0)
 		goto out;
 	printf("setup (config, migrations, %zu cases in one transaction): %.2f s\n", n,
 	       mono_s() - t0);

@@ -923,3 +923,276 @@ Test(kpi, assignment_tree_depth_first)
 	}
 	store_close(ro);
 }
+
+/* --- one pass for many periods ------------------------------------------------------------ */
+
+static uint64_t next_random(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* An instant near the start of a month of October 2023 .. December 2024: often exactly at
+ * it (where < and <= differ), else some hours into the month. */
+static int64_t near_month(uint64_t *rnd)
+{
+	uint64_t r = next_random(rnd);
+	int k = (int)(r % 15), y = 2023 + (k + 9) / 12, m = (k + 9) % 12 + 1;
+	int64_t start = at(y, m, 1, 0, 0);
+
+	return r >> 8 & 1 ? start : start + (int64_t)((r >> 9) % (40 * 24)) * HOUR;
+}
+
+#define GENERATED 3000
+static struct case_record generated[GENERATED]; /* what generated_cases wrote */
+
+/* n cases of every kind over units of the config and "old": open, paused with and without
+ * time left, completed early, on time and late (some rescheduled), returned, withdrawn and
+ * rejected, spanning month ends, with instants on the boundaries. */
+static void generated_cases(int n)
+{
+	static const char *const units[] = { "tinh", "sonv", "sonv-p1", "xa-a", "xa-b", "old" };
+	static const enum case_status statuses[] = { CASE_RECEIVED, CASE_IN_PROGRESS, CASE_PAUSED,
+						     CASE_COMPLETED, CASE_COMPLETED,
+						     CASE_COMPLETED, CASE_RETURNED, CASE_WITHDRAWN,
+						     CASE_REJECTED };
+	uint64_t rnd = 0x2545f4914f6cdd1dull;
+
+	for (int i = 0; i < n; i++) {
+		uint64_t r = next_random(&rnd);
+		int64_t received = near_month(&rnd);
+		int64_t due = r & 1 ? near_month(&rnd)
+				    : received + (int64_t)((r >> 1) % (20 * 24)) * HOUR;
+		struct case_record c =
+			mk(units[(r >> 12) % 6], received, due > received ? due : received);
+
+		c.status = statuses[(r >> 16) % 9];
+		c.late = (r >> 20) % 7 == 0;
+		c.online = (enum case_online)((r >> 22) % 3);
+		c.fee = (r >> 24) % 2 ? 50000 : 0;
+		c.paid_online = (r >> 25) % 2;
+		c.digitized = (r >> 26) % 3 != 0;
+		if (c.status == CASE_PAUSED) {
+			c.paused_at = (r >> 27) % 2 ? near_month(&rnd) : received + HOUR;
+			c.remaining = (r >> 28) % 3 ? 4 * HOUR : 0;
+		} else if (c.status == CASE_COMPLETED || c.status == CASE_RETURNED) {
+			int64_t done = (r >> 27) % 2 ? near_month(&rnd) : received + 3 * HOUR;
+
+			c.completed_at = done < received ? received : done;
+			c.outcome = c.late || c.completed_at > c.due_at ? CASE_LATE
+				    : (r >> 29) % 2			  ? CASE_EARLY
+									  : CASE_ON_TIME;
+			if (c.status == CASE_RETURNED)
+				c.ended_at = c.completed_at;
+		} else if (c.status == CASE_WITHDRAWN || c.status == CASE_REJECTED) {
+			c.ended_at = received + HOUR;
+		}
+		put(&c);
+		generated[i] = c;
+	}
+}
+
+/* docs/kpi.md's definitions, case by case, over the generated cases of units in the subtree
+ * of tinh or sonv (root). */
+static bool counted_case(const struct case_record *c, const char *root)
+{
+	if (c->status == CASE_WITHDRAWN || c->status == CASE_REJECTED || !strcmp(c->unit, "old"))
+		return false;
+	return !root || !strcmp(c->unit, root) || (!strcmp(root, "sonv") &&
+						    !strcmp(c->unit, "sonv-p1"));
+}
+
+static bool paused_left(const struct case_record *c, int64_t end)
+{
+	return c->status == CASE_PAUSED && c->remaining > 0 && c->paused_at < end;
+}
+
+/* The portal rate of [from, end), or KPI_NO_DATA. */
+static double brute_portal(const char *root, int64_t from, int64_t end)
+{
+	int64_t num = 0, den = 0;
+
+	for (int i = 0; i < GENERATED; i++) {
+		const struct case_record *c = &generated[i];
+		bool done = c->completed_at != TIME_NONE;
+
+		if (!counted_case(c, root) || c->received_at >= end ||
+		    (done && c->completed_at < from))
+			continue;
+		den++;
+		if (done && c->completed_at < end)
+			num += c->outcome == CASE_EARLY || c->outcome == CASE_ON_TIME;
+		else
+			num += !c->late && (c->due_at >= end || paused_left(c, end));
+	}
+	return den ? 100.0 * (double)num / (double)den : KPI_NO_DATA;
+}
+
+/* The deadlines in [from, end) and the late ones. */
+static void brute_window(const char *root, int64_t from, int64_t end, int64_t *due,
+			 int64_t *late)
+{
+	*due = *late = 0;
+	for (int i = 0; i < GENERATED; i++) {
+		const struct case_record *c = &generated[i];
+		bool open = c->completed_at == TIME_NONE || c->completed_at >= end;
+
+		if (!counted_case(c, root) || c->due_at < from || c->due_at >= end)
+			continue;
+		++*due;
+		*late += c->late || c->outcome == CASE_LATE || (open && !paused_left(c, end));
+	}
+}
+
+/* The 12 months of 2024 as of now (December to now), the series of them from one pass,
+ * against a report of each month alone; and the report built with the series against the
+ * report alone. */
+static void check_series(struct store *ro, const char *root, enum kpi_basis basis, int64_t now)
+{
+	struct kpi_period months[12], ytd = period("ytd", now);
+	double series[12], with_report[12];
+	struct kpi_report alone, together;
+	struct err err;
+	char label[16];
+
+	for (int i = 0; i < 12; i++) {
+		snprintf(label, sizeof(label), "2024-%02d", i + 1);
+		months[i] = period(label, now);
+	}
+	cr_assert_eq(kpi_on_time_series(ro, cfg, root, months, 12, basis, series, &err), 0, "%s",
+		     err.msg);
+	cr_assert_eq(kpi_report_series_build(ro, cfg, root, &ytd, basis, &together, months, 12,
+					     with_report, &err),
+		     0, "%s", err.msg);
+	for (int i = 0; i < 12; i++) {
+		struct kpi_report r;
+
+		if (basis == KPI_PORTAL)
+			cr_assert_eq(series[i], brute_portal(root, months[i].from, months[i].end),
+				     "%s %s: %.12f", root ? root : "all", months[i].label,
+				     series[i]);
+		cr_assert_eq(kpi_report_build(ro, cfg, root, &months[i], basis, &r, &err), 0, "%s",
+			     err.msg);
+		cr_assert(r.total.counts.cases.received + r.total.counts.cases.carried > 0,
+			  "%s: the dataset leaves month %d empty", root ? root : "all", i + 1);
+		cr_assert_eq(series[i], r.total.rates.on_time, "%s %s: %.12f, alone %.12f",
+			     root ? root : "all", months[i].label, series[i],
+			     r.total.rates.on_time);
+		cr_assert_eq(with_report[i], r.total.rates.on_time, "%s %s", root ? root : "all",
+			     months[i].label);
+		kpi_report_free(&r);
+	}
+	cr_assert_eq(kpi_report_build(ro, cfg, root, &ytd, basis, &alone, &err), 0, "%s", err.msg);
+	cr_assert_eq(together.nrows, alone.nrows);
+	for (size_t i = 0; i < alone.nrows; i++)
+		cr_assert(!memcmp(&together.rows[i].counts, &alone.rows[i].counts,
+				  sizeof(alone.rows[i].counts)),
+			  "row %zu (%s) differs", i, alone.rows[i].unit->id);
+	cr_assert(!memcmp(&together.total.counts, &alone.total.counts,
+			  sizeof(alone.total.counts)));
+	cr_assert_eq(together.total.rates.on_time, alone.total.rates.on_time);
+	kpi_report_free(&alone);
+	kpi_report_free(&together);
+}
+
+Test(kpi, one_pass_series_equals_separate_reports)
+{
+	struct store *ro;
+
+	generated_cases(GENERATED);
+	ro = reader();
+	/* Mid-December: the last month and the year to date end now. */
+	int64_t now = at(2024, 12, 20, 10, 0);
+	check_series(ro, NULL, KPI_PORTAL, now);
+	check_series(ro, NULL, KPI_FINISHED, now);
+	check_series(ro, "sonv", KPI_PORTAL, now);
+	check_series(ro, "xa-b", KPI_FINISHED, now);
+	/* A unit with a sixth of the cases: the store reads its cases alone. */
+	check_series(ro, "xa-b", KPI_PORTAL, now);
+	store_close(ro);
+}
+
+/* The budget's windows and year from the overview's one pass, from kpi_budget_build's, and
+ * case by case. */
+Test(kpi, budget_one_pass_equals_budget_alone)
+{
+	struct kpi_budget *alone, *together;
+	struct kpi_report r;
+	struct kpi_year y;
+	struct err err;
+	size_t n1, n2;
+	int64_t due, late;
+	struct store *ro;
+
+	generated_cases(GENERATED);
+	ro = reader();
+	int64_t now = at(2024, 12, 20, 10, 0);
+	struct kpi_period ytd = period("ytd", now);
+	cr_assert_eq(kpi_budget_year(cfg->calendar, 2024, now, &y, &err), 0, "%s", err.msg);
+	cr_assert_eq(kpi_budget_build(ro, cfg, NULL, &y, &alone, &n1, &err), 0, "%s", err.msg);
+	cr_assert_eq(kpi_report_budget_build(ro, cfg, NULL, &ytd, KPI_PORTAL, &y, &r, &together,
+					     &n2, &err),
+		     0, "%s", err.msg);
+	cr_assert_eq(n1, n2);
+	cr_assert_eq(r.nrows, n1);
+	for (size_t i = 0; i < n1; i++)
+		cr_assert(!memcmp(&alone[i], &together[i], sizeof(alone[i])), "%s differs",
+			  alone[i].unit->id);
+	cr_assert_str_eq(alone[0].unit->id, "tinh");
+	brute_window(NULL, now - 7 * 86400, now, &due, &late);
+	cr_assert(due > 0 && late > 0 && late < due, "the dataset has no window to test");
+	cr_assert_eq(alone[0].due_7d, due);
+	cr_assert_eq(alone[0].late_7d, late);
+	brute_window(NULL, now - 30 * 86400, now, &due, &late);
+	cr_assert_eq(alone[0].due_30d, due);
+	cr_assert_eq(alone[0].late_30d, late);
+	cr_assert_eq(alone[1].unit == config_unit(cfg, "sonv"), true);
+	brute_window("sonv", now - 30 * 86400, now, &due, &late);
+	cr_assert_eq(alone[1].due_30d, due);
+	cr_assert_eq(alone[1].late_30d, late);
+	free(alone);
+	free(together);
+	kpi_report_free(&r);
+	/* A unit read alone. */
+	cr_assert_eq(kpi_budget_build(ro, cfg, "xa-a", &y, &alone, &n1, &err), 0, "%s", err.msg);
+	cr_assert_eq(n1, 1);
+	brute_window("xa-a", now - 30 * 86400, now, &due, &late);
+	cr_assert(due > 0);
+	cr_assert_eq(alone[0].due_30d, due);
+	cr_assert_eq(alone[0].late_30d, late);
+	free(alone);
+	/* A report period that is not the budget's year to date is refused. */
+	struct kpi_period march = period("2024-03", now);
+	cr_assert_eq(kpi_report_budget_build(ro, cfg, NULL, &march, KPI_PORTAL, &y, &r, &together,
+					     &n2, &err),
+		     -1);
+	cr_assert_str_eq(err.field, "period");
+	kpi_report_free(&r);
+	store_close(ro);
+}
+
+Test(kpi, series_bounds)
+{
+	struct kpi_period months[STORE_KPI_PERIODS_MAX + 1];
+	double out[STORE_KPI_PERIODS_MAX + 1];
+	struct err err;
+	struct store *ro = reader();
+	int64_t now = at(2024, 12, 20, 10, 0);
+
+	for (size_t i = 0; i <= STORE_KPI_PERIODS_MAX; i++)
+		months[i] = period("2024-01", now);
+	/* Nothing in the database: no data, not a division by zero. */
+	cr_assert_eq(kpi_on_time_series(ro, cfg, NULL, months, 2, KPI_PORTAL, out, &err), 0);
+	assert_no_data(out[0]);
+	assert_no_data(out[1]);
+	cr_assert_eq(kpi_on_time_series(ro, cfg, NULL, months, 0, KPI_PORTAL, out, &err), 0);
+	cr_assert_eq(kpi_on_time_series(ro, cfg, NULL, months, STORE_KPI_PERIODS_MAX + 1,
+					KPI_PORTAL, out, &err),
+		     -1);
+	cr_assert(strstr(err.msg, "at most"), "%s", err.msg);
+	cr_assert_eq(kpi_on_time_series(ro, cfg, "nowhere", months, 2, KPI_PORTAL, out, &err), -1);
+	cr_assert_str_eq(err.field, "unit");
+	store_close(ro);
+}
