@@ -821,11 +821,20 @@ enum store_status store_begin(struct store *st, struct err *err)
 
 enum store_status store_commit(struct store *st, struct err *err)
 {
-	int rc = run(st->stmt[STMT_COMMIT]);
+	int rc, sys;
 
+	/* "disk I/O error" alone does not tell an operator a read-only mount from a failing disk,
+	 * and SQLite keeps no errno for a failed COMMIT (sqlite3_system_errno is 0): the one the
+	 * failing call left is taken here. */
+	errno = 0;
+	rc = run(st->stmt[STMT_COMMIT]);
+	sys = errno;
 	if (rc == SQLITE_OK)
 		return STORE_OK;
-	db_error(st, rc, err, "commit failed");
+	if ((rc & 0xff) == SQLITE_IOERR && sys)
+		err_set(err, NULL, "commit failed: %s (%s)", sqlite3_errmsg(st->db), strerror(sys));
+	else
+		db_error(st, rc, err, "commit failed");
 	store_rollback(st);
 	return status_of(rc) == STORE_OK ? STORE_ERROR : status_of(rc);
 }
