@@ -72,7 +72,8 @@ static void start(void)
 			 "  cases = (\n"
 			 "    { id = \"soon\"; when = \"-2h\"; notify = [\"handler\"]; },\n"
 			 "    { id = \"due\"; when = \"due\"; notify = [\"handler\"]; },\n"
-			 "    { id = \"late\"; when = \"+1h\"; notify = [\"head\"]; repeat = \"1h\"; }\n"
+			 "    { id = \"late\"; when = \"+1h\"; notify = [\"head\"];\n"
+			 "      repeat = \"1h\"; }\n"
 			 "  );\n};\n",
 	};
 

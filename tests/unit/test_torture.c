@@ -410,10 +410,11 @@ static void torture_parser(const char *name, torture_run_fn run)
 			errors++;
 		}
 	}
-	cr_log_info("torture %s: %ld allocations (%ld more in libconfig, regcomp and OpenSSL, not failed); "
-		    "%ld runs (stride %ld past 1500): %ld errors, %ld recovered whole, %ld jansson "
-		    "errors (#362); %zu blocks kept after the first pass; e.g. \"%s\"", name, total,
-		    shielded, runs, stride, errors, recovered, jansson, kept, first_error);
+	cr_log_info("torture %s: %ld allocations (%ld more in libconfig, regcomp and OpenSSL, "
+		    "not failed); %ld runs (stride %ld past 1500): %ld errors, %ld recovered "
+		    "whole, %ld jansson errors (#362); %zu blocks kept after the first pass; "
+		    "e.g. \"%s\"", name, total, shielded, runs, stride, errors, recovered, jansson,
+		    kept, first_error);
 }
 
 TestSuite(torture, .timeout = 240);
@@ -649,7 +650,8 @@ static int run_template(struct out *o)
 	}
 	for (int part = 0; part < TEMPLATE_PART_COUNT && rc == 0; part++) {
 		char *text = NULL;
-		rc = template_render(set, TEMPLATE_DUE, (enum template_part)part, &vars, &text, &err);
+		rc = template_render(set, TEMPLATE_DUE, (enum template_part)part, &vars, &text,
+				     &err);
 		if (rc == 0) {
 			out_add(o, text, strlen(text));
 			out_add(o, "\n--\n", 4);
