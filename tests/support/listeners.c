@@ -251,6 +251,10 @@ static void *conn_main(void *arg)
 		int idx = record(l, r);
 		struct listener_step s = pick_step(l, idx >= 0 ? l->req[idx]->path : "");
 		pthread_cond_broadcast(&l->cv);
+		if (s.hold == 3) { /* the request was read; the connection goes without an answer */
+			pthread_mutex_unlock(&l->mu);
+			goto out;
+		}
 		if (s.hold && !hold(l, fd, &s)) {
 			pthread_mutex_unlock(&l->mu);
 			goto out;
