@@ -128,7 +128,7 @@ static void refused_then_recovered(const char *calls, const char *error, const c
 	cr_assert(*log, "the shim injected nothing: the test did not test");
 	free(log);
 	/* Still failing: refused again, the same way. Reads and health go on. */
-	cr_assert_eq(create("IO-2", &r), 503, "%s", r.resp.body);
+	cr_assert_eq(create("IO-LOST", &r), 503, "%s", r.resp.body);
 	json_t *one = api_t_req(&t, "GET", "/api/v1/cases/IO-1", API_BAOCAO, NULL, 200);
 	api_t_expect_str(one, "code", "IO-1");
 	api_t_req(&t, "GET", "/api/v1/cases?limit=5", API_BAOCAO, NULL, 200);
@@ -149,7 +149,10 @@ static void refused_then_recovered(const char *calls, const char *error, const c
 	cr_assert_eq(cases_named("IO-1"), 1);
 	cr_assert_eq(cases_named("IO-2"), 1);
 	cr_assert_eq(cases_named("IO-3"), 1);
+	cr_assert_eq(cases_named("IO-LOST"), 0, "refused with 503, yet kept");
 	cr_assert_eq(api_db_int(&t.f, "SELECT count(*) FROM cases", &e), 3);
+	cr_assert_eq(api_db_int(&t.f, "SELECT count(*) FROM events", &e), 3,
+		     "one create event per acknowledged case, none of the refused ones");
 	api_t_stop(&t);
 }
 
