@@ -858,11 +858,13 @@ fail:
 
 /* The token whose SHA-256 matches the bearer token, compared in constant time against every
  * configured token so that timing tells nothing about which (or whether one) matched. */
-static const struct config_token *authenticate(const struct config *cfg, const char *header)
+static const struct config_token *authenticate_checked(const struct config *cfg,
+						       const char *header, bool *no_memory)
 {
 	const struct config_token *found = NULL;
 	unsigned char digest[SHA256_DIGEST_LENGTH];
 
+	*no_memory = false;
 	if (!header || strncasecmp(header, "Bearer ", 7) != 0)
 		return NULL;
 	header += 7;
@@ -870,11 +872,24 @@ static const struct config_token *authenticate(const struct config *cfg, const c
 		header++;
 	if (!*header)
 		return NULL;
-	SHA256((const unsigned char *)header, strlen(header), digest);
+	/* SHA256() fails without memory (OpenSSL 3 allocates a context), leaving digest as the
+	 * stack was: maybe the digest of the last request's token. */
+	if (!SHA256((const unsigned char *)header, strlen(header), digest)) {
+		*no_memory = true;
+		return NULL;
+	}
 	for (size_t i = 0; i < cfg->ntokens; i++)
 		if (CRYPTO_memcmp(digest, cfg->tokens[i].sha256, sizeof(digest)) == 0)
 			found = &cfg->tokens[i];
 	return found;
+}
+
+/* The same for the dashboard (dashboard_token_fn), where no memory is no token. */
+static const struct config_token *authenticate(const struct config *cfg, const char *header)
+{
+	bool no_memory;
+
+	return authenticate_checked(cfg, header, &no_memory);
 }
 
 /* --- routing ---------------------------------------------------------------------------- */
@@ -1117,6 +1132,7 @@ void api_handle(struct http_request *req, void *ctx)
 	const char *method = http_request_method(req);
 	const char *path = http_request_path(req);
 	const struct config_token *token;
+	bool no_memory;
 	struct route route;
 	bool get, post;
 
@@ -1173,7 +1189,12 @@ void api_handle(struct http_request *req, void *ctx)
 		dispatch(&x, &route, false);
 		return;
 	}
-	token = authenticate(api->cfg, http_request_header(req, "authorization"));
+	token = authenticate_checked(api->cfg, http_request_header(req, "authorization"),
+				     &no_memory);
+	if (no_memory) {
+		reply_fail(&x, 503, "unavailable", NULL, "out of memory; retry");
+		return;
+	}
 	if (!token) {
 		const struct http_header h = { "WWW-Authenticate", "Bearer realm=\"dunghan\"" };
 		static const char body[] = "{\"error\":{\"code\":\"unauthorized\",\"message\":"

@@ -306,7 +306,7 @@ static bool same_result(void)
 	return got.len == reference.len && !memcmp(got.text, reference.text, got.len);
 }
 
-void torture_parser(const char *name, torture_run_fn run)
+void torture_run(const char *name, torture_run_fn run, bool loose)
 {
 	long total, runs = 0, errors = 0, recovered = 0, jansson = 0, stride, shielded;
 	size_t kept;
@@ -329,8 +329,8 @@ void torture_parser(const char *name, torture_run_fn run)
 	total = torture.count;
 	shielded = torture.shielded;
 	cr_assert(same_result(), "%s: two runs differ", name);
-	cr_assert_eq(torture_nlive, 0, "%s leaks %zu blocks without any failure, "
-		     "allocated in %s", name, torture_nlive, torture_leak_site());
+	cr_assert(loose || torture_nlive == 0, "%s leaks %zu blocks without any failure, "
+		  "allocated in %s", name, torture_nlive, torture_leak_site());
 	cr_assert_gt(total, 0, "%s allocates nothing: the torture tests nothing", name);
 
 	stride = env ? atol(env) : 0;
@@ -339,13 +339,13 @@ void torture_parser(const char *name, torture_run_fn run)
 	/* A first pass fills what libraries keep after their first failure (OpenSSL's error
 	 * strings and provider cache after a failed fetch): kept once, it is no leak, and a leak
 	 * leaks again in the second pass, which checks. */
-	for (long k = 1; k <= total; k += k <= 1500 ? 1 : stride) {
+	for (long k = 1; k <= total && !loose; k += k <= 1500 ? 1 : stride) {
 		memset(&got, 0, sizeof(got));
 		torture_arm(k);
 		run(&got);
 		torture.armed = false;
 	}
-	kept = torture_nlive;
+	kept = loose ? 0 : torture_nlive;
 	memset(torture_live, 0, sizeof(torture_live));
 	torture_nlive = 0;
 	for (long k = 1; k <= total; k += k <= 1500 ? 1 : stride) {
@@ -358,10 +358,15 @@ void torture_parser(const char *name, torture_run_fn run)
 		rc = run(&got);
 		torture.armed = false;
 		runs++;
-		cr_assert(torture.failed, "%s: allocation %ld of %ld was never made", name, k, total);
-		cr_assert_eq(torture_nlive, 0, "%s: failing allocation %ld of %ld leaks %zu blocks, "
-			     "allocated in %s", name, k, total, torture_nlive,
-			     torture_leak_site());
+		cr_assert(loose || torture.failed, "%s: allocation %ld of %ld was never made", name, k,
+			  total);
+		cr_assert(loose || torture_nlive == 0, "%s: failing allocation %ld of %ld leaks %zu "
+			  "blocks, allocated in %s", name, k, total, torture_nlive,
+			  torture_leak_site());
+		if (loose) {
+			memset(torture_live, 0, sizeof(torture_live));
+			torture_nlive = 0;
+		}
 		if (torture.failed_in_loadb && (got.jansson || (rc == 0 && !same_result()))) {
 			jansson++;
 		} else if (rc == 0) {
@@ -384,5 +389,10 @@ void torture_parser(const char *name, torture_run_fn run)
 		    "whole, %ld jansson errors (#362); %zu blocks kept after the first pass; "
 		    "e.g. \"%s\"", name, total, shielded, runs, stride, errors, recovered, jansson,
 		    kept, first_error);
+}
+
+void torture_parser(const char *name, torture_run_fn run)
+{
+	torture_run(name, run, false);
 }
 
