@@ -2,8 +2,9 @@
  * has a server down then up, 550 for a recipient, 451 at DATA, a refused login, an untrusted
  * certificate, webhook 5xx/4xx/429 and a listener that never answers): an SMTP greeting of 421,
  * 554 at DATA, an answer to DATA after the timeout, the connection lost after DATA; a webhook
- * answering 503 with Retry-After, closing before its answer, refusing connections; and TLS
- * handshakes with something that does not speak TLS. Each checks what docs/delivery.md says:
+ * answering 503 with Retry-After, closing before its answer, down then up, refusing until dead
+ * then retried; TLS handshakes with something that does not speak TLS, and a certificate
+ * nobody trusts (openssl s_server). Each checks what docs/delivery.md says:
  * every attempt logged with its outcome, retries until delivered or dead, nothing lost, a
  * repeat carrying the same Message-ID / Idempotency-Key.
  *
@@ -348,13 +349,51 @@ Test(faults_delivery, webhook_closed_before_the_answer)
 	api_t_stop(&t);
 }
 
-/* Nobody listens (connection refused, curl 7) for every attempt: dead after max_attempts (3),
- * each attempt logged, the row kept dead with its last error; POST .../retry puts it back. */
-Test(faults_delivery, webhook_refused_until_dead)
+/* Waits until row id has at least n attempts; returns them. */
+static json_t *wait_attempts(int64_t id, size_t n)
 {
+	for (int waited = 0;; waited += 50) {
+		json_t *a = attempts(id);
+		if (json_array_size(a) >= n)
+			return a;
+		cr_assert_lt(waited, 20000, "%zu attempts, expected %zu: %s", json_array_size(a), n,
+			     json_dumps(a, JSON_COMPACT));
+		api_sleep_ms(50);
+	}
+}
+
+/* The receiver is down (connection refused, curl 7), then comes up: delivered once, nothing
+ * lost. */
+Test(faults_delivery, webhook_down_then_up)
+{
+	struct err e = { 0 };
+	int port = harness_free_port();
 	char url[100];
 
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/out", harness_free_port());
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/out", port);
+	start(CHAT_RULE, NULL, url, NULL);
+	int64_t id = one_message();
+	json_t *a = wait_attempts(id, 2);
+	expect_attempt(a, 0, "retryable", 7, NULL);
+	expect_attempt(a, 1, "retryable", 7, NULL);
+	cr_assert_not_null(L = listener_new_on(port, &e), "%s", e.msg);
+	wait_status(id, "sent", 20000);
+	a = attempts(id);
+	expect_attempt(a, json_array_size(a) - 1, "ok", 0, "200");
+	const struct listener_request *r[4];
+	cr_assert_eq(listener_requests(L, "/out", r, 4), 1);
+	api_t_stop(&t);
+}
+
+/* Nobody listens for every attempt: dead after max_attempts (3), each attempt logged, the row
+ * kept dead with its last error; once the receiver is up, POST .../retry delivers it. */
+Test(faults_delivery, webhook_refused_until_dead_then_retried)
+{
+	struct err e = { 0 };
+	int port = harness_free_port();
+	char url[100], path[80];
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/out", port);
 	start(CHAT_RULE, NULL, url,
 	      "enabled = true; backoff_base = \"1s\"; backoff_cap = \"1s\"; max_attempts = 3; "
 	      "timeout = \"2s\"; connect_timeout = \"1s\";");
@@ -366,11 +405,13 @@ Test(faults_delivery, webhook_refused_until_dead)
 		expect_attempt(a, i, "retryable", 7, NULL);
 	cr_assert(api_str(row, "last_error") && *api_str(row, "last_error"), "%s",
 		  json_dumps(row, JSON_COMPACT));
-	char path[80];
+	cr_assert_not_null(L = listener_new_on(port, &e), "%s", e.msg);
 	snprintf(path, sizeof(path), "/api/v1/outbox/%lld/retry", (long long)id);
 	api_t_req(&t, "POST", path, API_ADMIN, NULL, 200);
-	wait_status(id, "dead", 20000); /* still refused: dead again after three more */
-	cr_assert_eq(json_array_size(attempts(id)), 6);
+	wait_status(id, "sent", 20000);
+	a = attempts(id);
+	cr_assert_eq(json_array_size(a), 4, "%s", json_dumps(a, JSON_COMPACT));
+	expect_attempt(a, 3, "ok", 0, "200");
 	api_t_stop(&t);
 }
 
@@ -419,4 +460,66 @@ Test(faults_delivery, tls_handshake_with_a_plain_server)
 	}
 	cr_assert_eq(json_array_size(messages()), 0);
 	api_t_stop(&t);
+}
+
+/* Runs argv in the test's directory and waits for its exit (bounded); expects status 0. */
+static void run_tool(char *const argv[], const char *log)
+{
+	struct harness_proc p;
+	int rc;
+
+	cr_assert_eq(harness_spawn(&wh, &p, argv, NULL, log), 0);
+	rc = harness_wait(&p, 30000);
+	if (rc < 0)
+		harness_kill(&p);
+	cr_assert_eq(rc, 0, "%s exited %d", argv[0], rc);
+}
+
+/* A receiver behind a certificate nobody trusts (self-signed, made now, served by
+ * `openssl s_server`): verification fails (curl 60), retryable, until dead; the certificate is
+ * never accepted, whatever the attempt. */
+Test(faults_delivery, webhook_untrusted_certificate)
+{
+	char cert[600], key[600], url[100], accept[16];
+	struct harness_proc server;
+	int port = harness_free_port();
+
+	wh.notify_fd = -1;
+	cr_assert_eq(harness_init(&wh), 0);
+	harness_path(&wh, "cert.pem", cert, sizeof(cert));
+	harness_path(&wh, "key.pem", key, sizeof(key));
+	run_tool((char *const[]){ "/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048",
+				  "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj",
+				  "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", NULL },
+		 "openssl-req.log");
+	snprintf(accept, sizeof(accept), "%d", port);
+	cr_assert_eq(harness_spawn(&wh, &server,
+				   (char *const[]){ "/usr/bin/openssl", "s_server", "-quiet",
+						    "-accept", accept, "-cert", cert, "-key", key,
+						    "-www", NULL },
+				   NULL, "s_server.log"),
+		     0);
+	/* listening: a connection succeeds (bounded) */
+	for (int waited = 0;; waited += 50) {
+		struct err e = { 0 };
+		struct http_client *c = http_client_connect("127.0.0.1", port, 500, &e);
+		if (c) {
+			http_client_free(c);
+			break;
+		}
+		cr_assert_lt(waited, 10000, "openssl s_server does not listen: %s", e.msg);
+		api_sleep_ms(50);
+	}
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/out", port);
+	start(CHAT_RULE, NULL, url,
+	      "enabled = true; backoff_base = \"1s\"; backoff_cap = \"1s\"; max_attempts = 2; "
+	      "timeout = \"2s\"; connect_timeout = \"1s\";");
+	int64_t id = one_message();
+	wait_status(id, "dead", 20000);
+	json_t *a = attempts(id);
+	cr_assert_eq(json_array_size(a), 2, "%s", json_dumps(a, JSON_COMPACT));
+	expect_attempt(a, 0, "retryable", 60, NULL);
+	expect_attempt(a, 1, "retryable", 60, NULL);
+	api_t_stop(&t);
+	harness_kill(&server);
 }

@@ -337,7 +337,13 @@ static void *accept_main(void *arg)
 
 struct listener *listener_new(struct err *err)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	return listener_new_on(0, err);
+}
+
+struct listener *listener_new_on(int port, struct err *err)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				 .sin_port = htons((uint16_t)port) };
 	socklen_t len = sizeof(a);
 	struct listener *l = calloc(1, sizeof(*l));
 

@@ -50,6 +50,9 @@ struct listener;
  * 200 "ok" until a script says otherwise. NULL with err on failure. */
 struct listener *listener_new(struct err *err);
 
+/* The same on a given port (a receiver coming up where the daemon already sends). */
+struct listener *listener_new_on(int port, struct err *err);
+
 /* Stops serving (held answers are dropped), joins every thread and frees l. NULL: no-op. */
 void listener_free(struct listener *l);
 
