@@ -4,7 +4,7 @@
  * `date -s` or a large NTP step would. The monotonic clock (libuv's timers) is left alone, as a
  * real step leaves it. Checked (docs/escalation.md, "When rules fire"): the alerts due by the new
  * time fire once; a step back fires nothing twice and loses nothing; a daemon stopped for a day
- * collapses its catch-up into one alert per rule and item.
+ * collapses its catch-up into one alert per item, the most severe (docs/escalation.md).
  *
  * Round-the-clock calendar: working time is wall-clock time. The scheduler notices a step at
  * its next wake-up (at most 60 s); the test wakes it at once with a reload, and a control case
