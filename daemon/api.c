@@ -85,6 +85,19 @@ static void send_now(struct http_request *req, int status, const char *type, con
 	http_respond(req, status, type, body, len, disposition ? &h : NULL, disposition ? 1 : 0);
 }
 
+static void flush_pending(struct api *api, bool committed);
+
+/* An answer that cannot wait for the commit (no memory to queue or encode it) while the turn's
+ * transaction is open: its write would be committed after a 503 that says it was not. So the
+ * turn is given up as a failed commit is: rolled back, every waiting answer a 503. */
+static void abandon_turn(struct api *api, struct http_request *req)
+{
+	store_rollback(api->store);
+	flush_pending(api, false);
+	http_respond_error(req, 503, "unavailable",
+			   "out of memory; nothing of the change was kept; retry");
+}
+
 void api_reply_body(struct api_ctx *x, int status, const char *type, char *body, size_t len,
 		    const char *disposition)
 {
@@ -102,7 +115,7 @@ void api_reply_body(struct api_ctx *x, int status, const char *type, char *body,
 	if (!p || (disposition && !(p->disposition = strdup(disposition)))) {
 		free(p);
 		free(body);
-		http_respond_error(x->req, 503, "unavailable", "out of memory");
+		abandon_turn(api, x->req);
 		return;
 	}
 	if (api->tail)
@@ -118,6 +131,10 @@ void api_reply(struct api_ctx *x, int status, json_t *body)
 	char *text = dump(body, &len);
 
 	json_decref(body);
+	if (!text && store_in_transaction(x->api->store)) {
+		abandon_turn(x->api, x->req);
+		return;
+	}
 	if (!text) {
 		http_respond_error(x->req, 500, "internal", "cannot encode the answer");
 		return;
