@@ -819,6 +819,22 @@ enum store_status store_begin(struct store *st, struct err *err)
 	return rc == SQLITE_OK ? STORE_OK : db_error(st, rc, err, "cannot begin a transaction");
 }
 
+/* A commit that failed in its fsync leaves its WAL frames, commit frame included, in the file
+ * (the kernel has them): SQLite ignores them while it runs and the next write overwrites them,
+ * but WAL recovery after a crash before that write would bring back a change the caller was
+ * told is not kept. A write of nothing (user_version set to itself: page 1), right after the
+ * rollback, takes their place; its own fsync may fail too, it changes nothing. */
+static void overwrite_failed_frames(struct store *st)
+{
+	char sql[64];
+	int version;
+
+	if (read_user_version(st, &version) != SQLITE_OK)
+		return;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version);
+	sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+}
+
 enum store_status store_commit(struct store *st, struct err *err)
 {
 	int rc, sys;
@@ -836,6 +852,8 @@ enum store_status store_commit(struct store *st, struct err *err)
 	else
 		db_error(st, rc, err, "commit failed");
 	store_rollback(st);
+	if ((rc & 0xff) == SQLITE_IOERR)
+		overwrite_failed_frames(st);
 	return status_of(rc) == STORE_OK ? STORE_ERROR : status_of(rc);
 }
 

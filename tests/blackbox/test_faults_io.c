@@ -186,11 +186,10 @@ Test(faults_io, file_system_read_only_while_running)
 
 /* An fsync that fails after the WAL frames were written leaves the commit frame in the file
  * (the kernel's page cache has it): the refused transaction must not come back after a crash,
- * which is what a restart before any other write would show.
- * DISABLED: it fails today (docs/testing.md, "Fault injection", finding 1): the case answered
- * 503 "nothing of it was kept" is in the database after the restart, because SQLite's WAL
- * recovery finds the complete frames. Enable it with the fix in store.c/api.c. */
-Test(faults_io, failed_fsync_is_not_resurrected_by_a_crash, .disabled = true)
+ * which is what a restart before any other write would show (docs/testing.md, "Fault
+ * injection", finding 1: SQLite's WAL recovery found the complete frames until store_commit
+ * overwrote them). */
+Test(faults_io, failed_fsync_is_not_resurrected_by_a_crash)
 {
 	struct api_reply r = { 0 };
 	struct err e = { 0 };
