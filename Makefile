@@ -15,7 +15,7 @@
 DEPS := cmake make pkg-config gcc clang libclang-rt-14-dev libuv1-dev libsqlite3-dev \
 	libcurl4-openssl-dev libconfig-dev libjansson-dev libsystemd-dev libcriterion-dev \
 	node-llhttp libssl-dev python3-aiosmtpd tzdata sqlite3 systemd scdoc dpkg-dev lintian chromium \
-	libfaketime
+	faketime
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 CYCLES ?= 1000

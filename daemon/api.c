@@ -100,6 +100,19 @@ static void send_now(struct http_request *req, int status, const char *type, con
 	http_respond(req, status, type, body, len, disposition ? &h : NULL, disposition ? 1 : 0);
 }
 
+static void flush_pending(struct api *api, bool committed);
+
+/* An answer that cannot wait for the commit (no memory to queue or encode it) while the turn's
+ * transaction is open: its write would be committed after a 503 that says it was not. So the
+ * turn is given up as a failed commit is: rolled back, every waiting answer a 503. */
+static void abandon_turn(struct api *api, struct http_request *req)
+{
+	store_rollback(api->store);
+	flush_pending(api, false);
+	http_respond_error(req, 503, "unavailable",
+			   "out of memory; nothing of the change was kept; retry");
+}
+
 void api_reply_body(struct api_ctx *x, int status, const char *type, char *body, size_t len,
 		    const char *disposition)
 {
@@ -117,7 +130,7 @@ void api_reply_body(struct api_ctx *x, int status, const char *type, char *body,
 	if (!p || (disposition && !(p->disposition = strdup(disposition)))) {
 		free(p);
 		free(body);
-		http_respond_error(x->req, 503, "unavailable", "out of memory");
+		abandon_turn(api, x->req);
 		return;
 	}
 	if (api->tail)
@@ -133,6 +146,10 @@ void api_reply(struct api_ctx *x, int status, json_t *body)
 	char *text = dump(body, &len);
 
 	json_decref(body);
+	if (!text && store_in_transaction(x->api->store)) {
+		abandon_turn(x->api, x->req);
+		return;
+	}
 	if (!text) {
 		http_respond_error(x->req, 500, "internal", "cannot encode the answer");
 		return;
@@ -881,11 +898,13 @@ fail:
 
 /* The token whose SHA-256 matches the bearer token, compared in constant time against every
  * configured token so that timing tells nothing about which (or whether one) matched. */
-static const struct config_token *authenticate(const struct config *cfg, const char *header)
+static const struct config_token *authenticate_checked(const struct config *cfg,
+						       const char *header, bool *no_memory)
 {
 	const struct config_token *found = NULL;
 	unsigned char digest[SHA256_DIGEST_LENGTH];
 
+	*no_memory = false;
 	if (!header || strncasecmp(header, "Bearer ", 7) != 0)
 		return NULL;
 	header += 7;
@@ -893,11 +912,24 @@ static const struct config_token *authenticate(const struct config *cfg, const c
 		header++;
 	if (!*header)
 		return NULL;
-	SHA256((const unsigned char *)header, strlen(header), digest);
+	/* SHA256() fails without memory (OpenSSL 3 allocates a context), leaving digest as the
+	 * stack was: maybe the digest of the last request's token. */
+	if (!SHA256((const unsigned char *)header, strlen(header), digest)) {
+		*no_memory = true;
+		return NULL;
+	}
 	for (size_t i = 0; i < cfg->ntokens; i++)
 		if (CRYPTO_memcmp(digest, cfg->tokens[i].sha256, sizeof(digest)) == 0)
 			found = &cfg->tokens[i];
 	return found;
+}
+
+/* The same for the dashboard (dashboard_token_fn), where no memory is no token. */
+static const struct config_token *authenticate(const struct config *cfg, const char *header)
+{
+	bool no_memory;
+
+	return authenticate_checked(cfg, header, &no_memory);
 }
 
 /* --- routing ---------------------------------------------------------------------------- */
@@ -1140,6 +1172,7 @@ void api_handle(struct http_request *req, void *ctx)
 	const char *method = http_request_method(req);
 	const char *path = http_request_path(req);
 	const struct config_token *token;
+	bool no_memory;
 	struct route route;
 	bool get, post;
 
@@ -1196,7 +1229,12 @@ void api_handle(struct http_request *req, void *ctx)
 		dispatch(&x, &route, false);
 		return;
 	}
-	token = authenticate(api->cfg, http_request_header(req, "authorization"));
+	token = authenticate_checked(api->cfg, http_request_header(req, "authorization"),
+				     &no_memory);
+	if (no_memory) {
+		reply_fail(&x, 503, "unavailable", NULL, "out of memory; retry");
+		return;
+	}
 	if (!token) {
 		const struct http_header h = { "WWW-Authenticate", "Bearer realm=\"dunghan\"" };
 		static const char body[] = "{\"error\":{\"code\":\"unauthorized\",\"message\":"

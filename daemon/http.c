@@ -123,6 +123,10 @@ struct http_conn {
 
 struct http_server {
 	uv_tcp_t listener;
+	/* Accepting again after a connection could not be set up for want of memory: libuv stops
+	 * polling the listener until uv_accept() takes the connection it holds. */
+	uv_timer_t accept_retry;
+	bool retry_closed;
 	uv_loop_t *loop;
 	struct http_config cfg;    /* defaults applied; body_limits points at limits */
 	struct http_body_limit *limits;
@@ -1279,6 +1283,15 @@ static void format_peer(const struct sockaddr_storage *ss, char *buf, size_t siz
 	}
 }
 
+static void server_on_connection(uv_stream_t *l, int status);
+
+static void server_on_accept_retry(uv_timer_t *t)
+{
+	struct http_server *srv = container_of(t, struct http_server, accept_retry);
+
+	server_on_connection((uv_stream_t *)&srv->listener, 0);
+}
+
 static void server_on_connection(uv_stream_t *l, int status)
 {
 	struct http_server *srv = container_of((uv_tcp_t *)l, struct http_server, listener);
@@ -1288,13 +1301,12 @@ static void server_on_connection(uv_stream_t *l, int status)
 
 	if (status < 0 || srv->stopping || srv->freeing)
 		return;
-	/* Without memory the connection stays in the backlog; libuv resumes accepting with the
-	 * next uv_accept(). */
+	/* Without memory the connection stays where libuv holds it, and libuv accepts nothing
+	 * else until uv_accept() takes it: try again shortly. */
 	c = calloc(1, sizeof(*c));
-	if (!c)
-		return;
-	if (uv_tcp_init(srv->loop, &c->tcp) < 0) {
+	if (!c || uv_tcp_init(srv->loop, &c->tcp) < 0) {
 		free(c);
+		uv_timer_start(&srv->accept_retry, server_on_accept_retry, 100, 0);
 		return;
 	}
 	uv_timer_init(srv->loop, &c->timer);
@@ -1305,7 +1317,7 @@ static void server_on_connection(uv_stream_t *l, int status)
 	srv->conns = c;
 	srv->nconns++;
 	c->rbuf = malloc(HTTP_READ_BUF);
-	if (!c->rbuf || uv_accept(l, (uv_stream_t *)&c->tcp) < 0) {
+	if (uv_accept(l, (uv_stream_t *)&c->tcp) < 0 || !c->rbuf) { /* accepted, then closed */
 		conn_close(c);
 		return;
 	}
@@ -1392,7 +1404,8 @@ static void server_release(struct http_server *srv)
 
 static void server_maybe_done(struct http_server *srv)
 {
-	if (srv->done || !(srv->stopping || srv->freeing) || !srv->listener_closed || srv->conns)
+	if (srv->done || !(srv->stopping || srv->freeing) || !srv->listener_closed ||
+	    !srv->retry_closed || srv->conns)
 		return;
 	srv->done = true;
 	if (srv->stop_cb)
@@ -1408,11 +1421,20 @@ static void server_on_listener_close(uv_handle_t *h)
 	server_maybe_done(srv);
 }
 
+static void server_on_retry_close(uv_handle_t *h)
+{
+	struct http_server *srv = container_of((uv_timer_t *)h, struct http_server, accept_retry);
+
+	srv->retry_closed = true;
+	server_maybe_done(srv);
+}
+
 static void server_close_listener(struct http_server *srv)
 {
 	if (srv->listener_closing)
 		return;
 	srv->listener_closing = true;
+	uv_close((uv_handle_t *)&srv->accept_retry, server_on_retry_close);
 	uv_close((uv_handle_t *)&srv->listener, server_on_listener_close);
 }
 
@@ -1498,6 +1520,7 @@ struct http_server *http_server_new(uv_loop_t *loop, const struct http_config *c
 		server_release(srv);
 		return NULL;
 	}
+	uv_timer_init(loop, &srv->accept_retry); /* cannot fail; closed with the listener */
 	rc = uv_tcp_bind(&srv->listener, (const struct sockaddr *)&addr, 0);
 	if (rc == 0)
 		rc = uv_listen((uv_stream_t *)&srv->listener, srv->cfg.backlog,

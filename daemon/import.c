@@ -782,15 +782,14 @@ static json_t *csv_case(struct import_reader *r, const struct csv_row *row, stru
 	json_int_t fee;
 
 	line_prefix(r, row->line, prefix, sizeof(prefix));
-	if (!obj) {
-		err_set(err, NULL, "%sout of memory", prefix);
-		return NULL;
-	}
+	if (!obj)
+		goto nomem;
 	for (size_t i = 0; i < row->nfields && i < r->ncolumns; i++) {
 		enum field f = r->columns[i];
 		const char *col = csv_column_name(r->csv, i), *s = row->fields[i];
 		size_t n = row->lens[i];
 		json_t *v = NULL;
+		const char *online;
 		char *cell;
 
 		if (f == F_IGNORE)
@@ -818,15 +817,17 @@ static json_t *csv_case(struct import_reader *r, const struct csv_row *row, stru
 		case F_ONLINE:
 			if (key_of(cell, n, key, sizeof(key)) != 0)
 				key[0] = '\0';
-			v = key_is(key, none) ? json_string("none")
-			    : key_is(key, partial) ? json_string("partial")
-			    : key_is(key, full) ? json_string("full") : NULL;
-			if (!v) {
+			/* The name first: a json_string() without memory is not a bad value. */
+			online = key_is(key, none) ? "none"
+				 : key_is(key, partial) ? "partial"
+				 : key_is(key, full) ? "full" : NULL;
+			if (!online) {
 				err_set(err, field_names[f],
 					"%s%s: \"%.80s\" is not one of Trực tiếp, Trực tuyến một phần, "
 					"Trực tuyến toàn trình (or none, partial, full)", prefix, col, cell);
 				goto bad;
 			}
+			v = json_string(online);
 			break;
 		case F_PAID_ONLINE:
 		case F_DIGITIZED:
@@ -877,7 +878,11 @@ bad:
 	return obj;
 
 nomem:
-	err_set(err, NULL, "%sout of memory", prefix);
+	/* Not the row's fault: the reader stops (IMPORT_FAILED), as import.h says. */
+	r->failed = true;
+	err_set(&r->fail_err, NULL, "%sout of memory", prefix);
+	if (err)
+		*err = r->fail_err;
 	json_decref(obj);
 	return NULL;
 }
@@ -904,7 +909,7 @@ static enum import_status next_csv(struct import_reader *r, json_t **obj, size_t
 	if (rc < 0)
 		return IMPORT_FAILED;
 	*obj = csv_case(r, &row, err);
-	return *obj ? IMPORT_ROW : IMPORT_BAD_ROW;
+	return *obj ? IMPORT_ROW : r->failed ? IMPORT_FAILED : IMPORT_BAD_ROW;
 }
 
 /* --- NDJSON -------------------------------------------------------------------------------- */
@@ -993,6 +998,15 @@ static enum import_status next_ndjson(struct import_reader *r, json_t **obj, siz
 		if (blank == n)
 			continue;
 		*obj = json_loadb(p, r->raw_len, JSON_REJECT_DUPLICATES, &jerr);
+		if (!*obj && (json_error_code(&jerr) == json_error_out_of_memory || !jerr.text[0])) {
+			/* Not the row's fault (jansson leaves no text when it cannot even start):
+			 * the reader stops, as on any other failed allocation. */
+			r->failed = true;
+			err_set(&r->fail_err, NULL, "%sout of memory", prefix);
+			if (err)
+				*err = r->fail_err;
+			return IMPORT_FAILED;
+		}
 		if (!*obj) {
 			err_set(err, NULL, "%smalformed JSON at column %d: %s", prefix, jerr.column,
 				jerr.text);

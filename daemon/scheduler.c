@@ -81,7 +81,9 @@ static void arm(struct scheduler *s, int64_t at, bool force)
 	int64_t now = wall_now();
 	uint64_t ms;
 
-	if (!force && s->armed_at != TIME_NONE && at != TIME_NONE && at >= s->armed_at)
+	/* An instant already past fires at once even when the timer is armed for an earlier
+	 * one: after the wall clock stepped forward, that timer may still be a minute away. */
+	if (!force && s->armed_at != TIME_NONE && at != TIME_NONE && at >= s->armed_at && at > now)
 		return;
 	if (at == TIME_NONE || at > now + SCHEDULER_MAX_SLEEP_MS / 1000)
 		at = now + SCHEDULER_MAX_SLEEP_MS / 1000;

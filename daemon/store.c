@@ -840,14 +840,41 @@ enum store_status store_begin(struct store *st, struct err *err)
 	return rc == SQLITE_OK ? STORE_OK : db_error(st, rc, err, "cannot begin a transaction");
 }
 
+/* A commit that failed in its fsync leaves its WAL frames, commit frame included, in the file
+ * (the kernel has them): SQLite ignores them while it runs and the next write overwrites them,
+ * but WAL recovery after a crash before that write would bring back a change the caller was
+ * told is not kept. A write of nothing (user_version set to itself: page 1), right after the
+ * rollback, takes their place; its own fsync may fail too, it changes nothing. */
+static void overwrite_failed_frames(struct store *st)
+{
+	char sql[64];
+	int version;
+
+	if (read_user_version(st, &version) != SQLITE_OK)
+		return;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version);
+	sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+}
+
 enum store_status store_commit(struct store *st, struct err *err)
 {
-	int rc = run(st->stmt[STMT_COMMIT]);
+	int rc, sys;
 
+	/* "disk I/O error" alone does not tell an operator a read-only mount from a failing disk,
+	 * and SQLite keeps no errno for a failed COMMIT (sqlite3_system_errno is 0): the one the
+	 * failing call left is taken here. */
+	errno = 0;
+	rc = run(st->stmt[STMT_COMMIT]);
+	sys = errno;
 	if (rc == SQLITE_OK)
 		return STORE_OK;
-	db_error(st, rc, err, "commit failed");
+	if ((rc & 0xff) == SQLITE_IOERR && sys)
+		err_set(err, NULL, "commit failed: %s (%s)", sqlite3_errmsg(st->db), strerror(sys));
+	else
+		db_error(st, rc, err, "commit failed");
 	store_rollback(st);
+	if ((rc & 0xff) == SQLITE_IOERR)
+		overwrite_failed_frames(st);
 	return status_of(rc) == STORE_OK ? STORE_ERROR : status_of(rc);
 }
 

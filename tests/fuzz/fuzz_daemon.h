@@ -20,4 +20,9 @@ void fuzz_daemon_start(void);
  * the connection (bounded: 5 s). Returns the bytes of the answer read (discarded). */
 size_t fuzz_daemon_exchange(const void *data, size_t len);
 
+/* The same, keeping the first cap bytes of the answer in answer (not NUL-terminated); accepted
+ * (or NULL) is called once the server has accepted the connection, before any byte is sent. */
+size_t fuzz_daemon_exchange_answer(const void *data, size_t len, char *answer, size_t cap,
+				   void (*accepted)(void));
+
 #endif

@@ -251,6 +251,10 @@ static void *conn_main(void *arg)
 		int idx = record(l, r);
 		struct listener_step s = pick_step(l, idx >= 0 ? l->req[idx]->path : "");
 		pthread_cond_broadcast(&l->cv);
+		if (s.hold == 3) { /* the request was read; the connection goes without an answer */
+			pthread_mutex_unlock(&l->mu);
+			goto out;
+		}
 		if (s.hold && !hold(l, fd, &s)) {
 			pthread_mutex_unlock(&l->mu);
 			goto out;
@@ -333,7 +337,13 @@ static void *accept_main(void *arg)
 
 struct listener *listener_new(struct err *err)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	return listener_new_on(0, err);
+}
+
+struct listener *listener_new_on(int port, struct err *err)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				 .sin_port = htons((uint16_t)port) };
 	socklen_t len = sizeof(a);
 	struct listener *l = calloc(1, sizeof(*l));
 

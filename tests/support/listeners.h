@@ -20,14 +20,15 @@
  * One thread accepts; one thread per connection serves its keep-alive requests. Each request
  * is recorded, then answered by the first unused step of the script whose path prefix matches,
  * else by the default answer. A step may hold its answer until listener_release(), or forever
- * (the client gives up). */
+ * (the client gives up), or close the connection without answering. */
 
 struct listener_step {
 	const char *path;    /* prefix; NULL: any */
 	int status;          /* 0 ends a script */
 	const char *headers; /* extra header lines, each ending in \r\n; or NULL */
 	const char *body;    /* NULL: "ok" */
-	int hold;            /* 1: until listener_release(); 2: never (the peer gives up) */
+	int hold;            /* 1: until listener_release(); 2: never (the peer gives up);
+	                      * 3: the connection is closed at once, without an answer */
 	bool used;
 };
 
@@ -48,6 +49,9 @@ struct listener;
 /* Binds 127.0.0.1 on a port the kernel picks and starts serving; every request is answered
  * 200 "ok" until a script says otherwise. NULL with err on failure. */
 struct listener *listener_new(struct err *err);
+
+/* The same on a given port (a receiver coming up where the daemon already sends). */
+struct listener *listener_new_on(int port, struct err *err);
 
 /* Stops serving (held answers are dropped), joins every thread and frees l. NULL: no-op. */
 void listener_free(struct listener *l);

@@ -3,7 +3,8 @@
 (Debian's python3-aiosmtpd). Run with /usr/bin/python3 only.
 
     smtp_server.py --port P --dir D [--reject ADDR]... [--cert C --key K] [--auth USER:PASS]
-                   [--hold FILE] [--tempfail-data N]
+                   [--hold FILE] [--tempfail-data N] [--greet-421 N] [--reject-data N]
+                   [--slow-data N --slow-seconds S] [--drop-data N]
 
 Each message accepted is written as D/msg-NNNN.eml (the raw DATA bytes, as received) and then
 D/msg-NNNN.json: {"mail_from", "rcpt_tos", "tls", "login", "eml"} — the .json appears last, so a
@@ -13,6 +14,13 @@ reader that sees it sees the whole message. When the server listens it writes D/
   --auth USER:PASS  AUTH required, only over TLS (auth_require_tls); other credentials get 535
   --hold FILE       after writing a message, the answer to DATA waits while FILE exists
   --tempfail-data N the first N DATA commands are answered "451 4.3.0 Try again later"
+  --greet-421 N     the first N connections are greeted "421 4.3.2 Service not available" and
+                    closed
+  --reject-data N   the first N DATA commands are answered "554 5.6.0 Message rejected"
+  --slow-data N     the first N messages accepted are written, then the answer to DATA waits
+                    --slow-seconds S (default 5)
+  --drop-data N     the first N messages are written, then the connection is closed without an
+                    answer to DATA (as a relay that queued the message and lost the link)
 """
 import argparse
 import asyncio
@@ -34,9 +42,15 @@ def main():
     ap.add_argument("--auth")
     ap.add_argument("--hold")
     ap.add_argument("--tempfail-data", type=int, default=0)
+    ap.add_argument("--greet-421", type=int, default=0)
+    ap.add_argument("--reject-data", type=int, default=0)
+    ap.add_argument("--slow-data", type=int, default=0)
+    ap.add_argument("--slow-seconds", type=float, default=5)
+    ap.add_argument("--drop-data", type=int, default=0)
     a = ap.parse_args()
     rejected = {r.lower() for r in a.reject}
-    state = {"n": 0, "tempfail": a.tempfail_data}
+    state = {"n": 0, "tempfail": a.tempfail_data, "greet421": a.greet_421,
+             "reject": a.reject_data, "slow": a.slow_data, "drop": a.drop_data}
 
     class Handler:
         async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -49,6 +63,9 @@ def main():
             if state["tempfail"] > 0:
                 state["tempfail"] -= 1
                 return "451 4.3.0 Try again later"
+            if state["reject"] > 0:
+                state["reject"] -= 1
+                return "554 5.6.0 Message rejected"
             state["n"] += 1
             base = os.path.join(a.dir, "msg-%04d" % state["n"])
             with open(base + ".eml", "wb") as f:
@@ -68,6 +85,12 @@ def main():
             os.rename(base + ".tmp", base + ".json")
             while a.hold and os.path.exists(a.hold):
                 await asyncio.sleep(0.05)
+            if state["slow"] > 0:
+                state["slow"] -= 1
+                await asyncio.sleep(a.slow_seconds)
+            if state["drop"] > 0:
+                state["drop"] -= 1
+                server.transport.abort()
             return "250 Message accepted for delivery"
 
     def authenticator(server, session, envelope, mechanism, auth_data):
@@ -88,9 +111,18 @@ def main():
         kwargs.update(auth_require_tls=False)
     handler = Handler()
 
+    class Server(SMTP):
+        async def _handle_client(self):
+            if state["greet421"] > 0:
+                state["greet421"] -= 1
+                await self.push("421 4.3.2 Service not available, closing channel")
+                self.transport.close()
+                return
+            await super()._handle_client()
+
     async def run():
         loop = asyncio.get_running_loop()
-        srv = await loop.create_server(lambda: SMTP(handler, **kwargs), "127.0.0.1", a.port)
+        srv = await loop.create_server(lambda: Server(handler, **kwargs), "127.0.0.1", a.port)
         with open(os.path.join(a.dir, "ready.tmp"), "w") as f:
             f.write("%d\n" % os.getpid())
         os.rename(os.path.join(a.dir, "ready.tmp"), os.path.join(a.dir, "ready"))

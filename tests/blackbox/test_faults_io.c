@@ -1,0 +1,252 @@
+/* I/O faults under the real dunghand (issue #10): writes and fsyncs of its database failing with
+ * EIO or ENOSPC on commit, and the file turning read-only, injected by the faultfs shim
+ * (tests/support/faultfs.c) preloaded into the daemon. Each scenario checks that nothing is
+ * acknowledged that was not committed (503 with a clear error, the rows absent after a restart),
+ * that reads go on, and that writes work again once the fault is gone. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api_fixture.h"
+
+static struct api_t t;
+static char fault_dir[64];
+
+static void teardown(void)
+{
+	char path[128];
+
+	api_t_teardown(&t);
+	if (!fault_dir[0])
+		return;
+	snprintf(path, sizeof(path), "%s/on", fault_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/log", fault_dir);
+	unlink(path);
+	rmdir(fault_dir);
+}
+
+static void setup(void)
+{
+	if (FAULTS_SANITIZED)
+		cr_skip_test("the faultfs shim is preloaded, which the sanitizers' runtime does not "
+			     "allow: run in the gcc build");
+	snprintf(fault_dir, sizeof(fault_dir), "/tmp/faultfs.XXXXXX");
+	cr_assert_not_null(mkdtemp(fault_dir));
+}
+
+TestSuite(faults_io, .init = setup, .fini = teardown);
+
+static const char *fault_path(const char *name)
+{
+	static char path[2][128];
+	static int next;
+	char *p = path[next++ % 2];
+
+	snprintf(p, sizeof(path[0]), "%s/%s", fault_dir, name);
+	return p;
+}
+
+/* Preloads faultfs into the daemon started next: calls (FAULTFS_CALLS) on the files matching
+ * glob fail with error while the trigger file exists. Criterion runs each test in its own
+ * process, so the environment set here ends with the test. */
+static void preload(const char *glob, const char *calls, const char *error)
+{
+	cr_assert_eq(setenv("LD_PRELOAD", FAULTFS_LIBRARY, 1), 0);
+	cr_assert_eq(setenv("FAULTFS_MATCH", glob, 1), 0);
+	cr_assert_eq(setenv("FAULTFS_CALLS", calls, 1), 0);
+	cr_assert_eq(setenv("FAULTFS_ERRNO", error, 1), 0);
+	cr_assert_eq(setenv("FAULTFS_TRIGGER", fault_path("on"), 1), 0);
+	cr_assert_eq(setenv("FAULTFS_LOG", fault_path("log"), 1), 0);
+}
+
+static void fault(bool on)
+{
+	FILE *f;
+
+	if (!on) {
+		cr_assert_eq(unlink(fault_path("on")), 0);
+		return;
+	}
+	cr_assert_not_null(f = fopen(fault_path("on"), "w"));
+	cr_assert_eq(fclose(f), 0);
+}
+
+static int create(const char *code, struct api_reply *r)
+{
+	struct err e = { 0 };
+	int rc = api_jsonf(&t.f, "POST", "/api/v1/cases", API_MOTCUA, r, &e,
+			   "{\"code\": \"%s\", \"procedure\": \"1.004873\", \"unit\": "
+			   "\"xa-tu-phap-tan-phu\", \"applicant\": \"Nguyễn Văn A\", "
+			   "\"received_at\": \"2024-02-07T10:00:00+07:00\"}", code);
+	cr_assert_eq(rc, 0, "no answer: %s", e.msg);
+	return r->status;
+}
+
+static int64_t cases_named(const char *code)
+{
+	struct err e = { 0 };
+	char sql[200];
+	int64_t v;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM cases WHERE code = '%s'", code);
+	v = api_db_int(&t.f, sql, &e);
+	cr_assert_geq(v, 0, "%s: %s", sql, e.msg);
+	return v;
+}
+
+/* The faults the shim injected so far (its log), "" when none. */
+static char *injected(void)
+{
+	char *log = harness_read(fault_path("log"));
+
+	return log ? log : strdup("");
+}
+
+/* The scenario every I/O fault on commit shares: a case before the fault, one refused during it
+ * (503 saying nothing was kept, the daemon's log saying why), reads during it, the same request
+ * accepted after it, and a kill -9 and restart that shows exactly the acknowledged cases. */
+static void refused_then_recovered(const char *calls, const char *error, const char *message,
+				   const char *logged)
+{
+	struct api_reply r = { 0 };
+	struct err e = { 0 };
+	char *log;
+
+	preload("*/var/dunghan.db*", calls, error);
+	api_t_start(&t, NULL);
+	cr_assert_eq(create("IO-1", &r), 201, "%s", r.resp.body);
+
+	fault(true);
+	cr_assert_eq(create("IO-2", &r), 503, "%s", r.resp.body);
+	cr_assert_str_eq(api_str(r.json, "error.code"), "unavailable");
+	cr_assert(strstr(api_str(r.json, "error.message"), message), "%s", r.resp.body);
+	log = injected();
+	cr_assert(*log, "the shim injected nothing: the test did not test");
+	free(log);
+	/* Still failing: refused again, the same way. Reads and health go on. */
+	cr_assert_eq(create("IO-LOST", &r), 503, "%s", r.resp.body);
+	json_t *one = api_t_req(&t, "GET", "/api/v1/cases/IO-1", API_BAOCAO, NULL, 200);
+	api_t_expect_str(one, "code", "IO-1");
+	api_t_req(&t, "GET", "/api/v1/cases?limit=5", API_BAOCAO, NULL, 200);
+	api_t_req(&t, "GET", "/healthz", NULL, NULL, 200);
+	api_t_req(&t, "GET", "/api/v1/cases/IO-2", API_BAOCAO, NULL, 404);
+	cr_assert(harness_file_wait(t.f.proc.stderr_path, logged, API_BOUND_MS),
+		  "the daemon's log does not say \"%s\"", logged);
+
+	/* The fault gone, the daemon recovers by itself: the same request succeeds. */
+	fault(false);
+	cr_assert_eq(create("IO-2", &r), 201, "%s", r.resp.body);
+	cr_assert_eq(create("IO-3", &r), 201, "%s", r.resp.body);
+	api_reply_free(&r);
+
+	cr_assert_eq(api_fixture_crash(&t.f, &e), 0, "%s", e.msg);
+	cr_assert_eq(unsetenv("LD_PRELOAD"), 0);
+	cr_assert_eq(api_fixture_restart(&t.f, &e), 0, "%s", e.msg);
+	cr_assert_eq(cases_named("IO-1"), 1);
+	cr_assert_eq(cases_named("IO-2"), 1);
+	cr_assert_eq(cases_named("IO-3"), 1);
+	cr_assert_eq(cases_named("IO-LOST"), 0, "refused with 503, yet kept");
+	cr_assert_eq(api_db_int(&t.f, "SELECT count(*) FROM cases", &e), 3);
+	cr_assert_eq(api_db_int(&t.f, "SELECT count(*) FROM events", &e), 3,
+		     "one create event per acknowledged case, none of the refused ones");
+	api_t_stop(&t);
+}
+
+Test(faults_io, eio_writing_the_wal_refuses_the_commit)
+{
+	refused_then_recovered("pwrite", "EIO", "nothing of it was kept",
+			       "commit failed: disk I/O error (Input/output error)");
+}
+
+Test(faults_io, eio_on_the_commits_fsync_refuses_it)
+{
+	refused_then_recovered("fsync", "EIO", "nothing of it was kept",
+			       "commit failed: disk I/O error (Input/output error)");
+}
+
+/* The client is told what every failed commit tells it (api.c answers the whole group of the
+ * loop turn alike); the log says the disk is full. */
+Test(faults_io, enospc_writing_the_wal_is_a_full_database)
+{
+	refused_then_recovered("pwrite", "ENOSPC", "nothing of it was kept",
+			       "the database is full");
+}
+
+/* The file system turned read-only under the running daemon (a remount, a failing disk): every
+ * write and opening for writing fails with EROFS. */
+Test(faults_io, file_system_read_only_while_running)
+{
+	refused_then_recovered("write,pwrite,fsync,open", "EROFS", "nothing of it was kept",
+			       "commit failed: disk I/O error (Read-only file system)");
+}
+
+/* An fsync that fails after the WAL frames were written leaves the commit frame in the file
+ * (the kernel's page cache has it): the refused transaction must not come back after a crash,
+ * which is what a restart before any other write would show (docs/testing.md, "Fault
+ * injection", finding 1: SQLite's WAL recovery found the complete frames until store_commit
+ * overwrote them). */
+Test(faults_io, failed_fsync_is_not_resurrected_by_a_crash)
+{
+	struct api_reply r = { 0 };
+	struct err e = { 0 };
+
+	preload("*/var/dunghan.db*", "fsync", "EIO");
+	api_t_start(&t, NULL);
+	cr_assert_eq(create("SYNC-1", &r), 201, "%s", r.resp.body);
+	fault(true);
+	cr_assert_eq(create("SYNC-2", &r), 503, "%s", r.resp.body);
+	api_reply_free(&r);
+	cr_assert_eq(api_fixture_crash(&t.f, &e), 0, "%s", e.msg);
+	fault(false);
+	cr_assert_eq(unsetenv("LD_PRELOAD"), 0);
+	cr_assert_eq(api_fixture_restart(&t.f, &e), 0, "%s", e.msg);
+	cr_assert_eq(cases_named("SYNC-1"), 1);
+	cr_assert_eq(cases_named("SYNC-2"), 0, "a case answered 503 \"nothing of it was kept\" is "
+		     "in the database after a restart");
+	api_t_stop(&t);
+}
+
+/* Starts dunghand on the stopped fixture's config and database with the shim refusing to open
+ * the database file for writing with error, and expects it to exit non-zero at once, its log
+ * naming the file and saying why (want). */
+static void refused_at_start(const char *error, const char *want)
+{
+	struct harness_proc p;
+	char *argv[] = { (char *)harness_dunghand(), "-c", t.f.conf, NULL };
+	char *log;
+	int rc;
+
+	api_t_start(&t, NULL);
+	api_t_stop(&t);
+	preload("*/var/dunghan.db", "open", error);
+	fault(true);
+	cr_assert_eq(harness_spawn(&t.f.h, &p, argv, NULL, "refused.log"), 0);
+	rc = harness_wait(&p, API_BOUND_MS);
+	if (rc < 0)
+		harness_kill(&p);
+	cr_assert_gt(rc, 0, "dunghand did not refuse to start on a read-only database (%d)", rc);
+	log = harness_read(p.stderr_path);
+	cr_assert_not_null(log);
+	cr_assert(strstr(log, t.f.db) && strstr(log, want), "the log does not name the file and "
+		  "say \"%s\":\n%s", want, log);
+	free(log);
+}
+
+/* The database file read-only when the daemon starts (chmod 0400; the tests run as root, for
+ * whom the mode does not matter, so the shim refuses opening it for writing with EACCES as the
+ * kernel would for another user): the daemon refuses to start and says why, which is what an
+ * operator wants rather than a daemon that takes requests it can only refuse. */
+Test(faults_io, read_only_database_file_at_start)
+{
+	refused_at_start("EACCES", "Permission denied");
+}
+
+/* The same on a file system mounted read-only. */
+Test(faults_io, read_only_file_system_at_start)
+{
+	refused_at_start("EROFS", "Read-only file system");
+}
