@@ -119,6 +119,14 @@ void api_reply_body(struct api_ctx *x, int status, const char *type, char *body,
 	struct api *api = x->api;
 	struct pending *p;
 
+	if (!body && store_in_transaction(api->store)) {
+		abandon_turn(api, x->req);
+		return;
+	}
+	if (!body) {
+		http_respond_error(x->req, 500, "internal", "cannot encode the answer");
+		return;
+	}
 	if (!store_in_transaction(api->store)) {
 		send_now(x->req, status, type, body, len, disposition);
 		free(body);
@@ -146,14 +154,6 @@ void api_reply(struct api_ctx *x, int status, json_t *body)
 	char *text = dump(body, &len);
 
 	json_decref(body);
-	if (!text && store_in_transaction(x->api->store)) {
-		abandon_turn(x->api, x->req);
-		return;
-	}
-	if (!text) {
-		http_respond_error(x->req, 500, "internal", "cannot encode the answer");
-		return;
-	}
 	api_reply_body(x, status, "application/json", text, len, NULL);
 }
 
