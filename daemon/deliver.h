@@ -12,8 +12,14 @@
 #include "err.h"
 #include "store.h"
 
-#define DELIVER_MAX_INFLIGHT 64 /* messages being sent at once */
-#define DELIVER_POLL_MS 1000    /* the outbox is looked at least this often */
+/* Rows claimed and not yet recorded: sent, queued behind their channel's max_connections, or
+ * ended with the outcome not yet written. The window keeps every channel's queue fed between
+ * turns; it also bounds the messages a crash can make go out twice. */
+#define DELIVER_MAX_INFLIGHT 256
+#define DELIVER_BATCH 64           /* outcomes that bring a turn at once */
+#define DELIVER_FLUSH_MS 5         /* the longest an outcome waits for its turn */
+#define DELIVER_MAX_CONNECTIONS 64 /* open to all servers at once (libcurl's limits) */
+#define DELIVER_POLL_MS 1000       /* the outbox is looked at least this often */
 
 struct deliver;
 
