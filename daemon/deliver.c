@@ -255,7 +255,7 @@ static void forget_done(struct deliver *d, unsigned n)
 }
 
 /* t has ended: its outcome waits for the next turn, which comes at once when a batch has
- * gathered or nothing else is out, else within DELIVER_FLUSH_MS. */
+ * gathered or few transfers are left to keep the channels busy, else within DELIVER_FLUSH_MS. */
 static void ended(struct transfer *t, enum webhook_outcome outcome, int64_t retry_at,
 		  long curl_code, const char *reply)
 {
@@ -270,7 +270,8 @@ static void ended(struct transfer *t, enum webhook_outcome outcome, int64_t retr
 	list_push(&d->done, t);
 	if (d->closing)
 		return;
-	arm_within(d, d->done.n >= DELIVER_BATCH || d->out.n == 0 ? 0 : DELIVER_FLUSH_MS);
+	bool soon = d->done.n >= DELIVER_BATCH || d->out.n < DELIVER_BATCH / 2;
+	arm_within(d, soon ? 0 : DELIVER_FLUSH_MS);
 }
 
 /* t ended without an outcome to record (shutting down): its row stays `sending`. */

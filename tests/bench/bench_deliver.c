@@ -92,7 +92,7 @@ struct rate {
 	size_t messages;
 	size_t failed;  /* baseline: transfers that failed; daemon: rows not sent (dead, missing) */
 	double seconds;
-	double cpu_s;   /* daemon: CPU seconds over the run; -1 for the baseline */
+	double cpu_s;   /* CPU seconds over the run: the daemon's, or the baseline loop's thread */
 	double wire_s;  /* daemon, webhooks: the listener's first to last request */
 	size_t received; /* webhooks: requests the listener answered during the run */
 	size_t body_bytes; /* webhooks: their bodies' bytes */
@@ -111,6 +111,14 @@ static uint64_t mono_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* This thread's CPU time: the baseline loop's, without the listener's thread. */
+static double thread_cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void sleep_ms(long ms)
@@ -469,11 +477,12 @@ static int baseline(bool email, const char *url, size_t count, unsigned cap, str
 	memset(r, 0, sizeof(*r));
 	r->messages = count;
 	r->cpu_s = -1;
+	double cpu0 = thread_cpu_s();
 	if (!multi || !slots ||
 	    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-			      (long)CURL_UV_DEFAULT_MAX_HOST_CONNECTIONS) != CURLM_OK ||
+			      (long)DELIVER_MAX_CONNECTIONS) != CURLM_OK ||
 	    curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
-			      (long)CURL_UV_DEFAULT_MAX_TOTAL_CONNECTIONS) != CURLM_OK ||
+			      (long)DELIVER_MAX_CONNECTIONS) != CURLM_OK ||
 	    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS,
 			      (long)CURL_UV_DEFAULT_MAX_IDLE_CONNECTIONS) != CURLM_OK) {
 		fprintf(stderr, "bench_deliver: cannot set up a curl multi handle\n");
@@ -554,6 +563,7 @@ static int baseline(bool email, const char *url, size_t count, unsigned cap, str
 		}
 	}
 	r->seconds = mono_s() - t0;
+	r->cpu_s = thread_cpu_s() - cpu0;
 	rc = r->failed ? -1 : 0;
 out:
 	/* On failure: drop what is still in the multi handle. */
@@ -803,7 +813,7 @@ static double per_s(const struct rate *r)
 	return r->ok && r->seconds > 0 ? (double)r->messages / r->seconds : 0;
 }
 
-static void print_rate(const char *label, const struct rate *r)
+static void print_rate(const char *label, const char *cpu_who, const struct rate *r)
 {
 	if (!r->ok) {
 		printf("  %-9s FAILED (%zu of %zu not sent)\n", label, r->failed, r->messages);
@@ -812,7 +822,7 @@ static void print_rate(const char *label, const struct rate *r)
 	printf("  %-9s %7zu messages in %7.3f s: %8.0f messages/s", label, r->messages, r->seconds,
 	       per_s(r));
 	if (r->cpu_s >= 0)
-		printf("; dunghand %.2f CPU-s (%.0f us per message)", r->cpu_s,
+		printf("; %s %.2f CPU-s (%.0f us per message)", cpu_who, r->cpu_s,
 		       1e6 * r->cpu_s / (double)r->messages);
 	printf("\n");
 	if (r->wire_s > 0)
@@ -874,16 +884,16 @@ int main(int argc, char **argv)
 	}
 	if (listener_start(&l) != 0)
 		return 1;
-	unsigned chat_conns = o.chat_cap < CURL_UV_DEFAULT_MAX_HOST_CONNECTIONS
-				      ? o.chat_cap : CURL_UV_DEFAULT_MAX_HOST_CONNECTIONS;
-	unsigned smtp_conns = o.smtp_cap < CURL_UV_DEFAULT_MAX_HOST_CONNECTIONS
-				      ? o.smtp_cap : CURL_UV_DEFAULT_MAX_HOST_CONNECTIONS;
+	unsigned chat_conns = o.chat_cap < DELIVER_MAX_CONNECTIONS ? o.chat_cap
+								   : DELIVER_MAX_CONNECTIONS;
+	unsigned smtp_conns = o.smtp_cap < DELIVER_MAX_CONNECTIONS ? o.smtp_cap
+								   : DELIVER_MAX_CONNECTIONS;
 	printf("bench_deliver: %zu webhooks, %zu e-mails; dunghand %s\n", o.n, o.m,
 	       harness_dunghand());
 	printf("concurrency, the same for both: webhooks max_connections = %u (%u transfers at "
 	       "once, %u connections: libcurl's per-host limit %d), e-mail max_connections = %u "
-	       "(%u connections); the daemon's DELIVER_MAX_INFLIGHT = %d\n",
-	       o.chat_cap, o.chat_cap, chat_conns, CURL_UV_DEFAULT_MAX_HOST_CONNECTIONS, o.smtp_cap,
+	       "(%u connections); the daemon's DELIVER_MAX_INFLIGHT = %d (claimed rows)\n",
+	       o.chat_cap, o.chat_cap, chat_conns, DELIVER_MAX_CONNECTIONS, o.smtp_cap,
 	       smtp_conns, DELIVER_MAX_INFLIGHT);
 	fflush(stdout);
 
@@ -901,11 +911,11 @@ int main(int argc, char **argv)
 	}
 	hook_base.received = atomic_load(&l.requests);
 	hook_base.body_bytes = atomic_load(&l.body_bytes);
-	print_rate("bare loop", &hook_base);
+	print_rate("bare loop", "its thread", &hook_base);
 	fflush(stdout);
 	if (daemon_run(&o, false, l.port, -1, &l, &hook_daemon) != 0)
 		bad = 1;
-	print_rate("dunghand", &hook_daemon);
+	print_rate("dunghand", "dunghand", &hook_daemon);
 	if (hook_base.ok && hook_daemon.ok && hook_base.body_bytes != hook_daemon.body_bytes)
 		printf("  note: the bodies differ: %zu bytes from the bare loop, %zu from dunghand\n",
 		       hook_base.body_bytes, hook_daemon.body_bytes);
@@ -929,11 +939,11 @@ int main(int argc, char **argv)
 			printf("\ne-mail (SMTP, to aiosmtpd on 127.0.0.1:%d, handler Sink):\n", sport);
 			if (baseline(true, url, o.m, o.smtp_cap, &mail_base) != 0)
 				bad = 1;
-			print_rate("bare loop", &mail_base);
+			print_rate("bare loop", "its thread", &mail_base);
 			fflush(stdout);
 			if (daemon_run(&o, true, l.port, sport, &l, &mail_daemon) != 0)
 				bad = 1;
-			print_rate("dunghand", &mail_daemon);
+			print_rate("dunghand", "dunghand", &mail_daemon);
 			smtpd_stop(&p);
 		}
 		harness_close(&h);
@@ -945,6 +955,12 @@ int main(int argc, char **argv)
 	printf("\nratios (dunghand / bare loop):\n");
 	printf("  webhooks: %.2f (%.0f / %.0f messages/s)\n", hook_ratio, per_s(&hook_daemon),
 	       per_s(&hook_base));
+	if (hook_base.ok && hook_daemon.ok && hook_base.cpu_s > 0 && hook_daemon.cpu_s >= 0)
+		printf("  webhooks, CPU time a message: %.2f (dunghand %.1f us / the bare loop's "
+		       "thread %.1f us; both sides also load the listener's thread)\n",
+		       hook_daemon.cpu_s / hook_base.cpu_s,
+		       1e6 * hook_daemon.cpu_s / (double)hook_daemon.messages,
+		       1e6 * hook_base.cpu_s / (double)hook_base.messages);
 	if (!mail_skipped)
 		printf("  e-mail:   %.2f (%.0f / %.0f messages/s)\n",
 		       per_s(&mail_base) > 0 ? per_s(&mail_daemon) / per_s(&mail_base) : 0,
