@@ -35,7 +35,7 @@
 
 #define EXCERPT_MAX 512
 #define REPLY_MAX (EXCERPT_MAX + 160)
-#define SPARE_HANDLES 64 /* idle easy handles kept for the next webhooks */
+#define SPARE_HANDLES DELIVER_MAX_INFLIGHT /* idle easy handles kept for the next webhooks */
 
 struct transfer;
 
@@ -599,7 +599,7 @@ static int start_one(void *ctx, const struct store_outbox *o)
 	c->n++;
 	if (d->unsure && known(d, o->id))
 		return 0; /* out already: that transfer's outcome moves the row on */
-	if (!(t = calloc(1, sizeof(*t))))
+	if (!(t = malloc(sizeof(*t)))) /* cleared by the assignment below */
 		return 0; /* stays `sending`: requeued at the next start */
 	*t = (struct transfer){ .d = d, .outbox_id = o->id, .attempt = o->attempts + 1,
 				.round_base = o->retried_attempts,
