@@ -354,6 +354,10 @@ static void on_curl_done(CURL *easy, CURLcode result, void *arg)
 			outcome = (enum webhook_outcome)webhook_classify_response(
 				t->type, status, t->retry_after[0] ? t->retry_after : NULL, t->excerpt,
 				t->excerpt_len, wall_now(), &retry_at);
+			/* wall_now() is the start of the second the answer came in: a wait counted
+			 * from it could end up to a second early. */
+			if (retry_at > 0)
+				retry_at++;
 			snprintf(reply, sizeof(reply), "HTTP %ld: %s", status, t->excerpt);
 		}
 	} else {
