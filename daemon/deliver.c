@@ -630,7 +630,7 @@ static void on_timer(uv_timer_t *h)
 	struct deliver *d = h->data;
 	struct claimed c = { d, 0 };
 	int64_t next = TIME_NONE, now = wall_now();
-	bool own = false, enabled = d->cfg->delivery.enabled;
+	bool own = false, wrote, enabled = d->cfg->delivery.enabled;
 	bool with_email = d->cfg->email.transport != NULL;
 	unsigned written = 0;
 	int room = 0;
@@ -650,7 +650,7 @@ static void on_timer(uv_timer_t *h)
 		}
 		own = true;
 	}
-	if (write_done(d))
+	if ((wrote = write_done(d)))
 		written = d->done.n;
 	if (enabled)
 		room = DELIVER_MAX_INFLIGHT - (int)(d->out.n + d->done.n - written);
@@ -670,7 +670,8 @@ static void on_timer(uv_timer_t *h)
 	if (d->unsure && !d->out.n && !d->done.n)
 		d->unsure = false;
 	if (d->done.n) {
-		arm(d, written ? 0 : DELIVER_POLL_MS); /* messages that could not be built */
+		/* Messages that could not be built, or outcomes the database refused. */
+		arm(d, wrote ? 0 : DELIVER_POLL_MS);
 		return;
 	}
 	if (!enabled || room <= 0 || c.n == room) {
