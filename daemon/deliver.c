@@ -6,9 +6,10 @@
  * them, then commits. Each message is built — mail.c for e-mail, webhook.c for chat — and
  * handed to curl_uv (SMTP, HTTPS), which runs at most a channel's max_connections at once and
  * queues the rest, or to the thread pool (the .eml file transport, which fsyncs). Completions
- * only keep their outcome and ask for a turn: at once when a batch has gathered (or nothing is
- * left in flight), else within DELIVER_FLUSH_MS. So a commit (and its fsync) serves dozens of
- * messages, and the window of claimed rows keeps curl's queues fed between turns.
+ * only keep their outcome and ask for a turn: at once when a batch has gathered (or few
+ * transfers are left in flight), else within DELIVER_FLUSH_MS. So a commit (and its fsync)
+ * serves dozens of messages, and the window of claimed rows keeps curl's queues fed between
+ * turns.
  * A crash before an outcome is committed leaves its row `sending`: it is sent again after the
  * restart, with the same identity. A row is claimed only from `pending`, and its outcome is
  * written before (or in the same transaction as) any later claim, so a row the database says
@@ -222,7 +223,7 @@ static enum store_status write_outcome(struct deliver *d, struct transfer *t, st
 }
 
 /* Writes every kept outcome inside the caller's transaction; the transfers stay in d->done
- * until that commits (flush_done). False when the database refused (nothing of it written). */
+ * until that commits (forget_done). False when the database refused (nothing of it written). */
 static bool write_done(struct deliver *d)
 {
 	struct err err;
