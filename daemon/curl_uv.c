@@ -81,6 +81,7 @@ struct curl_uv {
 	uv_loop_t *loop;
 	CURLM *multi;            /* NULL once torn down */
 	uv_timer_t timer;        /* libcurl's timeout; then the teardown */
+	uv_idle_t soon;          /* libcurl's timeout of 0 ms: acted on in this loop iteration */
 	struct curl_uv_sock *socks;
 	struct curl_uv_pool *pools;
 	struct curl_uv_list active, finished;
@@ -474,8 +475,22 @@ static void curl_uv_on_timer(uv_timer_t *t)
 	curl_uv_action(c, CURL_SOCKET_TIMEOUT, 0);
 }
 
-/* CURLMOPT_TIMERFUNCTION. 0 ms becomes 1 ms, as in multi-uv.c: a 0 ms uv timer started from a
- * timer callback would run in the same pass and could starve the rest of the loop. */
+static void curl_uv_on_soon(uv_idle_t *h)
+{
+	struct curl_uv *c = container_of(h, struct curl_uv, soon);
+	int rc = uv_idle_stop(h);
+
+	if (rc < 0)
+		curl_uv_report(c, "uv_idle_stop: %s", uv_strerror(rc));
+	if (!c->closing)
+		curl_uv_action(c, CURL_SOCKET_TIMEOUT, 0);
+}
+
+/* CURLMOPT_TIMERFUNCTION. multi-uv.c turns 0 ms into a 1 ms timer, because a 0 ms uv timer
+ * started from a timer callback runs in the same pass and could starve the loop; but every new
+ * transfer asks for 0 ms, and a millisecond per hand-off capped webhooks at a few thousand a
+ * second. An idle handle runs in this iteration's idle phase (or the next one's, when started
+ * from it or later), never inside the caller's stack, and keeps the poll from blocking. */
 static int curl_uv_on_timer_set(CURLM *multi, long timeout_ms, void *userp)
 {
 	struct curl_uv *c = userp;
@@ -486,9 +501,16 @@ static int curl_uv_on_timer_set(CURLM *multi, long timeout_ms, void *userp)
 		return 0;
 	if (timeout_ms < 0) {
 		rc = uv_timer_stop(&c->timer);
+		if (rc == 0)
+			rc = uv_idle_stop(&c->soon);
+	} else if (timeout_ms == 0) {
+		rc = uv_timer_stop(&c->timer);
+		if (rc == 0)
+			rc = uv_idle_start(&c->soon, curl_uv_on_soon);
 	} else {
-		rc = uv_timer_start(&c->timer, curl_uv_on_timer,
-				    timeout_ms == 0 ? 1 : (uint64_t)timeout_ms, 0);
+		rc = uv_idle_stop(&c->soon);
+		if (rc == 0)
+			rc = uv_timer_start(&c->timer, curl_uv_on_timer, (uint64_t)timeout_ms, 0);
 	}
 	if (rc < 0) {
 		curl_uv_report(c, "curl timer: %s", uv_strerror(rc));
@@ -550,6 +572,16 @@ static int curl_uv_on_socket(CURL *easy, curl_socket_t fd, int what, void *userp
 }
 
 /* ---- the public functions ---- */
+
+static void curl_uv_on_timer_closed(uv_handle_t *h)
+{
+	curl_uv_handle_gone(container_of((uv_timer_t *)h, struct curl_uv, timer));
+}
+
+static void curl_uv_on_soon_closed(uv_handle_t *h)
+{
+	curl_uv_handle_gone(container_of((uv_idle_t *)h, struct curl_uv, soon));
+}
 
 struct curl_uv *curl_uv_new(uv_loop_t *loop, const struct curl_uv_config *cfg, struct err *err)
 {
@@ -616,6 +648,17 @@ struct curl_uv *curl_uv_new(uv_loop_t *loop, const struct curl_uv_config *cfg, s
 		goto fail;
 	}
 	c->nhandles = 1;
+	rc = uv_idle_init(loop, &c->soon);
+	if (rc < 0) {
+		/* The timer is initialized: it must be closed, and c freed from its callback. */
+		err_set(err, NULL, "uv_idle_init: %s", uv_strerror(rc));
+		curl_multi_cleanup(c->multi);
+		c->multi = NULL;
+		c->closing = true;
+		uv_close((uv_handle_t *)&c->timer, curl_uv_on_timer_closed);
+		return NULL;
+	}
+	c->nhandles = 2;
 	return c;
 fail:
 	if (c && c->multi)
@@ -685,11 +728,6 @@ fail:
 	return -1;
 }
 
-static void curl_uv_on_timer_closed(uv_handle_t *h)
-{
-	curl_uv_handle_gone(container_of((uv_timer_t *)h, struct curl_uv, timer));
-}
-
 /* The timer callback armed by curl_uv_close: ends every transfer, cleans up the multi handle,
  * closes every handle. */
 static void curl_uv_on_close_timer(uv_timer_t *t)
@@ -723,6 +761,7 @@ static void curl_uv_on_close_timer(uv_timer_t *t)
 	while ((s = c->socks))
 		curl_uv_sock_retire(c, s, s->owned && curl_uv_sock_same(s, s->fd));
 	curl_uv_flush(c);
+	uv_close((uv_handle_t *)&c->soon, curl_uv_on_soon_closed);
 	uv_close((uv_handle_t *)&c->timer, curl_uv_on_timer_closed);
 }
 

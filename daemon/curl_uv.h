@@ -1,8 +1,9 @@
 /* curl_uv: libcurl's multi-socket API driven by a libuv loop, so that e-mail (SMTP) and webhooks
  * (HTTPS) go out without ever blocking the loop. The model is curl's docs/examples/multi-uv.c:
  * one uv_poll_t per socket attached with curl_multi_assign, one uv_timer_t for
- * CURLMOPT_TIMERFUNCTION; hardened: every return value checked, CURL_CSELECT_ERR on a poll error,
- * completions drained after every curl_multi_socket_action.
+ * CURLMOPT_TIMERFUNCTION (and a uv_idle_t for its 0 ms timeouts, which multi-uv.c turns into
+ * 1 ms: every new transfer asks for one); hardened: every return value checked,
+ * CURL_CSELECT_ERR on a poll error, completions drained after every curl_multi_socket_action.
  *
  * DESIGN. One multi handle lives as long as the curl_uv, so connections (and TLS sessions) are
  * reused between transfers, within CURLMOPT_MAX_HOST_CONNECTIONS / MAX_TOTAL_CONNECTIONS.

@@ -1,11 +1,21 @@
 /* deliver: the outbox's sender (see deliver.h).
  *
- * DESIGN: a timer claims due rows (marking them `sending`) in a short transaction of its own,
- * then builds each message — mail.c for e-mail, webhook.c for chat — and hands it to curl_uv
- * (SMTP, HTTPS) or to the thread pool (the .eml file transport, which fsyncs). An outcome is
- * written from the completion callback inside the loop turn's transaction (joined or begun;
- * the API's end-of-turn commit makes it durable). A crash between sending and that commit
- * leaves the row `sending`: it is sent again after the restart, with the same identity. */
+ * DESIGN: delivery works in turns, each one transaction on the timer: it records the outcomes
+ * of the transfers that ended since the last turn (an attempt row and the outbox row's new
+ * state each), claims the next due rows with one statement (marking them `sending`) and starts
+ * them, then commits. Each message is built — mail.c for e-mail, webhook.c for chat — and
+ * handed to curl_uv (SMTP, HTTPS), which runs at most a channel's max_connections at once and
+ * queues the rest, or to the thread pool (the .eml file transport, which fsyncs). Completions
+ * only keep their outcome and ask for a turn: at once when a batch has gathered (or few
+ * transfers are left in flight), else within DELIVER_FLUSH_MS. So a commit (and its fsync)
+ * serves dozens of messages, and the window of claimed rows keeps curl's queues fed between
+ * turns.
+ * A crash before an outcome is committed leaves its row `sending`: it is sent again after the
+ * restart, with the same identity. A row is claimed only from `pending`, and its outcome is
+ * written before (or in the same transaction as) any later claim, so a row the database says
+ * is `sent` is never sent again. Should a commit fail, its claims are undone too (the rows may be
+ * claimed again while the first transfer is still out: those are not started twice) and the
+ * outcomes are kept for the next turn. */
 #include "deliver.h"
 
 #include <curl/curl.h>
@@ -25,6 +35,16 @@
 #include "webhook.h"
 
 #define EXCERPT_MAX 512
+#define REPLY_MAX (EXCERPT_MAX + 160)
+#define SPARE_HANDLES DELIVER_MAX_INFLIGHT /* idle easy handles kept for the next webhooks */
+
+struct transfer;
+
+/* Transfers in one state, oldest first. */
+struct transfer_list {
+	struct transfer *head, *tail;
+	unsigned n;
+};
 
 struct deliver {
 	uv_loop_t *loop;
@@ -32,19 +52,24 @@ struct deliver {
 	struct store *store;
 	const struct config *cfg;
 	struct curl_uv *curl;
-	unsigned inflight; /* transfers and file writes not finished */
+	struct transfer_list out;  /* claimed, not ended: in curl_uv or the thread pool */
+	struct transfer_list done; /* ended, outcome not yet written */
 	bool closing;
 	uint64_t rng;      /* xorshift state for the backoff's jitter */
 	void (*close_cb)(void *);
 	void *close_arg;
 	int closed_parts;  /* the timer and curl_uv: 2 when both are closed */
 	unsigned files;    /* file writes in the thread pool, which cannot be aborted */
+	CURL *spare[SPARE_HANDLES]; /* easy handles of ended webhooks, set up again for the next */
+	unsigned nspare;
+	bool unsure;       /* a commit with claims failed: a claimed row may have a transfer */
 	char salt[24];     /* this installation's, mixed into every Message-ID */
 };
 
-/* One message being sent. */
+/* One message being sent, then its outcome until it is written. */
 struct transfer {
 	struct deliver *d;
+	struct transfer *prev, *next; /* in d->out, then d->done */
 	int64_t outbox_id;
 	int64_t attempt;    /* 1-based number of this attempt */
 	int64_t round_base; /* attempts made before the last manual retry */
@@ -52,7 +77,7 @@ struct transfer {
 	int64_t started_at;
 	bool webhook;
 	enum webhook_type type;
-	char *data;         /* the e-mail, or the webhook body */
+	char *data;         /* the e-mail */
 	size_t len, sent;
 	struct webhook_request req;
 	struct curl_slist *list; /* recipients (SMTP) or headers (HTTP) */
@@ -60,11 +85,16 @@ struct transfer {
 	size_t excerpt_len;
 	char retry_after[64];
 	char errbuf[CURL_ERROR_SIZE];
-	char dir[4096];     /* file transport */
+	char *dir;          /* file transport */
 	char name[64];
 	int file_rc;
 	char file_err[512];
 	uv_work_t work;
+	/* The outcome, once ended. */
+	enum webhook_outcome outcome;
+	int64_t retry_at, finished_at;
+	long curl_code;
+	char reply[REPLY_MAX];
 };
 
 static int64_t wall_now(void)
@@ -75,10 +105,44 @@ static int64_t wall_now(void)
 static void on_timer(uv_timer_t *h);
 static void part_closed(struct deliver *d);
 
+static void list_push(struct transfer_list *l, struct transfer *t)
+{
+	t->next = NULL;
+	t->prev = l->tail;
+	if (l->tail)
+		l->tail->next = t;
+	else
+		l->head = t;
+	l->tail = t;
+	l->n++;
+}
+
+static void list_unlink(struct transfer_list *l, struct transfer *t)
+{
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		l->head = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	else
+		l->tail = t->prev;
+	t->prev = t->next = NULL;
+	l->n--;
+}
+
 static void arm(struct deliver *d, uint64_t ms)
 {
 	if (!d->closing && uv_timer_start(&d->timer, on_timer, ms, 0) != 0)
 		log_error("deliver: cannot arm the delivery timer");
+}
+
+/* A turn within ms: an earlier one already armed stays. */
+static void arm_within(struct deliver *d, uint64_t ms)
+{
+	if (uv_is_active((uv_handle_t *)&d->timer) && uv_timer_get_due_in(&d->timer) <= ms)
+		return;
+	arm(d, ms);
 }
 
 static void transfer_free(struct transfer *t)
@@ -86,9 +150,25 @@ static void transfer_free(struct transfer *t)
 	if (!t)
 		return;
 	free(t->data);
+	free(t->dir);
 	webhook_request_free(&t->req);
 	curl_slist_free_all(t->list);
 	free(t);
+}
+
+/* An easy handle: a spare one of an ended webhook (every option the next transfer uses is set
+ * again: only libcurl's allocations are saved), or a new one. */
+static CURL *easy_get(struct deliver *d)
+{
+	return d->nspare ? d->spare[--d->nspare] : curl_easy_init();
+}
+
+static void easy_put(struct deliver *d, CURL *e, bool reusable)
+{
+	if (reusable && d->nspare < SPARE_HANDLES && !d->closing)
+		d->spare[d->nspare++] = e;
+	else
+		curl_easy_cleanup(e);
 }
 
 /* --- outcomes ------------------------------------------------------------------------------ */
@@ -108,61 +188,98 @@ static int64_t backoff_ms(struct deliver *d, int64_t attempt)
 	return ceiling > 0 ? (int64_t)(d->rng % (uint64_t)(ceiling + 1)) : 0;
 }
 
-/* Writes the attempt and the row's next state in the loop turn's transaction. */
-static void finish(struct transfer *t, enum webhook_outcome outcome, int64_t retry_at,
-		   long curl_code, const char *reply)
+/* Writes t's attempt and its row's next state, inside the caller's transaction. */
+static enum store_status write_outcome(struct deliver *d, struct transfer *t, struct err *err)
 {
-	struct deliver *d = t->d;
-	int64_t now = wall_now(), next = TIME_NONE;
+	int64_t next = TIME_NONE;
 	const char *status = "sent";
 	struct store_attempt a = {
 		.outbox_id = t->outbox_id, .attempt = t->attempt, .started_at = t->started_at,
-		.finished_at = now, .curl_code = curl_code, .reply = reply,
-		.outcome = outcome == WEBHOOK_OK ? "ok"
-			   : outcome == WEBHOOK_PERMANENT ? "permanent" : "retryable",
+		.finished_at = t->finished_at, .curl_code = t->curl_code, .reply = t->reply,
+		.outcome = t->outcome == WEBHOOK_OK ? "ok"
+			   : t->outcome == WEBHOOK_PERMANENT ? "permanent" : "retryable",
 	};
-	struct err err;
 
-	if (outcome == WEBHOOK_PERMANENT) {
+	if (t->outcome == WEBHOOK_PERMANENT) {
 		status = "dead";
-	} else if (outcome == WEBHOOK_RETRYABLE) {
-		bool too_old = (now - t->created_at) * 1000 >= d->cfg->delivery.max_age_ms;
+	} else if (t->outcome == WEBHOOK_RETRYABLE) {
+		bool too_old = (t->finished_at - t->created_at) * 1000 >=
+			       d->cfg->delivery.max_age_ms;
 		if (t->attempt - t->round_base >= d->cfg->delivery.max_attempts || too_old) {
 			status = "dead";
 		} else {
 			status = "pending";
-			next = now + (backoff_ms(d, t->attempt) + 999) / 1000;
-			if (retry_at > next)
-				next = retry_at;
+			next = t->finished_at + (backoff_ms(d, t->attempt) + 999) / 1000;
+			if (t->retry_at > next)
+				next = t->retry_at;
 		}
 	}
-	if (outcome != WEBHOOK_OK)
+	if (t->outcome != WEBHOOK_OK)
 		log_warn("deliver: outbox %lld attempt %lld: %s%s", (long long)t->outbox_id,
-			 (long long)t->attempt, reply ? reply : "failed",
+			 (long long)t->attempt, t->reply,
 			 strcmp(status, "dead") == 0 ? "; given up (dead)" : "; will retry");
-	if ((!store_in_transaction(d->store) && store_begin(d->store, &err) != STORE_OK) ||
-	    store_savepoint(d->store, &err) != STORE_OK) {
-		log_error("deliver: cannot record outbox %lld: %s", (long long)t->outbox_id, err.msg);
-		return; /* stays `sending`: sent again after a restart */
-	}
-	if (store_outbox_finish(d->store, &a, status, next, outcome == WEBHOOK_OK ? NULL : reply,
-				&err) != STORE_OK) {
-		log_error("deliver: cannot record outbox %lld: %s", (long long)t->outbox_id, err.msg);
-		store_rollback_to_savepoint(d->store);
-		return;
-	}
-	if (store_release(d->store, &err) != STORE_OK)
-		log_error("deliver: %s", err.msg);
+	return store_outbox_finish(d->store, &a, status, next,
+				   t->outcome == WEBHOOK_OK ? NULL : t->reply, err);
 }
 
-static void transfer_done(struct transfer *t)
+/* Writes every kept outcome inside the caller's transaction; the transfers stay in d->done
+ * until that commits (forget_done). False when the database refused (nothing of it written). */
+static bool write_done(struct deliver *d)
+{
+	struct err err;
+
+	if (!d->done.n)
+		return true;
+	if (store_savepoint(d->store, &err) != STORE_OK)
+		goto fail;
+	for (struct transfer *t = d->done.head; t; t = t->next)
+		if (write_outcome(d, t, &err) != STORE_OK) {
+			store_rollback_to_savepoint(d->store);
+			goto fail;
+		}
+	if (store_release(d->store, &err) == STORE_OK)
+		return true;
+fail:
+	log_error("deliver: cannot record %u outcomes: %s", d->done.n, err.msg);
+	return false;
+}
+
+/* The outcomes written are committed (or joined a transaction someone else commits). */
+static void forget_done(struct deliver *d, unsigned n)
+{
+	struct transfer *t;
+
+	while (n-- && (t = d->done.head)) {
+		list_unlink(&d->done, t);
+		transfer_free(t);
+	}
+}
+
+/* t has ended: its outcome waits for the next turn, which comes at once when a batch has
+ * gathered or few transfers are left to keep the channels busy, else within DELIVER_FLUSH_MS. */
+static void ended(struct transfer *t, enum webhook_outcome outcome, int64_t retry_at,
+		  long curl_code, const char *reply)
 {
 	struct deliver *d = t->d;
 
+	t->outcome = outcome;
+	t->retry_at = retry_at;
+	t->curl_code = curl_code;
+	t->finished_at = wall_now();
+	snprintf(t->reply, sizeof(t->reply), "%s", reply ? reply : "failed");
+	list_unlink(&d->out, t);
+	list_push(&d->done, t);
+	if (d->closing)
+		return;
+	bool soon = d->done.n >= DELIVER_BATCH || d->out.n < DELIVER_BATCH / 2;
+	arm_within(d, soon ? 0 : DELIVER_FLUSH_MS);
+}
+
+/* t ended without an outcome to record (shutting down): its row stays `sending`. */
+static void dropped(struct transfer *t)
+{
+	list_unlink(&t->d->out, t);
 	transfer_free(t);
-	d->inflight--;
-	if (!d->closing)
-		arm(d, 0);
 }
 
 /* --- curl callbacks ------------------------------------------------------------------------ */
@@ -216,15 +333,17 @@ static size_t keep_header(char *buf, size_t size, size_t n, void *arg)
 static void on_curl_done(CURL *easy, CURLcode result, void *arg)
 {
 	struct transfer *t = arg;
+	struct deliver *d = t->d;
 	long status = 0;
-	char reply[EXCERPT_MAX + 160];
+	char reply[REPLY_MAX];
 	enum webhook_outcome outcome;
 	int64_t retry_at = 0;
 
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(easy);
-	if (t->d->closing) {
-		transfer_done(t); /* the row stays `sending`; requeued at the next start */
+	/* Only a webhook's handle comes back for reuse: SMTP handles carry other options. */
+	easy_put(d, easy, t->webhook);
+	if (d->closing) {
+		dropped(t); /* the row stays `sending`; requeued at the next start */
 		return;
 	}
 	if (t->webhook) {
@@ -236,6 +355,10 @@ static void on_curl_done(CURL *easy, CURLcode result, void *arg)
 			outcome = (enum webhook_outcome)webhook_classify_response(
 				t->type, status, t->retry_after[0] ? t->retry_after : NULL, t->excerpt,
 				t->excerpt_len, wall_now(), &retry_at);
+			/* wall_now() is the start of the second the answer came in: a wait counted
+			 * from it could end up to a second early. */
+			if (retry_at > 0)
+				retry_at++;
 			snprintf(reply, sizeof(reply), "HTTP %ld: %s", status, t->excerpt);
 		}
 	} else {
@@ -251,15 +374,15 @@ static void on_curl_done(CURL *easy, CURLcode result, void *arg)
 			snprintf(reply, sizeof(reply), "SMTP %ld, curl %d: %s", status, result,
 				 t->errbuf[0] ? t->errbuf : curl_easy_strerror(result));
 	}
-	finish(t, outcome, retry_at, result, reply);
-	transfer_done(t);
+	ended(t, outcome, retry_at, result, reply);
 }
 
 /* --- building transfers ------------------------------------------------------------------- */
 
-static CURL *easy_common(struct transfer *t, const struct config *cfg)
+/* A handle with what every transfer sets; webhooks may get a spare one back (easy_get). */
+static CURL *easy_common(struct transfer *t, const struct config *cfg, bool webhook)
 {
-	CURL *e = curl_easy_init();
+	CURL *e = webhook ? easy_get(t->d) : curl_easy_init();
 
 	if (!e)
 		return NULL;
@@ -302,14 +425,13 @@ static void file_done(uv_work_t *w, int status)
 	struct transfer *t = w->data;
 	struct deliver *d = t->d;
 
-	if (!t->d->closing) {
-		if (status == 0 && t->file_rc == 0)
-			finish(t, WEBHOOK_OK, 0, 0, "written to a file");
-		else
-			finish(t, WEBHOOK_RETRYABLE, 0, 0,
-			       status ? "the file write was cancelled" : t->file_err);
-	}
-	transfer_done(t);
+	if (d->closing)
+		dropped(t);
+	else if (status == 0 && t->file_rc == 0)
+		ended(t, WEBHOOK_OK, 0, 0, "written to a file");
+	else
+		ended(t, WEBHOOK_RETRYABLE, 0, 0, status ? "the file write was cancelled"
+							 : t->file_err);
 	d->files--;
 	if (d->closing)
 		part_closed(d);
@@ -336,7 +458,8 @@ static int send_email(struct transfer *t, const struct store_outbox *o, struct e
 	if (mail_build(&m, &t->data, &t->len, err) != 0)
 		return -1;
 	if (strcmp(cfg->email.transport, "file") == 0) {
-		snprintf(t->dir, sizeof(t->dir), "%s", cfg->email.dir);
+		if (!(t->dir = strdup(cfg->email.dir)))
+			return err_set(err, NULL, "out of memory");
 		snprintf(t->name, sizeof(t->name), "%s", id);
 		t->work.data = t;
 		if (uv_queue_work(t->d->loop, &t->work, file_work, file_done) != 0)
@@ -344,7 +467,7 @@ static int send_email(struct transfer *t, const struct store_outbox *o, struct e
 		t->d->files++;
 		return 0;
 	}
-	if (!(e = easy_common(t, cfg)))
+	if (!(e = easy_common(t, cfg, false)))
 		return err_set(err, NULL, "out of memory");
 	char rcpt[320];
 	snprintf(rcpt, sizeof(rcpt), "<%s>", o->address);
@@ -389,10 +512,9 @@ static int send_chat(struct transfer *t, const struct store_outbox *o, struct er
 {
 	const struct config *cfg = t->d->cfg;
 	const struct config_channel *ch = config_channel(cfg, o->recipient);
-	json_t *facts = o->facts ? json_loads(o->facts, 0, NULL) : NULL;
+	json_t *facts = NULL;
 	struct webhook_channel wc;
 	struct webhook_message m;
-	struct curl_slist *h = NULL;
 	char key[64];
 	CURL *e;
 	int rc = -1;
@@ -406,7 +528,10 @@ static int send_chat(struct transfer *t, const struct store_outbox *o, struct er
 	wc = (struct webhook_channel){ t->type, ch->url, ch->chat_id, ch->token, ch->api_base,
 				       ch->secret };
 	snprintf(key, sizeof(key), "dunghan-outbox-%lld", (long long)o->id);
-	/* What the message is about was frozen with the alert (scheduler.c). */
+	/* What the message is about was frozen with the alert (scheduler.c); only the json
+	 * payload carries more than the text. */
+	if (t->type == WEBHOOK_JSON && o->facts)
+		facts = json_loads(o->facts, 0, NULL);
 	m = (struct webhook_message){
 		.text = o->body_text, .idempotency_key = key, .event = "alert",
 		.rule = fact(facts, "rule") ? fact(facts, "rule") : "",
@@ -419,20 +544,21 @@ static int send_chat(struct transfer *t, const struct store_outbox *o, struct er
 	};
 	if (webhook_build(&wc, &m, wall_now(), &t->req, err) != 0)
 		goto out;
-	if (!(e = easy_common(t, cfg))) {
-		err_set(err, NULL, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < t->req.nheaders; i++)
-		if (!(h = curl_slist_append(h, t->req.headers[i]))) {
-			curl_easy_cleanup(e);
+	for (size_t i = 0; i < t->req.nheaders; i++) {
+		struct curl_slist *h = curl_slist_append(t->list, t->req.headers[i]);
+		if (!h) {
 			err_set(err, NULL, "out of memory");
 			goto out;
 		}
-	t->list = h;
+		t->list = h;
+	}
+	if (!(e = easy_common(t, cfg, true))) {
+		err_set(err, NULL, "out of memory");
+		goto out;
+	}
 	t->webhook = true;
 	curl_easy_setopt(e, CURLOPT_URL, t->req.url);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->list);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->req.body);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)t->req.body_len);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, keep_header);
@@ -455,22 +581,36 @@ struct claimed {
 	int n;
 };
 
+/* Whether row id already has a transfer (its claim was undone by a failed commit). */
+static bool known(struct deliver *d, int64_t id)
+{
+	for (struct transfer *t = d->out.head; t; t = t->next)
+		if (t->outbox_id == id)
+			return true;
+	for (struct transfer *t = d->done.head; t; t = t->next)
+		if (t->outbox_id == id)
+			return true;
+	return false;
+}
+
 static int start_one(void *ctx, const struct store_outbox *o)
 {
 	struct claimed *c = ctx;
 	struct deliver *d = c->d;
-	struct transfer *t = calloc(1, sizeof(*t));
+	struct transfer *t;
 	struct err err;
 	int rc;
 
 	c->n++;
-	if (!t)
+	if (d->unsure && known(d, o->id))
+		return 0; /* out already: that transfer's outcome moves the row on */
+	if (!(t = malloc(sizeof(*t)))) /* cleared by the assignment below */
 		return 0; /* stays `sending`: requeued at the next start */
 	*t = (struct transfer){ .d = d, .outbox_id = o->id, .attempt = o->attempts + 1,
 				.round_base = o->retried_attempts,
 				.created_at = o->retried_at != TIME_NONE ? o->retried_at : o->created_at,
 				.started_at = wall_now() };
-	d->inflight++;
+	list_push(&d->out, t);
 	err_clear(&err);
 	if (strcmp(o->channel, "email") == 0)
 		rc = send_email(t, o, &err);
@@ -479,50 +619,69 @@ static int start_one(void *ctx, const struct store_outbox *o)
 	if (rc != 0) {
 		/* The message itself cannot be built (a removed channel, a bad address): retrying
 		 * the same bytes would fail the same way. */
-		finish(t, WEBHOOK_PERMANENT, 0, 0, err.msg);
-		transfer_done(t);
+		ended(t, WEBHOOK_PERMANENT, 0, 0, err.msg);
 	}
 	return 0;
 }
 
+/* A turn: the outcomes kept so far, the claim of what is due as far as the window allows, and
+ * one commit for both. */
 static void on_timer(uv_timer_t *h)
 {
 	struct deliver *d = h->data;
-	int room = DELIVER_MAX_INFLIGHT - (int)d->inflight;
 	struct claimed c = { d, 0 };
 	int64_t next = TIME_NONE, now = wall_now();
+	bool own = false, wrote, enabled = d->cfg->delivery.enabled;
+	bool with_email = d->cfg->email.transport != NULL;
+	unsigned written = 0;
+	int room = 0;
 	struct err err;
-	bool own = false;
 
 	if (d->closing)
 		return;
-	if (!d->cfg->delivery.enabled) {
+	if (!enabled && !d->done.n) {
 		arm(d, DELIVER_POLL_MS);
 		return;
 	}
-	if (room > 0) {
-		if (!store_in_transaction(d->store)) {
-			if (store_begin(d->store, &err) != STORE_OK) {
-				log_error("deliver: %s", err.msg);
-				arm(d, DELIVER_POLL_MS);
-				return;
-			}
-			own = true;
+	if (!store_in_transaction(d->store)) {
+		if (store_begin(d->store, &err) != STORE_OK) {
+			log_error("deliver: %s", err.msg);
+			arm(d, DELIVER_POLL_MS);
+			return;
 		}
-		/* Without a transport, e-mail waits in the outbox rather than failing. */
-		if (store_outbox_claim(d->store, now, room, d->cfg->email.transport != NULL, start_one,
-				       &c, &err) != STORE_OK)
-			log_error("deliver: %s", err.msg);
-		if (own && store_commit(d->store, &err) != STORE_OK)
-			log_error("deliver: %s", err.msg);
+		own = true;
 	}
-	if (c.n == room && room > 0) {
-		arm(d, 1); /* more may be due: after the loop has had its turn */
+	if ((wrote = write_done(d)))
+		written = d->done.n;
+	if (enabled)
+		room = DELIVER_MAX_INFLIGHT - (int)(d->out.n + d->done.n - written);
+	/* Without a transport, e-mail waits in the outbox rather than failing. */
+	if (room > 0 && store_outbox_claim(d->store, now, room, with_email, start_one, &c, &err) !=
+			       STORE_OK)
+		log_error("deliver: %s", err.msg);
+	if (own && store_commit(d->store, &err) != STORE_OK) {
+		/* Both undone: the outcomes are written again next time; the rows just claimed
+		 * are `pending` again while their transfers are out. */
+		log_error("deliver: %s", err.msg);
+		d->unsure = d->unsure || c.n > 0;
+		arm(d, DELIVER_POLL_MS);
 		return;
 	}
-	if (store_outbox_next_due(d->store, d->cfg->email.transport != NULL, &next, &err) !=
-		    STORE_OK || next == TIME_NONE ||
-	    next > now + DELIVER_POLL_MS / 1000)
+	forget_done(d, written);
+	if (d->unsure && !d->out.n && !d->done.n)
+		d->unsure = false;
+	if (d->done.n) {
+		/* Messages that could not be built, or outcomes the database refused. */
+		arm(d, wrote ? 0 : DELIVER_POLL_MS);
+		return;
+	}
+	if (!enabled || room <= 0 || c.n == room) {
+		/* The window is full or more may be due: the next outcome brings a turn. */
+		arm(d, DELIVER_POLL_MS);
+		return;
+	}
+	if (store_outbox_next_due(d->store, with_email, &next, &err) != STORE_OK ||
+	    next == TIME_NONE || next > now + DELIVER_POLL_MS / 1000)
 		arm(d, DELIVER_POLL_MS);
 	else
 		arm(d, next <= now ? 1 : (uint64_t)(next - now) * 1000);
@@ -541,8 +700,8 @@ struct deliver *deliver_new(uv_loop_t *loop, struct store *store, const struct c
 {
 	struct deliver *d = calloc(1, sizeof(*d));
 	/* Per-channel caps (max_connections) govern concurrency, not libcurl's per-host default. */
-	struct curl_uv_config cc = { .max_host_connections = DELIVER_MAX_INFLIGHT,
-				     .max_total_connections = DELIVER_MAX_INFLIGHT,
+	struct curl_uv_config cc = { .max_host_connections = DELIVER_MAX_CONNECTIONS,
+				     .max_total_connections = DELIVER_MAX_CONNECTIONS,
 				     .on_error = on_curl_error };
 	int rc;
 
@@ -630,8 +789,33 @@ static void on_curl_closed(struct curl_uv *c, void *arg)
 	part_closed(d);
 }
 
+/* Writes what ended before the close, so that those messages are not sent again. */
+static void write_last(struct deliver *d)
+{
+	bool own = !store_in_transaction(d->store);
+	struct err err;
+
+	if (!d->done.n)
+		return;
+	if (own && store_begin(d->store, &err) != STORE_OK) {
+		log_error("deliver: %s", err.msg);
+		return;
+	}
+	if (!write_done(d)) {
+		if (own)
+			store_rollback(d->store);
+		return;
+	}
+	if (own && store_commit(d->store, &err) != STORE_OK)
+		log_error("deliver: %s", err.msg);
+}
+
 void deliver_close(struct deliver *d, void (*cb)(void *arg), void *arg)
 {
+	write_last(d);
+	forget_done(d, d->done.n);
+	while (d->nspare)
+		curl_easy_cleanup(d->spare[--d->nspare]);
 	d->closing = true;
 	d->close_cb = cb;
 	d->close_arg = arg;

@@ -12,8 +12,15 @@
 #include "err.h"
 #include "store.h"
 
-#define DELIVER_MAX_INFLIGHT 64 /* messages being sent at once */
-#define DELIVER_POLL_MS 1000    /* the outbox is looked at least this often */
+/* Rows claimed and not yet recorded: being sent, queued behind their channel's
+ * max_connections, or ended with the outcome not yet written. The window keeps the channels'
+ * queues fed between turns; it also bounds what a crash can make go out twice, and what one
+ * channel that never answers can hold up (its rows wait in its queue, each for a timeout). */
+#define DELIVER_MAX_INFLIGHT 128
+#define DELIVER_BATCH 64           /* outcomes that bring a turn at once */
+#define DELIVER_FLUSH_MS 5         /* the longest an outcome waits for its turn */
+#define DELIVER_MAX_CONNECTIONS 64 /* open to all servers at once (libcurl's limits) */
+#define DELIVER_POLL_MS 1000       /* the outbox is looked at least this often */
 
 struct deliver;
 

@@ -394,7 +394,10 @@ static const char *const stmt_sql[STMT_MAX] = {
 		" (SELECT count(*) FROM cases WHERE status IN ('received', 'in_progress', 'paused')"
 		"  AND due_at >= ?1 AND EXISTS (SELECT 1 FROM alerts"
 		"  WHERE item_kind = 'case' AND item_id = cases.id)),"
-		" (SELECT count(*) FROM outbox WHERE status IN ('pending', 'held', 'sending')),"
+		/* One count per status: each is a search of a partial index (0012). */
+		" (SELECT count(*) FROM outbox WHERE status = 'pending')"
+		"  + (SELECT count(*) FROM outbox WHERE status = 'held')"
+		"  + (SELECT count(*) FROM outbox WHERE status = 'sending'),"
 		" (SELECT count(*) FROM outbox WHERE status = 'dead')",
 	[STMT_NOTICE_PUT] =
 		"INSERT OR IGNORE INTO kpi_notices (kind, unit_id, week, sent_at)"

@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -411,26 +412,87 @@ fail:
 	return NULL;
 }
 
-/* The body of every type but json, straight from json_pack. */
-static json_t *chat_json(const struct webhook_channel *ch, const char *text, size_t len,
-			 struct err *err)
+/* Appends s (len bytes of valid UTF-8) to buf at pos as a JSON string, byte for byte as
+ * jansson's compact dump writes it: UTF-8 kept, only '"', '\\' and control characters escaped.
+ * buf must have room for 6 × len + 2 bytes from pos. Returns the new pos. */
+static size_t put_json_string(char *buf, size_t pos, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	buf[pos++] = '"';
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *short_form = NULL;
+
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			buf[pos++] = (char)c;
+			continue;
+		}
+		switch (c) {
+		case '"': short_form = "\\\""; break;
+		case '\\': short_form = "\\\\"; break;
+		case '\b': short_form = "\\b"; break;
+		case '\f': short_form = "\\f"; break;
+		case '\n': short_form = "\\n"; break;
+		case '\r': short_form = "\\r"; break;
+		case '\t': short_form = "\\t"; break;
+		default: break;
+		}
+		if (short_form) {
+			buf[pos++] = short_form[0];
+			buf[pos++] = short_form[1];
+		} else {
+			memcpy(buf + pos, "\\u00", 4);
+			buf[pos + 4] = hex[c >> 4];
+			buf[pos + 5] = hex[c & 0x0f];
+			pos += 6;
+		}
+	}
+	buf[pos++] = '"';
+	return pos;
+}
+
+/* The body of slack, google_chat and telegram: a fixed shape written straight into the buffer
+ * (building a jansson tree and dumping it cost as much as the rest of a delivery's own work).
+ * Sets out->body and body_len; returns 0, or -1 with err filled. */
+static int chat_body(const struct webhook_channel *ch, const char *text, size_t len,
+		     struct webhook_request *out, struct err *err)
+{
+	const char *chat_id = ch->type == WEBHOOK_TELEGRAM ? ch->chat_id : NULL;
+	size_t id_len = chat_id ? strlen(chat_id) : 0, pos = 0;
+	json_t *check = json_stringn(text, len); /* jansson's test of UTF-8, as everywhere */
+	char *buf;
+
+	if (!check)
+		return err_set(err, "text", "text is not valid UTF-8");
+	json_decref(check);
+	if (len > (SIZE_MAX - 64 - 6 * id_len) / 6 ||
+	    !(buf = malloc(6 * len + 6 * id_len + 64)))
+		return err_set(err, NULL, "out of memory building the JSON body");
+	if (chat_id) {
+		memcpy(buf, "{\"chat_id\":", 11);
+		pos = put_json_string(buf, 11, chat_id, id_len);
+		memcpy(buf + pos, ",\"text\":", 8);
+		pos += 8;
+	} else {
+		memcpy(buf, "{\"text\":", 8);
+		pos = 8;
+	}
+	pos = put_json_string(buf, pos, text, len);
+	buf[pos++] = '}';
+	buf[pos] = '\0';
+	out->body = buf;
+	out->body_len = pos;
+	return 0;
+}
+
+/* The Teams body, from json_pack. */
+static json_t *teams_json(const char *text, size_t len, struct err *err)
 {
 	json_error_t jerr;
-	json_t *root = NULL;
-
-	switch (ch->type) {
-	case WEBHOOK_TELEGRAM:
-		root = json_pack_ex(&jerr, 0, "{s:s, s:s%}", "chat_id", ch->chat_id, "text", text,
-				    len);
-		break;
-	case WEBHOOK_SLACK:
-	case WEBHOOK_GOOGLE_CHAT:
-		root = json_pack_ex(&jerr, 0, "{s:s%}", "text", text, len);
-		break;
-	case WEBHOOK_TEAMS:
-		/* The Workflows "Post to a channel when a webhook request is received" template
-		 * takes a message activity whose attachments are Adaptive Cards. */
-		root = json_pack_ex(&jerr, 0,
+	/* The Workflows "Post to a channel when a webhook request is received" template takes a
+	 * message activity whose attachments are Adaptive Cards. */
+	json_t *root = json_pack_ex(&jerr, 0,
 				    "{s:s, s:[{s:s, s:n, s:{s:s, s:s, s:s, s:[{s:s, s:s%, s:b}]}}]}",
 				    "type", "message", "attachments",
 				    "contentType", "application/vnd.microsoft.card.adaptive",
@@ -439,12 +501,7 @@ static json_t *chat_json(const struct webhook_channel *ch, const char *text, siz
 				    "$schema", "http://adaptivecards.io/schemas/adaptive-card.json",
 				    "type", "AdaptiveCard", "version", "1.2",
 				    "body", "type", "TextBlock", "text", text, len, "wrap", 1);
-		break;
-	case WEBHOOK_JSON:
-	case WEBHOOK_TYPE_COUNT:
-		err_set(err, NULL, "not a chat type (internal error)");
-		return NULL;
-	}
+
 	if (!root) {
 		if (json_error_code(&jerr) == json_error_invalid_utf8)
 			err_set(err, "text", "text is not valid UTF-8");
@@ -522,15 +579,19 @@ int webhook_build(const struct webhook_channel *ch, const struct webhook_message
 	err_clear(err);
 	if (webhook_channel_check(ch, err) || message_check(ch->type, msg, &text_len, err))
 		goto fail;
-	root = ch->type == WEBHOOK_JSON ? payload_json(msg, text_len, err)
-					: chat_json(ch, msg->text, text_len, err);
-	if (!root)
-		goto fail;
-	if (!(out->body = json_dumps(root, JSON_COMPACT))) {
-		err_set(err, NULL, "out of memory writing the JSON body");
+	if (ch->type == WEBHOOK_JSON || ch->type == WEBHOOK_TEAMS) {
+		root = ch->type == WEBHOOK_JSON ? payload_json(msg, text_len, err)
+						: teams_json(msg->text, text_len, err);
+		if (!root)
+			goto fail;
+		if (!(out->body = json_dumps(root, JSON_COMPACT))) {
+			err_set(err, NULL, "out of memory writing the JSON body");
+			goto fail;
+		}
+		out->body_len = strlen(out->body);
+	} else if (chat_body(ch, msg->text, text_len, out, err) != 0) {
 		goto fail;
 	}
-	out->body_len = strlen(out->body);
 	out->method = "POST";
 	if (!(out->url = request_url(ch, err)))
 		goto fail;

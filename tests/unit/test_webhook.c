@@ -7,6 +7,7 @@
  * 10:00 due. */
 #include <criterion/criterion.h>
 
+#include <jansson.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -279,6 +280,37 @@ Test(webhook_build, text_with_quotes_and_controls_is_escaped)
 
 	expect_body(&r, "{\"text\":\"a \\\"b\\\" \\\\ c\\td\\ne\"}");
 	webhook_request_free(&r);
+}
+
+/* The fixed-shape bodies are written by hand: byte for byte what jansson's compact dump of the
+ * same object gives, for every control character, quotes, backslashes, '/' and UTF-8. */
+Test(webhook_build, fixed_bodies_match_jansson)
+{
+	char text[200];
+	size_t n = 0;
+
+	for (int c = 1; c < 0x20; c++)
+		text[n++] = (char)c;
+	memcpy(text + n, "\"\\/ \x7f Đúng Hạn ✓ 😀", sizeof("\"\\/ \x7f Đúng Hạn ✓ 😀"));
+	for (int type = WEBHOOK_TELEGRAM; type <= WEBHOOK_GOOGLE_CHAT; type++) {
+		if (type == WEBHOOK_TEAMS)
+			continue;
+		struct webhook_channel ch = { .type = (enum webhook_type)type,
+					      .url = "https://h.example/x", .chat_id = "-100123",
+					      .token = "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11" };
+		struct webhook_message m = { .text = text, .idempotency_key = "k" };
+		struct webhook_request r = build_ok(&ch, &m, NOW);
+		json_t *want = type == WEBHOOK_TELEGRAM
+				       ? json_pack("{s:s, s:s}", "chat_id", "-100123", "text", text)
+				       : json_pack("{s:s}", "text", text);
+		char *dump = json_dumps(want, JSON_COMPACT);
+
+		cr_assert_not_null(dump);
+		expect_body(&r, dump);
+		free(dump);
+		json_decref(want);
+		webhook_request_free(&r);
+	}
 }
 
 Test(webhook_build, text_len_limits_the_text)
