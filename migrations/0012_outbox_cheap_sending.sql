@@ -71,3 +71,5 @@ CREATE INDEX outbox_due ON outbox (coalesce(next_attempt_at, not_before), id)
 CREATE INDEX outbox_open ON outbox (status)
 	WHERE status = 'held' OR status = 'sending' OR status = 'failed' OR status = 'dead';
 CREATE INDEX outbox_held ON outbox (recipient, id) WHERE status = 'held';
+-- 0011's index for a case page's messages by alert, lost with the old table
+CREATE INDEX outbox_alert ON outbox (alert_id, id) WHERE alert_id IS NOT NULL;
