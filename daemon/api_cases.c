@@ -232,7 +232,7 @@ static int write_case(struct api_ctx *x, json_t *body, struct case_record *c,
 	default:
 		return api_fail(e, 503, "unavailable", NULL, "%s", err.msg);
 	}
-	if (scheduler_track_case(x->sched, c, x->now, &err) != 0)
+	if (scheduler_track_new_case(x->sched, c, &err) != 0)
 		return api_track_failed(e, &err);
 	return api_record_event(x, "case", c->id, "create", c->received_at, body, c->due_at, NULL,
 				e);

@@ -224,6 +224,14 @@ int scheduler_track_case(struct scheduler *s, const struct case_record *c, int64
 	return track(s, &it, err);
 }
 
+int scheduler_track_new_case(struct scheduler *s, const struct case_record *c, struct err *err)
+{
+	struct tracked it;
+
+	from_case(&it, c, s->cfg);
+	return it.open ? put_watch(s, &it, TIME_NONE, err) : 0;
+}
+
 int scheduler_track_document(struct scheduler *s, const struct document_record *d, int64_t now,
 			     struct err *err)
 {
