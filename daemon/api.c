@@ -100,7 +100,11 @@ static void send_now(struct http_request *req, int status, const char *type, con
 	http_respond(req, status, type, body, len, disposition ? &h : NULL, disposition ? 1 : 0);
 }
 
-static void flush_pending(struct api *api, bool committed);
+static void flush_pending(struct api *api, bool committed, const char *why);
+
+#define NOT_KEPT "the change could not be saved; nothing of it was kept; retry"
+#define FULL_NOT_KEPT "the database is full (the disk or database.max_size_mb); nothing of " \
+		      "the change was kept"
 
 /* An answer that cannot wait for the commit (no memory to queue or encode it) while the turn's
  * transaction is open: its write would be committed after a 503 that says it was not. So the
@@ -108,7 +112,7 @@ static void flush_pending(struct api *api, bool committed);
 static void abandon_turn(struct api *api, struct http_request *req)
 {
 	store_rollback(api->store);
-	flush_pending(api, false);
+	flush_pending(api, false, NOT_KEPT);
 	http_respond_error(req, 503, "unavailable",
 			   "out of memory; nothing of the change was kept; retry");
 }
@@ -177,7 +181,8 @@ static void reply_fail(struct api_ctx *x, int status, const char *code, const ch
 
 /* --- group commit ----------------------------------------------------------------------- */
 
-static void flush_pending(struct api *api, bool committed)
+/* Sends the turn's answers once its commit is done, or in their place a 503 saying why. */
+static void flush_pending(struct api *api, bool committed, const char *why)
 {
 	struct pending *p = api->head;
 
@@ -187,8 +192,7 @@ static void flush_pending(struct api *api, bool committed)
 		if (committed)
 			send_now(p->req, p->status, p->type, p->body, p->len, p->disposition);
 		else
-			http_respond_error(p->req, 503, "unavailable",
-					   "the change could not be saved; nothing of it was kept; retry");
+			http_respond_error(p->req, 503, "unavailable", why);
 		free(p->body);
 		free(p->disposition);
 		free(p);
@@ -198,17 +202,17 @@ static void flush_pending(struct api *api, bool committed)
 
 static void commit_turn(struct api *api)
 {
+	enum store_status status = STORE_OK;
 	struct err err;
-	bool ok = true;
 
 	if (store_in_transaction(api->store)) {
 		uint64_t start = uv_hrtime();
-		ok = store_commit(api->store, &err) == STORE_OK;
+		status = store_commit(api->store, &err);
 		metrics_observe_commit(api->metrics, (double)(uv_hrtime() - start) / 1e9);
-		if (!ok)
+		if (status != STORE_OK)
 			log_error("api: commit failed: %s", err.msg);
 	}
-	flush_pending(api, ok);
+	flush_pending(api, status == STORE_OK, status == STORE_FULL ? FULL_NOT_KEPT : NOT_KEPT);
 }
 
 static void on_check(uv_check_t *h)

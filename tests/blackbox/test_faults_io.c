@@ -168,11 +168,11 @@ Test(faults_io, eio_on_the_commits_fsync_refuses_it)
 			       "commit failed: disk I/O error (Input/output error)");
 }
 
-/* The client is told what every failed commit tells it (api.c answers the whole group of the
- * loop turn alike); the log says the disk is full. */
+/* Both the client and the log are told the database is full. */
 Test(faults_io, enospc_writing_the_wal_is_a_full_database)
 {
-	refused_then_recovered("pwrite", "ENOSPC", "nothing of it was kept",
+	refused_then_recovered("pwrite", "ENOSPC", "the database is full (the disk or "
+			       "database.max_size_mb); nothing of the change was kept",
 			       "the database is full");
 }
 
