@@ -47,6 +47,8 @@ int64_t api_started_at(const struct api *api);
 
 /* The API's own measurements since start (api.c records them; api_ops.c writes them out). */
 struct metrics *api_metrics_of(const struct api *api);
+/* The dashboard's KPI figures kept ahead of reading (kpi_snapshot.h); emptied on a reload. */
+struct kpi_snapshot *api_snapshot_of(const struct api *api);
 /* Whether a backup is being made: one at a time (api_ops.c). */
 bool api_backup_running(const struct api *api);
 void api_set_backup_running(struct api *api, bool running);
