@@ -1374,9 +1374,14 @@ struct api *api_new(uv_loop_t *loop, struct store *store, struct scheduler *sche
 
 void api_set_config(struct api *api, const struct config *cfg)
 {
+	int rc;
+
 	api->cfg = cfg;
-	/* The dashboard's figures depend on the targets and the units. */
+	/* The dashboard's figures depend on the targets and the units: dropped, and the top
+	 * unit's warmed again at once rather than at the next tick. */
 	kpi_snapshot_clear(api->snapshot);
+	if ((rc = uv_timer_start(&api->warm, on_warm, 0, API_WARM_INTERVAL_MS)) != 0)
+		log_warn("api: cannot restart the dashboard's warming: %s", uv_strerror(rc));
 }
 
 void api_stop_accepting(struct api *api)
