@@ -188,7 +188,8 @@ int api_track_failed(struct api_error *e, const struct err *err);
  * not its calendar, which is not thread-safe; it returns 0, or -1 with e (the error answered).
  * Then, on the loop thread, reply() answers through x, whose cfg and cal are the job's; free()
  * releases the job last. The job keeps its config alive across a reload, and api_close waits
- * for every job queued. */
+ * for every job queued. A job queued with x->req NULL is the daemon's own work (the
+ * dashboard's recomputations): reply() gets x with req NULL, and a failure answers no one. */
 struct api_job {
 	int (*run)(struct api_job *job, struct store *ro, struct api_error *e);
 	void (*reply)(struct api_job *job, struct api_ctx *x);
