@@ -183,7 +183,10 @@ struct kept {
 	struct kpi_figures own;
 	const struct kpi_figures *f;      /* what the page shows (set by kept_run) */
 	bool publish;                     /* own goes into the snapshot after the reply */
+	bool claimed;                     /* the key's recomputation is this job's */
+	enum kpi_snapshot_page page;
 	uint64_t generation;
+	struct kpi_snapshot *snap;
 };
 
 /* Looks (unit, page) up in the snapshot on the loop thread: takes the entry, queues its
@@ -206,6 +209,11 @@ static int kept_start(struct api_ctx *x, struct kept *k, enum kpi_snapshot_page 
 		refresh_queue(x, unit, page);
 	k->publish = state == KPI_SNAPSHOT_MISSING && refresh > 0;
 	k->generation = kpi_snapshot_generation(s);
+	k->page = page;
+	k->snap = s;
+	/* Computing them, the view is the key's recomputation: the warming skips it meanwhile. */
+	if (k->publish)
+		k->claimed = kpi_snapshot_claim(s, unit, page, &k->generation);
 	return 0;
 }
 
@@ -221,7 +229,7 @@ static int kept_run(struct kept *k, struct store *ro, struct err *err)
 /* After the page is written (loop thread): publishes own when the job computed it. */
 static void kept_publish(struct api_ctx *x, struct kept *k)
 {
-	if (k->publish && kpi_snapshot_put(api_snapshot_of(x->api), k->unit, k->f->page,
+	if (k->publish && kpi_snapshot_put(api_snapshot_of(x->api), k->unit, k->page,
 					   k->generation, &k->own, x->now) != 0)
 		log_warn("dashboard: cannot keep the figures of %s: out of memory", k->unit);
 	k->f = NULL;
@@ -229,6 +237,8 @@ static void kept_publish(struct api_ctx *x, struct kept *k)
 
 static void kept_free(struct kept *k)
 {
+	if (k->claimed)
+		kpi_snapshot_done(k->snap, k->unit, k->page, k->generation);
 	kpi_snapshot_release(k->entry);
 	kpi_snapshot_figures_clear(&k->own);
 }
