@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "dashboard.h"
+#include "kpi_snapshot.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -47,7 +48,7 @@ struct api {
 	unsigned jobs; /* api_job_queue'd and not yet answered: the close waits for them */
 	struct metrics *metrics;
 	bool backup_running;
-	int open_handles; /* the commit handle and the metrics' timer, until closed */
+	int open_handles; /* the commit handle, the warming and metrics timers */
 	bool closing;
 	void (*close_cb)(void *);
 	void *close_arg;
@@ -55,6 +56,8 @@ struct api {
 	 * call, 0.7 µs against 0.2 µs for a create hash this way. */
 	EVP_MD *sha256;
 	EVP_MD_CTX *sha256_ctx;
+	struct kpi_snapshot *snapshot; /* the dashboard's KPI figures kept ahead of reading */
+	uv_timer_t warm;               /* keeps them computed (dashboard_warm) */
 };
 
 int api_sha256(struct api *api, const void *data, size_t len, unsigned char out[32])
@@ -255,6 +258,11 @@ void api_ctx_init(struct api_ctx *x, struct api *api, const char *actor)
 int64_t api_started_at(const struct api *api)
 {
 	return api->started_at;
+}
+
+struct kpi_snapshot *api_snapshot_of(const struct api *api)
+{
+	return api->snapshot;
 }
 
 struct metrics *api_metrics_of(const struct api *api)
@@ -821,6 +829,8 @@ void api_list_events(struct api_ctx *x, const char *kind, int64_t item_id)
 
 /* --- work in the thread pool ------------------------------------------------------------ */
 
+#define API_WARM_INTERVAL_MS 60000
+
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 static void finish_close(struct api *api);
@@ -856,10 +866,12 @@ static void job_done(uv_work_t *w, int status)
 	if (status != 0)
 		api_fail(&job->error, 503, "unavailable", NULL, "the report was cancelled: %s",
 			 uv_strerror(status));
-	if (status != 0 || job->rc != 0)
-		api_reply_error(&x, &job->error);
-	else
+	if (status != 0 || job->rc != 0) {
+		if (x.req) /* a job of the daemon's own (no request) has no one to answer */
+			api_reply_error(&x, &job->error);
+	} else {
 		job->reply(job, &x);
+	}
 	config_unref(job->cfg);
 	job->free(job);
 	api->jobs--;
@@ -895,7 +907,8 @@ void api_job_queue(struct api_ctx *x, struct api_job *job)
 	return;
 fail:
 	job->free(job);
-	api_reply_error(x, &e);
+	if (x->req)
+		api_reply_error(x, &e);
 }
 
 /* --- authentication ----------------------------------------------------------------------- */
@@ -1301,6 +1314,7 @@ static void api_free_memory(struct api *api)
 {
 	EVP_MD_CTX_free(api->sha256_ctx);
 	EVP_MD_free(api->sha256);
+	kpi_snapshot_free(api->snapshot);
 	free(api);
 }
 
@@ -1320,6 +1334,18 @@ static void on_handle_gone(void *arg)
 static void on_closed(uv_handle_t *h)
 {
 	on_handle_gone(h->data);
+}
+
+/* After start and every minute: the dashboard's top pages computed ahead of the first view. */
+static void on_warm(uv_timer_t *t)
+{
+	struct api *api = t->data;
+	struct api_ctx x;
+
+	if (api->stopping || api->closing)
+		return;
+	api_ctx_init(&x, api, NULL);
+	dashboard_warm(&x);
 }
 
 int api_track_failed(struct api_error *e, const struct err *err)
@@ -1349,6 +1375,11 @@ struct api *api_new(uv_loop_t *loop, struct store *store, struct scheduler *sche
 		api_free_memory(api);
 		return NULL;
 	}
+	if (!(api->snapshot = kpi_snapshot_new())) {
+		err_set(err, NULL, "out of memory");
+		api_free_memory(api);
+		return NULL;
+	}
 	if (!(api->metrics = metrics_new(loop, err))) {
 		api_free_memory(api);
 		return NULL;
@@ -1361,19 +1392,38 @@ struct api *api_new(uv_loop_t *loop, struct store *store, struct scheduler *sche
 	}
 	api->commit.data = api;
 	api->open_handles++;
-	if ((rc = uv_check_start(&api->commit, on_check)) != 0) {
-		err_set(err, NULL, "cannot start the commit handle: %s", uv_strerror(rc));
-		/* the handles are initialised: they must be closed, then api freed (on_closed) */
+	if ((rc = uv_timer_init(loop, &api->warm)) != 0) {
+		err_set(err, NULL, "cannot create the warming timer: %s", uv_strerror(rc));
 		uv_close((uv_handle_t *)&api->commit, on_closed);
 		metrics_close(api->metrics, on_handle_gone, api);
 		return NULL;
 	}
+	api->warm.data = api;
+	api->open_handles++;
+	if ((rc = uv_check_start(&api->commit, on_check)) != 0 ||
+	    (rc = uv_timer_start(&api->warm, on_warm, 0, API_WARM_INTERVAL_MS)) != 0) {
+		err_set(err, NULL, "cannot start the commit handle or the warming timer: %s",
+			uv_strerror(rc));
+		/* the handles are initialised: they must be closed, then api freed (on_closed) */
+		uv_close((uv_handle_t *)&api->warm, on_closed);
+		uv_close((uv_handle_t *)&api->commit, on_closed);
+		metrics_close(api->metrics, on_handle_gone, api);
+		return NULL;
+	}
+	uv_unref((uv_handle_t *)&api->warm); /* it alone must not keep the loop running */
 	return api;
 }
 
 void api_set_config(struct api *api, const struct config *cfg)
 {
+	int rc;
+
 	api->cfg = cfg;
+	/* The dashboard's figures depend on the targets and the units: dropped, and the top
+	 * unit's warmed again at once rather than at the next tick. */
+	kpi_snapshot_clear(api->snapshot);
+	if ((rc = uv_timer_start(&api->warm, on_warm, 0, API_WARM_INTERVAL_MS)) != 0)
+		log_warn("api: cannot restart the dashboard's warming: %s", uv_strerror(rc));
 }
 
 void api_stop_accepting(struct api *api)
@@ -1383,6 +1433,7 @@ void api_stop_accepting(struct api *api)
 
 static void finish_close(struct api *api)
 {
+	uv_close((uv_handle_t *)&api->warm, on_closed);
 	uv_close((uv_handle_t *)&api->commit, on_closed);
 	metrics_close(api->metrics, on_handle_gone, api);
 }

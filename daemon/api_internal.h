@@ -47,6 +47,8 @@ int64_t api_started_at(const struct api *api);
 
 /* The API's own measurements since start (api.c records them; api_ops.c writes them out). */
 struct metrics *api_metrics_of(const struct api *api);
+/* The dashboard's KPI figures kept ahead of reading (kpi_snapshot.h); emptied on a reload. */
+struct kpi_snapshot *api_snapshot_of(const struct api *api);
 /* Whether a backup is being made: one at a time (api_ops.c). */
 bool api_backup_running(const struct api *api);
 void api_set_backup_running(struct api *api, bool running);
@@ -188,7 +190,8 @@ int api_track_failed(struct api_error *e, const struct err *err);
  * not its calendar, which is not thread-safe; it returns 0, or -1 with e (the error answered).
  * Then, on the loop thread, reply() answers through x, whose cfg and cal are the job's; free()
  * releases the job last. The job keeps its config alive across a reload, and api_close waits
- * for every job queued. */
+ * for every job queued. A job queued with x->req NULL is the daemon's own work (the
+ * dashboard's recomputations): reply() gets x with req NULL, and a failure answers no one. */
 struct api_job {
 	int (*run)(struct api_job *job, struct store *ro, struct api_error *e);
 	void (*reply)(struct api_job *job, struct api_ctx *x);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kpi_snapshot.h"
 #include "log.h"
 #include "metrics.h"
 #include "path.h"
@@ -178,6 +179,7 @@ static void metrics_reply(struct api_job *job, struct api_ctx *x)
 	fwrite(m->text, 1, m->len, out);
 	/* The loop's own counters are read here, on the loop thread that writes them. */
 	rc = metrics_write(api_metrics_of(x->api), out);
+	kpi_snapshot_write_metrics(api_snapshot_of(x->api), out);
 	if (fclose(out) != 0 || rc != 0) {
 		free(body);
 		api_fail(&e, 503, "unavailable", NULL, "out of memory");

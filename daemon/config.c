@@ -1452,6 +1452,8 @@ static const struct field kpi_fields[] = {
 
 static const struct field dashboard_fields[] = {
 	{ .name = "enabled", .kind = FIELD_BOOL, .offset = CFG(dashboard.enabled) },
+	{ .name = "refresh", .kind = FIELD_WALLTIME, .offset = CFG(dashboard.refresh_ms),
+	  .def = "5m", .min = 0, .max = 86400 },
 };
 
 /* A target in percent, or -1 when the setting is absent (no target). */

@@ -149,6 +149,7 @@ struct config {
 	} kpi;
 	struct {
 		bool enabled; /* the pages for unit heads (docs/dashboard.md) [false] */
+		int64_t refresh_ms; /* KPI figures older than this are recomputed; 0: always [5 m] */
 	} dashboard;
 	struct config_target *targets;
 	size_t ntargets;

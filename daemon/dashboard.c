@@ -174,6 +174,17 @@ void dashboard_page_end(struct dashboard_html *h, struct api_ctx *x, enum templa
 	dashboard_html_raw(h, "</footer></body></html>\n");
 }
 
+void dashboard_page_end_kept(struct dashboard_html *h, struct api_ctx *x,
+			     enum template_lang lang, int64_t computed_at)
+{
+	/* data-at: the exact instant, for scripts and tests; the text says it to the minute. */
+	dashboard_html_rawf(h, "</main>\n<footer><span class=\"asof\" data-at=\"%lld\">%s ",
+			    (long long)computed_at,
+			    dashboard_tr(lang, "Số liệu tính lúc", "Figures as of"));
+	dashboard_instant(h, x, lang, computed_at);
+	dashboard_html_raw(h, "</span></footer></body></html>\n");
+}
+
 void dashboard_instant(struct dashboard_html *h, struct api_ctx *x, enum template_lang lang,
 		       int64_t t)
 {

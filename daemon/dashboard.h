@@ -28,4 +28,10 @@ const char *dashboard_route(const char *path);
  * the thread pool; token_of checks tokens. Never blocks the loop on the database. */
 void dashboard_handle(struct api_ctx *x, dashboard_token_fn token_of);
 
+/* Keeps the top unit's overview and unit page figures computed ahead of reading: queues their
+ * recomputation in the thread pool when they are missing or older than dashboard.refresh
+ * (nothing when the dashboard is off or refresh is 0), and drops entries unasked for in a day.
+ * x has no request (x->req NULL): api.c's timer calls it after start and every minute. */
+void dashboard_warm(struct api_ctx *x);
+
 #endif

@@ -41,6 +41,10 @@ void dashboard_page_begin(struct dashboard_html *h, enum template_lang lang, con
 			  const char *self, bool nav);
 /* The end of a page: the instant its figures were read, in the office's zone. */
 void dashboard_page_end(struct dashboard_html *h, struct api_ctx *x, enum template_lang lang);
+/* The end of a page whose year figures were computed at computed_at (kept ahead, see
+ * kpi_snapshot.h) while its lists are read now: says when the figures are of. */
+void dashboard_page_end_kept(struct dashboard_html *h, struct api_ctx *x,
+			     enum template_lang lang, int64_t computed_at);
 
 /* href="path" with ?lang=en or &lang=en added for English; path is escaped. */
 void dashboard_href(struct dashboard_html *h, enum template_lang lang, const char *path);

@@ -14,10 +14,15 @@
  *      (LD_PRELOAD; the phase is skipped, saying so, when the library is not installed —
  *      `make deps` installs it): the overview and the unit page of the province
  *      (/?unit=u0, /units/u0) and of a department (/?unit=u1, /units/u1), and a commune's
- *      page (/units/u99), each R times (-r, default 3) after a warm-up; printed are the
- *      median answer time and the daemon's CPU time per page (/proc/PID/stat), and each
- *      against the bare scan.
- * Target (issue #11): every page at most 300 ms. Exit status: 0, or 1 when setup or a run
+ *      page (/units/u99), each R times (-r, default 3) after a first view; printed are the
+ *      first view's and the median answer time and daemon CPU time per page
+ *      (/proc/PID/stat), and each against the bare scan. The year figures are kept ahead of
+ *      reading (dashboard.refresh, default 5m; docs/dashboard.md): the daemon is first left
+ *      to warm the province's two pages (as after start), so their first view is served from
+ *      them, while a department's or commune's first view computes its figures (cold) and
+ *      later ones are served from what it kept (warm). With -0, refresh is "0s": every view
+ *      computes its figures, as before they were kept.
+ * Target (issue #11): every page at most 300 ms (the median: warm). Exit status: 0, or 1 when setup or a run
  * failed (a target not met is printed, not an error). */
 #include <errno.h>
 #include <getopt.h>
@@ -196,22 +201,45 @@ static double proc_cpu_s(int pid)
 struct page {
 	const char *path, *what;
 	double wall[MAX_RUNS], cpu[MAX_RUNS];
+	double first_wall, first_cpu; /* the first view */
 };
 
-static int daemon_pages(struct harness *h, const char *config_body, const char *db_path,
-			int runs, double scan_s, bool *met)
+/* The sample of metric name (no labels) in GET /metrics on c, or -1. */
+static long daemon_metric(struct http_client *c, const char *name)
 {
-	static const char extra[] =
+	struct http_client_response resp = { 0 };
+	char needle[160];
+	const char *at;
+	long v = -1;
+	struct err err;
+
+	snprintf(needle, sizeof(needle), "\n%s ", name);
+	if (http_client_request(c, "GET", "/metrics", NULL, NULL, 0, &resp, &err) == 0 &&
+	    resp.status == 200 && (at = strstr(resp.body, needle)))
+		v = atol(at + strlen(needle));
+	http_client_response_free(&resp);
+	return v;
+}
+
+static int daemon_pages(struct harness *h, const char *config_body, const char *db_path,
+			int runs, double scan_s, bool afresh, bool *met)
+{
+	static const char kept[] =
 		"server: { listen = \"127.0.0.1:0\"; };\ndashboard: { enabled = true; };\n"
+		"tokens = ( { name = \"baocao\"; scopes = [\"read\"]; sha256 = "
+		"\"932ea5ac7ec8716320390085aba5ab683dd54614c5066f417fb71b92c9c2617c\"; } );\n";
+	static const char computed[] =
+		"server: { listen = \"127.0.0.1:0\"; };\n"
+		"dashboard: { enabled = true; refresh = \"0s\"; };\n"
 		"tokens = ( { name = \"baocao\"; scopes = [\"read\"]; sha256 = "
 		"\"932ea5ac7ec8716320390085aba5ab683dd54614c5066f417fb71b92c9c2617c\"; } );\n";
 	const char *const headers[] = { "Authorization: Bearer baocao-dev-token",
 					"Accept: text/html", NULL };
-	struct page pages[] = { { "/?unit=u0", "overview of the province", { 0 }, { 0 } },
-				{ "/units/u0", "the province's unit page", { 0 }, { 0 } },
-				{ "/?unit=u1", "overview of a department", { 0 }, { 0 } },
-				{ "/units/u1", "a department's unit page", { 0 }, { 0 } },
-				{ "/units/u99", "a commune's unit page", { 0 }, { 0 } } };
+	struct page pages[] = { { "/?unit=u0", "overview of the province", { 0 }, { 0 }, 0, 0 },
+				{ "/units/u0", "the province's unit page", { 0 }, { 0 }, 0, 0 },
+				{ "/?unit=u1", "overview of a department", { 0 }, { 0 }, 0, 0 },
+				{ "/units/u1", "a department's unit page", { 0 }, { 0 }, 0, 0 },
+				{ "/units/u99", "a commune's unit page", { 0 }, { 0 }, 0, 0 } };
 	const char *lib = faketime_lib();
 	struct harness_proc proc = { 0 };
 	struct http_client_response resp = { 0 };
@@ -231,7 +259,7 @@ static int daemon_pages(struct harness *h, const char *config_body, const char *
 	const char *const env[] = { preload, "FAKETIME=" AS_OF_FAKETIME, "TZ=UTC",
 				    "FAKETIME_DONT_FAKE_MONOTONIC=1", "FAKETIME_NO_CACHE=1",
 				    NULL };
-	if (asprintf(&text, "%s%s", config_body, extra) < 0 ||
+	if (asprintf(&text, "%s%s", config_body, afresh ? computed : kept) < 0 ||
 	    harness_write(h, "dashboard.conf", text) != 0)
 		goto out;
 	harness_path(h, "dashboard.conf", conf, sizeof(conf));
@@ -246,6 +274,17 @@ static int daemon_pages(struct harness *h, const char *config_body, const char *
 	port = atoi(at + strlen("STATUS=serving on 127.0.0.1:"));
 	if (!(c = http_client_connect("127.0.0.1", port, 120000, &err)))
 		goto out;
+	/* As after start: the province's two pages warmed in the thread pool. */
+	double w0 = mono_s();
+	while (!afresh && daemon_metric(c, "dunghan_dashboard_snapshot_entries") < 2) {
+		if (mono_s() - w0 > 600) {
+			fprintf(stderr, "bench_dashboard: the province's pages were not warmed\n");
+			goto out;
+		}
+		usleep(20000);
+	}
+	if (!afresh)
+		printf("warming the province's two pages after start: %.2f s\n", mono_s() - w0);
 	for (size_t p = 0; p < sizeof(pages) / sizeof(pages[0]); p++) {
 		for (int i = 0; i <= runs; i++) {
 			double a = mono_s(), ca = proc_cpu_s(proc.pid);
@@ -264,15 +303,22 @@ static int daemon_pages(struct harness *h, const char *config_body, const char *
 			if (i > 0) {
 				pages[p].wall[i - 1] = mono_s() - a;
 				pages[p].cpu[i - 1] = proc_cpu_s(proc.pid) - ca;
+			} else {
+				pages[p].first_wall = mono_s() - a;
+				pages[p].first_cpu = proc_cpu_s(proc.pid) - ca;
 			}
 		}
 	}
-	printf("through dunghand (as of 2024-12-31 23:00, libfaketime), median of %d:\n", runs);
+	printf("through dunghand (as of 2024-12-31 23:00, libfaketime), refresh %s: the first "
+	       "view, then the median of %d:\n", afresh ? "\"0s\" (figures computed on every view)"
+						 : "\"5m\" (figures kept)", runs);
 	for (size_t p = 0; p < sizeof(pages) / sizeof(pages[0]); p++) {
 		double w = median(pages[p].wall, runs), cpu = median(pages[p].cpu, runs);
 
-		printf("  GET %-10s %-26s %8.1f ms (daemon CPU %6.0f ms), %5.2f x the scan\n",
-		       pages[p].path, pages[p].what, w * 1e3, cpu * 1e3, w / scan_s);
+		printf("  GET %-10s %-26s first %7.1f ms (CPU %6.0f ms); then %7.1f ms "
+		       "(CPU %6.0f ms), %5.2f x the scan\n",
+		       pages[p].path, pages[p].what, pages[p].first_wall * 1e3,
+		       pages[p].first_cpu * 1e3, w * 1e3, cpu * 1e3, w / scan_s);
 		*met = *met && w <= TARGET_S;
 	}
 	rc = 0;
@@ -311,21 +357,23 @@ int main(int argc, char **argv)
 	struct pages pg;
 	struct harness h;
 	struct err err;
-	bool met = true;
+	bool met = true, afresh = false;
 
 	if (env && *env)
 		n = parse_size(env, "BENCH_N");
-	while ((opt = getopt(argc, argv, "n:u:r:h")) != -1) {
+	while ((opt = getopt(argc, argv, "n:u:r:0h")) != -1) {
 		switch (opt) {
+		case '0': afresh = true; break;
 		case 'n': n = parse_size(optarg, "-n"); break;
 		case 'u': units = parse_size(optarg, "-u"); break;
 		case 'r': runs = (int)parse_size(optarg, "-r"); break;
 		default:
 			fprintf(opt == 'h' ? stdout : stderr,
-				"Usage: bench_dashboard [-n CASES] [-u UNITS] [-r RUNS]\n"
+				"Usage: bench_dashboard [-n CASES] [-u UNITS] [-r RUNS] [-0]\n"
 				"  -n  cases in the year (default 2000000, or $BENCH_N)\n"
 				"  -u  units (default 100)\n"
-				"  -r  timed runs after a warm-up (default 3, at most %d)\n",
+				"  -r  timed runs after a warm-up (default 3, at most %d)\n"
+				"  -0  dashboard.refresh \"0s\": figures computed on every view\n",
 				MAX_RUNS);
 			return opt == 'h' ? 0 : 2;
 		}
@@ -395,7 +443,7 @@ int main(int argc, char **argv)
 	       "(%.2f x)\n", (med[T_OVERVIEW] + med[T_OPEN]) * 1e3,
 	       (med[T_OVERVIEW] + med[T_OPEN]) / med[T_SCAN], med[T_UNIT] * 1e3,
 	       med[T_UNIT] / med[T_SCAN]);
-	if (daemon_pages(&h, text, db_path, runs, med[T_SCAN], &met) != 0)
+	if (daemon_pages(&h, text, db_path, runs, med[T_SCAN], afresh, &met) != 0)
 		goto out;
 	printf("target: every page at most %.0f ms: %s\n", TARGET_S * 1e3,
 	       met ? "met" : "NOT MET");

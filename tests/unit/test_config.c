@@ -482,3 +482,32 @@ Test(config, channel_errors)
 			  "  cases = ( { id = \"a\"; when = \"due\"; notify = [\"channel:nowhere\"]; } ); };\n",
 			  "1", "escalation.cases[0].notify: no channel has id \"nowhere\"");
 }
+
+/* --- dashboard --- */
+
+Test(config, dashboard_refresh)
+{
+	char path[600];
+	char *errors = NULL;
+	struct config *cfg = load_with(0, NULL, &errors, path, sizeof(path));
+
+	cr_assert_not_null(cfg, "%s", errors ? errors : "");
+	cr_assert_eq(cfg->dashboard.refresh_ms, 5 * 60 * 1000); /* the default */
+	config_free(cfg);
+	cfg = load_with(3, "log: { level = \"info\"; }; dashboard: { refresh = \"0s\"; };", &errors,
+			path, sizeof(path));
+	cr_assert_not_null(cfg, "%s", errors ? errors : "");
+	cr_assert_eq(cfg->dashboard.refresh_ms, 0); /* computed afresh on every view */
+	config_free(cfg);
+	cfg = config_load(DUNGHAN_SOURCE_DIR "/config/dunghan.conf.example", NULL, NULL, &errors);
+	cr_assert_not_null(cfg, "%s", errors ? errors : "");
+	cr_assert_eq(cfg->dashboard.refresh_ms, 5 * 60 * 1000);
+	config_free(cfg);
+	expect_error(3, "log: { level = \"info\"; }; dashboard: { refresh = \"soon\"; };", "3",
+		     "dashboard.refresh: \"soon\" is not a duration like \"30s\"");
+	expect_error(3, "log: { level = \"info\"; }; dashboard: { refresh = \"2d\"; };", "3",
+		     "dashboard.refresh: \"2d\" is not a duration like \"30s\", \"1h\" or \"2d\" "
+		     "from 0s to 86400s");
+	expect_error(3, "log: { level = \"info\"; }; dashboard: { refresh = 300; };", "3",
+		     "dashboard.refresh: ");
+}
