@@ -50,9 +50,11 @@ build-fuzz: deps
 		-DDUNGHAN_FUZZ=ON >/dev/null
 	@cmake --build build-fuzz -j $(JOBS) --target fuzzers
 
+# dunghand refuses to run as root without --allow-root; `make run` as root is a developer's try.
 run: build
 	@mkdir -p var
-	./build/dunghand --config config/dunghan.conf.example --database var/dunghan.db
+	./build/dunghand --config config/dunghan.conf.example --database var/dunghan.db \
+		$$([ "$$(id -u)" -eq 0 ] && echo --allow-root)
 
 test: build build-asan build-fuzz package
 	tests/ops/check-unit.sh build

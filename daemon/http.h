@@ -8,7 +8,10 @@
  * a group commit, from a uv_check callback, ...). Answers are queued per connection and written
  * in request order. Up to max_pipeline requests of one connection may wait for their answers;
  * beyond that, or beyond max_pipeline_bytes, the server stops reading that connection until
- * answers are written. A request that breaks a rule (size, time, smuggling, malformed) gets a
+ * answers are written. So that one pipelining client cannot hold the loop, at most
+ * max_turn_requests requests of one connection are handed out per loop iteration; the rest stay
+ * buffered, unread, and are taken up in a later iteration, before that one's poll phase (a
+ * uv_idle of the server), so other connections are served in between. A request that breaks a rule (size, time, smuggling, malformed) gets a
  * JSON error {"error":{"code":...,"message":...}} after the answers that precede it, then the
  * connection is closed (lingering: the server shuts down its side and discards what the client
  * still sends, for at most linger_timeout_ms, so the client reads the error before any reset).
@@ -41,6 +44,7 @@
 #define HTTP_DEFAULT_MAX_CONNECTIONS 1024
 #define HTTP_DEFAULT_MAX_PIPELINE 64
 #define HTTP_DEFAULT_MAX_PIPELINE_BYTES (1024u * 1024)
+#define HTTP_DEFAULT_MAX_TURN_REQUESTS 4
 
 struct http_server;
 struct http_request;
@@ -86,6 +90,8 @@ struct http_config {
 	unsigned max_pipeline;       /* requests of one connection waiting for answers or being
 	                              * written before reading pauses [64] */
 	size_t max_pipeline_bytes;   /* the same, counted in request and response bytes [1 MiB] */
+	unsigned max_turn_requests;  /* requests of one connection handed to on_request in one loop
+	                              * iteration; the rest wait for a later one [4] */
 	http_request_cb on_request;  /* required */
 	http_response_cb on_response; /* optional (NULL: none) */
 	void *ctx;                   /* passed to on_request and on_response */

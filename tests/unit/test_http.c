@@ -61,11 +61,16 @@ struct fx {
 	int bad_respond_rc;
 	unsigned bad_responds;    /* answers to /bad-header given */
 	bool stopped;             /* the stop callback ran */
+	bool gate_entered;        /* a request to /gate holds the loop thread ... */
+	bool gate_open;           /* ... until the test sets this */
+	unsigned b_position;      /* how many requests were handed out up to and with /b */
 	bool loop_done;
 	int loop_close_rc;
 };
 
 static struct fx FX;
+
+static struct timespec deadline_in(int ms);
 
 static void fx_signal(struct fx *fx)
 {
@@ -119,8 +124,21 @@ static void app_on_request(struct http_request *req, void *ctx)
 {
 	struct fx *fx = ctx;
 
+	struct timespec until = deadline_in(WAIT_MS);
+	const char *path = http_request_path(req);
+
 	pthread_mutex_lock(&fx->mu);
 	fx->requests++;
+	if (strcmp(path, "/b") == 0)
+		fx->b_position = fx->requests;
+	if (strcmp(path, "/gate") == 0) {
+		/* Holds the loop inside this read callback while the test sends elsewhere. */
+		fx->gate_entered = true;
+		fx_signal(fx);
+		while (!fx->gate_open &&
+		       pthread_cond_timedwait(&fx->cv, &fx->mu, &until) != ETIMEDOUT)
+			;
+	}
 	fx_signal(fx);
 	pthread_mutex_unlock(&fx->mu);
 	if (fx->mode == APP_ECHO) {
@@ -688,6 +706,58 @@ Test(http, deep_pipeline_pauses_reading_and_keeps_order)
 	}
 	http_client_response_free(&resp);
 	http_client_free(c);
+}
+
+/* A client pipelining 64 requests gets HTTP_DEFAULT_MAX_TURN_REQUESTS (4) of them handed out
+ * per loop iteration. Its first request holds the loop until another connection's request is in
+ * the server's socket: that one is handed out in the next iteration's poll phase, after the
+ * pipeline's 4 of the first iteration and 4 of the next (from the write callbacks or the idle
+ * callback): 11th with the two warm-up requests, where it used to be 67th. Every answer still
+ * comes in request order. */
+Test(http, pipeline_yields_to_other_connections)
+{
+	enum { N = 64 };
+	int port, i;
+	struct http_client *a, *b;
+	struct http_client_response resp = { 0 };
+	char *all, *p, want[64];
+
+	port = fx_start();
+	a = connect_ok(port);
+	b = connect_ok(port);
+	/* Both accepted and idle before the pipeline starts. */
+	send_ok(a, "GET /warm-a HTTP/1.1\r\nHost: a\r\n\r\n");
+	read_ok(a, &resp);
+	send_ok(b, "GET /warm-b HTTP/1.1\r\nHost: a\r\n\r\n");
+	read_ok(b, &resp);
+	all = malloc(N * 48);
+	cr_assert_not_null(all);
+	p = all + sprintf(all, "GET /gate HTTP/1.1\r\nHost: a\r\n\r\n");
+	for (i = 1; i < N; i++)
+		p += sprintf(p, "GET /%d HTTP/1.1\r\nHost: a\r\n\r\n", i);
+	send_ok(a, all);
+	free(all);
+	cr_assert(fx_wait_flag(&FX.gate_entered), "the pipeline's first request never came");
+	send_ok(b, "GET /b HTTP/1.1\r\nHost: a\r\n\r\n");
+	pthread_mutex_lock(&FX.mu);
+	FX.gate_open = true;
+	fx_signal(&FX);
+	pthread_mutex_unlock(&FX.mu);
+	read_ok(b, &resp);
+	cr_assert_str_eq(resp.body, "GET /b ? x-test=- body=");
+	cr_assert_eq(fx_count(&FX.b_position), 2 + 2 * HTTP_DEFAULT_MAX_TURN_REQUESTS + 1,
+		     "/b was handed out %dth", fx_count(&FX.b_position));
+	read_ok(a, &resp);
+	cr_assert_str_eq(resp.body, "GET /gate ? x-test=- body=");
+	for (i = 1; i < N; i++) {
+		read_ok(a, &resp);
+		snprintf(want, sizeof(want), "GET /%d ? x-test=- body=", i);
+		cr_assert_str_eq(resp.body, want);
+	}
+	cr_assert_eq(fx_count(&FX.requests), 2 + N + 1);
+	http_client_response_free(&resp);
+	http_client_free(a);
+	http_client_free(b);
 }
 
 Test(http, pipeline_byte_bound_keeps_order)
