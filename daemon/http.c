@@ -872,6 +872,7 @@ static void conn_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
 	struct http_conn *c = container_of((uv_tcp_t *)h, struct http_conn, tcp);
 
+	(void)hint; /* the buffer is the connection's own, of a fixed size */
 	/* Reading runs only once the buffer is parsed; an empty buffer makes libuv report
 	 * UV_ENOBUFS, which closes the connection, should that ever break. */
 	if (c->rlen != 0 && !c->lingering)
@@ -884,6 +885,7 @@ static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	struct http_conn *c = container_of((uv_tcp_t *)s, struct http_conn, tcp);
 
+	(void)buf; /* always c->rbuf (conn_alloc) */
 	if (c->closed || nread == 0)
 		return;
 	if (nread > 0) {

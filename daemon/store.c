@@ -1155,6 +1155,8 @@ static enum store_status case_list_merge(struct store *st, const struct store_fi
 	bool *live = NULL;
 	int i, m, emitted = 0;
 
+	if (n <= 0)
+		return STORE_OK;
 	heads = calloc((size_t)n, sizeof(*heads));
 	live = calloc((size_t)n, sizeof(*live));
 	if (!heads || !live) {
