@@ -11,12 +11,13 @@
  * request until every earlier one has been written. Fairness: a connection hands out at most
  * max_turn_requests requests per loop iteration (srv->turn, advanced by the server's uv_check
  * after each poll phase); past that it goes on the server's resume list with its bytes still
- * buffered and unread, and the server's uv_idle, which runs before the next poll phase and keeps
- * that poll from blocking, parses it again. Requests handed out from the idle callback join that iteration's group commit like
- * any other (the application commits in uv_check, after the poll phase). Closing is one of two paths: conn_close()
- * (abrupt: the handles close, waiting requests become aborted) or, after a last response,
- * uv_shutdown() and a short lingering read that discards what the client still sends, so the
- * client reads our answer instead of a reset. Memory of a connection is freed only when both of
+ * buffered and unread, and the server's uv_idle, which runs before the next poll phase and
+ * keeps that poll from blocking, parses it again. Requests handed out from the idle callback
+ * join that iteration's group commit like any other (the application commits in uv_check,
+ * after the poll phase). Closing is one of two paths: conn_close() (abrupt: the handles close,
+ * waiting requests become aborted) or, after a last response, uv_shutdown() and a short
+ * lingering read that discards what the client still sends, so the client reads our answer
+ * instead of a reset. Memory of a connection is freed only when both of
  * its handles have closed; the server's memory only when its listener and every connection have. */
 #include "http.h"
 

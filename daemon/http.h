@@ -11,9 +11,10 @@
  * answers are written. So that one pipelining client cannot hold the loop, at most
  * max_turn_requests requests of one connection are handed out per loop iteration; the rest stay
  * buffered, unread, and are taken up in a later iteration, before that one's poll phase (a
- * uv_idle of the server), so other connections are served in between. A request that breaks a rule (size, time, smuggling, malformed) gets a
- * JSON error {"error":{"code":...,"message":...}} after the answers that precede it, then the
- * connection is closed (lingering: the server shuts down its side and discards what the client
+ * uv_idle of the server), so other connections are served in between. A request that breaks a
+ * rule (size, time, smuggling, malformed) gets a JSON error
+ * {"error":{"code":...,"message":...}} after the answers that precede it, then the connection
+ * is closed (lingering: the server shuts down its side and discards what the client
  * still sends, for at most linger_timeout_ms, so the client reads the error before any reset).
  *
  * OWNERSHIP. A request handed to on_request belongs to the application until it answers it,
@@ -118,7 +119,8 @@ int http_server_port(const struct http_server *srv);
 unsigned http_server_connections(const struct http_server *srv);
 
 /* Graceful stop: stops accepting, closes idle connections, answers a request still being
- * received with 503, lets every request the application holds be answered and written, then
+ * received with 503 (requests of a pipeline not handed out yet get no answer: the last answer
+ * says Connection: close), lets every request the application holds be answered and written, then
  * closes every handle and calls cb(srv, arg) from a close callback (never from this call), and
  * frees srv after cb returns. Returns 0, or UV_EALREADY when already stopping or freed (cb will
  * then not be called). It waits as long as the application holds requests: to bound it, call

@@ -6,7 +6,10 @@ set -eu
 build=${1:?usage: static-analysis.sh BUILD_DIR}
 cd "$(dirname "$0")/../.."
 build=$(cd "$build" && pwd)
-[ -f "$build/compile_commands.json" ] || { echo "static-analysis: no $build/compile_commands.json" >&2; exit 1; }
+if [ ! -f "$build/compile_commands.json" ]; then
+	echo "static-analysis: no $build/compile_commands.json (configure with CMake first)" >&2
+	exit 1
+fi
 
 echo "static-analysis: cppcheck"
 cppcheck --enable=warning,portability --error-exitcode=1 --quiet --std=c11 \
