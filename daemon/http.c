@@ -9,7 +9,8 @@
  * kept in the buffer when the pipeline is full (reading stops until answers are written). The
  * connection keeps its requests in an answer queue in request order; an answer waits in its
  * request until every earlier one has been written. Fairness: a connection hands out at most
- * max_turn_requests requests per loop iteration (srv->turn, advanced by the server's uv_check
+ * max_turn_requests requests, and turn_budget_us of on_request's time, per loop iteration
+ * (srv->turn, advanced by the server's uv_check
  * after each poll phase); past that it goes on the server's resume list with its bytes still
  * buffered and unread, and the server's uv_idle, which runs before the next poll phase and
  * keeps that poll from blocking, parses it again. Requests handed out from the idle callback
@@ -127,8 +128,9 @@ struct http_conn {
 	bool deferred;             /* on the server's resume list */
 	struct http_conn *dnext;   /* the resume list, in the order the connections went on it */
 	struct http_conn *dprev;
-	uint64_t turn;             /* the turn turn_requests counts in */
+	uint64_t turn;             /* the turn turn_requests and turn_ns count in */
 	unsigned turn_requests;    /* handed out in that turn */
+	uint64_t turn_ns;          /* the time on_request took for them */
 	char peer[64];
 };
 
@@ -1123,11 +1125,15 @@ static void conn_on_timer(uv_timer_t *t)
 /* Whether c may hand out another request in this turn; a new turn starts its count afresh. */
 static bool conn_turn_left(struct http_conn *c)
 {
+	const struct http_config *cfg = &c->srv->cfg;
+
 	if (c->turn != c->srv->turn) {
 		c->turn = c->srv->turn;
 		c->turn_requests = 0;
+		c->turn_ns = 0;
 	}
-	return c->turn_requests < c->srv->cfg.max_turn_requests;
+	return c->turn_requests < cfg->max_turn_requests &&
+	       c->turn_ns < cfg->turn_budget_us * 1000;
 }
 
 static void conn_undefer(struct http_conn *c)
@@ -1195,6 +1201,7 @@ static void server_on_resume(uv_idle_t *h)
 static void conn_dispatch(struct http_conn *c)
 {
 	struct http_request *req = c->done;
+	uint64_t start;
 
 	c->done = NULL;
 	if (!req)
@@ -1210,7 +1217,10 @@ static void conn_dispatch(struct http_conn *c)
 	c->inflight_bytes += req->bytes;
 	if (!req->keep_alive)
 		c->no_more = true;
+	start = uv_hrtime();
 	c->srv->cfg.on_request(req, c->srv->cfg.ctx);
+	/* c stays allocated even if on_request closed it: it is freed by a close callback. */
+	c->turn_ns += uv_hrtime() - start;
 }
 
 /* Parses what the buffer holds while the pipeline has room, handing out each request. */
@@ -1598,6 +1608,7 @@ struct http_server *http_server_new(uv_loop_t *loop, const struct http_config *c
 	DEFAULT(max_pipeline, HTTP_DEFAULT_MAX_PIPELINE);
 	DEFAULT(max_pipeline_bytes, HTTP_DEFAULT_MAX_PIPELINE_BYTES);
 	DEFAULT(max_turn_requests, HTTP_DEFAULT_MAX_TURN_REQUESTS);
+	DEFAULT(turn_budget_us, HTTP_DEFAULT_TURN_BUDGET_US);
 #undef DEFAULT
 
 	llhttp_settings_init(&srv->settings);
