@@ -10,16 +10,16 @@
  * connection keeps its requests in an answer queue in request order; an answer waits in its
  * request until every earlier one has been written. Fairness: a connection hands out at most
  * max_turn_requests requests, and turn_budget_us of on_request's time, per loop iteration
- * (srv->turn, advanced by the server's uv_check
- * after each poll phase); past that it goes on the server's resume list with its bytes still
- * buffered and unread, and the server's uv_idle, which runs before the next poll phase and
- * keeps that poll from blocking, parses it again. Requests handed out from the idle callback
- * join that iteration's group commit like any other (the application commits in uv_check,
- * after the poll phase). Closing is one of two paths: conn_close() (abrupt: the handles close,
- * waiting requests become aborted) or, after a last response, uv_shutdown() and a short
- * lingering read that discards what the client still sends, so the client reads our answer
- * instead of a reset. Memory of a connection is freed only when both of
- * its handles have closed; the server's memory only when its listener and every connection have. */
+ * (srv->turn, advanced by the server's uv_check after each poll phase); past that it goes on
+ * the server's resume list with its bytes still buffered and unread, and the server's uv_idle,
+ * which runs before the next poll phase and keeps that poll from blocking, parses it again.
+ * Requests handed out from the idle callback join that iteration's group commit like any other
+ * (the application commits in uv_check, after the poll phase). Closing is one of two paths:
+ * conn_close() (abrupt: the handles close, waiting requests become aborted) or, after a last
+ * response, uv_shutdown() and a short lingering read that discards what the client still sends,
+ * so the client reads our answer instead of a reset. Memory of a connection is freed only when
+ * both of its handles have closed; the server's memory only when its listener and every
+ * connection have. */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -145,6 +145,7 @@ struct http_server {
 	struct http_conn *conns;   /* every connection not yet freed */
 	struct http_conn *dhead;   /* the resume list: connections past their turn's budget */
 	struct http_conn *dtail;
+	unsigned ndeferred;
 	uint64_t turn;
 	unsigned nconns;
 	unsigned nactive;
@@ -1152,6 +1153,7 @@ static void conn_undefer(struct http_conn *c)
 		srv->dtail = c->dprev;
 	c->dnext = c->dprev = NULL;
 	c->deferred = false;
+	srv->ndeferred--;
 }
 
 /* Puts c, whose turn's budget is spent, on the resume list; reading stays stopped meanwhile,
@@ -1166,6 +1168,7 @@ static void conn_defer(struct http_conn *c)
 	if (!srv->dhead && uv_idle_start(&srv->resume, server_on_resume) < 0)
 		return; /* cannot fail for an initialized handle that is not closing */
 	c->deferred = true;
+	srv->ndeferred++;
 	c->dprev = srv->dtail;
 	c->dnext = NULL;
 	if (srv->dtail)
@@ -1182,16 +1185,22 @@ static void server_on_turn_end(uv_check_t *h)
 	srv->turn++;
 }
 
-/* Every connection on the resume list parses again, in list order. One that spends its budget
- * again goes back at the tail with the current turn, which ends this pass. */
+/* Each connection on the resume list when the pass begins parses again, in list order; one that
+ * spends its budget goes back at the tail. One whose budget of this turn is already spent (by
+ * write callbacks, which libuv may run before the idle phase) just goes back at the tail, so
+ * that it cannot keep those behind it waiting. */
 static void server_on_resume(uv_idle_t *h)
 {
 	struct http_server *srv = container_of(h, struct http_server, resume);
 	struct http_conn *c;
+	unsigned n;
 
-	while ((c = srv->dhead) && c->turn != srv->turn) {
+	for (n = srv->ndeferred; n > 0 && (c = srv->dhead); n--) {
 		conn_undefer(c);
-		conn_parse(c);
+		if (conn_turn_left(c))
+			conn_parse(c);
+		else
+			conn_defer(c);
 	}
 	if (!srv->dhead)
 		uv_idle_stop(h);

@@ -64,6 +64,8 @@ struct fx {
 	bool gate_entered;        /* a request to /gate holds the loop thread ... */
 	bool gate_open;           /* ... until the test sets this */
 	unsigned b_position;      /* how many requests were handed out up to and with /b */
+	unsigned held_b;          /* requests to /hold... handed out (and held, in any mode) */
+	unsigned held_b_at_a_end; /* held_b when /a63 was handed out */
 	bool loop_done;
 	int loop_close_rc;
 };
@@ -142,6 +144,10 @@ static void app_on_request(struct http_request *req, void *ctx)
 	fx->requests++;
 	if (strcmp(path, "/b") == 0)
 		fx->b_position = fx->requests;
+	if (strncmp(path, "/hold", 5) == 0)
+		fx->held_b++;
+	if (strcmp(path, "/a63") == 0)
+		fx->held_b_at_a_end = fx->held_b;
 	if (strcmp(path, "/gate") == 0) {
 		/* Holds the loop inside this read callback while the test sends elsewhere. */
 		fx->gate_entered = true;
@@ -154,7 +160,7 @@ static void app_on_request(struct http_request *req, void *ctx)
 	pthread_mutex_unlock(&fx->mu);
 	if (strcmp(http_request_query(req), "work") == 0)
 		app_work_ms(3); /* a request that costs the loop time, like a large list */
-	if (fx->mode == APP_ECHO) {
+	if (fx->mode == APP_ECHO && strncmp(path, "/hold", 5) != 0) {
 		app_answer(fx, req);
 		return;
 	}
@@ -1265,6 +1271,48 @@ Test(http, pipeline_turn_budget_counts_loop_time)
 		cr_assert_str_eq(resp.body, want);
 	}
 	http_client_response_free(&resp);
+	http_client_free(a);
+	http_client_free(b);
+}
+
+/* Two pipelines waiting their turn share the iterations: one whose answers are written (its
+ * write callbacks hand out its next requests too) must not keep the other, whose answers are
+ * held and which only the idle callback takes up, from its turns. With 2 requests per turn, the
+ * held pipeline of 32 has had half of its requests handed out by the time the other's 64th is
+ * (all of them, in practice). */
+Test(http, pipelines_share_the_turns)
+{
+	enum { N = 64, M = 32 };
+	struct http_client *a, *b;
+	char *all, *p;
+	int port, i;
+
+	FX.cfg.max_turn_requests = 2;
+	FX.cfg.turn_budget_us = 60 * 1000000; /* the gate holds the loop for a while */
+	port = fx_start();
+	a = connect_ok(port);
+	b = connect_ok(port);
+	cr_assert(fx_wait_count(&FX.conns, 2));
+	all = malloc(N * 48);
+	cr_assert_not_null(all);
+	p = all + sprintf(all, "GET /gate HTTP/1.1\r\nHost: a\r\n\r\n");
+	for (i = 1; i < N; i++)
+		p += sprintf(p, "GET /a%d HTTP/1.1\r\nHost: a\r\n\r\n", i);
+	send_ok(a, all);
+	cr_assert(fx_wait_flag(&FX.gate_entered), "the pipeline's first request never came");
+	p = all;
+	for (i = 0; i < M; i++)
+		p += sprintf(p, "GET /hold%d HTTP/1.1\r\nHost: a\r\n\r\n", i);
+	send_ok(b, all);
+	free(all);
+	pthread_mutex_lock(&FX.mu);
+	FX.gate_open = true;
+	fx_signal(&FX);
+	pthread_mutex_unlock(&FX.mu);
+	cr_assert(fx_wait_count(&FX.requests, N + M), "%d of %d requests handed out",
+		  fx_count(&FX.requests), N + M);
+	cr_assert_geq(fx_count(&FX.held_b_at_a_end), M / 2, "%d of the held pipeline's requests "
+		      "handed out when the other one's last was", fx_count(&FX.held_b_at_a_end));
 	http_client_free(a);
 	http_client_free(b);
 }
