@@ -146,6 +146,7 @@ struct http_server {
 	struct http_conn *dhead;   /* the resume list: connections past their turn's budget */
 	struct http_conn *dtail;
 	unsigned ndeferred;
+	bool handed_out;           /* a request was handed out since the last resume pass */
 	uint64_t turn;
 	unsigned nconns;
 	unsigned nactive;
@@ -1188,13 +1189,17 @@ static void server_on_turn_end(uv_check_t *h)
 /* Each connection on the resume list when the pass begins parses again, in list order; one that
  * spends its budget goes back at the tail. One whose budget of this turn is already spent (by
  * write callbacks, which libuv may run before the idle phase) just goes back at the tail, so
- * that it cannot keep those behind it waiting. */
+ * that it cannot keep those behind it waiting. The handle stops once the list is empty and no
+ * request was handed out since the last pass (conn_dispatch starts it again): the poll after
+ * a request handed out must not block, or its answer would wait for a timer to be committed. */
 static void server_on_resume(uv_idle_t *h)
 {
 	struct http_server *srv = container_of(h, struct http_server, resume);
+	bool busy = srv->handed_out;
 	struct http_conn *c;
 	unsigned n;
 
+	srv->handed_out = false;
 	for (n = srv->ndeferred; n > 0 && (c = srv->dhead); n--) {
 		conn_undefer(c);
 		if (conn_turn_left(c))
@@ -1202,7 +1207,7 @@ static void server_on_resume(uv_idle_t *h)
 		else
 			conn_defer(c);
 	}
-	if (!srv->dhead)
+	if (!srv->dhead && !busy && !srv->handed_out)
 		uv_idle_stop(h);
 }
 
@@ -1226,6 +1231,12 @@ static void conn_dispatch(struct http_conn *c)
 	c->inflight_bytes += req->bytes;
 	if (!req->keep_alive)
 		c->no_more = true;
+	/* Handed out in the pending or idle phase (a write callback, the resume list), an answer
+	 * that waits for the application's uv_check (a group commit) must not wait for the poll
+	 * of this iteration to time out: the idle handle keeps that poll from blocking. */
+	c->srv->handed_out = true;
+	if (!c->srv->listener_closing)
+		uv_idle_start(&c->srv->resume, server_on_resume);
 	start = uv_hrtime();
 	c->srv->cfg.on_request(req, c->srv->cfg.ctx);
 	/* c stays allocated even if on_request closed it: it is freed by a close callback. */
