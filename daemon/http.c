@@ -13,8 +13,10 @@
  * (srv->turn, advanced by the server's uv_check after each poll phase); past that it goes on
  * the server's resume list with its bytes still buffered and unread, and the server's uv_idle,
  * which runs before the next poll phase and keeps that poll from blocking, parses it again.
- * Requests handed out from the idle callback join that iteration's group commit like any other
- * (the application commits in uv_check, after the poll phase). Closing is one of two paths:
+ * Requests handed out from the idle callback or a write callback join that iteration's group
+ * commit like any other (the application commits in uv_check, after the poll phase); the idle
+ * handle stays active one pass after any request is handed out, so that this poll does not
+ * block with their answers waiting for the commit. Closing is one of two paths:
  * conn_close() (abrupt: the handles close, waiting requests become aborted) or, after a last
  * response, uv_shutdown() and a short lingering read that discards what the client still sends,
  * so the client reads our answer instead of a reset. Memory of a connection is freed only when
