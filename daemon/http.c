@@ -8,11 +8,20 @@
  * between two llhttp_execute() calls, never from inside one, and can stop with unparsed bytes
  * kept in the buffer when the pipeline is full (reading stops until answers are written). The
  * connection keeps its requests in an answer queue in request order; an answer waits in its
- * request until every earlier one has been written. Closing is one of two paths: conn_close()
- * (abrupt: the handles close, waiting requests become aborted) or, after a last response,
- * uv_shutdown() and a short lingering read that discards what the client still sends, so the
- * client reads our answer instead of a reset. Memory of a connection is freed only when both of
- * its handles have closed; the server's memory only when its listener and every connection have. */
+ * request until every earlier one has been written. Fairness: a connection hands out at most
+ * max_turn_requests requests, and turn_budget_us of on_request's time, per loop iteration
+ * (srv->turn, advanced by the server's uv_check after each poll phase); past that it goes on
+ * the server's resume list with its bytes still buffered and unread, and the server's uv_idle,
+ * which runs before the next poll phase and keeps that poll from blocking, parses it again.
+ * Requests handed out from the idle callback or a write callback join that iteration's group
+ * commit like any other (the application commits in uv_check, after the poll phase); the idle
+ * handle stays active one pass after any request is handed out, so that this poll does not
+ * block with their answers waiting for the commit. Closing is one of two paths:
+ * conn_close() (abrupt: the handles close, waiting requests become aborted) or, after a last
+ * response, uv_shutdown() and a short lingering read that discards what the client still sends,
+ * so the client reads our answer instead of a reset. Memory of a connection is freed only when
+ * both of its handles have closed; the server's memory only when its listener and every
+ * connection have. */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -118,6 +127,12 @@ struct http_conn {
 	bool shutting_down;        /* uv_shutdown() issued after the last response */
 	bool lingering;            /* discarding input until EOF or the linger timeout */
 	bool closed;               /* uv_close() issued */
+	bool deferred;             /* on the server's resume list */
+	struct http_conn *dnext;   /* the resume list, in the order the connections went on it */
+	struct http_conn *dprev;
+	uint64_t turn;             /* the turn turn_requests and turn_ns count in */
+	unsigned turn_requests;    /* handed out in that turn */
+	uint64_t turn_ns;          /* the time on_request took for them */
 	char peer[64];
 };
 
@@ -127,11 +142,18 @@ struct http_server {
 	 * polling the listener until uv_accept() takes the connection it holds. */
 	uv_timer_t accept_retry;
 	bool retry_closed;
+	uv_idle_t resume;          /* active while a connection waits on the resume list */
+	uv_check_t turn_end;       /* advances turn after each poll phase (unreferenced) */
 	uv_loop_t *loop;
 	struct http_config cfg;    /* defaults applied; body_limits points at limits */
 	struct http_body_limit *limits;
 	llhttp_settings_t settings;
 	struct http_conn *conns;   /* every connection not yet freed */
+	struct http_conn *dhead;   /* the resume list: connections past their turn's budget */
+	struct http_conn *dtail;
+	unsigned ndeferred;
+	bool handed_out;           /* a request was handed out since the last resume pass */
+	uint64_t turn;
 	unsigned nconns;
 	unsigned nactive;
 	unsigned nrejecting;
@@ -141,6 +163,8 @@ struct http_server {
 	bool freeing;
 	bool listener_closing;
 	bool listener_closed;
+	bool resume_closed;
+	bool turn_end_closed;
 	bool done;
 	time_t date_sec;
 	char date[80]; /* "Sun, 06 Nov 1994 08:49:37 GMT"; sized for any int fields */
@@ -153,6 +177,7 @@ static void conn_fail(struct http_conn *c, int status, const char *code, const c
 static void conn_flush(struct http_conn *c);
 static void conn_update(struct http_conn *c);
 static void conn_parse(struct http_conn *c);
+static void server_on_resume(uv_idle_t *h);
 static void server_maybe_done(struct http_server *srv);
 
 /* ---- responses ---- */
@@ -858,6 +883,7 @@ static void conn_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
 	struct http_conn *c = container_of((uv_tcp_t *)h, struct http_conn, tcp);
 
+	(void)hint; /* the buffer is the connection's own, of a fixed size */
 	/* Reading runs only once the buffer is parsed; an empty buffer makes libuv report
 	 * UV_ENOBUFS, which closes the connection, should that ever break. */
 	if (c->rlen != 0 && !c->lingering)
@@ -870,6 +896,7 @@ static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	struct http_conn *c = container_of((uv_tcp_t *)s, struct http_conn, tcp);
 
+	(void)buf; /* always c->rbuf (conn_alloc) */
 	if (c->closed || nread == 0)
 		return;
 	if (nread > 0) {
@@ -1103,10 +1130,98 @@ static void conn_on_timer(uv_timer_t *t)
 	}
 }
 
+/* Whether c may hand out another request in this turn; a new turn starts its count afresh. */
+static bool conn_turn_left(struct http_conn *c)
+{
+	const struct http_config *cfg = &c->srv->cfg;
+
+	if (c->turn != c->srv->turn) {
+		c->turn = c->srv->turn;
+		c->turn_requests = 0;
+		c->turn_ns = 0;
+	}
+	return c->turn_requests < cfg->max_turn_requests &&
+	       c->turn_ns < cfg->turn_budget_us * 1000;
+}
+
+static void conn_undefer(struct http_conn *c)
+{
+	struct http_server *srv = c->srv;
+
+	if (!c->deferred)
+		return;
+	if (c->dprev)
+		c->dprev->dnext = c->dnext;
+	else
+		srv->dhead = c->dnext;
+	if (c->dnext)
+		c->dnext->dprev = c->dprev;
+	else
+		srv->dtail = c->dprev;
+	c->dnext = c->dprev = NULL;
+	c->deferred = false;
+	srv->ndeferred--;
+}
+
+/* Puts c, whose turn's budget is spent, on the resume list; reading stays stopped meanwhile,
+ * as its buffer is not parsed through. Without the idle handle (the server is closing) the
+ * bytes are simply never parsed, as for any connection of a stopping server. */
+static void conn_defer(struct http_conn *c)
+{
+	struct http_server *srv = c->srv;
+
+	if (c->deferred || srv->listener_closing)
+		return;
+	if (!srv->dhead && uv_idle_start(&srv->resume, server_on_resume) < 0)
+		return; /* cannot fail for an initialized handle that is not closing */
+	c->deferred = true;
+	srv->ndeferred++;
+	c->dprev = srv->dtail;
+	c->dnext = NULL;
+	if (srv->dtail)
+		srv->dtail->dnext = c;
+	else
+		srv->dhead = c;
+	srv->dtail = c;
+}
+
+static void server_on_turn_end(uv_check_t *h)
+{
+	struct http_server *srv = container_of(h, struct http_server, turn_end);
+
+	srv->turn++;
+}
+
+/* Each connection on the resume list when the pass begins parses again, in list order; one that
+ * spends its budget goes back at the tail. One whose budget of this turn is already spent (by
+ * write callbacks, which libuv may run before the idle phase) just goes back at the tail, so
+ * that it cannot keep those behind it waiting. The handle stops once the list is empty and no
+ * request was handed out since the last pass (conn_dispatch starts it again): the poll after
+ * a request handed out must not block, or its answer would wait for a timer to be committed. */
+static void server_on_resume(uv_idle_t *h)
+{
+	struct http_server *srv = container_of(h, struct http_server, resume);
+	bool busy = srv->handed_out;
+	struct http_conn *c;
+	unsigned n;
+
+	srv->handed_out = false;
+	for (n = srv->ndeferred; n > 0 && (c = srv->dhead); n--) {
+		conn_undefer(c);
+		if (conn_turn_left(c))
+			conn_parse(c);
+		else
+			conn_defer(c);
+	}
+	if (!srv->dhead && !busy && !srv->handed_out)
+		uv_idle_stop(h);
+}
+
 /* Hands the request just received to the application, and queues it for its answer. */
 static void conn_dispatch(struct http_conn *c)
 {
 	struct http_request *req = c->done;
+	uint64_t start;
 
 	c->done = NULL;
 	if (!req)
@@ -1118,10 +1233,20 @@ static void conn_dispatch(struct http_conn *c)
 		c->qhead = req;
 	c->qtail = req;
 	c->nqueue++;
+	c->turn_requests++;
 	c->inflight_bytes += req->bytes;
 	if (!req->keep_alive)
 		c->no_more = true;
+	/* Handed out in the pending or idle phase (a write callback, the resume list), an answer
+	 * that waits for the application's uv_check (a group commit) must not wait for the poll
+	 * of this iteration to time out: the idle handle keeps that poll from blocking. */
+	c->srv->handed_out = true;
+	if (!c->srv->listener_closing)
+		uv_idle_start(&c->srv->resume, server_on_resume);
+	start = uv_hrtime();
 	c->srv->cfg.on_request(req, c->srv->cfg.ctx);
+	/* c stays allocated even if on_request closed it: it is freed by a close callback. */
+	c->turn_ns += uv_hrtime() - start;
 }
 
 /* Parses what the buffer holds while the pipeline has room, handing out each request. */
@@ -1138,6 +1263,10 @@ static void conn_parse(struct http_conn *c)
 		return;
 	c->parsing = true;
 	while (conn_can_parse(c) && c->roff < c->rlen) {
+		if (!conn_turn_left(c)) {
+			conn_defer(c);
+			break;
+		}
 		p = c->rbuf + c->roff;
 		n = c->rlen - c->roff;
 		/* A head is fed no more than its budget, so max_header_bytes counts raw bytes,
@@ -1223,6 +1352,7 @@ static void conn_close(struct http_conn *c)
 	if (c->closed)
 		return;
 	c->closed = true;
+	conn_undefer(c);
 	for (req = c->qhead; req; req = next) {
 		next = req->next;
 		if (req->state == REQ_ANSWERED) {
@@ -1405,7 +1535,7 @@ static void server_release(struct http_server *srv)
 static void server_maybe_done(struct http_server *srv)
 {
 	if (srv->done || !(srv->stopping || srv->freeing) || !srv->listener_closed ||
-	    !srv->retry_closed || srv->conns)
+	    !srv->retry_closed || !srv->resume_closed || !srv->turn_end_closed || srv->conns)
 		return;
 	srv->done = true;
 	if (srv->stop_cb)
@@ -1429,6 +1559,24 @@ static void server_on_retry_close(uv_handle_t *h)
 	server_maybe_done(srv);
 }
 
+static void server_on_resume_close(uv_handle_t *h)
+{
+	struct http_server *srv = container_of((uv_idle_t *)h, struct http_server, resume);
+
+	srv->resume_closed = true;
+	server_maybe_done(srv);
+}
+
+static void server_on_turn_end_close(uv_handle_t *h)
+{
+	struct http_server *srv = container_of((uv_check_t *)h, struct http_server, turn_end);
+
+	srv->turn_end_closed = true;
+	server_maybe_done(srv);
+}
+
+/* Closes the server's own handles: the listener, the accept retry timer, the resume idle and
+ * the turn check. */
 static void server_close_listener(struct http_server *srv)
 {
 	if (srv->listener_closing)
@@ -1436,6 +1584,10 @@ static void server_close_listener(struct http_server *srv)
 	srv->listener_closing = true;
 	uv_close((uv_handle_t *)&srv->accept_retry, server_on_retry_close);
 	uv_close((uv_handle_t *)&srv->listener, server_on_listener_close);
+	if (!srv->resume_closed)
+		uv_close((uv_handle_t *)&srv->resume, server_on_resume_close);
+	if (!srv->turn_end_closed)
+		uv_close((uv_handle_t *)&srv->turn_end, server_on_turn_end_close);
 }
 
 struct http_server *http_server_new(uv_loop_t *loop, const struct http_config *cfg,
@@ -1499,6 +1651,8 @@ struct http_server *http_server_new(uv_loop_t *loop, const struct http_config *c
 	DEFAULT(max_connections, HTTP_DEFAULT_MAX_CONNECTIONS);
 	DEFAULT(max_pipeline, HTTP_DEFAULT_MAX_PIPELINE);
 	DEFAULT(max_pipeline_bytes, HTTP_DEFAULT_MAX_PIPELINE_BYTES);
+	DEFAULT(max_turn_requests, HTTP_DEFAULT_MAX_TURN_REQUESTS);
+	DEFAULT(turn_budget_us, HTTP_DEFAULT_TURN_BUDGET_US);
 #undef DEFAULT
 
 	llhttp_settings_init(&srv->settings);
@@ -1521,7 +1675,17 @@ struct http_server *http_server_new(uv_loop_t *loop, const struct http_config *c
 		return NULL;
 	}
 	uv_timer_init(loop, &srv->accept_retry); /* cannot fail; closed with the listener */
-	rc = uv_tcp_bind(&srv->listener, (const struct sockaddr *)&addr, 0);
+	/* Neither init can fail (they only fill the handle); a handle never opened needs no close. */
+	rc = uv_idle_init(loop, &srv->resume);
+	srv->resume_closed = rc < 0;
+	srv->turn_end_closed = true;
+	if (rc == 0 && (rc = uv_check_init(loop, &srv->turn_end)) == 0) {
+		srv->turn_end_closed = false;
+		rc = uv_check_start(&srv->turn_end, server_on_turn_end);
+		uv_unref((uv_handle_t *)&srv->turn_end); /* it never keeps the loop alive */
+	}
+	if (rc == 0)
+		rc = uv_tcp_bind(&srv->listener, (const struct sockaddr *)&addr, 0);
 	if (rc == 0)
 		rc = uv_listen((uv_stream_t *)&srv->listener, srv->cfg.backlog,
 			       server_on_connection);

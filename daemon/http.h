@@ -8,9 +8,14 @@
  * a group commit, from a uv_check callback, ...). Answers are queued per connection and written
  * in request order. Up to max_pipeline requests of one connection may wait for their answers;
  * beyond that, or beyond max_pipeline_bytes, the server stops reading that connection until
- * answers are written. A request that breaks a rule (size, time, smuggling, malformed) gets a
- * JSON error {"error":{"code":...,"message":...}} after the answers that precede it, then the
- * connection is closed (lingering: the server shuts down its side and discards what the client
+ * answers are written. So that one pipelining client cannot hold the loop, the requests of one
+ * connection handed out in one loop iteration stop at max_turn_requests, or once on_request has
+ * spent turn_budget_us on them (always one at least); the rest stay buffered, unread, and are
+ * taken up in a later iteration, before that one's poll phase (a
+ * uv_idle of the server), so other connections are served in between. A request that breaks a
+ * rule (size, time, smuggling, malformed) gets a JSON error
+ * {"error":{"code":...,"message":...}} after the answers that precede it, then the connection
+ * is closed (lingering: the server shuts down its side and discards what the client
  * still sends, for at most linger_timeout_ms, so the client reads the error before any reset).
  *
  * OWNERSHIP. A request handed to on_request belongs to the application until it answers it,
@@ -41,6 +46,8 @@
 #define HTTP_DEFAULT_MAX_CONNECTIONS 1024
 #define HTTP_DEFAULT_MAX_PIPELINE 64
 #define HTTP_DEFAULT_MAX_PIPELINE_BYTES (1024u * 1024)
+#define HTTP_DEFAULT_MAX_TURN_REQUESTS 16
+#define HTTP_DEFAULT_TURN_BUDGET_US 1000
 
 struct http_server;
 struct http_request;
@@ -86,6 +93,11 @@ struct http_config {
 	unsigned max_pipeline;       /* requests of one connection waiting for answers or being
 	                              * written before reading pauses [64] */
 	size_t max_pipeline_bytes;   /* the same, counted in request and response bytes [1 MiB] */
+	unsigned max_turn_requests;  /* requests of one connection handed to on_request in one loop
+	                              * iteration; the rest wait for a later one [16] */
+	uint64_t turn_budget_us;     /* the same, counted in the time on_request takes for them: the
+	                              * first request of an iteration always goes, the next ones
+	                              * while the sum is below this [1000 us] */
 	http_request_cb on_request;  /* required */
 	http_response_cb on_response; /* optional (NULL: none) */
 	void *ctx;                   /* passed to on_request and on_response */
@@ -112,11 +124,12 @@ int http_server_port(const struct http_server *srv);
 unsigned http_server_connections(const struct http_server *srv);
 
 /* Graceful stop: stops accepting, closes idle connections, answers a request still being
- * received with 503, lets every request the application holds be answered and written, then
- * closes every handle and calls cb(srv, arg) from a close callback (never from this call), and
- * frees srv after cb returns. Returns 0, or UV_EALREADY when already stopping or freed (cb will
- * then not be called). It waits as long as the application holds requests: to bound it, call
- * http_server_free() after a timeout of your own. cb may be NULL. */
+ * received with 503 (requests of a pipeline not handed out yet get no answer, the connection
+ * closing after the answers owed), lets every request the application holds be answered and
+ * written, then closes every handle and calls cb(srv, arg) from a close callback (never from
+ * this call), and frees srv after cb returns. Returns 0, or UV_EALREADY when already stopping or
+ * freed (cb will then not be called). It waits as long as the application holds requests: to
+ * bound it, call http_server_free() after a timeout of your own. cb may be NULL. */
 int http_server_stop(struct http_server *srv, http_stop_cb cb, void *arg);
 
 /* Immediate stop: closes the listener and every connection now; requests the application holds

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "api.h"
@@ -49,6 +50,7 @@ static void usage(FILE *out)
 		"  -c, --config FILE     configuration file (default " CONFIG_DEFAULT_PATH ")\n"
 		"  -d, --database FILE   use this database instead of database.path\n"
 		"      --check-config    validate the configuration, print ok or the errors, exit\n"
+		"      --allow-root      run even as root (refused otherwise: exit status 2)\n"
 		"      --version         print the version and exit\n"
 		"  -h, --help            print this help and exit\n"
 		"\n"
@@ -332,13 +334,14 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "database", required_argument, NULL, 'd' },
 		{ "check-config", no_argument, NULL, 'C' },
+		{ "allow-root", no_argument, NULL, 'R' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dunghand d = { .config_path = CONFIG_DEFAULT_PATH };
 	enum store_status status;
-	bool check_only = false;
+	bool check_only = false, allow_root = false;
 	char *errors = NULL;
 	struct err err;
 	int opt, rc = 1;
@@ -354,6 +357,9 @@ int main(int argc, char **argv)
 		case 'C':
 			check_only = true;
 			break;
+		case 'R':
+			allow_root = true;
+			break;
 		case 'V':
 			printf("dunghand %s\n", DUNGHAN_VERSION);
 			return 0;
@@ -368,6 +374,14 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "dunghand: unexpected argument \"%s\"\n", argv[optind]);
 		usage(stderr);
+		return 2;
+	}
+	/* A daemon that parses what the network sends has no business with root's powers; checking
+	 * a configuration does, as root, nothing but read it. */
+	if (!check_only && geteuid() == 0 && !allow_root) {
+		fprintf(stderr, "dunghand: refusing to run as root (effective user id 0): run it as "
+				"an unprivileged user (the packaged unit uses \"dunghan\"), or pass "
+				"--allow-root to run as root anyway\n");
 		return 2;
 	}
 

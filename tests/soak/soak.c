@@ -1,6 +1,6 @@
-/* soak: the real dunghand under sustained mixed load for SOAK_SECONDS (default 60; `make soak
- * MINUTES=n` sets it; not part of ctest until the loop's fairness under pipelining is fixed —
- * docs/testing.md, "Soak"), issue #10 "Load and soak", docs/testing.md "Soak". 256 connections: 224
+/* soak: the real dunghand under sustained mixed load for SOAK_SECONDS (default 60; `make test`
+ * runs 60 s of it after the gcc build's tests, `make soak MINUTES=n` longer), issue #10 "Load and
+ * soak", docs/testing.md "Soak". 256 connections: 224
  * well-behaved keep-alive clients (cases created one by one and in batches, events, lists, single
  * items, event logs, /healthz, now and then /kpi, and a few deliberately bad requests with their
  * exact 4xx) and 32 abusive ones (slowloris heads, bodies beyond the limits, trickled bodies,

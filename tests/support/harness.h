@@ -46,6 +46,10 @@ int harness_free_port(void);
  * may be NULL) added. Returns 0 or -1. */
 int harness_spawn(struct harness *h, struct harness_proc *p, char *const argv[],
 		  const char *const extra_env[], const char *log_name);
+/* harness_spawn adds --allow-root after argv[0] when argv[0] is harness_dunghand() and the
+ * test runs as root; this one runs argv exactly as given (to test the refusal itself). */
+int harness_spawn_exact(struct harness *h, struct harness_proc *p, char *const argv[],
+			const char *const extra_env[], const char *log_name);
 
 /* Waits until the process exits, at most timeout_ms. Returns its exit status (0..255), 128+N
  * when killed by signal N, or -1 on timeout. */

@@ -61,11 +61,18 @@ struct fx {
 	int bad_respond_rc;
 	unsigned bad_responds;    /* answers to /bad-header given */
 	bool stopped;             /* the stop callback ran */
+	bool gate_entered;        /* a request to /gate holds the loop thread ... */
+	bool gate_open;           /* ... until the test sets this */
+	unsigned b_position;      /* how many requests were handed out up to and with /b */
+	unsigned held_b;          /* requests to /hold... handed out (and held, in any mode) */
+	unsigned held_b_at_a_end; /* held_b when /a63 was handed out */
 	bool loop_done;
 	int loop_close_rc;
 };
 
 static struct fx FX;
+
+static struct timespec deadline_in(int ms);
 
 static void fx_signal(struct fx *fx)
 {
@@ -115,15 +122,45 @@ static void app_answer_held(struct fx *fx, bool reverse)
 		app_answer(fx, fx->held[reverse ? n - 1 - i : i]);
 }
 
+/* Keeps the loop thread busy for ms milliseconds of wall time. */
+static void app_work_ms(int ms)
+{
+	struct timespec start, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < ms);
+}
+
 static void app_on_request(struct http_request *req, void *ctx)
 {
 	struct fx *fx = ctx;
 
+	struct timespec until = deadline_in(WAIT_MS);
+	const char *path = http_request_path(req);
+
 	pthread_mutex_lock(&fx->mu);
 	fx->requests++;
+	if (strcmp(path, "/b") == 0)
+		fx->b_position = fx->requests;
+	if (strncmp(path, "/hold", 5) == 0)
+		fx->held_b++;
+	if (strcmp(path, "/a63") == 0)
+		fx->held_b_at_a_end = fx->held_b;
+	if (strcmp(path, "/gate") == 0) {
+		/* Holds the loop inside this read callback while the test sends elsewhere. */
+		fx->gate_entered = true;
+		fx_signal(fx);
+		while (!fx->gate_open &&
+		       pthread_cond_timedwait(&fx->cv, &fx->mu, &until) != ETIMEDOUT)
+			;
+	}
 	fx_signal(fx);
 	pthread_mutex_unlock(&fx->mu);
-	if (fx->mode == APP_ECHO) {
+	if (strcmp(http_request_query(req), "work") == 0)
+		app_work_ms(3); /* a request that costs the loop time, like a large list */
+	if (fx->mode == APP_ECHO && strncmp(path, "/hold", 5) != 0) {
 		app_answer(fx, req);
 		return;
 	}
@@ -690,6 +727,59 @@ Test(http, deep_pipeline_pauses_reading_and_keeps_order)
 	http_client_free(c);
 }
 
+/* A client pipelining 64 requests gets HTTP_DEFAULT_MAX_TURN_REQUESTS (16) of them handed out
+ * per loop iteration (the time budget is out of the way here). Its first request holds the loop
+ * until another connection's request is in the server's socket: that one is handed out in the
+ * next iteration's poll phase, after the pipeline's 16 of the first iteration and 16 of the next
+ * (from the write callbacks or the idle callback): 35th with the two warm-up requests, where it
+ * used to be 67th. Every answer still comes in request order. */
+Test(http, pipeline_yields_to_other_connections)
+{
+	enum { N = 64 };
+	int port, i;
+	struct http_client *a, *b;
+	struct http_client_response resp = { 0 };
+	char *all, *p, want[64];
+
+	FX.cfg.turn_budget_us = 60 * 1000000; /* the gate holds the loop for a while */
+	port = fx_start();
+	a = connect_ok(port);
+	b = connect_ok(port);
+	/* Both accepted and idle before the pipeline starts. */
+	send_ok(a, "GET /warm-a HTTP/1.1\r\nHost: a\r\n\r\n");
+	read_ok(a, &resp);
+	send_ok(b, "GET /warm-b HTTP/1.1\r\nHost: a\r\n\r\n");
+	read_ok(b, &resp);
+	all = malloc(N * 48);
+	cr_assert_not_null(all);
+	p = all + sprintf(all, "GET /gate HTTP/1.1\r\nHost: a\r\n\r\n");
+	for (i = 1; i < N; i++)
+		p += sprintf(p, "GET /%d HTTP/1.1\r\nHost: a\r\n\r\n", i);
+	send_ok(a, all);
+	free(all);
+	cr_assert(fx_wait_flag(&FX.gate_entered), "the pipeline's first request never came");
+	send_ok(b, "GET /b HTTP/1.1\r\nHost: a\r\n\r\n");
+	pthread_mutex_lock(&FX.mu);
+	FX.gate_open = true;
+	fx_signal(&FX);
+	pthread_mutex_unlock(&FX.mu);
+	read_ok(b, &resp);
+	cr_assert_str_eq(resp.body, "GET /b ? x-test=- body=");
+	cr_assert_eq(fx_count(&FX.b_position), 2 + 2 * HTTP_DEFAULT_MAX_TURN_REQUESTS + 1,
+		     "/b was handed out %dth", fx_count(&FX.b_position));
+	read_ok(a, &resp);
+	cr_assert_str_eq(resp.body, "GET /gate ? x-test=- body=");
+	for (i = 1; i < N; i++) {
+		read_ok(a, &resp);
+		snprintf(want, sizeof(want), "GET /%d ? x-test=- body=", i);
+		cr_assert_str_eq(resp.body, want);
+	}
+	cr_assert_eq(fx_count(&FX.requests), 2 + N + 1);
+	http_client_response_free(&resp);
+	http_client_free(a);
+	http_client_free(b);
+}
+
 Test(http, pipeline_byte_bound_keeps_order)
 {
 	enum { N = 50 };
@@ -1138,6 +1228,141 @@ Test(http, graceful_stop_drains_in_flight_request)
 	cr_assert_eq(FX.loop_close_rc, 0);
 	http_client_free(busy);
 	http_client_free(idle);
+}
+
+/* The turn's budget is also loop time: requests that take 3 ms each go one per iteration
+ * (turn_budget_us 1000), so the other connection's request is handed out after two of them, one
+ * per iteration, however many max_turn_requests would allow. */
+Test(http, pipeline_turn_budget_counts_loop_time)
+{
+	enum { N = 16 };
+	int port, i;
+	struct http_client *a, *b;
+	struct http_client_response resp = { 0 };
+	char *all, *p, want[64];
+
+	port = fx_start();
+	a = connect_ok(port);
+	b = connect_ok(port);
+	cr_assert(fx_wait_count(&FX.conns, 2));
+	all = malloc(N * 48);
+	cr_assert_not_null(all);
+	p = all + sprintf(all, "GET /gate?work HTTP/1.1\r\nHost: a\r\n\r\n");
+	for (i = 1; i < N; i++)
+		p += sprintf(p, "GET /%d?work HTTP/1.1\r\nHost: a\r\n\r\n", i);
+	send_ok(a, all);
+	free(all);
+	cr_assert(fx_wait_flag(&FX.gate_entered), "the pipeline's first request never came");
+	send_ok(b, "GET /b HTTP/1.1\r\nHost: a\r\n\r\n");
+	pthread_mutex_lock(&FX.mu);
+	FX.gate_open = true;
+	fx_signal(&FX);
+	pthread_mutex_unlock(&FX.mu);
+	read_ok(b, &resp);
+	cr_assert_str_eq(resp.body, "GET /b ? x-test=- body=");
+	cr_assert_eq(fx_count(&FX.b_position), 3, "/b was handed out %dth",
+		     fx_count(&FX.b_position));
+	for (i = 0; i < N; i++) {
+		read_ok(a, &resp);
+		if (i == 0)
+			snprintf(want, sizeof(want), "GET /gate ?work x-test=- body=");
+		else
+			snprintf(want, sizeof(want), "GET /%d ?work x-test=- body=", i);
+		cr_assert_str_eq(resp.body, want);
+	}
+	http_client_response_free(&resp);
+	http_client_free(a);
+	http_client_free(b);
+}
+
+/* Two pipelines waiting their turn share the iterations: one whose answers are written (its
+ * write callbacks hand out its next requests too) must not keep the other, whose answers are
+ * held and which only the idle callback takes up, from its turns. With 2 requests per turn, the
+ * held pipeline of 32 has had half of its requests handed out by the time the other's 64th is
+ * (all of them, in practice). */
+Test(http, pipelines_share_the_turns)
+{
+	enum { N = 64, M = 32 };
+	struct http_client *a, *b;
+	char *all, *p;
+	int port, i;
+
+	FX.cfg.max_turn_requests = 2;
+	FX.cfg.turn_budget_us = 60 * 1000000; /* the gate holds the loop for a while */
+	port = fx_start();
+	a = connect_ok(port);
+	b = connect_ok(port);
+	cr_assert(fx_wait_count(&FX.conns, 2));
+	all = malloc(N * 48);
+	cr_assert_not_null(all);
+	p = all + sprintf(all, "GET /gate HTTP/1.1\r\nHost: a\r\n\r\n");
+	for (i = 1; i < N; i++)
+		p += sprintf(p, "GET /a%d HTTP/1.1\r\nHost: a\r\n\r\n", i);
+	send_ok(a, all);
+	cr_assert(fx_wait_flag(&FX.gate_entered), "the pipeline's first request never came");
+	p = all;
+	for (i = 0; i < M; i++)
+		p += sprintf(p, "GET /hold%d HTTP/1.1\r\nHost: a\r\n\r\n", i);
+	send_ok(b, all);
+	free(all);
+	pthread_mutex_lock(&FX.mu);
+	FX.gate_open = true;
+	fx_signal(&FX);
+	pthread_mutex_unlock(&FX.mu);
+	cr_assert(fx_wait_count(&FX.requests, N + M), "%d of %d requests handed out",
+		  fx_count(&FX.requests), N + M);
+	cr_assert_geq(fx_count(&FX.held_b_at_a_end), M / 2, "%d of the held pipeline's requests "
+		      "handed out when the other one's last was", fx_count(&FX.held_b_at_a_end));
+	http_client_free(a);
+	http_client_free(b);
+}
+
+/* A stop while a pipeline waits for its turn: the requests handed out are answered in order,
+ * those still buffered get nothing, the server closes the connection and stops. */
+Test(http, graceful_stop_with_a_pipeline_waiting_its_turn)
+{
+	enum { N = 64 };
+	struct http_client *a;
+	struct err err;
+	char *all, *p, *next, *rest, want[48];
+	size_t len;
+	int port, i, answered, got = 0;
+
+	port = fx_start();
+	a = connect_ok(port);
+	all = malloc(N * 48);
+	cr_assert_not_null(all);
+	p = all + sprintf(all, "GET /gate HTTP/1.1\r\nHost: a\r\n\r\n");
+	for (i = 1; i < N; i++)
+		p += sprintf(p, "GET /%d HTTP/1.1\r\nHost: a\r\n\r\n", i);
+	send_ok(a, all);
+	free(all);
+	cr_assert(fx_wait_flag(&FX.gate_entered), "the pipeline's first request never came");
+	fx_command(CMD_STOP); /* taken up after the pipeline's first turn */
+	pthread_mutex_lock(&FX.mu);
+	FX.gate_open = true;
+	fx_signal(&FX);
+	pthread_mutex_unlock(&FX.mu);
+	cr_assert_eq(http_client_read_until_close(a, &rest, &len, &err), 0, "%s", err.msg);
+	answered = fx_count(&FX.requests);
+	cr_assert(answered >= 1 && answered < N, "%d requests handed out", answered);
+	for (p = strstr(rest, "HTTP/1.1 200 OK\r\n"); p; p = next) {
+		const char *body;
+
+		next = strstr(p + 1, "HTTP/1.1 200 OK\r\n");
+		if (got == 0)
+			snprintf(want, sizeof(want), "GET /gate ? x-test=- body=");
+		else
+			snprintf(want, sizeof(want), "GET /%d ? x-test=- body=", got);
+		body = strstr(p, want);
+		cr_assert(body && (!next || body < next), "answer %d is not to its request", got);
+		got++;
+	}
+	cr_assert_eq(got, answered);
+	free(rest);
+	http_client_free(a);
+	cr_assert(fx_wait_flag(&FX.loop_done), "the server did not stop");
+	cr_assert(fx_flag(&FX.stopped));
 }
 
 Test(http, graceful_stop_answers_a_partial_request_with_503)
