@@ -443,7 +443,7 @@ static int cascade_run(struct api_job *job, struct store *ro, struct api_error *
 
 static json_t *cascade_counts_json(const struct kpi_cascade_counts *c)
 {
-	return json_pack("{s:I, s:I, s:I, s:I}", "total", (json_int_t)(c->done + c->open), "done",
+	return json_pack("{s:I, s:I, s:I, s:I}", "total", (json_int_t)c->done + c->open, "done",
 			 (json_int_t)c->done, "open", (json_int_t)c->open, "overdue",
 			 (json_int_t)c->overdue);
 }

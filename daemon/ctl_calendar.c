@@ -60,7 +60,9 @@ static int cmd_calendar_list(struct ctl *ctl, int argc, char **argv)
 	if (*end || end == argv[1] || year < 1900 || year > 2199)
 		return ctl_usage("YEAR \"%s\" is not a year from 1900 to 2199", argv[1]);
 	n = calendar_list(ctl->cfg->calendar, (int)year, NULL, 0);
-	if (n && !(list = calloc(n, sizeof(*list))))
+	if (n == 0)
+		return CTL_OK;
+	if (!(list = calloc(n, sizeof(*list))))
 		return ctl_fail("out of memory");
 	n = calendar_list(ctl->cfg->calendar, (int)year, list, n);
 	for (size_t i = 0; i < n; i++) {

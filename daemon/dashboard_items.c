@@ -551,7 +551,7 @@ static void cascade_cells(struct dashboard_html *h, enum template_lang lang,
 			    "<td class=\"num\" data-label=\"%s\">%lld</td>"
 			    "<td class=\"num\" data-label=\"%s\">%lld</td>"
 			    "<td class=\"num%s\" data-label=\"%s\">%lld</td></tr>\n",
-			    TR("Tổng", "Total"), (long long)(c->done + c->open),
+			    TR("Tổng", "Total"), (long long)c->done + c->open,
 			    TR("Đã xong", "Done"), (long long)c->done, TR("Đang làm", "Open"),
 			    (long long)c->open, c->overdue ? " bad" : "", TR("Quá hạn", "Overdue"),
 			    (long long)c->overdue);

@@ -45,7 +45,7 @@ static void send_status(struct health *h)
 		   "at risk: %lld; outbox: %lld pending, %lld dead",
 		   h->head, (long long)c->open_cases, (long long)c->open_documents,
 		   (long long)c->open_assignments,
-		   (long long)(c->overdue_cases + c->overdue_documents + c->overdue_assignments),
+		   (long long)c->overdue_cases + c->overdue_documents + c->overdue_assignments,
 		   (long long)c->at_risk_cases, (long long)c->outbox_pending,
 		   (long long)c->outbox_dead);
 }

@@ -104,8 +104,7 @@ static bool read_integer(struct reader *r, int64_t *out)
 	if (r->p >= r->end || *r->p < '0' || *r->p > '9')
 		return false;
 	if (*r->p == '0') {
-		r->p++;
-		digits = 1;
+		r->p++; /* a leading zero is the whole number */
 	} else {
 		while (r->p < r->end && *r->p >= '0' && *r->p <= '9') {
 			if (++digits > 18)

@@ -519,6 +519,8 @@ static int read_user_version(struct store *st, int *version)
 	sqlite3_stmt *s = NULL;
 	int rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL);
 
+	*version = 0;
+
 	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		*version = sqlite3_column_int(s, 0);
 		rc = SQLITE_OK;
@@ -551,9 +553,9 @@ static enum store_status migrate(struct store *st, const struct migration *list,
 		if ((rc = exec_sql(st, "BEGIN IMMEDIATE", err, what)) != SQLITE_OK)
 			return status_of(rc);
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu", i + 1);
-		if ((rc = exec_sql(st, list[i].sql, err, what)) != SQLITE_OK ||
-		    (rc = exec_sql(st, sql, err, what)) != SQLITE_OK ||
-		    (rc = exec_sql(st, "COMMIT", err, what)) != SQLITE_OK) {
+		if (exec_sql(st, list[i].sql, err, what) != SQLITE_OK ||
+		    exec_sql(st, sql, err, what) != SQLITE_OK ||
+		    exec_sql(st, "COMMIT", err, what) != SQLITE_OK) {
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 			return STORE_ERROR;
 		}
@@ -2077,9 +2079,9 @@ static enum store_status kpi_plan(struct store *st, int64_t end, const char *con
 	return STORE_OK;
 }
 
-/* Steps s to its end, classifying each case into every period of t. */
+/* Steps s to its end, classifying each case into each of the n periods p (t->nper of them). */
 static enum store_status kpi_pass(struct store *st, sqlite3_stmt *s, struct kpi_units *t,
-				  const struct store_period *p, struct err *err)
+				  const struct store_period *p, size_t n, struct err *err)
 {
 	struct kpi_case k;
 	struct kpi_acc *a;
@@ -2097,7 +2099,7 @@ static enum store_status kpi_pass(struct store *st, sqlite3_stmt *s, struct kpi_
 		k.due = sqlite3_column_int64(s, 3);
 		k.paused = col_time(s, 4);
 		k.code = sqlite3_column_int(s, 5);
-		for (size_t i = 0; i < t->nper; i++)
+		for (size_t i = 0; i < n; i++)
 			kpi_classify(&a->per[i], &k, p[i].from, p[i].end);
 	}
 	return finish(st, s, rc, err, "cannot count the cases");
@@ -2132,12 +2134,12 @@ enum store_status store_kpi_cases_periods(struct store *st, const struct store_p
 		for (size_t i = 0; r == STORE_OK && i < nunits; i++) {
 			bind_period(s, from, end);
 			bind_str(s, 3, units[i]);
-			r = kpi_pass(st, s, &t, p, err);
+			r = kpi_pass(st, s, &t, p, n, err);
 		}
 	} else {
 		s = st->stmt[plan == KPI_IN_ORDER ? STMT_KPI_CASES_SCAN : STMT_KPI_CASES];
 		bind_period(s, from, end);
-		r = kpi_pass(st, s, &t, p, err);
+		r = kpi_pass(st, s, &t, p, n, err);
 	}
 	for (size_t i = 0; r == STORE_OK && !stop && i < t.cap; i++) {
 		for (size_t j = 0; t.slot[i].c.unit && !stop && j < n; j++) {
@@ -2531,7 +2533,7 @@ static int check_integrity(sqlite3 *db, const char *path, struct err *err)
 	sqlite3_stmt *s = NULL;
 	int rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s, NULL), ret = -1;
 
-	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+	if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
 		const char *r = (const char *)sqlite3_column_text(s, 0);
 		if (r && strcmp(r, "ok") == 0)
 			ret = 0;
@@ -2615,8 +2617,7 @@ enum store_status store_backup(const char *src_path, const char *dest_path,
 	}
 	/* The copy carries the source's WAL mark: make it one self-contained file (no -wal or
 	 * -shm beside it) that opens anywhere, even read-only. */
-	if ((rc = sqlite3_exec(dest, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL)) !=
-	    SQLITE_OK) {
+	if (sqlite3_exec(dest, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL) != SQLITE_OK) {
 		err_set(err, NULL, "cannot finish the copy %s: %s", tmp, sqlite3_errmsg(dest));
 		goto fail;
 	}
