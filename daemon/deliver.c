@@ -87,8 +87,6 @@ struct transfer {
 	size_t excerpt_len;
 	char retry_after[64];
 	char errbuf[CURL_ERROR_SIZE];
-	CURL *easy;         /* SMTP: the handle, for the progress callback on the SMTP thread */
-	long timeout_ms;
 	char *dir;          /* file transport */
 	char name[64];
 	int file_rc;
@@ -334,25 +332,6 @@ static size_t keep_header(char *buf, size_t size, size_t n, void *arg)
 	return total;
 }
 
-/* On the SMTP thread. A transfer near its timeout is most likely waiting for a late answer
- * to the end of DATA (libcurl waits for it inside smtp_done, calling this on the way): its
- * connection must not be reused, or the next message would read that late "250" as the
- * answer to its own commands ("DATA failed: 250"). libcurl decides about reuse after
- * smtp_done returns, so the flag set here still counts. */
-static int smtp_progress(void *arg, curl_off_t dlt, curl_off_t dln, curl_off_t ult,
-			 curl_off_t uln)
-{
-	struct transfer *t = arg;
-	curl_off_t spent_us = 0;
-	long margin = t->timeout_ms / 2 < 1000 ? t->timeout_ms / 2 : 1000;
-
-	(void)dlt, (void)dln, (void)ult, (void)uln;
-	if (curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME_T, &spent_us) == CURLE_OK &&
-	    spent_us / 1000 >= t->timeout_ms - margin)
-		curl_easy_setopt(t->easy, CURLOPT_FORBID_REUSE, 1L);
-	return 0;
-}
-
 static void on_curl_done(CURL *easy, CURLcode result, void *arg)
 {
 	struct transfer *t = arg;
@@ -511,13 +490,8 @@ static int send_email(struct transfer *t, const struct store_outbox *o, struct e
 		curl_easy_setopt(e, CURLOPT_USERNAME, cfg->email.username);
 		curl_easy_setopt(e, CURLOPT_PASSWORD, cfg->email.password);
 	}
-	t->easy = e;
-	t->timeout_ms = (long)cfg->delivery.timeout_ms;
-	curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, smtp_progress);
-	curl_easy_setopt(e, CURLOPT_XFERINFODATA, t);
-	curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
-	if (smtp_thread_submit(t->d->smtp, e, "smtp", (unsigned)cfg->email.max_connections, t,
-			       err) != 0) {
+	if (smtp_thread_submit(t->d->smtp, e, "smtp", (unsigned)cfg->email.max_connections,
+			       (long)cfg->delivery.timeout_ms, t, err) != 0) {
 		curl_easy_cleanup(e);
 		return -1;
 	}

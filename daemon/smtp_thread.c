@@ -5,6 +5,7 @@
  * handle, its loop runs dry, it says `stopped`, and the loop thread joins it. */
 #include "smtp_thread.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@ struct job {
 	CURL *easy;
 	char *pool;
 	unsigned pool_cap;
+	long timeout_ms;
 	void *arg;
 	CURLcode result;
 };
@@ -44,6 +46,7 @@ struct smtp_thread {
 	struct queue outbox; /* ended, not yet reported */
 	bool stop;
 	bool stopped;
+	atomic_bool quit; /* stop, for the progress callback inside libcurl's blocking wait */
 };
 
 static void push(struct queue *q, struct job *j)
@@ -72,6 +75,27 @@ static void post(struct smtp_thread *s, struct job *j)
 	push(&s->outbox, j);
 	uv_mutex_unlock(&s->lock);
 	uv_async_send(&s->back);
+}
+
+/* libcurl calls this inside its blocking wait for the answer to the end of DATA too (about
+ * once a second), the one place the thread can act while blocked. A transfer near its timeout
+ * is most likely waiting for a late answer: its connection must not be reused, or the next
+ * message would read that late "250" as the answer to its own commands ("DATA failed: 250");
+ * libcurl decides about reuse after that wait, so the flag set here still counts. When
+ * stopping, the transfer is cut short rather than waited for. */
+static int on_progress(void *arg, curl_off_t dlt, curl_off_t dln, curl_off_t ult,
+		       curl_off_t uln)
+{
+	struct job *j = arg;
+	long margin = j->timeout_ms / 2 < 1000 ? j->timeout_ms / 2 : 1000;
+	curl_off_t spent_us = 0;
+	bool quit = atomic_load(&j->s->quit);
+
+	(void)dlt, (void)dln, (void)ult, (void)uln;
+	if (quit || (curl_easy_getinfo(j->easy, CURLINFO_TOTAL_TIME_T, &spent_us) == CURLE_OK &&
+		     spent_us / 1000 >= j->timeout_ms - margin))
+		curl_easy_setopt(j->easy, CURLOPT_FORBID_REUSE, 1L);
+	return quit ? 1 : 0;
 }
 
 static void on_transfer_done(CURL *easy, CURLcode result, void *arg)
@@ -104,6 +128,9 @@ static void on_wake(uv_async_t *h)
 	uv_mutex_unlock(&s->lock);
 	for (; j; j = next) {
 		next = j->next;
+		curl_easy_setopt(j->easy, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(j->easy, CURLOPT_XFERINFODATA, j);
+		curl_easy_setopt(j->easy, CURLOPT_NOPROGRESS, 0L);
 		if (curl_uv_submit(s->curl, j->easy, j->pool, j->pool_cap, on_transfer_done, j,
 				   &err) != 0) {
 			j->result = CURLE_FAILED_INIT;
@@ -225,7 +252,7 @@ fail_err:
 }
 
 int smtp_thread_submit(struct smtp_thread *s, CURL *easy, const char *pool, unsigned pool_cap,
-		       void *arg, struct err *err)
+		       long timeout_ms, void *arg, struct err *err)
 {
 	struct job *j;
 
@@ -238,6 +265,7 @@ int smtp_thread_submit(struct smtp_thread *s, CURL *easy, const char *pool, unsi
 	j->s = s;
 	j->easy = easy;
 	j->pool_cap = pool_cap;
+	j->timeout_ms = timeout_ms;
 	j->arg = arg;
 	uv_mutex_lock(&s->lock);
 	push(&s->inbox, j);
@@ -251,6 +279,7 @@ void smtp_thread_close(struct smtp_thread *s, void (*cb)(void *arg), void *arg)
 	s->closing = true;
 	s->close_cb = cb;
 	s->close_arg = arg;
+	atomic_store(&s->quit, true);
 	uv_mutex_lock(&s->lock);
 	s->stop = true;
 	uv_mutex_unlock(&s->lock);

@@ -29,15 +29,19 @@ typedef void (*smtp_thread_done_cb)(CURL *easy, CURLcode result, void *arg);
 struct smtp_thread *smtp_thread_new(uv_loop_t *loop, const struct curl_uv_config *cfg,
 				    smtp_thread_done_cb done, struct err *err);
 
-/* Hands easy over (set up as for curl_uv_submit, pool and pool_cap as there). From 0 on, the
- * thread owns easy and whatever its callbacks reach until done(easy, result, arg) runs; a
+/* Hands easy over (set up as for curl_uv_submit, pool and pool_cap as there; timeout_ms is
+ * its CURLOPT_TIMEOUT_MS). The thread sets CURLOPT_XFERINFOFUNCTION, XFERINFODATA and
+ * NOPROGRESS (the caller must not): a transfer within min(1 s, timeout/2) of its timeout gets
+ * CURLOPT_FORBID_REUSE, so a connection whose answer may still come is not reused. From 0 on,
+ * the thread owns easy and whatever its callbacks reach until done(easy, result, arg) runs; a
  * handle the thread's curl_uv refuses comes back with CURLE_FAILED_INIT. -1 with err when
  * closing or out of memory: easy stays the caller's and done will not be called. */
 int smtp_thread_submit(struct smtp_thread *s, CURL *easy, const char *pool, unsigned pool_cap,
-		       void *arg, struct err *err);
+		       long timeout_ms, void *arg, struct err *err);
 
 /* Stops: every transfer still out ends with CURLE_ABORTED_BY_CALLBACK (done runs for each),
- * the thread is joined, then cb(arg) runs from a later loop callback and s is freed. */
+ * one waiting inside libcurl for an answer within about a second (its progress callback), the
+ * thread is joined, then cb(arg) runs from a later loop callback and s is freed. */
 void smtp_thread_close(struct smtp_thread *s, void (*cb)(void *arg), void *arg);
 
 #endif

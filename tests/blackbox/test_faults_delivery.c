@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api_fixture.h"
 #include "listeners.h"
@@ -253,6 +254,54 @@ Test(faults_delivery, smtp_answer_after_the_timeout_is_retried)
 	expect_attempt(a, 1, "ok", 0, "250");
 	json_t *m = messages();
 	cr_assert_eq(json_array_size(m), 2, "the slow answer's message and the retry's");
+	char *first = message_id(m, 0), *second = message_id(m, 1);
+	cr_assert_str_eq(first, second, "a repeat carries the row's Message-ID");
+	free(first);
+	free(second);
+	api_t_stop(&t);
+}
+
+/* A graceful stop while the SMTP server holds its answer to DATA (the timeout is 30 s, and
+ * libcurl waits for that answer blocking on the SMTP thread): the daemon stops within a few
+ * seconds, exit 0, the row still `sending` and no attempt recorded; restarted, it sends the
+ * message again with the same Message-ID. */
+Test(faults_delivery, smtp_stop_while_the_answer_is_held)
+{
+	char hold[600];
+	struct err e = { 0 };
+	struct timespec a0, a1;
+
+	smtp_port_ = harness_free_port();
+	wh.notify_fd = -1;
+	cr_assert_eq(harness_init(&wh), 0);
+	snprintf(hold, sizeof(hold), "%s/smtp-hold", wh.dir);
+	cr_assert_eq(harness_write(&wh, "smtp-hold", "hold"), 0);
+	S = smtp_server_start(&wh, "smtp", smtp_port_, (const char *const[]){ "--hold", hold, NULL },
+			      &e);
+	cr_assert(S, "%s", e.msg);
+	start(EMAIL_RULE, smtp_plain(), NULL,
+	      "enabled = true; backoff_base = \"1s\"; backoff_cap = \"2s\"; max_attempts = 4; "
+	      "timeout = \"30s\"; connect_timeout = \"1s\";");
+	int64_t id = one_message();
+	cr_assert(smtp_server_wait(S, 1, API_BOUND_MS), "the SMTP server got no message");
+	clock_gettime(CLOCK_MONOTONIC, &a0);
+	cr_assert_eq(api_fixture_stop(&t.f, &e), 0, "%s", e.msg);
+	clock_gettime(CLOCK_MONOTONIC, &a1);
+	double ms = (double)(a1.tv_sec - a0.tv_sec) * 1e3 + (a1.tv_nsec - a0.tv_nsec) / 1e6;
+	cr_log_info("stopped in %.0f ms with the SMTP answer held", ms);
+	cr_assert_lt(ms, 5000.0, "the stop waited %.0f ms for the held SMTP answer", ms);
+	cr_assert_eq(api_db_int(&t.f, "SELECT count(*) FROM outbox WHERE status = 'sending'", &e),
+		     1, "%s", e.msg);
+	cr_assert_eq(api_db_int(&t.f, "SELECT count(*) FROM delivery_attempts", &e), 0, "%s",
+		     e.msg);
+	unlink(hold);
+	cr_assert_eq(api_fixture_restart(&t.f, &e), 0, "%s", e.msg);
+	wait_status(id, "sent", 20000);
+	json_t *a = attempts(id);
+	cr_assert_eq(json_array_size(a), 1, "%s", json_dumps(a, JSON_COMPACT));
+	expect_attempt(a, 0, "ok", 0, "250");
+	json_t *m = messages();
+	cr_assert_eq(json_array_size(m), 2, "the held message and the one sent after the restart");
 	char *first = message_id(m, 0), *second = message_id(m, 1);
 	cr_assert_str_eq(first, second, "a repeat carries the row's Message-ID");
 	free(first);
