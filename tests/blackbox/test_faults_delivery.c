@@ -276,8 +276,8 @@ Test(faults_delivery, smtp_stop_while_the_answer_is_held)
 	cr_assert_eq(harness_init(&wh), 0);
 	snprintf(hold, sizeof(hold), "%s/smtp-hold", wh.dir);
 	cr_assert_eq(harness_write(&wh, "smtp-hold", "hold"), 0);
-	S = smtp_server_start(&wh, "smtp", smtp_port_, (const char *const[]){ "--hold", hold, NULL },
-			      &e);
+	const char *const args[] = { "--hold", hold, NULL };
+	S = smtp_server_start(&wh, "smtp", smtp_port_, args, &e);
 	cr_assert(S, "%s", e.msg);
 	start(EMAIL_RULE, smtp_plain(), NULL,
 	      "enabled = true; backoff_base = \"1s\"; backoff_cap = \"2s\"; max_attempts = 4; "
