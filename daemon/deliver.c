@@ -32,6 +32,7 @@
 #include "log.h"
 #include "mail.h"
 #include "path.h"
+#include "smtp_thread.h"
 #include "webhook.h"
 
 #define EXCERPT_MAX 512
@@ -51,14 +52,15 @@ struct deliver {
 	uv_timer_t timer;
 	struct store *store;
 	const struct config *cfg;
-	struct curl_uv *curl;
+	struct curl_uv *curl;      /* webhooks, on the loop */
+	struct smtp_thread *smtp;  /* e-mail, on a thread of its own (smtp_thread.h says why) */
 	struct transfer_list out;  /* claimed, not ended: in curl_uv or the thread pool */
 	struct transfer_list done; /* ended, outcome not yet written */
 	bool closing;
 	uint64_t rng;      /* xorshift state for the backoff's jitter */
 	void (*close_cb)(void *);
 	void *close_arg;
-	int closed_parts;  /* the timer and curl_uv: 2 when both are closed */
+	int closed_parts;  /* the timer, curl_uv and the SMTP thread: 3 when all are closed */
 	unsigned files;    /* file writes in the thread pool, which cannot be aborted */
 	CURL *spare[SPARE_HANDLES]; /* easy handles of ended webhooks, set up again for the next */
 	unsigned nspare;
@@ -488,8 +490,8 @@ static int send_email(struct transfer *t, const struct store_outbox *o, struct e
 		curl_easy_setopt(e, CURLOPT_USERNAME, cfg->email.username);
 		curl_easy_setopt(e, CURLOPT_PASSWORD, cfg->email.password);
 	}
-	if (curl_uv_submit(t->d->curl, e, "smtp", (unsigned)cfg->email.max_connections, on_curl_done,
-			   t, err) != 0) {
+	if (smtp_thread_submit(t->d->smtp, e, "smtp", (unsigned)cfg->email.max_connections,
+			       (long)cfg->delivery.timeout_ms, t, err) != 0) {
 		curl_easy_cleanup(e);
 		return -1;
 	}
@@ -735,9 +737,15 @@ struct deliver *deliver_new(uv_loop_t *loop, struct store *store, const struct c
 		free(d);
 		return NULL;
 	}
+	if (!(d->smtp = smtp_thread_new(loop, &cc, on_curl_done, err))) {
+		curl_uv_close(d->curl, NULL, NULL);
+		free(d);
+		return NULL;
+	}
 	if ((rc = uv_timer_init(loop, &d->timer)) != 0) {
 		err_set(err, NULL, "cannot create the delivery timer: %s", uv_strerror(rc));
 		curl_uv_close(d->curl, NULL, NULL);
+		smtp_thread_close(d->smtp, NULL, NULL);
 		free(d);
 		return NULL;
 	}
@@ -760,10 +768,11 @@ void deliver_poke(struct deliver *d)
 	arm(d, 0);
 }
 
-/* d goes once the timer and curl_uv are closed and no file write is left in the pool. */
+/* d goes once the timer, curl_uv and the SMTP thread are closed and no file write is left in
+ * the pool. */
 static void part_closed(struct deliver *d)
 {
-	if (d->closed_parts < 2 || d->files)
+	if (d->closed_parts < 3 || d->files)
 		return;
 	void (*cb)(void *) = d->close_cb;
 	void *arg = d->close_arg;
@@ -775,6 +784,14 @@ static void part_closed(struct deliver *d)
 static void on_timer_closed(uv_handle_t *h)
 {
 	struct deliver *d = h->data;
+
+	d->closed_parts++;
+	part_closed(d);
+}
+
+static void on_smtp_closed(void *arg)
+{
+	struct deliver *d = arg;
 
 	d->closed_parts++;
 	part_closed(d);
@@ -821,6 +838,7 @@ void deliver_close(struct deliver *d, void (*cb)(void *arg), void *arg)
 	d->close_arg = arg;
 	uv_timer_stop(&d->timer);
 	uv_close((uv_handle_t *)&d->timer, on_timer_closed);
+	smtp_thread_close(d->smtp, on_smtp_closed, d);
 	if (curl_uv_close(d->curl, on_curl_closed, d) != 0) {
 		d->closed_parts++;
 		part_closed(d);
