@@ -131,26 +131,6 @@ static void sleep_ms(long ms)
 		;
 }
 
-/* CPU seconds (user + system) the process has used so far, or -1. */
-static double cpu_seconds(pid_t pid)
-{
-	char path[64], buf[1024];
-	unsigned long long ut, st;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (!(f = fopen(path, "r")))
-		return -1;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	const char *p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-			 &st) != 2)
-		return -1;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
 /* --- the messages -------------------------------------------------------------------------- */
 
 /* Message i (1-based: the outbox row id) — the same text for the daemon and the baseline. */
@@ -733,7 +713,7 @@ static int daemon_run(const struct options *o, bool email, int hook_port, int sm
 		fprintf(stderr, "bench_deliver: %s\n", e.msg);
 		goto out;
 	}
-	double ready = mono_s(), cpu0 = cpu_seconds(f.proc.pid);
+	double ready = mono_s(), cpu0 = harness_cpu_seconds(f.proc.pid);
 	if (sqlite3_open_v2(f.db, &ro, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
 	    sqlite3_busy_timeout(ro, 5000) != SQLITE_OK ||
 	    sqlite3_prepare_v2(ro, "SELECT count(*) FROM outbox WHERE status = ?1", -1, &cnt,
@@ -765,7 +745,7 @@ static int daemon_run(const struct options *o, bool email, int hook_port, int sm
 	dead = count_status(ro, cnt, "dead");
 	if (sent < 0 || dead < 0)
 		goto out;
-	double cpu1 = cpu_seconds(f.proc.pid);
+	double cpu1 = harness_cpu_seconds(f.proc.pid);
 	r->cpu_s = cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1;
 	r->received = atomic_load(&l->requests);
 	r->body_bytes = atomic_load(&l->body_bytes);

@@ -121,27 +121,6 @@ static long proc_status_kib(pid_t pid, const char *key)
 	return v;
 }
 
-/* CPU seconds (user + system) the process has used so far, or -1. */
-static double cpu_seconds(pid_t pid)
-{
-	char path[64], buf[1024];
-	unsigned long long ut, st;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (!(f = fopen(path, "r")))
-		return -1;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* After "pid (comm) ": state is field 3, utime 14 and stime 15. */
-	const char *p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-			 &st) != 2)
-		return -1;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -531,7 +510,7 @@ static int run(const struct options *o, size_t n, size_t k, struct result *r)
 	while (!atomic_load(&ct.finished)) {
 		double now = wall_s();
 		if (cpu0 < 0 && now >= (double)t)
-			cpu0 = cpu_seconds(p.pid);
+			cpu0 = harness_cpu_seconds(p.pid);
 		double a = mono_s();
 		if (http_client_request(c, "GET", "/healthz", NULL, NULL, 0, &resp, &e) != 0 ||
 		    resp.status != 200) {
@@ -567,7 +546,7 @@ static int run(const struct options *o, size_t n, size_t k, struct result *r)
 		goto out;
 	double first_at = ct.first_at, done_at = ct.done_at;
 	int64_t alerts = ct.alerts;
-	r->cpu_s = cpu0 >= 0 ? cpu_seconds(p.pid) - cpu0 : -1;
+	r->cpu_s = cpu0 >= 0 ? harness_cpu_seconds(p.pid) - cpu0 : -1;
 	r->rss_after_kib = proc_status_kib(p.pid, "VmRSS");
 	r->hwm_kib = proc_status_kib(p.pid, "VmHWM");
 	r->alerts = (size_t)(alerts > 0 ? alerts : 0);
