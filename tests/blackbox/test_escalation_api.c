@@ -110,15 +110,6 @@ static int64_t event(const char *c, const char *members)
 	return api_parse_instant(api_str(j, "case.due_at"));
 }
 
-/* Every alert of a case, oldest first (a new array, kept). */
-static json_t *case_alerts(const char *c)
-{
-	char path[200];
-
-	snprintf(path, sizeof(path), "/api/v1/alerts?item=case:%s", c);
-	return api_t_all(&t, path, "alerts", API_BAOCAO);
-}
-
 /* Waits until the case has at least n alerts, at most until wall-clock instant `by` (+ 10 s
  * of slack for a loaded machine). Returns its alerts. */
 static json_t *wait_alerts(const char *c, size_t n, int64_t by)
@@ -126,7 +117,7 @@ static json_t *wait_alerts(const char *c, size_t n, int64_t by)
 	json_t *a;
 
 	for (;;) {
-		a = case_alerts(c);
+		a = api_t_case_alerts(&t, c);
 		if (json_array_size(a) >= n)
 			return a;
 		cr_assert(now_s() <= by + 10, "%s: %zu alerts by %lld, expected %zu: %s", c,
@@ -319,7 +310,7 @@ Test(escalation, case_through_its_rules)
 		    (const char *const[]){ "email:binh.lt", "email:hoa.tt", NULL });
 	json_t *row;
 	size_t i;
-	a = case_alerts(c);
+	a = api_t_case_alerts(&t, c);
 	json_array_foreach (box, i, row) {
 		bool known = false;
 		for (size_t k = 0; k < json_array_size(a); k++)
@@ -400,7 +391,7 @@ Test(escalation, pause_resume_and_reschedule_rearm)
 	json_t *aq = wait_alerts(q, 2, t0 + 17);
 	expect_alert(json_array_get(aq, 0), q, "soon", 0, due_q, t0 + 7);
 	expect_alert(json_array_get(aq, 1), q, "due", 0, due_q, t0 + 17);
-	json_t *ap = case_alerts(p);
+	json_t *ap = api_t_case_alerts(&t, p);
 	cr_assert_eq(json_array_size(ap), 0, "a paused case alerted: %s",
 		     json_dumps(ap, JSON_COMPACT));
 
@@ -471,7 +462,7 @@ Test(escalation, acknowledge_stops_repeats)
 	json_t *ab = wait_alerts(b, 2, t0 + 13);
 	expect_alert(json_array_get(ab, 0), b, "late", 0, due_b, t0 + 3);
 	expect_alert(json_array_get(ab, 1), b, "late", 1, due_b, t0 + 13);
-	aa = case_alerts(a);
+	aa = api_t_case_alerts(&t, a);
 	cr_assert_eq(json_array_size(aa), 1, "repeats after the ack: %s",
 		     json_dumps(aa, JSON_COMPACT));
 	api_t_expect_str(json_array_get(aa, 0), "acknowledged_by", "motcua");
@@ -702,7 +693,7 @@ Test(escalation, tier_fallback)
 		wait_alerts(want[i].code, 3, t0 + 6);
 	json_t *box = outbox(NULL);
 	for (size_t i = 0; i < 4; i++) {
-		json_t *a = case_alerts(want[i].code);
+		json_t *a = api_t_case_alerts(&t, want[i].code);
 		cr_assert_eq(json_array_size(a), 3, "%s", json_dumps(a, JSON_COMPACT));
 		api_t_expect_str(json_array_get(a, 0), "rule", "to-handler");
 		api_t_expect_str(json_array_get(a, 1), "rule", "to-head");
@@ -743,7 +734,7 @@ Test(escalation, closed_case_never_alerts)
 	expect_alert(json_array_get(ac, 1), c, "due", 0, due_c, t0 + 7);
 	const char *closed[] = { a, r, w };
 	for (size_t i = 0; i < 3; i++) {
-		json_t *x = case_alerts(closed[i]);
+		json_t *x = api_t_case_alerts(&t, closed[i]);
 		cr_assert_eq(json_array_size(x), 0, "closed %s alerted: %s", closed[i],
 			     json_dumps(x, JSON_COMPACT));
 	}
@@ -809,11 +800,11 @@ Test(escalation, catch_up_collapses)
 	/* l3's "soon" (t0+20) proves the scheduler has run since: still one alert each. */
 	a = wait_alerts(l3, 2, t0 + 20);
 	expect_alert(json_array_get(a, 1), l3, "soon", 0, due3, t0 + 20);
-	cr_assert_eq(json_array_size(case_alerts(l2)), 1);
-	cr_assert_eq(json_array_size(case_alerts(tie)), 1);
+	cr_assert_eq(json_array_size(api_t_case_alerts(&t, l2)), 1);
+	cr_assert_eq(json_array_size(api_t_case_alerts(&t, tie)), 1);
 	json_t *box = outbox(NULL);
-	expect_rows(box, json_array_get(case_alerts(l2), 0), l2, "[QUÁ HẠN] ", "pending", 0,
-		    (const char *const[]){ "email:phong.tv", "email:long.nk", NULL });
+	expect_rows(box, json_array_get(api_t_case_alerts(&t, l2), 0), l2, "[QUÁ HẠN] ", "pending",
+		    0, (const char *const[]){ "email:phong.tv", "email:long.nk", NULL });
 }
 
 /* 10. ?at_risk=true: exactly the open cases with at least one alert. */

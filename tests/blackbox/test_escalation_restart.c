@@ -49,30 +49,10 @@ static void restart(void)
 	cr_assert_eq(api_fixture_restart(&t.f, &e), 0, "restarting dunghand: %s", e.msg);
 }
 
-static void create(const char *code, int64_t received, int64_t due)
-{
-	char r[40], d[40];
-
-	api_format_instant(r, sizeof(r), received);
-	api_format_instant(d, sizeof(d), due);
-	api_t_reqf(&t, "POST", "/api/v1/cases", API_MOTCUA, 201,
-		   "{\"code\": \"%s\", \"procedure\": \"1.004222\", \"unit\": \"xa-tu-phap-tan-phu\", "
-		   "\"handler\": \"tuan.hm\", \"received_at\": \"%s\", \"due_at\": \"%s\"}",
-		   code, r, d);
-}
-
-static json_t *case_alerts(const char *code)
-{
-	char path[200];
-
-	snprintf(path, sizeof(path), "/api/v1/alerts?item=case:%s", code);
-	return api_t_all(&t, path, "alerts", API_BAOCAO);
-}
-
 static json_t *wait_alerts(const char *code, size_t n, int64_t by)
 {
 	for (;;) {
-		json_t *a = case_alerts(code);
+		json_t *a = api_t_case_alerts(&t, code);
 		if (json_array_size(a) >= n)
 			return a;
 		cr_assert(now_s() <= by + 10, "%s: %zu alerts by %lld, expected %zu: %s", code,
@@ -84,7 +64,7 @@ static json_t *wait_alerts(const char *code, size_t n, int64_t by)
 /* Expects the case's alerts to be exactly these rules, each occurrence 0, in this order. */
 static void expect_rules(const char *code, const char *const rules[])
 {
-	json_t *a = case_alerts(code);
+	json_t *a = api_t_case_alerts(&t, code);
 	size_t n = 0;
 
 	while (rules[n])
@@ -111,9 +91,9 @@ Test(escalation_restart, sigterm_between_rules)
 	start("{ id = \"soon\"; when = \"-6s\"; notify = [\"handler\"]; },\n"
 	      "{ id = \"due\"; when = \"due\"; notify = [\"head\"]; }");
 	int64_t t0 = now_s();
-	create("000.00.21.H19-250101-0001", t0, t0 + 8);
-	create("000.00.21.H19-250101-0002", t0, t0 + 12);
-	create("000.00.21.H19-250101-0003", t0, t0 + 40);
+	api_t_create_case(&t, "000.00.21.H19-250101-0001", t0, t0 + 8);
+	api_t_create_case(&t, "000.00.21.H19-250101-0002", t0, t0 + 12);
+	api_t_create_case(&t, "000.00.21.H19-250101-0003", t0, t0 + 40);
 	wait_alerts("000.00.21.H19-250101-0001", 1, t0 + 2);
 	api_t_stop(&t);
 	cr_assert(now_s() < t0 + 6, "stopped too late for S2's first rule (t0+6)");

@@ -84,32 +84,11 @@ static void start(void)
 	api_t_start(&t, &o);
 }
 
-/* A case received at `received` and due at `due` (the daemon's instants). */
-static void create(const char *code, int64_t received, int64_t due)
-{
-	char r[40], d[40];
-
-	api_format_instant(r, sizeof(r), received);
-	api_format_instant(d, sizeof(d), due);
-	api_t_reqf(&t, "POST", "/api/v1/cases", API_MOTCUA, 201,
-		   "{\"code\": \"%s\", \"procedure\": \"1.004222\", \"unit\": \"xa-tu-phap-tan-phu\", "
-		   "\"handler\": \"tuan.hm\", \"received_at\": \"%s\", \"due_at\": \"%s\"}",
-		   code, r, d);
-}
-
-static json_t *alerts_of(const char *code)
-{
-	char path[200];
-
-	snprintf(path, sizeof(path), "/api/v1/alerts?item=case:%s", code);
-	return api_t_all(&t, path, "alerts", API_BAOCAO);
-}
-
 /* Waits (bounded) until the case has n alerts; returns them. */
 static json_t *wait_alerts(const char *code, size_t n)
 {
 	for (int waited = 0;; waited += 20) {
-		json_t *a = alerts_of(code);
+		json_t *a = api_t_case_alerts(&t, code);
 		if (json_array_size(a) >= n)
 			return a;
 		cr_assert_lt(waited, API_BOUND_MS, "%s: %zu alerts, expected %zu: %s", code,
@@ -126,14 +105,14 @@ static void control(const char *code)
 {
 	int64_t now = daemon_now();
 
-	create(code, now - 60, now - 1);
+	api_t_create_case(&t, code, now - 60, now - 1);
 	wait_alerts(code, 1);
 }
 
 /* Expects the case's alerts to be exactly these rules and occurrences, in order. */
 static void expect_alerts(const char *code, const char *const rules[], const int occ[])
 {
-	json_t *a = alerts_of(code);
+	json_t *a = api_t_case_alerts(&t, code);
 	size_t n = 0;
 
 	while (rules[n])
@@ -160,8 +139,8 @@ Test(faults_clock, forward_and_back)
 
 	start();
 	t0 = daemon_now();
-	create("CLOCK-A", t0, t0 + 3 * 3600 - 600); /* soon +50m, due +2h50m, late +3h50m, ... */
-	create("CLOCK-B", t0, t0 + 6 * 3600);       /* soon +4h, due +6h */
+	api_t_create_case(&t, "CLOCK-A", t0, t0 + 3 * 3600 - 600); /* soon +50m, due +2h50m, late +3h50m, ... */
+	api_t_create_case(&t, "CLOCK-B", t0, t0 + 6 * 3600);       /* soon +4h, due +6h */
 	control("CLOCK-C0");
 	expect_alerts("CLOCK-A", NONE, NULL);
 	expect_alerts("CLOCK-B", NONE, NULL);
@@ -204,8 +183,8 @@ Test(faults_clock, stopped_for_a_day)
 
 	start();
 	t0 = daemon_now();
-	create("DAY-D", t0, t0 + 18 * 3600 + 1800); /* soon +16h30m, due +18h30m, late +19h30m */
-	create("DAY-E", t0, t0 + 48 * 3600);        /* nothing by +24h */
+	api_t_create_case(&t, "DAY-D", t0, t0 + 18 * 3600 + 1800); /* soon +16h30m, due +18h30m, late +19h30m */
+	api_t_create_case(&t, "DAY-E", t0, t0 + 48 * 3600);        /* nothing by +24h */
 	control("DAY-C0");
 	api_t_stop(&t);
 

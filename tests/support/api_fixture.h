@@ -370,6 +370,31 @@ static inline json_t *api_t_all(struct api_t *t, const char *path, const char *k
 	return all;
 }
 
+/* Every alert of the case with code, oldest first (a new array, kept until teardown). */
+static inline json_t *api_t_case_alerts(struct api_t *t, const char *code)
+{
+	char path[200];
+
+	snprintf(path, sizeof(path), "/api/v1/alerts?item=case:%s", code);
+	return api_t_all(t, path, "alerts", API_BAOCAO);
+}
+
+/* Registers a case of procedure 1.004222 at xa-tu-phap-tan-phu (handler tuan.hm) received at
+ * received and due at due, both given: the case the escalation tests arm their rules on. */
+static inline void api_t_create_case(struct api_t *t, const char *code, int64_t received,
+				     int64_t due)
+{
+	char r[40], d[40];
+
+	api_format_instant(r, sizeof(r), received);
+	api_format_instant(d, sizeof(d), due);
+	api_t_reqf(t, "POST", "/api/v1/cases", API_MOTCUA, 201,
+		   "{\"code\": \"%s\", \"procedure\": \"1.004222\", "
+		   "\"unit\": \"xa-tu-phap-tan-phu\", \"handler\": \"tuan.hm\", "
+		   "\"received_at\": \"%s\", \"due_at\": \"%s\"}",
+		   code, r, d);
+}
+
 static inline void api_t_state(struct api_t *t, struct api_db_state *s)
 {
 	struct err e = { 0 };
