@@ -430,7 +430,12 @@ int main(int argc, char **argv)
 	}
 	rc = 1;
 	if (start_loop_handles(&d) != 0 || start_http(&d) != 0) {
+		/* The services close their own handles first (delivery joins its mail thread, which
+		 * posts to the loop until it ends); the walk closes only what is left. */
 		close_services(&d);
+		while ((d.spool || d.notify || d.api || d.sched || d.deliver || d.health) &&
+		       uv_run(&d.loop, UV_RUN_ONCE) != 0)
+			;
 		uv_walk(&d.loop, close_walk, NULL);
 		uv_run(&d.loop, UV_RUN_DEFAULT);
 		uv_loop_close(&d.loop);

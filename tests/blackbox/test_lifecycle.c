@@ -1,12 +1,15 @@
 /* The real dunghand: start-up, readiness, the lock against a second instance, reload on SIGHUP
  * (valid and broken files), graceful stop on SIGTERM, the systemd watchdog, and the command
  * line. Each test runs the binary with a temporary config and database. */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -141,6 +144,43 @@ Test(lifecycle, second_instance_on_same_database_exits_1)
 	cr_assert(strstr(t, "is in use by another dunghand"), "%s", t);
 	free(t);
 	stop_and_expect_zero();
+}
+
+/* A port already taken: dunghand says so and exits 1, having stopped what it had started —
+ * the mail thread included, which once posted to a loop already closed and aborted the
+ * process (9 starts in 10). Five starts, each must end cleanly. */
+Test(lifecycle, port_in_use_exits_1_cleanly)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int holder = socket(AF_INET, SOCK_STREAM, 0);
+
+	cr_assert(holder >= 0);
+	cr_assert_eq(bind(holder, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(listen(holder, 1), 0);
+	cr_assert_eq(getsockname(holder, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	write_config("info", false);
+	char *base = harness_read(conf), text[8192];
+	cr_assert_not_null(base);
+	snprintf(text, sizeof(text), "%semail: { transport = \"smtp\"; url = \"smtp://127.0.0.1:1\"; "
+		 "tls = \"none\"; from = \"dunghan@example.gov.vn\"; };\n", base);
+	free(base);
+	cr_assert_eq(harness_write(&h, "dunghan.conf", text), 0);
+	for (int i = 0; i < 5; i++) {
+		struct harness_proc p = { .pidfd = -1 };
+		char log[32];
+
+		snprintf(log, sizeof(log), "start%d.log", i);
+		start(&p, log, NULL);
+		int rc = harness_wait(&p, BOUND_MS);
+		char *t = log_text(&p);
+		cr_assert_eq(rc, 1, "start %d: exit status %d; log:\n%s", i, rc, t);
+		cr_assert(strstr(t, "address already in use"), "%s", t);
+		free(t);
+		assert_clean_log(&p);
+	}
+	close(holder);
 }
 
 Test(lifecycle, sighup_with_valid_edit_applies_it)
