@@ -185,7 +185,17 @@ int kpi_snapshot_put(struct kpi_snapshot *s, const char *unit, enum kpi_snapshot
 		kpi_snapshot_figures_clear(f);
 		return 0;
 	}
-	if (!(sl = slot_of(s, unit, page)) || !(e = malloc(sizeof(*e)))) {
+	if (!(sl = slot_of(s, unit, page))) {
+		kpi_snapshot_figures_clear(f);
+		return -1;
+	}
+	if (sl->used_at < now)
+		sl->used_at = now;
+	if (sl->entry && sl->entry->f.computed_at > f->computed_at) {
+		kpi_snapshot_figures_clear(f);
+		return 0;
+	}
+	if (!(e = malloc(sizeof(*e)))) {
 		kpi_snapshot_figures_clear(f);
 		return -1;
 	}
@@ -194,8 +204,6 @@ int kpi_snapshot_put(struct kpi_snapshot *s, const char *unit, enum kpi_snapshot
 	memset(f, 0, sizeof(*f));
 	kpi_snapshot_release(sl->entry);
 	sl->entry = e;
-	if (sl->used_at < now)
-		sl->used_at = now;
 	return 0;
 }
 

@@ -83,7 +83,8 @@ uint64_t kpi_snapshot_generation(const struct kpi_snapshot *s);
 
 /* Publishes f (taken: *f is zeroed, also when it is not kept) as the entry of (unit, page),
  * replacing the old one, used at now, unless s was cleared since generation (the figures are
- * then of an old config and are dropped). Returns 0, or -1 when out of memory (f dropped). */
+ * then of an old config and are dropped) or the entry there is of a later instant (a slower
+ * computation finishing after a newer one). Returns 0, or -1 when out of memory (f dropped). */
 int kpi_snapshot_put(struct kpi_snapshot *s, const char *unit, enum kpi_snapshot_page page,
 		     uint64_t generation, struct kpi_figures *f, int64_t now);
 

@@ -138,3 +138,17 @@ Test(kpi_snapshot, unasked_for_a_day_dropped)
 	cr_assert_eq(kpi_snapshot_peek(s, "tinh", KPI_SNAPSHOT_OVERVIEW, T0, DAY, 300),
 		     KPI_SNAPSHOT_FRESH);
 }
+
+/* A slow computation that finishes after a newer one does not replace its figures. */
+Test(kpi_snapshot, older_figures_do_not_replace_newer)
+{
+	int64_t at;
+
+	put("tinh", T0 + 60, DAY);
+	put("tinh", T0, DAY);
+	cr_assert_eq(get("tinh", T0 + 61, DAY, 300, &at), KPI_SNAPSHOT_FRESH);
+	cr_assert_eq(at, T0 + 60);
+	put("tinh", T0 + 120, DAY);
+	cr_assert_eq(get("tinh", T0 + 121, DAY, 300, &at), KPI_SNAPSHOT_FRESH);
+	cr_assert_eq(at, T0 + 120);
+}
