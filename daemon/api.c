@@ -126,7 +126,7 @@ void api_reply_body(struct api_ctx *x, int status, const char *type, char *body,
 	struct api *api = x->api;
 	struct pending *p;
 
-	if (!body && store_in_transaction(api->store)) {
+	if (!body && x->kept_writes && store_in_transaction(api->store)) {
 		abandon_turn(api, x->req);
 		return;
 	}
@@ -245,7 +245,9 @@ void api_write_end(struct api_ctx *x, bool ok)
 	if (store_release(x->store, &err) != STORE_OK) {
 		log_error("api: %s", err.msg);
 		store_rollback_to_savepoint(x->store);
+		return;
 	}
+	x->kept_writes = true;
 }
 
 void api_ctx_init(struct api_ctx *x, struct api *api, const char *actor)

@@ -25,6 +25,7 @@ struct api_ctx {
 	struct calendar *cal;
 	const char *actor; /* the token's name */
 	int64_t now;
+	bool kept_writes;  /* the request's writes are in the turn's open transaction */
 };
 
 /* A failure to report: status, machine code, human message, field at fault ("" = none). */
@@ -63,8 +64,8 @@ void api_reply_error(struct api_ctx *x, const struct api_error *e);
 void api_reply(struct api_ctx *x, int status, json_t *body);
 /* The same for a body that is not JSON: body (malloc'd, len bytes) is stolen; type is a static
  * string; disposition (copied), when not NULL, is sent as Content-Disposition. A NULL body (it
- * could not be built) answers 500, or gives up the turn's writes when a transaction is open, so
- * that nothing is kept behind an error. */
+ * could not be built) answers 500, or, when the request's writes are in the turn's open
+ * transaction, gives up the turn's writes, so that nothing is kept behind an error. */
 void api_reply_body(struct api_ctx *x, int status, const char *type, char *body, size_t len,
 		    const char *disposition);
 
