@@ -41,7 +41,10 @@ int smtp_thread_submit(struct smtp_thread *s, CURL *easy, const char *pool, unsi
 
 /* Stops: every transfer still out ends with CURLE_ABORTED_BY_CALLBACK (done runs for each),
  * one waiting inside libcurl for an answer within about a second (its progress callback), the
- * thread is joined, then cb(arg) runs from a later loop callback and s is freed. */
+ * thread is joined, then cb(arg) runs from a later loop callback and s is freed. (Not bounded
+ * by us: libcurl 7.88's cleanup sends QUIT on each idle cached connection and waits for the
+ * reply up to its server response timeout, 120 s, so a relay that stopped answering can hold
+ * the stop that long; systemd's stop timeout then ends it. Nothing is lost either way.) */
 void smtp_thread_close(struct smtp_thread *s, void (*cb)(void *arg), void *arg);
 
 #endif
