@@ -248,9 +248,9 @@ int main(int argc, char **argv)
 	int runs = 3, opt, status = 1;
 	const char *env = getenv("BENCH_N");
 	double report_t[MAX_RUNS], floor_t[MAX_RUNS], cases_t[MAX_RUNS], scan_t[MAX_RUNS];
-	char path[600], db_path[600], *text = NULL, *errors = NULL;
+	char db_path[600], *text = NULL;
 	struct config *cfg = NULL;
-	struct store *st = NULL, *ro = NULL;
+	struct store *ro = NULL;
 	sqlite3 *raw = NULL;
 	sqlite3_stmt *q = NULL, *scan = NULL;
 	enum store_status ss;
@@ -286,24 +286,7 @@ int main(int argc, char **argv)
 	printf("bench_kpi: %zu cases of 2024 over %zu units, %d runs each\n", n, units, runs);
 
 	double t0 = mono_s();
-	if (!(text = kpi_dataset_config(units)) || harness_write(&h, "kpi.conf", text) != 0) {
-		fprintf(stderr, "bench_kpi: cannot write the config\n");
-		goto out;
-	}
-	cfg = config_load(harness_path(&h, "kpi.conf", path, sizeof(path)), NULL, NULL, &errors);
-	if (!cfg) {
-		fprintf(stderr, "bench_kpi: %s\n", errors ? errors : "config");
-		goto out;
-	}
-	harness_path(&h, "kpi.db", db_path, sizeof(db_path));
-	if (!(st = store_open(db_path, NULL, &ss, &err)) ||
-	    store_sync_config(st, cfg, 1000, &err) != STORE_OK) {
-		fprintf(stderr, "bench_kpi: %s\n", err.msg);
-		goto out;
-	}
-	store_close(st);
-	st = NULL;
-	if (kpi_dataset_fill(db_path, n, units) != 0)
+	if (kpi_dataset_make(&h, "bench_kpi", n, units, &text, &cfg, db_path, sizeof(db_path)) != 0)
 		goto out;
 	printf("setup (config, migrations, %zu cases in one transaction): %.2f s\n", n,
 	       mono_s() - t0);
@@ -380,9 +363,7 @@ out:
 	sqlite3_finalize(scan);
 	sqlite3_close(raw);
 	store_close(ro);
-	store_close(st);
 	config_free(cfg);
-	free(errors);
 	free(text);
 	harness_close(&h);
 	return status;

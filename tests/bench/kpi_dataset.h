@@ -9,6 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "config.h"
+#include "harness.h"
+#include "store.h"
+
 #define YEAR_FROM 1704042000 /* 2024-01-01T00:00:00+07:00 */
 #define YEAR_TO 1735664400   /* 2025-01-01T00:00:00+07:00 */
 #define DAY 86400
@@ -50,7 +54,7 @@ static char *kpi_dataset_config(size_t units)
 }
 
 /* Writes n cases of 2024 over the units u0.. in one transaction into the database at db_path
- * (made by kpi_dataset_make). Returns 0 or -1 (said on stderr). */
+ * (made by kpi_dataset_make, which calls it). Returns 0 or -1 (said on stderr). */
 static int kpi_dataset_fill(const char *db_path, size_t n, size_t units)
 {
 	static const unsigned char hash[32];
@@ -145,6 +149,39 @@ out:
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 	return rc;
+}
+
+/* The whole data set in h's directory: the config (its text into *text, malloc'd; loaded into
+ * *cfg) as kpi.conf and the database at kpi.db (db_path, db_size bytes) migrated, the office
+ * synced, and n cases written. Returns 0, or -1 said on stderr under the name who; *text and
+ * *cfg are the caller's to free either way. */
+static int kpi_dataset_make(struct harness *h, const char *who, size_t n, size_t units,
+			    char **text, struct config **cfg, char *db_path, size_t db_size)
+{
+	char path[600], *errors = NULL;
+	enum store_status ss;
+	struct store *st;
+	struct err err;
+
+	if (!(*text = kpi_dataset_config(units)) || harness_write(h, "kpi.conf", *text) != 0) {
+		fprintf(stderr, "%s: cannot write the config\n", who);
+		return -1;
+	}
+	*cfg = config_load(harness_path(h, "kpi.conf", path, sizeof(path)), NULL, NULL, &errors);
+	if (!*cfg) {
+		fprintf(stderr, "%s: %s\n", who, errors ? errors : "config");
+		free(errors);
+		return -1;
+	}
+	harness_path(h, "kpi.db", db_path, db_size);
+	if (!(st = store_open(db_path, NULL, &ss, &err)) ||
+	    store_sync_config(st, *cfg, 1000, &err) != STORE_OK) {
+		fprintf(stderr, "%s: %s\n", who, err.msg);
+		store_close(st);
+		return -1;
+	}
+	store_close(st);
+	return kpi_dataset_fill(db_path, n, units);
 }
 
 #endif
