@@ -253,19 +253,6 @@ static double now_mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static struct timespec deadline_in(int ms)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
 static bool stopping(void)
 {
 	return atomic_load(&R.stop);
@@ -299,7 +286,7 @@ static int call(struct client *c, const char *method, const char *path, const ch
 
 	pthread_mutex_lock(&R.mu);
 	for (int waited = 0; !R.up && !stopping() && waited < DOWN_BOUND_MS; waited += 100) {
-		struct timespec ts = deadline_in(100);
+		struct timespec ts = harness_deadline_in(100);
 		pthread_cond_timedwait(&R.cv, &R.mu, &ts);
 	}
 	port = R.port;

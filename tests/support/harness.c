@@ -301,6 +301,20 @@ const char *harness_dunghanctl(void)
 	return binary("DUNGHANCTL", "dunghanctl");
 }
 
+struct timespec harness_deadline_in(int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
 double harness_cpu_seconds(pid_t pid)
 {
 	char path[64], buf[1024];

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 struct harness {
 	char dir[256];        /* the temporary directory, removed by harness_close */
@@ -37,6 +38,8 @@ char *harness_read(const char *path);
 /* CPU seconds (user + system) process pid has used so far, from /proc/PID/stat; -1 when it
  * cannot be read. For benchmarks, which judge work by CPU time on a shared machine. */
 double harness_cpu_seconds(pid_t pid);
+/* The absolute CLOCK_REALTIME instant ms from now, for pthread_cond_timedwait. */
+struct timespec harness_deadline_in(int ms);
 
 /* A loopback TCP port that was free a moment ago. */
 int harness_free_port(void);

@@ -8,6 +8,8 @@
  * number of threads. */
 #include "listeners.h"
 
+#include "harness.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -33,21 +35,6 @@ static double now_real(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* The absolute CLOCK_REALTIME instant ms from now, for pthread_cond_timedwait. */
-static struct timespec deadline_in(int ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
 }
 
 struct conn {
@@ -187,7 +174,7 @@ static bool hold(struct listener *l, int fd, struct listener_step *s)
 		pthread_mutex_lock(&l->mu);
 		if (gone)
 			break;
-		struct timespec ts = deadline_in(50);
+		struct timespec ts = harness_deadline_in(50);
 		pthread_cond_timedwait(&l->cv, &l->mu, &ts);
 	}
 	l->held--;
@@ -408,7 +395,7 @@ int listener_count(struct listener *l, bool held)
 
 bool listener_wait(struct listener *l, int n, bool held, int timeout_ms)
 {
-	struct timespec until = deadline_in(timeout_ms > 0 ? timeout_ms : 0);
+	struct timespec until = harness_deadline_in(timeout_ms > 0 ? timeout_ms : 0);
 	bool ok;
 
 	pthread_mutex_lock(&l->mu);

@@ -15,6 +15,7 @@
 
 #include <uv.h>
 
+#include "harness.h"
 #include "http.h"
 #include "http_client.h"
 
@@ -71,8 +72,6 @@ struct fx {
 };
 
 static struct fx FX;
-
-static struct timespec deadline_in(int ms);
 
 static void fx_signal(struct fx *fx)
 {
@@ -137,7 +136,7 @@ static void app_on_request(struct http_request *req, void *ctx)
 {
 	struct fx *fx = ctx;
 
-	struct timespec until = deadline_in(WAIT_MS);
+	struct timespec until = harness_deadline_in(WAIT_MS);
 	const char *path = http_request_path(req);
 
 	pthread_mutex_lock(&fx->mu);
@@ -317,24 +316,10 @@ static void fx_init(void)
 	FX.loop_close_rc = -1;
 }
 
-static struct timespec deadline_in(int ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	return ts;
-}
-
 /* Waits until *field >= n (a counter of FX, read under the lock). */
 static bool fx_wait_count(const unsigned *field, unsigned n)
 {
-	struct timespec until = deadline_in(WAIT_MS);
+	struct timespec until = harness_deadline_in(WAIT_MS);
 	bool ok;
 
 	pthread_mutex_lock(&FX.mu);
@@ -368,7 +353,7 @@ static bool fx_flag(const bool *flag)
 
 static bool fx_wait_flag(const bool *flag)
 {
-	struct timespec until = deadline_in(WAIT_MS);
+	struct timespec until = harness_deadline_in(WAIT_MS);
 	bool ok;
 
 	pthread_mutex_lock(&FX.mu);
@@ -381,7 +366,7 @@ static bool fx_wait_flag(const bool *flag)
 
 static bool fx_wait_conns_at_most(unsigned n)
 {
-	struct timespec until = deadline_in(WAIT_MS);
+	struct timespec until = harness_deadline_in(WAIT_MS);
 	bool ok;
 
 	pthread_mutex_lock(&FX.mu);
