@@ -112,13 +112,14 @@ static void flush_pending(struct api *api, bool committed, const char *why);
 /* An answer that cannot wait for the commit (no memory to queue or encode it) while the turn's
  * transaction is open: its write would be committed after a 503 that says it was not. So the
  * turn is given up as a failed commit is: rolled back, every waiting answer a 503. */
-static void abandon_turn(struct api *api, struct http_request *req)
+static void abandon_turn(struct api *api, struct http_request *req, const char *why)
 {
 	store_rollback(api->store);
 	flush_pending(api, false, NOT_KEPT);
-	http_respond_error(req, 503, "unavailable",
-			   "out of memory; nothing of the change was kept; retry");
+	http_respond_error(req, 503, "unavailable", why);
 }
+
+#define NO_MEMORY_NOT_KEPT "out of memory; nothing of the change was kept; retry"
 
 void api_reply_body(struct api_ctx *x, int status, const char *type, char *body, size_t len,
 		    const char *disposition)
@@ -127,7 +128,7 @@ void api_reply_body(struct api_ctx *x, int status, const char *type, char *body,
 	struct pending *p;
 
 	if (!body && x->kept_writes && store_in_transaction(api->store)) {
-		abandon_turn(api, x->req);
+		abandon_turn(api, x->req, NO_MEMORY_NOT_KEPT);
 		return;
 	}
 	if (!body) {
@@ -145,7 +146,7 @@ void api_reply_body(struct api_ctx *x, int status, const char *type, char *body,
 	if (!p || (disposition && !(p->disposition = strdup(disposition)))) {
 		free(p);
 		free(body);
-		abandon_turn(api, x->req);
+		abandon_turn(api, x->req, NO_MEMORY_NOT_KEPT);
 		return;
 	}
 	if (api->tail)
@@ -248,6 +249,26 @@ void api_write_end(struct api_ctx *x, bool ok)
 		return;
 	}
 	x->kept_writes = true;
+}
+
+int api_write_join(struct api_ctx *x, struct api_error *e)
+{
+	struct err err;
+
+	if (!store_in_transaction(x->store) && store_begin(x->store, &err) != STORE_OK)
+		return api_fail(e, 503, "unavailable", NULL, "the database is busy; retry");
+	return 0;
+}
+
+void api_write_kept(struct api_ctx *x)
+{
+	x->kept_writes = true;
+}
+
+void api_write_abandon(struct api_ctx *x, const struct api_error *e)
+{
+	log_error("api: a write failed after it began (%s); the turn is rolled back", e->message);
+	abandon_turn(x->api, x->req, e->message);
 }
 
 void api_ctx_init(struct api_ctx *x, struct api *api, const char *actor)

@@ -254,15 +254,20 @@ void api_cases_create(struct api_ctx *x)
 		api_reply_error(x, &e);
 		return;
 	}
-	if (api_write_begin(x, &e) != 0) {
+	if (api_write_join(x, &e) != 0) {
 		json_decref(body);
 		api_reply_error(x, &e);
 		return;
 	}
 	rc = check_case(x, body, &c, hash, &status, &e);
-	if (rc == 0 && status == 201)
-		rc = write_case(x, body, &c, hash, &e);
-	api_write_end(x, rc == 0);
+	if (rc == 0 && status == 201) {
+		if (write_case(x, body, &c, hash, &e) != 0) {
+			json_decref(body);
+			api_write_abandon(x, &e);
+			return;
+		}
+		api_write_kept(x);
+	}
 	json_decref(body);
 	if (rc != 0) {
 		api_reply_error(x, &e);

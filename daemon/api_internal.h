@@ -74,6 +74,17 @@ void api_reply_body(struct api_ctx *x, int status, const char *type, char *body,
 int api_write_begin(struct api_ctx *x, struct api_error *e);
 void api_write_end(struct api_ctx *x, bool ok);
 
+/* The same for a request that has checked everything before its first write, so that only the
+ * database can fail it afterwards (api_cases_create): api_write_join joins the turn's
+ * transaction without a savepoint of its own — inside one, SQLite copies every page the
+ * request changes that the turn changed before to a statement journal, several writes a
+ * request. api_write_kept marks the request's writes done; a failure after the first write
+ * goes to api_write_abandon, which gives up the whole turn as a failed commit does: rolled
+ * back, every waiting answer a 503, and e answered to this request. */
+int api_write_join(struct api_ctx *x, struct api_error *e);
+void api_write_kept(struct api_ctx *x);
+void api_write_abandon(struct api_ctx *x, const struct api_error *e);
+
 /* --- request bodies --- */
 
 enum api_field_type {

@@ -1,0 +1,24 @@
+/* wal_vfs: an SQLite VFS over the system's that writes a commit's WAL frames to the file in one
+ * write instead of two per frame (a 24-byte header, then the page), since each write(2) costs
+ * the kernel a page-cache walk and, for a header, a whole page's bookkeeping.
+ *
+ * DESIGN. Writes to a -wal file that follow one another are gathered in a buffer and written
+ * when SQLite syncs the file (every commit: the store runs synchronous=FULL), reads, sizes,
+ * truncates or closes it, writes elsewhere in it, or when the buffer is full. Nothing reaches
+ * the wal-index before that sync, so no reader can look for frames that are still buffered. A
+ * failed write is reported at that point (by xSync, xRead, ...) and the buffer dropped: SQLite
+ * then fails the commit and rolls back as for a failed write of its own. Every other file, and
+ * every other call, goes straight to the system's VFS. */
+#ifndef DUNGHAN_WAL_VFS_H
+#define DUNGHAN_WAL_VFS_H
+
+#include "err.h"
+
+/* The name to pass to sqlite3_open_v2(), after wal_vfs_register() succeeded. */
+#define WAL_VFS_NAME "dunghan-wal"
+
+/* Registers the VFS with SQLite (not as the default), once per process: later calls only return
+ * the first one's outcome. Thread-safe. Returns 0, or -1 with err. */
+int wal_vfs_register(struct err *err);
+
+#endif
