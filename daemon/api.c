@@ -43,6 +43,9 @@ struct api {
 	struct deliver *deliver;
 	const struct config *cfg;
 	struct pending *head, *tail;
+	/* The turn's transaction has requests' writes: if it is gone before the commit (SQLite
+	 * rolls a transaction back by itself after some I/O and disk-full errors), so are they. */
+	bool turn_writes;
 	int64_t started_at;
 	bool stopping;
 	unsigned jobs; /* api_job_queue'd and not yet answered: the close waits for them */
@@ -115,6 +118,7 @@ static void flush_pending(struct api *api, bool committed, const char *why);
 static void abandon_turn(struct api *api, struct http_request *req, const char *why)
 {
 	store_rollback(api->store);
+	api->turn_writes = false;
 	flush_pending(api, false, NOT_KEPT);
 	http_respond_error(req, 503, "unavailable", why);
 }
@@ -215,8 +219,34 @@ static void commit_turn(struct api *api)
 		metrics_observe_commit(api->metrics, (double)(uv_hrtime() - start) / 1e9);
 		if (status != STORE_OK)
 			log_error("api: commit failed: %s", err.msg);
+	} else if (api->turn_writes) {
+		status = STORE_ERROR;
+		log_error("api: the turn's transaction was rolled back after a database error");
 	}
+	api->turn_writes = false;
 	flush_pending(api, status == STORE_OK, status == STORE_FULL ? FULL_NOT_KEPT : NOT_KEPT);
+}
+
+/* Opens the turn's transaction, or joins it. One that SQLite rolled back by itself since
+ * took the writes of this turn's earlier requests with it: they are answered 503 first. */
+static int join_turn(struct api_ctx *x, struct api_error *e)
+{
+	struct api *api = x->api;
+	struct err err;
+
+	if (store_in_transaction(x->store)) {
+		api->turn_writes = true;
+		return 0;
+	}
+	if (api->turn_writes) {
+		log_error("api: the turn's transaction was rolled back after a database error");
+		flush_pending(api, false, NOT_KEPT);
+		api->turn_writes = false;
+	}
+	if (store_begin(x->store, &err) != STORE_OK)
+		return api_fail(e, 503, "unavailable", NULL, "the database is busy; retry");
+	api->turn_writes = true;
+	return 0;
 }
 
 static void on_check(uv_check_t *h)
@@ -228,8 +258,8 @@ int api_write_begin(struct api_ctx *x, struct api_error *e)
 {
 	struct err err;
 
-	if (!store_in_transaction(x->store) && store_begin(x->store, &err) != STORE_OK)
-		return api_fail(e, 503, "unavailable", NULL, "the database is busy; retry");
+	if (join_turn(x, e) != 0)
+		return -1;
 	if (store_savepoint(x->store, &err) != STORE_OK)
 		return api_fail(e, 503, "unavailable", NULL, "the database is busy; retry");
 	return 0;
@@ -253,11 +283,7 @@ void api_write_end(struct api_ctx *x, bool ok)
 
 int api_write_join(struct api_ctx *x, struct api_error *e)
 {
-	struct err err;
-
-	if (!store_in_transaction(x->store) && store_begin(x->store, &err) != STORE_OK)
-		return api_fail(e, 503, "unavailable", NULL, "the database is busy; retry");
-	return 0;
+	return join_turn(x, e);
 }
 
 void api_write_kept(struct api_ctx *x)

@@ -458,9 +458,11 @@ static int query_bool(const char *name, const char *value, bool *out, struct api
 	return 0;
 }
 
-/* DESIGN: the whole batch runs in a savepoint of its own (api_write_begin); its lines write
- * nothing until their checks have passed, so they need no savepoints of their own, and an
- * atomic batch with a failed line rolls every line back at once. A dry run writes nothing:
+/* DESIGN: an atomic batch runs in a savepoint of its own (api_write_begin), so that a failed
+ * line rolls every line back at once; its lines write nothing until their checks have passed,
+ * so they need no savepoints of their own, and neither does a batch that is not atomic
+ * (api_write_join: a savepoint makes SQLite copy every page the batch changes that the turn
+ * changed before it). A dry run writes nothing:
  * every line is checked exactly as a real run checks it (references, stored codes, and codes
  * repeated within the batch, met in a table of the codes it took instead of in the database),
  * so it costs what the checks cost. */
@@ -504,12 +506,25 @@ void api_cases_batch(struct api_ctx *x)
 		rc = batch_lines(x, data, len, &seen, &b, &e);
 		free(seen.slot);
 		keep = false;
-	} else {
+	} else if (atomic) {
 		if (api_write_begin(x, &e) != 0)
 			goto fail;
 		rc = batch_lines(x, data, len, NULL, &b, &e);
-		keep = rc == 0 && !(atomic && b.failed > 0);
+		keep = rc == 0 && b.failed == 0;
 		api_write_end(x, keep);
+	} else {
+		/* Each line is checked before it writes: only the database can fail the batch
+		 * after its first write, and then the turn is given up. */
+		if (api_write_join(x, &e) != 0)
+			goto fail;
+		if (batch_lines(x, data, len, NULL, &b, &e) != 0) {
+			item_text_free(&b.results);
+			api_write_abandon(x, &e);
+			return;
+		}
+		api_write_kept(x);
+		rc = 0;
+		keep = true;
 	}
 	if (rc != 0) {
 		item_text_free(&b.results);

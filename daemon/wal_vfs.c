@@ -25,15 +25,19 @@ static sqlite3_vfs *base_vfs(sqlite3_vfs *vfs)
 	return vfs->pAppData;
 }
 
-/* Writes what is gathered; the buffer is emptied whatever the outcome (SQLite writes the frames
- * again after a failed commit, never counting on what it wrote before). */
+/* Writes what is gathered. A failed write keeps it, to be written again by the next call that
+ * needs it: SQLite counts frames it spilled from its cache as written and reads them back
+ * later (wal_read finds them here), so they stay until they are in the file, and every sync
+ * fails until then. */
 static int flush(struct wal_file *f)
 {
-	int rc = SQLITE_OK;
+	int rc;
 
-	if (f->len)
-		rc = f->real->pMethods->xWrite(f->real, f->buf, (int)f->len, f->start);
-	f->len = 0;
+	if (!f->len)
+		return SQLITE_OK;
+	rc = f->real->pMethods->xWrite(f->real, f->buf, (int)f->len, f->start);
+	if (rc == SQLITE_OK)
+		f->len = 0;
 	return rc;
 }
 
@@ -47,12 +51,27 @@ static int wal_close(sqlite3_file *file)
 	return rc != SQLITE_OK ? rc : rc2;
 }
 
+/* From the file and, where they overlap, the frames still gathered: a read needs no write, so
+ * reads go on while the disk refuses writes. */
 static int wal_read(sqlite3_file *file, void *out, int amt, sqlite3_int64 off)
 {
 	struct wal_file *f = (struct wal_file *)file;
-	int rc = flush(f);
+	sqlite3_int64 end = off + amt, held_end = f->start + (sqlite3_int64)f->len, lo, hi;
+	int rc;
 
-	return rc != SQLITE_OK ? rc : f->real->pMethods->xRead(f->real, out, amt, off);
+	if (!f->len || end <= f->start || off >= held_end)
+		return f->real->pMethods->xRead(f->real, out, amt, off);
+	lo = off > f->start ? off : f->start;
+	hi = end < held_end ? end : held_end;
+	rc = SQLITE_OK;
+	if (lo > off || hi < end) {
+		rc = f->real->pMethods->xRead(f->real, out, amt, off);
+		if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ)
+			return rc;
+	}
+	memcpy((unsigned char *)out + (lo - off), f->buf + (lo - f->start), (size_t)(hi - lo));
+	/* A read past the file's end is short unless the gathered frames reach its end. */
+	return rc == SQLITE_IOERR_SHORT_READ && hi < end ? rc : SQLITE_OK;
 }
 
 static int wal_write(sqlite3_file *file, const void *data, int amt, sqlite3_int64 off)
@@ -95,9 +114,11 @@ static int wal_sync(sqlite3_file *file, int flags)
 static int wal_file_size(sqlite3_file *file, sqlite3_int64 *size)
 {
 	struct wal_file *f = (struct wal_file *)file;
-	int rc = flush(f);
+	int rc = f->real->pMethods->xFileSize(f->real, size);
 
-	return rc != SQLITE_OK ? rc : f->real->pMethods->xFileSize(f->real, size);
+	if (rc == SQLITE_OK && f->len && f->start + (sqlite3_int64)f->len > *size)
+		*size = f->start + (sqlite3_int64)f->len;
+	return rc;
 }
 
 static int wal_lock(sqlite3_file *file, int level)

@@ -3,12 +3,13 @@
  * the kernel a page-cache walk and, for a header, a whole page's bookkeeping.
  *
  * DESIGN. Writes to a -wal file that follow one another are gathered in a buffer and written
- * when SQLite syncs the file (every commit: the store runs synchronous=FULL), reads, sizes,
- * truncates or closes it, writes elsewhere in it, or when the buffer is full. Nothing reaches
+ * when SQLite syncs the file (every commit: the store runs synchronous=FULL), truncates or
+ * closes it, writes elsewhere in it, or when the buffer is full; reads and sizes see them
+ * where they are. Nothing reaches
  * the wal-index before that sync, so no reader can look for frames that are still buffered. A
- * failed write is reported at that point (by xSync, xRead, ...) and the buffer dropped: SQLite
- * then fails the commit and rolls back as for a failed write of its own. Every other file, and
- * every other call, goes straight to the system's VFS. */
+ * failed write is reported at that point (by xSync, ...) and its frames are kept and written
+ * again by the next call, so that no commit succeeds without them. Every other file,
+ * and every other call, goes straight to the system's VFS. */
 #ifndef DUNGHAN_WAL_VFS_H
 #define DUNGHAN_WAL_VFS_H
 
