@@ -139,6 +139,18 @@ static int create_hash(struct api *api, json_t *body, unsigned char hash[32])
 	return rc;
 }
 
+/* s (NULL: "") into buf of n bytes, cut to fit as snprintf would; without snprintf's format
+ * machinery, five of them a case cost 3 000 instructions. */
+static void copy_text(char *buf, size_t n, const char *s)
+{
+	size_t len = s ? strlen(s) : 0;
+
+	if (len >= n)
+		len = n - 1;
+	memcpy(buf, s ? s : "", len);
+	buf[len] = '\0';
+}
+
 /* Validates body and looks its code up, writing nothing: everything that can refuse a create
  * is checked here, so that the writes after it fail only when the database does. *status is
  * 201 with *c the new case to write (id 0), or 200 with *c the stored case of the same
@@ -182,13 +194,11 @@ static int check_case(struct api_ctx *x, json_t *body, struct case_record *c,
 		return api_fail(e, 503, "unavailable", NULL, "%s", err.msg);
 	}
 
-	snprintf(c->code, sizeof(c->code), "%s", api_str(body, "code"));
-	snprintf(c->procedure, sizeof(c->procedure), "%s", proc->code);
-	snprintf(c->unit, sizeof(c->unit), "%s", api_str(body, "unit"));
-	snprintf(c->handler, sizeof(c->handler), "%s",
-		 api_str(body, "handler") ? api_str(body, "handler") : "");
-	snprintf(c->applicant, sizeof(c->applicant), "%s",
-		 api_str(body, "applicant") ? api_str(body, "applicant") : "");
+	copy_text(c->code, sizeof(c->code), api_str(body, "code"));
+	copy_text(c->procedure, sizeof(c->procedure), proc->code);
+	copy_text(c->unit, sizeof(c->unit), api_str(body, "unit"));
+	copy_text(c->handler, sizeof(c->handler), api_str(body, "handler"));
+	copy_text(c->applicant, sizeof(c->applicant), api_str(body, "applicant"));
 	c->received_at = api_instant(body, "received_at", x->now);
 	if (c->received_at > x->now + API_FUTURE_SLACK)
 		return api_fail(e, 400, "invalid_field", "received_at",
