@@ -414,18 +414,25 @@ static int check_field(struct api_ctx *x, const struct api_field *f, json_t *v, 
 int api_check_fields(struct api_ctx *x, json_t *obj, const struct api_field *fields, size_t n,
 		     struct api_error *e)
 {
+	/* Each field's value as met in the one walk over the object (keys are unique: the readers
+	 * refuse duplicates), instead of a hash lookup per field afterwards. */
+	json_t *vals[API_FIELDS_MAX] = { NULL };
 	const char *key;
 	json_t *v;
 
+	if (n > API_FIELDS_MAX)
+		return api_fail(e, 500, "internal", NULL, "too many fields to check");
 	json_object_foreach(obj, key, v) {
 		size_t i = 0;
 		while (i < n && strcmp(fields[i].name, key) != 0)
 			i++;
-		if (i == n && x->cfg->server.strict_fields)
+		if (i < n)
+			vals[i] = v;
+		else if (x->cfg->server.strict_fields)
 			return api_fail(e, 400, "unknown_field", key, "unknown field \"%.60s\"", key);
 	}
 	for (size_t i = 0; i < n; i++) {
-		v = json_object_get(obj, fields[i].name);
+		v = vals[i];
 		if (!v || json_is_null(v)) {
 			if (fields[i].required)
 				return api_fail(e, 400, "missing_field", fields[i].name,
