@@ -1,5 +1,6 @@
--- 0013: events without `CHECK (json_valid(data))`. Every event's data is JSON text the daemon
--- writes itself (item_text_object or jansson's encoder, from an object it holds), so the check
+-- 0013: cheaper writes of a new case.
+-- Events without `CHECK (json_valid(data))`. Every event's data is JSON text the daemon writes
+-- itself (item_text_object or jansson's encoder, from an object it holds), so the check
 -- could never fail, yet SQLite parsed the text again on every insert: about 6 000 instructions
 -- of the 18 000 an event row costs, at every case created (docs/performance.md, "Ingest").
 -- SQLite cannot drop a constraint in place: the table is rebuilt with its rows, index and
@@ -30,3 +31,9 @@ CREATE TRIGGER events_no_delete BEFORE DELETE ON events
 BEGIN
 	SELECT RAISE(ABORT, 'events are append-only');
 END;
+
+-- cases_due (due_at, id) was in the plan of one statement only, the case list without a unit,
+-- and a new case paid an insert at a random place of it (and that page at the commit). The
+-- list now merges the statuses' parts of cases_status_due in due order (store.c,
+-- STMT_CASE_LIST); no other statement used it (EXPLAIN QUERY PLAN of every statement).
+DROP INDEX cases_due;
