@@ -552,8 +552,9 @@ Test(cases, list_without_unit_merges_the_statuses_in_due_order)
 			     json_array_size(codes));
 		for (size_t i = 0; i < 7; i++) {
 			const char *got = json_string_value(json_array_get(codes, i));
-			cr_assert(got && !strcmp(got, expected[i]), "limit=%d: [%zu] %s, expected %s",
-				  limits[l], i, got ? got : "(none)", expected[i]);
+			cr_assert(got && !strcmp(got, expected[i]),
+				  "limit=%d: [%zu] %s, expected %s", limits[l], i,
+				  got ? got : "(none)", expected[i]);
 		}
 	}
 	expect_codes(list("status=withdrawn"), "status=withdrawn", (const char *[]){ NULL });

@@ -565,7 +565,8 @@ Test(calendar, format_matches_printf)
 			expect_format_like_printf(cal, 1707264000 + s);
 		for (int i = 0; i < 20000; i++) {
 			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-			expect_format_like_printf(cal, (int64_t)(x % 320000000000ULL) - 62000000000LL);
+			expect_format_like_printf(cal,
+						  (int64_t)(x % 320000000000ULL) - 62000000000LL);
 		}
 		calendar_free(cal);
 	}

@@ -136,7 +136,8 @@ Test(item_json, strings_escape_as_jansson_at_every_position)
 					want = json_dumps(js, JSON_ENCODE_ANY | JSON_COMPACT);
 					item_text_str(&t, s, strlen(s));
 					got = item_text_take(&t, &n);
-					cr_assert_str_eq(got, want, "len %zu at %zu special %zu", len, at, k);
+					cr_assert_str_eq(got, want, "len %zu at %zu special %zu",
+							 len, at, k);
 					cr_assert_eq(n, strlen(want));
 					free(got);
 					free(want);
