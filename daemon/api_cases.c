@@ -162,25 +162,30 @@ static int check_case(struct api_ctx *x, json_t *body, struct case_record *c,
 	struct case_procedure rules;
 	unsigned char stored_hash[32];
 	struct err err;
+	const char *code, *unit, *handler, *online;
 
 	if (api_check_fields(x, body, create_fields, N(create_fields), e) != 0)
 		return -1;
+	/* each a hash lookup in body: once */
+	code = api_str(body, "code");
+	unit = api_str(body, "unit");
+	handler = api_str(body, "handler");
+	online = api_str(body, "online");
 	proc = config_procedure(x->cfg, api_str(body, "procedure"));
 	if (!proc)
 		return api_fail(e, 422, "unknown_reference", "procedure",
 				"no procedure has code \"%s\"", api_str(body, "procedure"));
-	if (check_unit(x, "unit", api_str(body, "unit"), e) != 0 ||
-	    check_person(x, "handler", api_str(body, "handler"), e) != 0)
+	if (check_unit(x, "unit", unit, e) != 0 || check_person(x, "handler", handler, e) != 0)
 		return -1;
-	if (!config_case_code_ok(x->cfg, api_str(body, "code")))
+	if (!config_case_code_ok(x->cfg, code))
 		return api_fail(e, 400, "invalid_field", "code",
 				"code: \"%s\" does not have the shape of a case code (cases.code_pattern)",
-				api_str(body, "code"));
+				code);
 	if (create_hash(x->api, body, hash) != 0)
 		return api_fail(e, 500, "internal", NULL, "out of memory");
 
 	memset(c, 0, sizeof(*c));
-	switch (store_case_get(x->store, api_str(body, "code"), c, stored_hash, &err)) {
+	switch (store_case_get(x->store, code, c, stored_hash, &err)) {
 	case STORE_OK:
 		if (memcmp(hash, stored_hash, 32) != 0)
 			return api_fail(e, 409, "conflict", "code",
@@ -194,10 +199,10 @@ static int check_case(struct api_ctx *x, json_t *body, struct case_record *c,
 		return api_fail(e, 503, "unavailable", NULL, "%s", err.msg);
 	}
 
-	copy_text(c->code, sizeof(c->code), api_str(body, "code"));
+	copy_text(c->code, sizeof(c->code), code);
 	copy_text(c->procedure, sizeof(c->procedure), proc->code);
-	copy_text(c->unit, sizeof(c->unit), api_str(body, "unit"));
-	copy_text(c->handler, sizeof(c->handler), api_str(body, "handler"));
+	copy_text(c->unit, sizeof(c->unit), unit);
+	copy_text(c->handler, sizeof(c->handler), handler);
 	copy_text(c->applicant, sizeof(c->applicant), api_str(body, "applicant"));
 	c->received_at = api_instant(body, "received_at", x->now);
 	if (c->received_at > x->now + API_FUTURE_SLACK)
@@ -211,9 +216,7 @@ static int check_case(struct api_ctx *x, json_t *body, struct case_record *c,
 	else if (c->due_at <= c->received_at)
 		return api_fail(e, 400, "invalid_field", "due_at",
 				"due_at: the appointment must be after received_at");
-	c->online = api_str(body, "online")
-			    ? (enum case_online)case_online_parse(api_str(body, "online"))
-			    : CASE_ONLINE_NONE;
+	c->online = online ? (enum case_online)case_online_parse(online) : CASE_ONLINE_NONE;
 	c->paid_online = api_bool(body, "paid_online");
 	c->digitized = api_bool(body, "digitized");
 	c->fee = api_int(body, "fee", 0);
