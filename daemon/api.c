@@ -461,18 +461,25 @@ static int check_field(struct api_ctx *x, const struct api_field *f, json_t *v, 
 int api_check_fields(struct api_ctx *x, json_t *obj, const struct api_field *fields, size_t n,
 		     struct api_error *e)
 {
+	/* Each field's value as met in the one walk over the object (keys are unique: the readers
+	 * refuse duplicates), instead of a hash lookup per field afterwards. */
+	json_t *vals[API_FIELDS_MAX] = { NULL };
 	const char *key;
 	json_t *v;
 
+	if (n > API_FIELDS_MAX)
+		return api_fail(e, 500, "internal", NULL, "too many fields to check");
 	json_object_foreach(obj, key, v) {
 		size_t i = 0;
 		while (i < n && strcmp(fields[i].name, key) != 0)
 			i++;
-		if (i == n && x->cfg->server.strict_fields)
+		if (i < n)
+			vals[i] = v;
+		else if (x->cfg->server.strict_fields)
 			return api_fail(e, 400, "unknown_field", key, "unknown field \"%.60s\"", key);
 	}
 	for (size_t i = 0; i < n; i++) {
-		v = json_object_get(obj, fields[i].name);
+		v = vals[i];
 		if (!v || json_is_null(v)) {
 			if (fields[i].required)
 				return api_fail(e, 400, "missing_field", fields[i].name,
@@ -962,40 +969,59 @@ fail:
 
 /* --- authentication ----------------------------------------------------------------------- */
 
-/* The token whose SHA-256 matches the bearer token, compared in constant time against every
- * configured token so that timing tells nothing about which (or whether one) matched. */
-static const struct config_token *authenticate_checked(const struct config *cfg,
-						       const char *header, bool *no_memory)
+/* The token of an "Authorization: Bearer <token>" header, or NULL. */
+static const char *bearer_token(const char *header)
 {
-	const struct config_token *found = NULL;
-	unsigned char digest[SHA256_DIGEST_LENGTH];
-
-	*no_memory = false;
 	if (!header || strncasecmp(header, "Bearer ", 7) != 0)
 		return NULL;
 	header += 7;
 	while (*header == ' ')
 		header++;
-	if (!*header)
+	return *header ? header : NULL;
+}
+
+/* The configured token whose SHA-256 is digest, compared in constant time against every
+ * configured token so that timing tells nothing about which (or whether one) matched. */
+static const struct config_token *token_of_digest(const struct config *cfg,
+						  const unsigned char digest[SHA256_DIGEST_LENGTH])
+{
+	const struct config_token *found = NULL;
+
+	for (size_t i = 0; i < cfg->ntokens; i++)
+		if (CRYPTO_memcmp(digest, cfg->tokens[i].sha256, SHA256_DIGEST_LENGTH) == 0)
+			found = &cfg->tokens[i];
+	return found;
+}
+
+/* The token of a request, hashed through the api's fetched SHA-256 (the one-shot SHA256()
+ * fetches the algorithm at every call: 5 800 against 2 000 instructions a request). */
+static const struct config_token *authenticate_checked(struct api *api, const char *header,
+						       bool *no_memory)
+{
+	const char *token = bearer_token(header);
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+
+	*no_memory = false;
+	if (!token)
 		return NULL;
-	/* SHA256() fails without memory (OpenSSL 3 allocates a context), leaving digest as the
-	 * stack was: maybe the digest of the last request's token. */
-	if (!SHA256((const unsigned char *)header, strlen(header), digest)) {
+	if (api_sha256(api, token, strlen(token), digest) != 0) {
 		*no_memory = true;
 		return NULL;
 	}
-	for (size_t i = 0; i < cfg->ntokens; i++)
-		if (CRYPTO_memcmp(digest, cfg->tokens[i].sha256, sizeof(digest)) == 0)
-			found = &cfg->tokens[i];
-	return found;
+	return token_of_digest(api->cfg, digest);
 }
 
 /* The same for the dashboard (dashboard_token_fn), where no memory is no token. */
 static const struct config_token *authenticate(const struct config *cfg, const char *header)
 {
-	bool no_memory;
+	const char *token = bearer_token(header);
+	unsigned char digest[SHA256_DIGEST_LENGTH];
 
-	return authenticate_checked(cfg, header, &no_memory);
+	/* SHA256() fails without memory (OpenSSL 3 allocates a context), leaving digest as the
+	 * stack was: maybe the digest of the last request's token. */
+	if (!token || !SHA256((const unsigned char *)token, strlen(token), digest))
+		return NULL;
+	return token_of_digest(cfg, digest);
 }
 
 /* --- routing ---------------------------------------------------------------------------- */
@@ -1295,8 +1321,7 @@ void api_handle(struct http_request *req, void *ctx)
 		dispatch(&x, &route, false);
 		return;
 	}
-	token = authenticate_checked(api->cfg, http_request_header(req, "authorization"),
-				     &no_memory);
+	token = authenticate_checked(api, http_request_header(req, "authorization"), &no_memory);
 	if (no_memory) {
 		reply_fail(&x, 503, "unavailable", NULL, "out of memory; retry");
 		return;

@@ -108,8 +108,9 @@ struct api_field {
 
 /* Parses a JSON object body (checks Content-Type). Returns a new reference or NULL with e. */
 json_t *api_parse_body(struct api_ctx *x, const char *data, size_t len, struct api_error *e);
-/* Checks obj against fields: unknown fields (when strict), missing required ones, types and
- * formats. null counts as absent. Returns 0 or -1 with e. */
+/* Checks obj against fields (at most API_FIELDS_MAX): unknown fields (when strict), missing
+ * required ones, types and formats. null counts as absent. Returns 0 or -1 with e. */
+#define API_FIELDS_MAX 32
 int api_check_fields(struct api_ctx *x, json_t *obj, const struct api_field *fields, size_t n,
 		     struct api_error *e);
 /* Values of checked fields: NULL / def when absent or null. */

@@ -889,12 +889,24 @@ size_t calendar_list(struct calendar *cal, int year, struct calendar_exception *
 	return n;
 }
 
+/* Two decimal digits of v (0-99) at p. */
+static char *cal_put2(char *p, int v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+	return p + 2;
+}
+
+/* Written digit by digit: every answer carries several instants, and snprintf cost about 3 500
+ * instructions each (docs/performance.md, "Ingest"). */
 size_t calendar_format(struct calendar *cal, int64_t t, char *buf, size_t n)
 {
 	/* Years 0000-9999 are what the format can write: clamp to them. */
 	const int64_t lo = -62167219200LL + 86400, hi = 253402300799LL - 86400;
-	int off, offm, y, m, d, len;
-	int64_t local, day, sec;
+	char text[32], *p = text;
+	int off, offm, y, m, d, s;
+	int64_t local, day;
+	size_t len;
 
 	if (!buf || n == 0)
 		return 0;
@@ -906,14 +918,30 @@ size_t calendar_format(struct calendar *cal, int64_t t, char *buf, size_t n)
 	offm = off / 60; /* RFC 3339 offsets have no seconds: drop them (LMT only) */
 	local = t + (int64_t)offm * 60;
 	day = cal_floor_div(local, 86400);
-	sec = local - day * 86400;
+	s = (int)(local - day * 86400);
 	civil_from_days((int32_t)day, &y, &m, &d);
-	len = snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y, m, d,
-		       (int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60),
-		       offm < 0 ? '-' : '+', abs(offm) / 60, abs(offm) % 60);
-	if (len < 0)
-		return 0;
-	return (size_t)len < n ? (size_t)len : n - 1;
+	p = cal_put2(p, y / 100);
+	p = cal_put2(p, y % 100);
+	*p++ = '-';
+	p = cal_put2(p, m);
+	*p++ = '-';
+	p = cal_put2(p, d);
+	*p++ = 'T';
+	p = cal_put2(p, s / 3600);
+	*p++ = ':';
+	p = cal_put2(p, s / 60 % 60);
+	*p++ = ':';
+	p = cal_put2(p, s % 60);
+	*p++ = offm < 0 ? '-' : '+';
+	p = cal_put2(p, abs(offm) / 60);
+	*p++ = ':';
+	p = cal_put2(p, abs(offm) % 60);
+	len = (size_t)(p - text);
+	if (len >= n)
+		len = n - 1;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	return len;
 }
 
 /* --- parsing --- */

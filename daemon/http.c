@@ -312,6 +312,19 @@ static void put(char *buf, size_t cap, size_t *pos, const char *s)
 	*pos += n;
 }
 
+/* v in decimal, at the end of buf (n >= 21 bytes): the status line and Content-Length of every
+ * response, written without snprintf (two of them cost 2 000 instructions a response). */
+static const char *decimal(char *buf, size_t n, size_t v)
+{
+	char *p = buf + n;
+
+	*--p = '\0';
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	return p;
+}
+
 /* Serializes a response (without the Connection line and the final CRLF). NULL on ENOMEM. */
 static struct http_out *out_build(struct http_server *srv, bool head, int status,
 				  const char *content_type, const void *body, size_t len,
@@ -330,8 +343,11 @@ static struct http_out *out_build(struct http_server *srv, bool head, int status
 	out = malloc(sizeof(*out) + cap + body_len);
 	if (!out)
 		return NULL;
-	snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", status, http_status_reason(status));
-	put(out->data, cap, &pos, line);
+	put(out->data, cap, &pos, "HTTP/1.1 ");
+	put(out->data, cap, &pos, decimal(line, sizeof(line), (size_t)status));
+	put(out->data, cap, &pos, " ");
+	put(out->data, cap, &pos, http_status_reason(status));
+	put(out->data, cap, &pos, "\r\n");
 	if (status >= 200) {
 		put(out->data, cap, &pos, "Date: ");
 		put(out->data, cap, &pos, server_date(srv));
@@ -350,8 +366,9 @@ static struct http_out *out_build(struct http_server *srv, bool head, int status
 	}
 	if (!bodiless) {
 		/* For HEAD: the length the body would have had (RFC 9110 8.6). */
-		snprintf(line, sizeof(line), "Content-Length: %zu\r\n", len);
-		put(out->data, cap, &pos, line);
+		put(out->data, cap, &pos, "Content-Length: ");
+		put(out->data, cap, &pos, decimal(line, sizeof(line), len));
+		put(out->data, cap, &pos, "\r\n");
 	}
 	if (body_len)
 		memcpy(out->data + pos, body, body_len);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "calendar.h"
 #include "case.h"
@@ -44,8 +45,12 @@ struct item_text {
 };
 
 void item_text_raw(struct item_text *t, const char *s, size_t n);
-/* A literal piece of JSON (punctuation, a key with its quotes). */
-void item_text_lit(struct item_text *t, const char *s);
+/* A literal piece of JSON (punctuation, a key with its quotes); inline so that the length of a
+ * literal is known where it is written. */
+static inline void item_text_lit(struct item_text *t, const char *s)
+{
+	item_text_raw(t, s, strlen(s));
+}
 /* A JSON string of the n bytes of s (valid UTF-8, as jansson holds). */
 void item_text_str(struct item_text *t, const char *s, size_t n);
 void item_text_int(struct item_text *t, int64_t v);

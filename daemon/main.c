@@ -404,6 +404,7 @@ int main(int argc, char **argv)
 	}
 	log_set_level(d.cfg->log.level);
 	signal(SIGPIPE, SIG_IGN);
+	store_global_init();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_error("cannot initialise libcurl");
 		config_free(d.cfg);

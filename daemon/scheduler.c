@@ -49,6 +49,7 @@ struct tracked {
 	const char *title;      /* procedure name, document summary, assignment title */
 	const char *applicant;
 	bool extended;
+	bool is_new;            /* created in the open transaction: nothing of it acknowledged */
 	char keybuf[32];
 };
 
@@ -147,7 +148,8 @@ static int tracked_use(struct scheduler *s, const struct tracked *it, bool *use,
 			for (size_t k = 0; k < r->nprocedures && it->procedure; k++)
 				ok = ok || strcmp(r->procedures[k], it->procedure) == 0;
 		}
-		if (ok && r->repeat > 0) {
+		/* a new case's alerts cannot exist yet: no query per repeating rule for it */
+		if (ok && r->repeat > 0 && !it->is_new) {
 			if (store_alert_acked(s->store, it->kind, it->id, r->id, it->times.due_at, &acked,
 					      err) != STORE_OK)
 				return -1;
@@ -229,6 +231,7 @@ int scheduler_track_new_case(struct scheduler *s, const struct case_record *c, s
 	struct tracked it;
 
 	from_case(&it, c, s->cfg);
+	it.is_new = true;
 	return it.open ? put_watch(s, &it, TIME_NONE, err) : 0;
 }
 

@@ -39,7 +39,8 @@ int scheduler_track_document(struct scheduler *s, const struct document_record *
 			     struct err *err);
 int scheduler_track_assignment(struct scheduler *s, const struct assignment_record *a,
 			       int64_t now, struct err *err);
-/* The same for a case just inserted, which has no watch yet (no lookup). */
+/* The same for a case just inserted, which has no watch and no alerts yet (no lookup of either:
+ * case ids are never reused, since cases are never deleted). */
 int scheduler_track_new_case(struct scheduler *s, const struct case_record *c, struct err *err);
 
 /* Stops the timer and closes the handle; cb(arg) runs from the close callback, after which s is

@@ -32,6 +32,10 @@ struct store_options {
 
 struct store;
 
+/* Process-wide SQLite settings, for main() before any thread or database: allocations are not
+ * counted (the counts are never read, and counting takes a global mutex each time). */
+void store_global_init(void);
+
 /* Opens (creating parent directory and file, mode 0600) the database at path as the single
  * writer: takes the exclusive lock "<path>.lock", sets the PRAGMAs, applies pending
  * migrations, each in its own transaction. opts may be NULL. Returns NULL and sets *status

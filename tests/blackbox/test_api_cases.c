@@ -537,6 +537,31 @@ static json_t *walk(const char *query, int limit, int *pages)
 	return codes;
 }
 
+/* Without a unit the list merges each status's cases in due order (store.c, STMT_CASE_LIST):
+ * statuses interleave, and every page size gives the one order. */
+Test(cases, list_without_unit_merges_the_statuses_in_due_order)
+{
+	static const char *const expected[] = { C1, C2, C4, C3, C5, C7, C6 };
+	static const int limits[] = { 1, 2, 3, 100 };
+	int pages;
+
+	seed();
+	for (size_t l = 0; l < sizeof(limits) / sizeof(limits[0]); l++) {
+		json_t *codes = walk("", limits[l], &pages);
+		cr_assert_eq(json_array_size(codes), 7, "limit=%d: %zu cases", limits[l],
+			     json_array_size(codes));
+		for (size_t i = 0; i < 7; i++) {
+			const char *got = json_string_value(json_array_get(codes, i));
+			cr_assert(got && !strcmp(got, expected[i]),
+				  "limit=%d: [%zu] %s, expected %s", limits[l], i,
+				  got ? got : "(none)", expected[i]);
+		}
+	}
+	expect_codes(list("status=withdrawn"), "status=withdrawn", (const char *[]){ NULL });
+	expect_codes(list("q=000.47"), "q=000.47", (const char *[]){ C5, C6, NULL });
+	finish();
+}
+
 Test(cases, pagination_walks_every_page_once)
 {
 	/* Seven cases share one due_at: creation order decides between them, and the cursor must

@@ -5,7 +5,9 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "calendar.h"
 #include "tz.h"
@@ -521,6 +523,53 @@ Test(calendar, days_instants_format)
 	calendar_format(cal, T("1950-01-01T00:00:00Z"), buf, sizeof(buf));
 	cr_expect_str_eq(buf, "1950-01-01T08:00:00+08:00");
 	calendar_free(cal);
+}
+
+/* calendar_format writes its digits itself: it must give what the printf spelling of the same
+ * fields gives, for zones east and west of UTC (St John's: -03:30 / -02:30), at every second
+ * of the day, and at the clamped ends of years 0000 and 9999. */
+static void expect_format_like_printf(struct calendar *cal, int64_t t)
+{
+	const int64_t lo = -62167219200LL + 86400, hi = 253402300799LL - 86400;
+	int64_t c = t < lo ? lo : t > hi ? hi : t;
+	int offm = calendar_utc_offset(cal, c) / 60;
+	time_t local = (time_t)(c + (int64_t)offm * 60);
+	struct tm tm;
+	char want[64], got[64];
+
+	cr_assert_not_null(gmtime_r(&local, &tm));
+	snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, offm < 0 ? '-' : '+',
+		 abs(offm) / 60, abs(offm) % 60);
+	cr_assert_eq(calendar_format(cal, t, got, sizeof(got)), strlen(want), "%lld",
+		     (long long)t);
+	cr_assert_str_eq(got, want, "%lld", (long long)t);
+}
+
+Test(calendar, format_matches_printf)
+{
+	static const char *const zones[] = { "Asia/Ho_Chi_Minh", "America/St_Johns", "UTC" };
+	uint64_t x = 88172645463325252ULL;
+
+	for (size_t z = 0; z < 3; z++) {
+		struct calendar_config cfg = office_config();
+		struct calendar *cal;
+
+		cfg.timezone = zones[z];
+		cal = make(&cfg);
+		expect_format_like_printf(cal, INT64_MIN / 2);
+		expect_format_like_printf(cal, INT64_MAX / 2);
+		expect_format_like_printf(cal, -62167219200LL);
+		expect_format_like_printf(cal, 253402300799LL);
+		for (int64_t s = 0; s < 86400; s += 7)
+			expect_format_like_printf(cal, 1707264000 + s);
+		for (int i = 0; i < 20000; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			expect_format_like_printf(cal,
+						  (int64_t)(x % 320000000000ULL) - 62000000000LL);
+		}
+		calendar_free(cal);
+	}
 }
 
 Test(calendar, zone_change_1975)

@@ -107,3 +107,40 @@ Test(item_json, flat_objects_and_scalars_are_jansson_text)
 	json_decref(obj);
 	json_decref(nested);
 }
+
+/* Strings are scanned eight bytes at a time: a byte to escape at every position of strings of
+ * every length up to 40, among ASCII and multi-byte UTF-8, must be spelled as jansson spells
+ * it. */
+Test(item_json, strings_escape_as_jansson_at_every_position)
+{
+	static const char *const specials[] = { "\"", "\\", "\n", "\x01", "\x1f", "\t", " ", "~",
+						"\x7f", "é", "ệ" };
+	static const char *const fills[] = { "a", "Đ", "ữ" };
+
+	for (size_t f = 0; f < 3; f++)
+		for (size_t len = 0; len <= 40; len++)
+			for (size_t at = 0; at <= len; at++)
+				for (size_t k = 0; k < sizeof(specials) / sizeof(specials[0]); k++) {
+					char s[256] = "";
+					struct item_text t = { 0 };
+					json_t *js;
+					char *want, *got;
+					size_t n;
+
+					for (size_t i = 0; i < len; i++)
+						strcat(s, i == at ? specials[k] : fills[f]);
+					if (at == len)
+						strcat(s, specials[k]);
+					js = json_string(s);
+					cr_assert_not_null(js);
+					want = json_dumps(js, JSON_ENCODE_ANY | JSON_COMPACT);
+					item_text_str(&t, s, strlen(s));
+					got = item_text_take(&t, &n);
+					cr_assert_str_eq(got, want, "len %zu at %zu special %zu",
+							 len, at, k);
+					cr_assert_eq(n, strlen(want));
+					free(got);
+					free(want);
+					json_decref(js);
+				}
+}
