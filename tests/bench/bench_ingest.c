@@ -188,10 +188,14 @@ static int conn_flush(struct run *r, struct conn *c)
 /* Starts the next request on c, if any is left; connects first when c is not connected. */
 static void conn_next(struct run *r, struct conn *c)
 {
-	static const char head[] = "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-				   "Authorization: Bearer " API_MOTCUA "\r\n"
-				   "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n";
+	static const char single[] = "POST /api/v1/cases HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+				     "Authorization: Bearer " API_MOTCUA "\r\n"
+				     "Content-Type: application/json\r\nContent-Length: ";
+	static const char batch[] = "POST /api/v1/cases:batch HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+				    "Authorization: Bearer " API_MOTCUA "\r\n"
+				    "Content-Type: application/x-ndjson\r\nContent-Length: ";
 	size_t len = 0, k;
+	char digits[24];
 
 	while (r->next < r->requests) {
 		k = r->next++;
@@ -211,10 +215,16 @@ static void conn_next(struct run *r, struct conn *c)
 		} else {
 			len = (size_t)case_json(r->body, r->body_cap, "POST", k);
 		}
-		c->out_len = (size_t)snprintf(c->out, 512, head,
-					      r->batch ? "/api/v1/cases:batch" : "/api/v1/cases",
-					      r->batch ? "application/x-ndjson" : "application/json",
-					      len);
+		/* The head by hand: printf's cost showed in the client's profile. */
+		const char *head = r->batch ? batch : single;
+		size_t hlen = r->batch ? sizeof(batch) - 1 : sizeof(single) - 1, nd = 0;
+		memcpy(c->out, head, hlen);
+		for (size_t v = len; nd == 0 || v; v /= 10)
+			digits[nd++] = (char)('0' + v % 10);
+		while (nd)
+			c->out[hlen++] = digits[--nd];
+		memcpy(c->out + hlen, "\r\n\r\n", 4);
+		c->out_len = hlen + 4;
 		memcpy(c->out + c->out_len, r->body, len);
 		c->out_len += len;
 		c->out_off = 0;
