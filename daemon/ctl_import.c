@@ -285,8 +285,8 @@ static int take_bad_rows(struct run *r, const struct chunk *c, size_t *next, siz
 		const char *msg = c->msgs.data + b->msg_off;
 		fprintf(stderr, "dunghanctl: %s\n", msg);
 		r->failed++;
-		if ((rc = reject(r, b->line, c->raw.data ? c->raw.data + b->raw_off : "", b->raw_len,
-				 msg)) != CTL_OK)
+		const char *raw = c->raw.data ? c->raw.data + b->raw_off : "";
+		if ((rc = reject(r, b->line, raw, b->raw_len, msg)) != CTL_OK)
 			return rc;
 	}
 	return CTL_OK;

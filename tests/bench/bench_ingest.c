@@ -209,7 +209,8 @@ static void conn_next(struct run *r, struct conn *c)
 			size_t from = k * r->batch, to = from + r->batch < r->n ? from + r->batch : r->n;
 			c->lines = to - from;
 			for (size_t i = from; i < to; i++) {
-				len += (size_t)case_json(r->body + len, r->body_cap - len, "BATCH", i);
+				len += (size_t)case_json(r->body + len, r->body_cap - len, "BATCH",
+							 i);
 				r->body[len++] = '\n';
 			}
 		} else {
@@ -313,7 +314,8 @@ static void conn_read(struct run *r, struct conn *c)
 		r->latency_ns[c->req] = now_ns() - c->t0;
 		if (r->batch) {
 			int64_t created;
-			if (status != 200 || json_flat_member_int(end, clen, "created", &created) != 0 ||
+			if (status != 200 ||
+			    json_flat_member_int(end, clen, "created", &created) != 0 ||
 			    created < 0 || (size_t)created != c->lines)
 				fail(r, "batch %zu: %d %.300s", c->req, status, end);
 			else
@@ -415,7 +417,7 @@ static int cmp_u64(const void *a, const void *b)
 
 /* Runs one API phase on a fresh dunghand; returns acknowledged cases per second, or -1. */
 static double api_phase(const char *label, size_t n, size_t batch, size_t nconns,
-			const char *keep, int *bad)
+			const char *keep, double *cpu_case, int *bad)
 {
 	struct api_fixture f;
 	struct run r = { .f = &f, .n = n, .batch = batch, .ep = -1 };
@@ -460,7 +462,8 @@ static double api_phase(const char *label, size_t n, size_t batch, size_t nconns
 
 	qsort(r.latency_ns, r.requests, sizeof(*r.latency_ns), cmp_u64);
 	rate = (double)r.acked / s;
-	printf("%-42s %9zu cases in %7.2f s = %9.0f cases/s; per request p50 %7.2f ms, p99 %7.2f "
+	*cpu_case = r.acked ? 1e6 * cpu / (double)r.acked : 0;
+	printf("%-50s %9zu cases in %7.2f s = %9.0f cases/s; per request p50 %7.2f ms, p99 %7.2f "
 	       "ms, max %7.2f ms\n",
 	       label, r.acked, s, rate, (double)r.latency_ns[r.requests / 2] / 1e6,
 	       (double)r.latency_ns[r.requests * 99 / 100] / 1e6,
@@ -549,11 +552,41 @@ static int same_row_read(sqlite3_stmt *cases, sqlite3_stmt *watch, sqlite3_stmt 
 	return rc ? 1 : -1;
 }
 
+/* daemon/store.c's STMT_CASE_INSERT, STMT_WATCH_PUT and STMT_EVENT_APPEND, as they are there. */
+static const char same_case_insert[] =
+	"INSERT INTO cases (code, procedure, unit_id, handler_id, applicant, received_at, "
+	"due_at, due_given, online, paid_online, digitized, status, outcome, late, paused_at, "
+	"remaining, completed_at, ended_at, version, created_at, updated_at, create_hash, "
+	"extended, paused_total, fee, rating, rated_at) "
+	"VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+	"?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)";
+static const char same_watch_put[] =
+	"INSERT INTO watch (item_kind, item_id, due_at, next_fire_at, checked_until) "
+	"VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (item_kind, item_id) DO UPDATE SET "
+	"due_at = excluded.due_at, next_fire_at = excluded.next_fire_at, "
+	"checked_until = excluded.checked_until";
+static const char same_event_append[] =
+	"INSERT INTO events (item_kind, item_id, type, at, actor, data, due_at, recorded_at) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+/* The rows dunghand wrote, the case columns in the order of same_case_insert's parameters. */
+static const char same_case_read[] =
+	"SELECT code, procedure, unit_id, handler_id, applicant, received_at, due_at, due_given, "
+	"online, paid_online, digitized, status, outcome, late, paused_at, remaining, "
+	"completed_at, ended_at, version, created_at, updated_at, create_hash, extended, "
+	"paused_total, fee, rating, rated_at, id FROM cases ORDER BY id";
+static const char same_watch_read[] =
+	"SELECT item_kind, due_at, next_fire_at, checked_until FROM watch "
+	"WHERE item_kind = 'case' AND item_id = ?1";
+static const char same_event_read[] =
+	"SELECT item_kind, type, at, actor, data, due_at, recorded_at FROM events "
+	"WHERE item_kind = 'case' AND item_id = ?1 AND type = 'create'";
+
 /* Inserts up to n of the rows dunghand wrote (source.db in dir) into a copy of the migrated
  * empty database (template.db), as dunghand does: store_open's PRAGMAs, store.c's statements
  * for the case, its watch and its create event, committing every `batch` cases, for at most
  * RAW_SECONDS of inserting. Reading the rows is not timed. Returns cases/s, or -1. */
-static double same_rows_phase(const char *dir, size_t n, size_t batch, int *bad)
+static double same_rows_phase(const char *dir, size_t n, size_t batch, double *cpu_case,
+			      int *bad)
 {
 	char path[700], src[700], tmpl[700], name[64], label[80];
 	sqlite3 *db = NULL, *from = NULL;
@@ -574,49 +607,20 @@ static double same_rows_phase(const char *dir, size_t n, size_t batch, int *bad)
 	snprintf(tmpl, sizeof(tmpl), "%s/template.db", dir);
 	if (db_copy(tmpl, dir, name, bad) != 0)
 		goto out;
-	/* daemon/store.c: store_open's settings, then STMT_CASE_INSERT, STMT_WATCH_PUT and
-	 * STMT_EVENT_APPEND as they are there. */
+	/* store_open's settings (daemon/store.c). */
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
 		    SQLITE_OK ||
 	    sqlite3_exec(db, "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; "
 			     "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
 			     "PRAGMA cache_size = -8192; PRAGMA temp_store = FILE",
 			 NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(db,
-			       "INSERT INTO cases (code, procedure, unit_id, handler_id, applicant, "
-			       "received_at, due_at, due_given, online, paid_online, digitized, status, "
-			       "outcome, late, paused_at, remaining, completed_at, ended_at, version, "
-			       "created_at, updated_at, create_hash, extended, paused_total, fee, "
-			       "rating, rated_at) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-			       "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, "
-			       "?26, ?27, ?28)",
-			       -1, SQLITE_PREPARE_PERSISTENT, &ins, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(db,
-			       "INSERT INTO watch (item_kind, item_id, due_at, next_fire_at, "
-			       "checked_until) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (item_kind, "
-			       "item_id) DO UPDATE SET due_at = excluded.due_at, next_fire_at = "
-			       "excluded.next_fire_at, checked_until = excluded.checked_until",
-			       -1, SQLITE_PREPARE_PERSISTENT, &wput, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(db,
-			       "INSERT INTO events (item_kind, item_id, type, at, actor, data, due_at, "
-			       "recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-			       -1, SQLITE_PREPARE_PERSISTENT, &ev, NULL) != SQLITE_OK)
+	    sqlite3_prepare_v3(db, same_case_insert, -1, SQLITE_PREPARE_PERSISTENT, &ins, NULL) ||
+	    sqlite3_prepare_v3(db, same_watch_put, -1, SQLITE_PREPARE_PERSISTENT, &wput, NULL) ||
+	    sqlite3_prepare_v3(db, same_event_append, -1, SQLITE_PREPARE_PERSISTENT, &ev, NULL))
 		goto fail;
-	if (sqlite3_prepare_v2(from,
-			       "SELECT code, procedure, unit_id, handler_id, applicant, received_at, "
-			       "due_at, due_given, online, paid_online, digitized, status, outcome, "
-			       "late, paused_at, remaining, completed_at, ended_at, version, "
-			       "created_at, updated_at, create_hash, extended, paused_total, fee, "
-			       "rating, rated_at, id FROM cases ORDER BY id",
-			       -1, &rc_cases, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(from,
-			       "SELECT item_kind, due_at, next_fire_at, checked_until FROM watch "
-			       "WHERE item_kind = 'case' AND item_id = ?1",
-			       -1, &rw, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(from,
-			       "SELECT item_kind, type, at, actor, data, due_at, recorded_at FROM "
-			       "events WHERE item_kind = 'case' AND item_id = ?1 AND type = 'create'",
-			       -1, &re, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(from, same_case_read, -1, &rc_cases, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(from, same_watch_read, -1, &rw, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(from, same_event_read, -1, &re, NULL) != SQLITE_OK)
 		goto fail_from;
 	while (done < n && s < RAW_SECONDS) {
 		int r = 0;
@@ -664,9 +668,10 @@ static double same_rows_phase(const char *dir, size_t n, size_t batch, int *bad)
 		got = 0;
 	}
 	rate = s > 0 ? (double)done / s : -1;
+	*cpu_case = done ? 1e6 * cpu / (double)done : 0;
 	snprintf(label, sizeof(label), "raw SQLite, same rows, %zu row%s/commit", batch,
 		 batch == 1 ? "" : "s");
-	printf("%-42s %9zu cases in %7.2f s = %9.0f cases/s; CPU %5.1f us per case\n", label, done,
+	printf("%-50s %9zu cases in %7.2f s = %9.0f cases/s; CPU %5.1f us per case\n", label, done,
 	       s, rate, done ? 1e6 * cpu / (double)done : 0);
 	goto out;
 fail_from:
@@ -783,7 +788,7 @@ static double raw_phase(const char *dir, size_t n, size_t batch, bool events, in
 	rate = (double)done / s;
 	snprintf(label, sizeof(label), "raw SQLite, simplified, %zu row%s/commit%s", batch,
 		 batch == 1 ? "" : "s", events ? " + events" : "");
-	printf("%-42s %9zu cases in %7.2f s = %9.0f cases/s; CPU %5.1f us per case\n", label, done,
+	printf("%-50s %9zu cases in %7.2f s = %9.0f cases/s; CPU %5.1f us per case\n", label, done,
 	       s, rate, done ? 1e6 * (thread_cpu_seconds() - cpu0) / (double)done : 0);
 	goto out;
 fail:
@@ -852,18 +857,19 @@ int main(int argc, char **argv)
 	}
 	const char *keep = raw ? h.dir : NULL;
 	snprintf(label, sizeof(label), "POST /cases x%zu conns", conns);
-	double single = do_single ? api_phase(label, n, 0, conns, keep, &bad) : -1;
+	double cpu_single = 0, cpu_batch = 0, cpu_same = 0, cpu_same32 = 0, cpu_sameb = 0;
+	double single = do_single ? api_phase(label, n, 0, conns, keep, &cpu_single, &bad) : -1;
 	snprintf(label, sizeof(label), "POST /cases:batch of %zu x%zu", batch, conns);
-	double batched = do_batch ? api_phase(label, n, batch, conns, keep, &bad) : -1;
+	double batched = do_batch ? api_phase(label, n, batch, conns, keep, &cpu_batch, &bad) : -1;
 	if (!raw)
 		return bad;
 
 	/* The same rows as the last phase's dunghand wrote; none when no phase succeeded. */
 	double same1 = -1, same32 = -1, sameb = -1;
 	if (single > 0 || batched > 0) {
-		same1 = same_rows_phase(h.dir, n, 1, &bad);
-		same32 = same_rows_phase(h.dir, n, 32, &bad);
-		sameb = same_rows_phase(h.dir, n, batch, &bad);
+		same1 = same_rows_phase(h.dir, n, 1, &cpu_same, &bad);
+		same32 = same_rows_phase(h.dir, n, 32, &cpu_same32, &bad);
+		sameb = same_rows_phase(h.dir, n, batch, &cpu_sameb, &bad);
 	} else {
 		printf("raw SQLite, same rows: no API phase stored any rows to insert again\n");
 	}
@@ -887,6 +893,13 @@ int main(int argc, char **argv)
 		       "with event rows %6.3f)\n",
 		       batch, batched / sameb, rawb > 0 ? batched / rawb : 0,
 		       rawbe > 0 ? batched / rawbe : 0);
+	/* CPU per case moves far less than rates when other work shares the machine. */
+	if (single > 0 && same32 > 0)
+		printf("  CPU per case, single POSTs: dunghand %.1f us, raw 32 rows/commit %.1f us "
+		       "(ratio %.3f)\n", cpu_single, cpu_same32, cpu_same32 / cpu_single);
+	if (batched > 0 && sameb > 0)
+		printf("  CPU per case, batch: dunghand %.1f us, raw %zu rows/commit %.1f us "
+		       "(ratio %.3f)\n", cpu_batch, batch, cpu_sameb, cpu_sameb / cpu_batch);
 	printf("targets (against the same-rows baseline):\n");
 	printf("  single POSTs >= 20000 cases/s:                  %s (%.0f)\n",
 	       single >= 20000 ? "met" : "NOT MET", single);
