@@ -14,17 +14,20 @@
  * per request; -S or -B runs one phase only.
  * Then the same rows straight into SQLite, one thread, committing every 1, 32 and B rows, each
  * run stopping after N rows or 10 s:
- *   - "same rows": a database made by the project's own migrations (a dunghand started on a
- *     fresh file and stopped, the fixture's units, procedures and people in it), opened with
- *     store_open's PRAGMAs, and per case the rows dunghand writes: the case (the real table,
- *     its indexes, CHECKs and foreign keys), its create event and its escalation watch, with
- *     the statements of daemon/store.c and the values the client sends (due dates fixed,
- *     received_at + 3 days: the daemon computes them with the calendar);
+ *   - "same rows": the rows the last API phase's dunghand wrote, read back from its database
+ *     (untimed) and inserted again, per case the case row (the real table, its indexes, CHECKs
+ *     and foreign keys), its escalation watch and its create event, with the statements of
+ *     daemon/store.c and store_open's PRAGMAs, into a copy of the migrated empty database taken
+ *     from the running fixture before the phase (its units, procedures and people there for
+ *     the foreign keys): the same codes, units, procedures, due dates as dunghand computed
+ *     them, event data and create hashes;
  *   - "simplified": one table with the case columns and a unique index on code, with and
  *     without an event row: how far the real schema is from a bare insert.
  * Ratios compare the API with the same-rows runs of the same commit size: single POSTs
  * (group-committed by the daemon, at most C per commit) against 32-row commits, batches against
- * B-row commits; the target lines use the same-rows baseline.
+ * B-row commits; the target lines use the same-rows baseline. Every run prints its CPU per
+ * case as well, and the ratios of CPU per case: on a shared machine they move far less than
+ * the rates.
  * Targets: >= 20000 single POSTs/s; the batch path within 2x of raw SQLite (ratio >= 0.5).
  * Exit status: 0, or 1 when a request failed or dunghand did not stop cleanly. */
 #include <arpa/inet.h>
