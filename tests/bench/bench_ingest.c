@@ -535,6 +535,30 @@ static int dup_columns(sqlite3_stmt *st, sqlite3_value **v, int n)
 	return 0;
 }
 
+/* Binds v to parameter i as store.c binds its values: text and blobs SQLITE_STATIC (not
+ * copied; sqlite3_bind_value would copy them). */
+static void bind_same(sqlite3_stmt *st, int i, sqlite3_value *v)
+{
+	switch (sqlite3_value_type(v)) {
+	case SQLITE_INTEGER:
+		sqlite3_bind_int64(st, i, sqlite3_value_int64(v));
+		break;
+	case SQLITE_TEXT:
+		sqlite3_bind_text(st, i, (const char *)sqlite3_value_text(v), sqlite3_value_bytes(v),
+				  SQLITE_STATIC);
+		break;
+	case SQLITE_BLOB:
+		sqlite3_bind_blob(st, i, sqlite3_value_blob(v), sqlite3_value_bytes(v),
+				  SQLITE_STATIC);
+		break;
+	case SQLITE_NULL:
+		sqlite3_bind_null(st, i);
+		break;
+	default:
+		sqlite3_bind_value(st, i, v);
+	}
+}
+
 /* Reads the next case with its watch and create event; 1 read, 0 no more, -1 failed. */
 static int same_row_read(sqlite3_stmt *cases, sqlite3_stmt *watch, sqlite3_stmt *event,
 			 struct same_row *r)
@@ -641,22 +665,22 @@ static double same_rows_phase(const char *dir, size_t n, size_t batch, double *c
 			goto fail;
 		for (size_t k = 0; k < got; k++) {
 			for (int i = 0; i < CASE_COLS; i++)
-				sqlite3_bind_value(ins, i + 2, rows[k].c[i]);
+				bind_same(ins, i + 2, rows[k].c[i]);
 			if (sqlite3_step(ins) != SQLITE_DONE)
 				goto fail;
 			sqlite3_reset(ins);
 			sqlite3_int64 id = sqlite3_last_insert_rowid(db);
-			sqlite3_bind_value(wput, 1, rows[k].w[0]);
+			bind_same(wput, 1, rows[k].w[0]);
 			sqlite3_bind_int64(wput, 2, id);
 			for (int i = 1; i < WATCH_COLS; i++)
-				sqlite3_bind_value(wput, i + 2, rows[k].w[i]);
+				bind_same(wput, i + 2, rows[k].w[i]);
 			if (sqlite3_step(wput) != SQLITE_DONE)
 				goto fail;
 			sqlite3_reset(wput);
-			sqlite3_bind_value(ev, 1, rows[k].e[0]);
+			bind_same(ev, 1, rows[k].e[0]);
 			sqlite3_bind_int64(ev, 2, id);
 			for (int i = 1; i < EVENT_COLS; i++)
-				sqlite3_bind_value(ev, i + 2, rows[k].e[i]);
+				bind_same(ev, i + 2, rows[k].e[i]);
 			if (sqlite3_step(ev) != SQLITE_DONE)
 				goto fail;
 			sqlite3_reset(ev);
