@@ -456,8 +456,10 @@ static void *sender_main(void *arg)
 		pthread_mutex_unlock(&s->mu);
 		if (!halted) {
 			chunk_request(r->ctl, c, s->mode);
+			/* A chunk of only rows that failed while read asked nothing: no counts. */
 			halted = c->answer.failed || c->answer.status != 200 ||
-				 (s->mode == PASS_ATOMIC && !answer_clean(c, &created, &existing));
+				 (s->mode == PASS_ATOMIC && c->nrows &&
+				  !answer_clean(c, &created, &existing));
 		} else {
 			c->answer = (struct answer){ 0 };
 		}
@@ -470,8 +472,8 @@ static void *sender_main(void *arg)
 	return NULL;
 }
 
-/* Takes the answers that are in, in order; with wait, first waits until the chunk to fill
- * next is free (or, with all, until every submitted chunk is answered and taken). */
+/* Takes the answers that are in, in order, first waiting until the chunk to fill next is free
+ * (with all: until every submitted chunk is answered and taken). */
 static int sender_collect(struct run *r, bool all)
 {
 	struct sender *s = &r->sender;

@@ -544,8 +544,8 @@ static void bind_same(sqlite3_stmt *st, int i, sqlite3_value *v)
 		sqlite3_bind_int64(st, i, sqlite3_value_int64(v));
 		break;
 	case SQLITE_TEXT:
-		sqlite3_bind_text(st, i, (const char *)sqlite3_value_text(v), sqlite3_value_bytes(v),
-				  SQLITE_STATIC);
+		sqlite3_bind_text(st, i, (const char *)sqlite3_value_text(v),
+				  sqlite3_value_bytes(v), SQLITE_STATIC);
 		break;
 	case SQLITE_BLOB:
 		sqlite3_bind_blob(st, i, sqlite3_value_blob(v), sqlite3_value_bytes(v),

@@ -274,6 +274,47 @@ Test(ctl_import, failures_across_chunks_come_in_file_order)
 	cr_assert_eq(cases_count(), 2996);
 }
 
+Test(ctl_import, a_chunk_of_only_bad_rows)
+{
+	struct ctl_result r;
+	char path[600], rejected[700];
+	FILE *fp;
+	/* 1 200 rows the reader refuses (more than a chunk holds), then 1 300 good ones: the
+	 * chunks of refused rows go through the sender like the others, in order. */
+	harness_path(&t.f.h, "bad.csv", path, sizeof(path));
+	cr_assert_not_null(fp = fopen(path, "w"));
+	fputs(HEADER, fp);
+	for (long line = 2; line < 2502; line++)
+		fprintf(fp, "X-%06ld,1.004222,hctc,Nguyễn Văn %ld,%s/03/2024 08:00,\r\n", line,
+			line, line < 1202 ? "41" : "01");
+	cr_assert_eq(fclose(fp), 0);
+	RUN(&r, "--format", "json", "import", path);
+	expect_status(&r, 1);
+	json_t *s = summary(&r);
+	api_t_expect_int(s, "failed", 1200);
+	api_t_expect_int(s, "imported", 0);
+	ctl_result_free(&r);
+	cr_assert_eq(cases_count(), 0);
+	RUN(&r, "--format", "json", "import", path, "--continue-on-error");
+	expect_status(&r, 1);
+	s = summary(&r);
+	api_t_expect_int(s, "failed", 1200);
+	api_t_expect_int(s, "created", 1300);
+	const char *first = strstr(r.err, "bad.csv:2: "), *last = strstr(r.err, "bad.csv:1201: ");
+	cr_assert(first && last && first < last, "%.2000s", r.err);
+	ctl_result_free(&r);
+	cr_assert_eq(cases_count(), 1300);
+	snprintf(rejected, sizeof(rejected), "%s.rejected.csv", path);
+	char *text = harness_read(rejected);
+	cr_assert_not_null(text);
+	size_t rows = 0;
+	for (const char *p = text; (p = strstr(p, "\r\n")); p += 2)
+		rows++;
+	cr_assert_eq(rows, 1201, "header and 1 200 rows, got %zu lines", rows);
+	cr_assert(strstr(text, "\"dòng 2: ") < strstr(text, "\"dòng 1201: "));
+	free(text);
+}
+
 Test(ctl_import, one_chunk_is_one_atomic_request)
 {
 	struct ctl_result r;
