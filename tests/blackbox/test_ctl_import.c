@@ -1,6 +1,7 @@
 /* dunghanctl import against the real dunghand: a 100 000-row CSV with memory that does not grow
  * with the file (the child's peak RSS, 10 000 against 100 000 rows), all or nothing across
- * chunks, a dry run that changes nothing, --continue-on-error and its rejected-rows file,
+ * chunks, the atomic pass stopping at a refused chunk while the next is already handed to the
+ * sender, failures across chunks reported in file order, a dry run that changes nothing, --continue-on-error and its rejected-rows file,
  * idempotent re-imports, the one-stop system's CSV dialects (BOM, ';', quoted commas and line
  * breaks, dd/mm/yyyy), NDJSON, a mapping file, line-numbered errors for bad encodings and cut
  * files, and the progress bar on a terminal. */
