@@ -11,7 +11,13 @@
  * first failed chunk, the chunks before it imported, and says so (a re-run after the fix counts
  * them as existing: the batch is idempotent on case codes).
  * --continue-on-error makes one pass without atomic: the good rows are imported and the bad ones
- * written to FILE.rejected.csv with their error. --dry-run makes the first pass only. */
+ * written to FILE.rejected.csv with their error. --dry-run makes the first pass only.
+ * Within a pass the two processes work at once: a sender thread sends the chunks one after the
+ * other on the command's connection while the command reads and encodes the next (CHUNK_SLOTS
+ * chunks in memory), and the command takes the answers in file order. The sender stops by
+ * itself after a refused atomic chunk, so nothing after it is sent; the rows refused while read
+ * travel with their chunk, so every failure is reported in the file's line order. Ctrl-C ends
+ * the process as before: a chunk already sent is committed or not by the daemon as a whole. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
