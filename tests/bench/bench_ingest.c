@@ -11,7 +11,9 @@
  * daemon has the machine's cores (32 blocking threads took about as much CPU as the daemon).
  * Each phase prints acknowledged cases per second (a 2xx is only sent after the commit), the
  * p50, p99 and maximum latency of one request, dunghand's CPU per case and the client's CPU
- * per request; -S or -B runs one phase only.
+ * per request; -S or -B runs one phase only. The cases are received round-robin over 28 days
+ * (each lands far from the one before in every index on a date), or with -t in time order as
+ * a one-stop system sends them (the daemon's and SQLite's cost per case differ a lot).
  * Then the same rows straight into SQLite, one thread, committing every 1, 32 and B rows, each
  * run stopping after N rows or 10 s:
  *   - "same rows": the rows the last API phase's dunghand wrote, read back from its database
@@ -79,6 +81,7 @@ struct run {
 	size_t acked;      /* cases acknowledged */
 	size_t failed;     /* requests that failed */
 	size_t answered;   /* requests over (acknowledged or failed) */
+	bool ordered;      /* cases in time order (case_json) */
 	uint64_t *latency_ns; /* per request */
 	char *body;        /* the request body being built */
 	size_t body_cap;
@@ -104,12 +107,22 @@ static double thread_cpu_seconds(void)
 	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-/* One case line (no newline) for case number i. */
-static int case_json(char *buf, size_t n, const char *prefix, size_t i)
+/* One case line (no newline) for case number i. By default the cases are received round-robin
+ * over 28 days (consecutive cases land far apart in every index on a date); ordered: in time
+ * order, 8 000 a day, as a one-stop system sends them. */
+static int case_json(char *buf, size_t n, const char *prefix, size_t i, bool ordered)
 {
 	static const char *const units[] = { "ttphvhcc", "hctc", "kstt", "xa-tu-phap-tan-phu" };
 	static const char *const procs[] = { "1.004873", "1.004222", "2.000815", "3.000333" };
 
+	if (ordered)
+		return snprintf(buf, n,
+				"{\"code\":\"%s-%08zu\",\"procedure\":\"%s\",\"unit\":\"%s\","
+				"\"applicant\":\"Nguyễn Văn %zu\",\"received_at\":"
+				"\"2024-03-%02zuT%02zu:%02zu:%02zu+07:00\",\"online\":\"full\","
+				"\"paid_online\":true}",
+				prefix, i, procs[i % 4], units[(i / 4) % 4], i, 1 + i / 8000 % 28,
+				7 + i % 8000 / 800, i % 800 / 14, i % 14 * 4);
 	return snprintf(buf, n,
 			"{\"code\":\"%s-%08zu\",\"procedure\":\"%s\",\"unit\":\"%s\","
 			"\"applicant\":\"Nguyễn Văn %zu\",\"received_at\":\"2024-03-%02zuT%02zu:%02zu:00+07:00\","
@@ -213,11 +226,11 @@ static void conn_next(struct run *r, struct conn *c)
 			c->lines = to - from;
 			for (size_t i = from; i < to; i++) {
 				len += (size_t)case_json(r->body + len, r->body_cap - len, "BATCH",
-							 i);
+							 i, r->ordered);
 				r->body[len++] = '\n';
 			}
 		} else {
-			len = (size_t)case_json(r->body, r->body_cap, "POST", k);
+			len = (size_t)case_json(r->body, r->body_cap, "POST", k, r->ordered);
 		}
 		/* The head by hand: printf's cost showed in the client's profile. */
 		const char *head = r->batch ? batch : single;
@@ -419,11 +432,11 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* Runs one API phase on a fresh dunghand; returns acknowledged cases per second, or -1. */
-static double api_phase(const char *label, size_t n, size_t batch, size_t nconns,
+static double api_phase(const char *label, size_t n, size_t batch, size_t nconns, bool ordered,
 			const char *keep, double *cpu_case, int *bad)
 {
 	struct api_fixture f;
-	struct run r = { .f = &f, .n = n, .batch = batch, .ep = -1 };
+	struct run r = { .f = &f, .n = n, .batch = batch, .ordered = ordered, .ep = -1 };
 	struct err e = { 0 };
 	struct conn *conns = calloc(nconns, sizeof(*conns));
 	double rate = -1;
@@ -843,29 +856,32 @@ static size_t parse_size(const char *s, const char *what)
 int main(int argc, char **argv)
 {
 	size_t n = 200000, conns = 32, batch = 1000;
-	bool raw = true, do_single = true, do_batch = true;
+	bool raw = true, do_single = true, do_batch = true, ordered = false;
 	int bad = 0, opt;
 	const char *env = getenv("BENCH_N");
 	struct harness h;
 
 	if (env && *env)
 		n = parse_size(env, "BENCH_N");
-	while ((opt = getopt(argc, argv, "n:c:b:RSBh")) != -1) {
+	while ((opt = getopt(argc, argv, "n:c:b:RSBth")) != -1) {
 		switch (opt) {
 		case 'n': n = parse_size(optarg, "-n"); break;
 		case 'c': conns = parse_size(optarg, "-c"); break;
 		case 'b': batch = parse_size(optarg, "-b"); break;
 		case 'R': raw = false; break;
+		case 't': ordered = true; break;
 		case 'S': do_batch = false; break;
 		case 'B': do_single = false; break;
 		default:
 			fprintf(opt == 'h' ? stdout : stderr,
 				"Usage: bench_ingest [-n CASES] [-c CONNECTIONS] [-b LINES] [-R] "
-				"[-S | -B]\n"
+				"[-S | -B] [-t]\n"
 				"  -n  cases per phase (default 200000, or $BENCH_N)\n"
 				"  -c  concurrent kept-alive connections (default 32)\n"
 				"  -b  lines per POST /api/v1/cases:batch (default 1000, at most 10000)\n"
 				"  -R  skip the raw SQLite baseline\n"
+				"  -t  cases received in time order (default: round-robin over 28 "
+				"days)\n"
 				"  -S  single POSTs only; -B  batches only (to profile a path)\n");
 			return opt == 'h' ? 0 : 2;
 		}
@@ -874,8 +890,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_ingest: -b: at most 10000 lines per batch\n");
 		return 2;
 	}
-	printf("bench_ingest: %zu cases per phase, %zu connections, batches of %zu; dunghand %s\n",
-	       n, conns, batch, harness_dunghand());
+	printf("bench_ingest: %zu cases per phase, %zu connections, batches of %zu, received %s; "
+	       "dunghand %s\n", n, conns, batch, ordered ? "in time order" : "round-robin over 28 days",
+	       harness_dunghand());
 
 	char label[80];
 	if (raw && harness_init(&h) != 0) {
@@ -885,9 +902,9 @@ int main(int argc, char **argv)
 	const char *keep = raw ? h.dir : NULL;
 	snprintf(label, sizeof(label), "POST /cases x%zu conns", conns);
 	double cpu_single = 0, cpu_batch = 0, cpu_same = 0, cpu_same32 = 0, cpu_sameb = 0;
-	double single = do_single ? api_phase(label, n, 0, conns, keep, &cpu_single, &bad) : -1;
+	double single = do_single ? api_phase(label, n, 0, conns, ordered, keep, &cpu_single, &bad) : -1;
 	snprintf(label, sizeof(label), "POST /cases:batch of %zu x%zu", batch, conns);
-	double batched = do_batch ? api_phase(label, n, batch, conns, keep, &cpu_batch, &bad) : -1;
+	double batched = do_batch ? api_phase(label, n, batch, conns, ordered, keep, &cpu_batch, &bad) : -1;
 	if (!raw)
 		return bad;
 
