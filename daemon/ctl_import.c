@@ -11,9 +11,16 @@
  * first failed chunk, the chunks before it imported, and says so (a re-run after the fix counts
  * them as existing: the batch is idempotent on case codes).
  * --continue-on-error makes one pass without atomic: the good rows are imported and the bad ones
- * written to FILE.rejected.csv with their error. --dry-run makes the first pass only. */
+ * written to FILE.rejected.csv with their error. --dry-run makes the first pass only.
+ * Within a pass the two processes work at once: a sender thread sends the chunks one after the
+ * other on the command's connection while the command reads and encodes the next (CHUNK_SLOTS
+ * chunks in memory), and the command takes the answers in file order. The sender stops by
+ * itself after a refused atomic chunk, so nothing after it is sent; the rows refused while read
+ * travel with their chunk, so every failure is reported in the file's line order. Ctrl-C ends
+ * the process as before: a chunk already sent is committed or not by the daemon as a whole. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +29,7 @@
 #include <unistd.h>
 
 #include "ctl_core.h"
+#include "ctl_http.h"
 #include "ctl_view.h"
 #include "import.h"
 #include "item_json.h"
@@ -31,6 +39,9 @@
  * daemon, whose cost per row grows with the batch, and 1 000 keeps the round trips cheap. */
 #define CHUNK_ROWS 1000
 #define PROGRESS_EVERY_S 0.1    /* redraws of the progress bar */
+/* Chunks in memory: one being filled, one being sent, one waiting to be sent as soon as the
+ * daemon answers the one before, so that neither process waits for the other. */
+#define CHUNK_SLOTS 3
 
 enum pass_mode { PASS_DRY, PASS_ATOMIC, PASS_KEEP_GOING };
 
@@ -58,14 +69,50 @@ static int buf_add(struct buf *b, const char *s, size_t n)
 	return 0;
 }
 
-/* The rows of the chunk being filled: their file lines and, for a rejected-rows file, their
- * raw text (offsets into raw). */
+/* The answer to a chunk, kept until the command takes it in file order. */
+struct answer {
+	bool sent;              /* false: not sent (a chunk before it stopped the pass) */
+	bool failed;            /* no answer came: error says why */
+	struct err error;
+	long status;
+	char *body;
+	size_t len;
+};
+
+/* A row that failed while being read, held with the chunk it was read with so that every
+ * failure is reported in file order: its line, its raw text in the chunk's raw, its message in
+ * the chunk's msgs. */
+struct bad_row {
+	size_t line, raw_off, raw_len, msg_off;
+};
+
+/* A chunk's rows: their file lines and, for a rejected-rows file, their raw text (offsets
+ * into raw); the rows that failed while read among them; then the daemon's answer. */
 struct chunk {
 	struct buf body;
 	struct buf raw;
+	struct buf msgs;
 	size_t line[CHUNK_ROWS];
 	size_t raw_off[CHUNK_ROWS], raw_len[CHUNK_ROWS];
 	size_t nrows;
+	struct bad_row bad[CHUNK_ROWS];
+	size_t nbad;
+	struct answer answer;
+};
+
+/* The sender's thread and the chunks' hand-over: chunk k of a pass sits in slot k % CHUNK_SLOTS;
+ * the command fills chunk `submitted`, the sender sends chunks answered .. submitted - 1 in
+ * order, and the command takes answers taken .. answered - 1. The counters and flags are
+ * guarded by mu; a chunk belongs to whoever the counters say. */
+struct sender {
+	pthread_t thread;
+	bool running;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t submitted, answered, taken;
+	bool halted;            /* send nothing more (the chunks after are marked unsent) */
+	bool quit;              /* the pass is over: end the thread once all are answered */
+	enum pass_mode mode;
 };
 
 struct progress {
@@ -82,7 +129,9 @@ struct run {
 	struct import_map *map;
 	bool dry_run, keep_going;
 	size_t chunk_bytes;     /* a chunk's body stays below this */
-	struct chunk *chunk;
+	struct chunk *chunks;   /* CHUNK_SLOTS of them */
+	struct chunk *chunk;    /* the one being filled */
+	struct sender sender;
 	int fd;                 /* the file, for the pass being read */
 	struct progress progress;
 	struct import_reader *reader; /* of the pass being read */
@@ -231,10 +280,28 @@ static int reject(struct run *r, size_t line, const char *raw, size_t len, const
 
 /* --- chunks ----------------------------------------------------------------------------- */
 
-/* The result of line i of the chunk's answer: counts it, prints and rejects it when it failed. */
-static int take_result(struct run *r, const json_t *res)
+/* Reports the chunk's rows that failed while read, from *next up to (not including) file line
+ * before (0: all): printed, counted, rejected. */
+static int take_bad_rows(struct run *r, const struct chunk *c, size_t *next, size_t before)
 {
-	struct chunk *c = r->chunk;
+	int rc;
+
+	for (; *next < c->nbad && (!before || c->bad[*next].line < before); ++*next) {
+		const struct bad_row *b = &c->bad[*next];
+		const char *msg = c->msgs.data + b->msg_off;
+		fprintf(stderr, "dunghanctl: %s\n", msg);
+		r->failed++;
+		const char *raw = c->raw.data ? c->raw.data + b->raw_off : "";
+		if ((rc = reject(r, b->line, raw, b->raw_len, msg)) != CTL_OK)
+			return rc;
+	}
+	return CTL_OK;
+}
+
+/* The result of line i of the chunk's answer: counts it, prints and rejects it when it failed
+ * (after the rows before it that failed while read). */
+static int take_result(struct run *r, const struct chunk *c, const json_t *res, size_t *next_bad)
+{
 	json_int_t n = json_integer_value(json_object_get(res, "line"));
 	json_int_t status = json_integer_value(json_object_get(res, "status"));
 	json_t *e = json_object_get(res, "error");
@@ -244,6 +311,8 @@ static int take_result(struct run *r, const json_t *res)
 	if (n < 1 || (size_t)n > c->nrows)
 		return ctl_fail("the daemon's answer names line %lld of a chunk of %zu",
 				(long long)n, c->nrows);
+	if (take_bad_rows(r, c, next_bad, c->line[n - 1]) != CTL_OK)
+		return CTL_FAIL;
 	if (status == 201) {
 		r->created++;
 		return CTL_OK;
@@ -265,69 +334,260 @@ static int take_result(struct run *r, const json_t *res)
 	return reject(r, c->line[n - 1], c->raw.data + c->raw_off[n - 1], c->raw_len[n - 1], msg);
 }
 
-/* Sends the chunk in mode and takes its answer. */
-static int send_chunk(struct run *r, enum pass_mode mode)
+/* The counts of a chunk whose every line went in (created + existing = its rows), read
+ * without building a tree of its thousand results; false for any other answer. */
+static bool answer_clean(const struct chunk *c, int64_t *created, int64_t *existing)
 {
-	struct chunk *c = r->chunk;
+	const struct answer *a = &c->answer;
+	int64_t failed;
+
+	return a->status == 200 && json_flat_member_int(a->body, a->len, "failed", &failed) == 0 &&
+	       failed == 0 && json_flat_member_int(a->body, a->len, "created", created) == 0 &&
+	       json_flat_member_int(a->body, a->len, "existing", existing) == 0 && *created >= 0 &&
+	       *existing >= 0 && (size_t)(*created + *existing) == c->nrows;
+}
+
+/* Sends the chunk in mode and keeps the answer in c->answer (the sender's thread, or the
+ * command's when it sends one chunk alone): nothing printed, nothing counted here. */
+static void chunk_request(struct ctl *ctl, struct chunk *c, enum pass_mode mode)
+{
 	const char *path = mode == PASS_DRY ? "/api/v1/cases:batch?dry_run=true"
 			   : mode == PASS_ATOMIC ? "/api/v1/cases:batch?atomic=true"
 						 : "/api/v1/cases:batch";
-	long long failed_before = r->failed, done_before = r->created + r->existing;
+	struct ctl_http_answer a;
+	struct err err = { 0 };
+
+	c->answer = (struct answer){ .sent = true, .status = 200 };
+	if (!c->nrows)
+		return; /* only rows that failed while read: nothing to ask */
+	if (ctl_http_request(ctl->http, "POST", path, "application/x-ndjson", c->body.data,
+			     c->body.len, &a, &err) != 0) {
+		c->answer.failed = true;
+		c->answer.error = err;
+		return;
+	}
+	c->answer.status = a.status;
+	c->answer.body = a.body;
+	c->answer.len = a.len;
+}
+
+/* Takes the answer of a sent chunk in file order (the command's thread): counts its rows,
+ * prints and rejects its failed ones; then empties the chunk for reuse. */
+static int chunk_take(struct run *r, struct chunk *c, enum pass_mode mode)
+{
+	long long done_before = r->created + r->existing, refused = 0;
 	json_t *answer = NULL, *results, *res;
-	int64_t failed, created, existing;
-	size_t blen = 0;
+	int64_t created, existing;
 	json_error_t jerr;
-	char *body = NULL;
-	long status;
-	size_t i;
+	size_t i, next_bad = 0;
 	int rc = CTL_FAIL;
 
-	if (!c->nrows)
-		return CTL_OK;
-	if (ctl_send(r->ctl, "POST", path, "application/x-ndjson", c->body.data, c->body.len,
-		     &status, &body, &blen) != 0)
-		goto out;
-	if (status != 200) {
-		progress_end(r);
-		ctl_print_api_error(r->ctl, status, body);
+	if (!c->answer.sent) {
+		rc = CTL_OK; /* never sent: a chunk before it stopped the pass */
 		goto out;
 	}
-	/* A chunk without a failed line needs only its counts, which come before its results:
-	 * reading those alone saves building a tree of a thousand results. */
-	if (json_flat_member_int(body, blen, "failed", &failed) == 0 && failed == 0 &&
-	    json_flat_member_int(body, blen, "created", &created) == 0 &&
-	    json_flat_member_int(body, blen, "existing", &existing) == 0 &&
-	    created >= 0 && existing >= 0 && (size_t)(created + existing) == c->nrows) {
-		progress_end(r);
-		r->created += created;
-		r->existing += existing;
-		rc = CTL_OK;
+	progress_end(r);
+	if (c->answer.failed) {
+		ctl_fail("%s", c->answer.error.msg);
 		goto out;
 	}
-	if (!(answer = json_loads(body, 0, &jerr)) ||
+	if (c->answer.status != 200) {
+		ctl_print_api_error(r->ctl, c->answer.status, c->answer.body);
+		goto out;
+	}
+	if (!c->nrows || answer_clean(c, &created, &existing)) {
+		if (c->nrows) {
+			r->created += created;
+			r->existing += existing;
+		}
+		rc = take_bad_rows(r, c, &next_bad, 0);
+		goto out;
+	}
+	if (!(answer = json_loads(c->answer.body, 0, &jerr)) ||
 	    !json_is_array(results = json_object_get(answer, "results"))) {
 		ctl_fail("the daemon's answer to a batch is not what docs/api.md says");
 		goto out;
 	}
-	progress_end(r);
-	json_array_foreach(results, i, res)
-		if ((rc = take_result(r, res)) != CTL_OK)
+	json_array_foreach(results, i, res) {
+		long long failed_before = r->failed;
+		if ((rc = take_result(r, c, res, &next_bad)) != CTL_OK)
 			goto out;
-	rc = CTL_OK;
-	if (mode == PASS_ATOMIC && r->failed > failed_before) {
+		refused += r->failed - failed_before;
+	}
+	if ((rc = take_bad_rows(r, c, &next_bad, 0)) != CTL_OK)
+		goto out;
+	if (mode == PASS_ATOMIC && refused) {
 		/* The chunk was rolled back: none of its rows are in. */
 		r->stopped = true;
 		r->imported_before_stop = done_before;
 		r->created = r->existing = 0;
 	}
 out:
-	c->nrows = c->body.len = c->raw.len = 0;
+	c->nrows = c->nbad = c->body.len = c->raw.len = c->msgs.len = 0;
+	free(c->answer.body);
+	c->answer = (struct answer){ 0 };
 	json_decref(answer);
-	free(body);
 	return rc;
 }
 
-/* Adds a good row (its case object) to the chunk, sending the chunk first when full. */
+/* Sends the chunk being filled and takes its answer, alone (no sender running). */
+static int send_chunk(struct run *r, enum pass_mode mode)
+{
+	if (!r->chunk->nrows && !r->chunk->nbad)
+		return CTL_OK;
+	if (r->chunk->nrows && ctl_connect(r->ctl) != CTL_OK)
+		return CTL_FAIL;
+	chunk_request(r->ctl, r->chunk, mode);
+	return chunk_take(r, r->chunk, mode);
+}
+
+/* The sender's thread: sends the submitted chunks one after the other on the command's
+ * connection, in file order, while the command reads and encodes the next ones. It stops
+ * sending (the chunks after are marked unsent) after an answer the pass cannot go on from:
+ * no answer, not 200, or, in the atomic pass, a chunk with a failed row (rolled back). */
+static void *sender_main(void *arg)
+{
+	struct run *r = arg;
+	struct sender *s = &r->sender;
+	int64_t created, existing;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (!s->quit && s->answered == s->submitted)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (s->answered == s->submitted)
+			break;
+		struct chunk *c = &r->chunks[s->answered % CHUNK_SLOTS];
+		bool halted = s->halted;
+		pthread_mutex_unlock(&s->mu);
+		if (!halted) {
+			chunk_request(r->ctl, c, s->mode);
+			/* A chunk of only rows that failed while read asked nothing: no counts. */
+			halted = c->answer.failed || c->answer.status != 200 ||
+				 (s->mode == PASS_ATOMIC && c->nrows &&
+				  !answer_clean(c, &created, &existing));
+		} else {
+			c->answer = (struct answer){ 0 };
+		}
+		pthread_mutex_lock(&s->mu);
+		s->halted = s->halted || halted;
+		s->answered++;
+		pthread_cond_broadcast(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* Takes the answers that are in, in order, first waiting until the chunk to fill next is free
+ * (with all: until every submitted chunk is answered and taken). */
+static int sender_collect(struct run *r, bool all)
+{
+	struct sender *s = &r->sender;
+	int rc = CTL_OK;
+
+	for (;;) {
+		pthread_mutex_lock(&s->mu);
+		while (s->taken == s->answered &&
+		       (all ? s->taken < s->submitted : s->submitted - s->taken == CHUNK_SLOTS))
+			pthread_cond_wait(&s->cv, &s->mu);
+		bool ready = s->taken < s->answered;
+		pthread_mutex_unlock(&s->mu);
+		if (!ready)
+			return rc;
+		/* After a failure the later answers are still taken (their rows counted and
+		 * their errors printed) but the first failure is the one returned. */
+		int one = chunk_take(r, &r->chunks[s->taken % CHUNK_SLOTS], s->mode);
+		if (rc == CTL_OK && !r->stopped)
+			rc = one;
+		pthread_mutex_lock(&s->mu);
+		s->taken++;
+		if (rc != CTL_OK || r->stopped)
+			s->halted = true;
+		pthread_mutex_unlock(&s->mu);
+	}
+}
+
+/* Hands the chunk being filled to the sender (started on the first chunk of a pass) and moves
+ * to a free one, taking the answers that are in. */
+static int sender_submit(struct run *r, enum pass_mode mode)
+{
+	struct sender *s = &r->sender;
+
+	if (!s->running) {
+		if (ctl_connect(r->ctl) != CTL_OK)
+			return CTL_FAIL;
+		s->mode = mode;
+		s->quit = s->halted = false;
+		s->submitted = s->answered = s->taken = 0;
+		if (pthread_create(&s->thread, NULL, sender_main, r) != 0)
+			return ctl_fail("cannot start a thread to send the chunks");
+		s->running = true;
+	}
+	pthread_mutex_lock(&s->mu);
+	s->submitted++;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	int rc = sender_collect(r, false);
+	r->chunk = &r->chunks[s->submitted % CHUNK_SLOTS];
+	return rc;
+}
+
+/* Ends the pass's sending: with flush the chunk being filled goes too; every chunk sent is
+ * waited for and its answer taken, so that what the pass reports is what the daemon did. */
+static int sender_finish(struct run *r, enum pass_mode mode, bool flush)
+{
+	struct sender *s = &r->sender;
+	int rc = CTL_OK;
+
+	if (flush && (r->chunk->nrows || r->chunk->nbad)) {
+		if (!s->running)
+			return send_chunk(r, mode);
+		pthread_mutex_lock(&s->mu);
+		s->submitted++;
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+	}
+	if (!s->running)
+		return CTL_OK;
+	rc = sender_collect(r, true);
+	pthread_mutex_lock(&s->mu);
+	s->quit = true;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->thread, NULL);
+	s->running = false;
+	r->chunk = &r->chunks[0];
+	return rc;
+}
+
+/* Holds a row that failed while read (its raw text and message) with the chunk being filled,
+ * handing the chunk over first when it holds as many as it can. */
+static int add_bad_row(struct run *r, size_t line, const char *raw, size_t len, const char *msg,
+		       enum pass_mode mode)
+{
+	struct chunk *c = r->chunk;
+	int rc;
+
+	if (c->nbad == CHUNK_ROWS) {
+		r->one_chunk = false;
+		if ((rc = sender_submit(r, mode)) != CTL_OK || r->stopped)
+			return rc;
+		c = r->chunk;
+	}
+	struct bad_row *b = &c->bad[c->nbad];
+	*b = (struct bad_row){ .line = line, .raw_off = c->raw.len, .msg_off = c->msgs.len };
+	if (r->keep_going) {
+		if (buf_add(&c->raw, raw, len) != 0)
+			return ctl_fail("out of memory");
+		b->raw_len = len;
+	}
+	if (buf_add(&c->msgs, msg, strlen(msg) + 1) != 0)
+		return ctl_fail("out of memory");
+	c->nbad++;
+	return CTL_OK;
+}
+
+/* Adds a good row (its case object) to the chunk, handing the chunk over first when full. */
 static int add_row(struct run *r, json_t *obj, size_t line, enum pass_mode mode)
 {
 	struct chunk *c = r->chunk;
@@ -344,10 +604,11 @@ static int add_row(struct run *r, json_t *obj, size_t line, enum pass_mode mode)
 	len = strlen(text);
 	if (c->nrows == CHUNK_ROWS || (c->nrows && c->body.len + len + 1 > r->chunk_bytes)) {
 		r->one_chunk = false;
-		if ((rc = send_chunk(r, mode)) != CTL_OK || r->stopped) {
+		if ((rc = sender_submit(r, mode)) != CTL_OK || r->stopped) {
 			free(text);
 			return rc;
 		}
+		c = r->chunk;
 	}
 	c->line[c->nrows] = line;
 	if (r->keep_going && (raw = import_raw(r->reader, &rlen))) {
@@ -427,11 +688,9 @@ static int pass(struct run *r, enum pass_mode mode, const char *label, bool prob
 		if (st == IMPORT_BAD_ROW) {
 			const char *raw;
 			size_t len = 0;
-			progress_end(r);
-			fprintf(stderr, "dunghanctl: %s\n", err.msg);
-			r->failed++;
 			raw = import_raw(r->reader, &len);
-			if ((rc = reject(r, line, raw ? raw : "", len, err.msg)) != CTL_OK)
+			rc = add_bad_row(r, line, raw ? raw : "", raw ? len : 0, err.msg, mode);
+			if (rc != CTL_OK || r->stopped)
 				goto out;
 			continue;
 		}
@@ -444,9 +703,12 @@ static int pass(struct run *r, enum pass_mode mode, const char *label, bool prob
 	progress_draw(r, true);
 	progress_end(r);
 	*whole = r->one_chunk;
-	if (!(probe && r->one_chunk))
-		rc = send_chunk(r, mode);
+	rc = sender_finish(r, mode, !(probe && r->one_chunk));
+	goto done;
 out:
+	/* Every chunk sent is answered and taken before the pass ends, whatever stopped it. */
+	sender_finish(r, mode, false);
+done:
 	progress_end(r);
 	close_pass(r);
 	return rc;
@@ -546,7 +808,7 @@ static int all_or_nothing(struct run *r)
 		return rc;
 	if (whole) {
 		/* One chunk: one request does it, checked and stored (or rolled back) at once. */
-		bool real = !r->dry_run && r->failed == 0;
+		bool real = !r->dry_run && r->failed == 0 && r->chunk->nbad == 0;
 		if ((rc = send_chunk(r, real ? PASS_ATOMIC : PASS_DRY)) != CTL_OK)
 			return rc;
 		if ((rc = summary(r, real && !r->stopped)) != CTL_OK)
@@ -589,11 +851,23 @@ static int cmd_import(struct ctl *ctl, int argc, char **argv)
 	bool whole;
 	int id, rc = CTL_USAGE;
 
-	if (!r || !(r->chunk = calloc(1, sizeof(*r->chunk)))) {
+	if (!r || !(r->chunks = calloc(CHUNK_SLOTS, sizeof(*r->chunks)))) {
 		free(r);
 		return ctl_fail("out of memory");
 	}
-	*r = (struct run){ .ctl = ctl, .chunk = r->chunk, .fd = -1, .format = IMPORT_AUTO };
+	*r = (struct run){ .ctl = ctl, .chunks = r->chunks, .chunk = r->chunks, .fd = -1,
+			   .format = IMPORT_AUTO };
+	if (pthread_mutex_init(&r->sender.mu, NULL) != 0) {
+		free(r->chunks);
+		free(r);
+		return ctl_fail("out of memory");
+	}
+	if (pthread_cond_init(&r->sender.cv, NULL) != 0) {
+		pthread_mutex_destroy(&r->sender.mu);
+		free(r->chunks);
+		free(r);
+		return ctl_fail("out of memory");
+	}
 	ctl_args_init(&a, argc, argv, opts);
 	while ((id = ctl_opt(ctl, &a, &arg)) > 0) {
 		switch (id) {
@@ -659,9 +933,15 @@ out:
 		unlink(r->rejected_tmp);
 	}
 	import_map_free(r->map);
-	free(r->chunk->body.data);
-	free(r->chunk->raw.data);
-	free(r->chunk);
+	for (size_t i = 0; i < CHUNK_SLOTS; i++) {
+		free(r->chunks[i].body.data);
+		free(r->chunks[i].raw.data);
+		free(r->chunks[i].msgs.data);
+		free(r->chunks[i].answer.body);
+	}
+	free(r->chunks);
+	pthread_cond_destroy(&r->sender.cv);
+	pthread_mutex_destroy(&r->sender.mu);
 	free(r);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* dunghanctl import against the real dunghand: a 100 000-row CSV with memory that does not grow
  * with the file (the child's peak RSS, 10 000 against 100 000 rows), all or nothing across
- * chunks, a dry run that changes nothing, --continue-on-error and its rejected-rows file,
+ * chunks, the atomic pass stopping at a refused chunk while the next is already handed to the
+ * sender, failures across chunks reported in file order, a dry run that changes nothing, --continue-on-error and its rejected-rows file,
  * idempotent re-imports, the one-stop system's CSV dialects (BOM, ';', quoted commas and line
  * breaks, dd/mm/yyyy), NDJSON, a mapping file, line-numbered errors for bad encodings and cut
  * files, and the progress bar on a terminal. */
@@ -182,6 +183,139 @@ Test(ctl_import, all_or_nothing_across_chunks)
 	cr_assert_eq(cases_count(), 6000);
 }
 
+/* A CSV of n good rows like generate()'s, where physical line same_line (> 1) takes the code
+ * of the row on line 2 with another applicant: the dry run, chunk by chunk, cannot see it. */
+static const char *generate_repeat(const char *name, long n, long same_line)
+{
+	static char path[600];
+	FILE *fp;
+
+	harness_path(&t.f.h, name, path, sizeof(path));
+	fp = fopen(path, "w");
+	cr_assert_not_null(fp);
+	fputs(HEADER, fp);
+	for (long i = 0; i < n; i++) {
+		bool same = i + 2 == same_line;
+		fprintf(fp, "D-%06ld,1.004222,hctc,%s %ld,01/03/2024 08:00,\r\n", same ? 0 : i,
+			same ? "Trần Thị" : "Nguyễn Văn", i);
+	}
+	cr_assert_eq(fclose(fp), 0);
+	return path;
+}
+
+Test(ctl_import, atomic_pass_stops_at_a_failed_chunk_with_the_next_in_flight)
+{
+	struct ctl_result r;
+	/* 5 000 rows, five chunks; line 1 502 (chunk 2) repeats line 2's code with other data. The
+	 * dry run passes; the atomic pass imports chunk 1, chunk 2 is refused and rolled back while
+	 * chunk 3 is already handed to the sender: it must not be sent, nor anything after it. */
+	const char *path = generate_repeat("repeat.csv", 5000, 1502);
+
+	RUN(&r, "import", path);
+	expect_status(&r, 1);
+	expect_err(&r, "repeat.csv:1502: 409 ");
+	expect_err(&r, "the import stopped at a chunk with failed rows (1000 rows before it were "
+		       "imported)");
+	cr_assert_str_eq(r.out, "", "%s", r.out);
+	ctl_result_free(&r);
+	cr_assert_eq(cases_count(), 1000);
+	struct err e;
+	cr_assert_eq(api_db_int(&t.f, "SELECT count(*) FROM cases WHERE code > 'D-000999'", &e), 0);
+	/* The dry run of a re-run sees the imported codes; fixed, the file goes in. */
+	path = generate("repeat.csv", "D", 5000, 0);
+	RUN(&r, "--format", "json", "import", path);
+	ok(&r);
+	json_t *s = summary(&r);
+	api_t_expect_int(s, "created", 4000);
+	api_t_expect_int(s, "existing", 1000);
+	ctl_result_free(&r);
+	cr_assert_eq(cases_count(), 5000);
+}
+
+Test(ctl_import, failures_across_chunks_come_in_file_order)
+{
+	struct ctl_result r;
+	char rejected[700];
+	char *text;
+	/* 3 000 rows: a date the reader refuses on lines 10 and 2 500, a unit the daemon refuses on
+	 * lines 5 and 2 400; chunks are answered while later rows are read, yet the messages and
+	 * the rejected file follow the file. */
+	char path[600];
+	FILE *fp;
+
+	harness_path(&t.f.h, "order.csv", path, sizeof(path));
+	cr_assert_not_null(fp = fopen(path, "w"));
+	fputs(HEADER, fp);
+	for (long line = 2; line < 3002; line++)
+		fprintf(fp, "O-%06ld,1.004222,%s,Nguyễn Văn %ld,%s/03/2024 08:00,\r\n", line,
+			line == 5 || line == 2400 ? "nowhere" : "hctc", line,
+			line == 10 || line == 2500 ? "41" : "01");
+	cr_assert_eq(fclose(fp), 0);
+	RUN(&r, "--format", "json", "import", path, "--continue-on-error");
+	expect_status(&r, 1);
+	json_t *s = summary(&r);
+	api_t_expect_int(s, "created", 2996);
+	api_t_expect_int(s, "failed", 4);
+	const char *l5 = strstr(r.err, "order.csv:5: 422"), *l10 = strstr(r.err, "order.csv:10: ");
+	const char *l2400 = strstr(r.err, "order.csv:2400: 422");
+	const char *l2500 = strstr(r.err, "order.csv:2500: ");
+	cr_assert(l5 && l10 && l2400 && l2500 && l5 < l10 && l10 < l2400 && l2400 < l2500, "%s",
+		  r.err);
+	ctl_result_free(&r);
+	snprintf(rejected, sizeof(rejected), "%s.rejected.csv", path);
+	text = harness_read(rejected);
+	cr_assert_not_null(text);
+	l5 = strstr(text, "\"dòng 5: ");
+	l10 = strstr(text, "\"dòng 10: ");
+	l2400 = strstr(text, "\"dòng 2400: ");
+	l2500 = strstr(text, "\"dòng 2500: ");
+	cr_assert(l5 && l10 && l2400 && l2500 && l5 < l10 && l10 < l2400 && l2400 < l2500, "%s",
+		  text);
+	free(text);
+	cr_assert_eq(cases_count(), 2996);
+}
+
+Test(ctl_import, a_chunk_of_only_bad_rows)
+{
+	struct ctl_result r;
+	char path[600], rejected[700];
+	FILE *fp;
+	/* 1 200 rows the reader refuses (more than a chunk holds), then 1 300 good ones: the
+	 * chunks of refused rows go through the sender like the others, in order. */
+	harness_path(&t.f.h, "bad.csv", path, sizeof(path));
+	cr_assert_not_null(fp = fopen(path, "w"));
+	fputs(HEADER, fp);
+	for (long line = 2; line < 2502; line++)
+		fprintf(fp, "X-%06ld,1.004222,hctc,Nguyễn Văn %ld,%s/03/2024 08:00,\r\n", line,
+			line, line < 1202 ? "41" : "01");
+	cr_assert_eq(fclose(fp), 0);
+	RUN(&r, "--format", "json", "import", path);
+	expect_status(&r, 1);
+	json_t *s = summary(&r);
+	api_t_expect_int(s, "failed", 1200);
+	api_t_expect_int(s, "imported", 0);
+	ctl_result_free(&r);
+	cr_assert_eq(cases_count(), 0);
+	RUN(&r, "--format", "json", "import", path, "--continue-on-error");
+	expect_status(&r, 1);
+	s = summary(&r);
+	api_t_expect_int(s, "failed", 1200);
+	api_t_expect_int(s, "created", 1300);
+	const char *first = strstr(r.err, "bad.csv:2: "), *last = strstr(r.err, "bad.csv:1201: ");
+	cr_assert(first && last && first < last, "%.2000s", r.err);
+	ctl_result_free(&r);
+	cr_assert_eq(cases_count(), 1300);
+	snprintf(rejected, sizeof(rejected), "%s.rejected.csv", path);
+	char *text = harness_read(rejected);
+	cr_assert_not_null(text);
+	size_t rows = 0;
+	for (const char *p = text; (p = strstr(p, "\r\n")); p += 2)
+		rows++;
+	cr_assert_eq(rows, 1201, "header and 1 200 rows, got %zu lines", rows);
+	cr_assert(strstr(text, "\"dòng 2: ") < strstr(text, "\"dòng 1201: "));
+	free(text);
+}
+
 Test(ctl_import, one_chunk_is_one_atomic_request)
 {
 	struct ctl_result r;
@@ -251,7 +385,7 @@ Test(ctl_import, continue_on_error_writes_the_rejected_rows)
 	cr_assert_eq(cases_count(), 3);
 	char *text = harness_read(rejected);
 	cr_assert_not_null(text);
-	/* The rows as they were, their error last; found while reading first, then the daemon's. */
+	/* The rows as they were, their error last, in file order (read, or refused by dunghand). */
 	cr_assert_str_eq(text, "\xef\xbb\xbf"
 			 "Mã hồ sơ;Thủ tục;Đơn vị;Người nộp;Ngày tiếp nhận;\"Lỗi\"\r\n"
 			 "K-2;1.004222;hctc;Bình;32/03/2024 08:00;\"dòng 3: Ngày tiếp nhận: "
