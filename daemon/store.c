@@ -7,11 +7,13 @@
  * writer. */
 #include "store.h"
 
+#include "log.h"
 #include "path.h"
 #include "wal_vfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -465,11 +467,24 @@ static const char *const stmt_sql[STMT_MAX] = {
 		" JOIN outbox o ON o.id = a.outbox_id GROUP BY o.channel, a.outcome",
 };
 
+/* Checkpoints on a thread and a connection of their own (store_start_checkpointer). */
+struct checkpointer {
+	sqlite3 *db;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int frames;        /* a checkpoint is due once the WAL holds this many frames more */
+	/* Under lock: */
+	bool due, running, stop;
+	int checkpointed;  /* the WAL's frames the last checkpoint copied */
+};
+
 struct store {
 	sqlite3 *db;
 	char *path;
 	int lock_fd;
 	sqlite3_stmt *stmt[STMT_MAX];
+	struct checkpointer *checkpointer;
 };
 
 static enum store_status status_of(int rc)
@@ -738,10 +753,13 @@ fail:
 	return NULL;
 }
 
+static void stop_checkpointer(struct store *st);
+
 void store_close(struct store *st)
 {
 	if (!st)
 		return;
+	stop_checkpointer(st);
 	for (int i = 0; i < STMT_MAX; i++)
 		sqlite3_finalize(st->stmt[i]);
 	if (st->db)
@@ -750,6 +768,128 @@ void store_close(struct store *st)
 		close(st->lock_fd);
 	free(st->path);
 	free(st);
+}
+
+/* --- checkpoints off the loop ------------------------------------------------------------ */
+
+static void *run_checkpointer(void *arg)
+{
+	struct checkpointer *c = arg;
+
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		while (!c->due && !c->stop)
+			pthread_cond_wait(&c->wake, &c->lock);
+		if (c->stop)
+			break;
+		c->due = false;
+		c->running = true;
+		pthread_mutex_unlock(&c->lock);
+		int log = 0, copied = 0;
+		int rc = sqlite3_wal_checkpoint_v2(c->db, "main", SQLITE_CHECKPOINT_PASSIVE, &log,
+						   &copied);
+		/* BUSY: another checkpoint runs (dunghanctl's, say); the next commit asks again. */
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+			log_warn("database: a checkpoint failed: %s (the WAL grows until one "
+				 "succeeds)", sqlite3_errmsg(c->db));
+		pthread_mutex_lock(&c->lock);
+		c->running = false;
+		if (rc == SQLITE_OK && copied > 0)
+			c->checkpointed = copied;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+/* SQLite's hook after each commit of the store's connection (on its thread), with the WAL's
+ * length in frames: wakes the checkpointer once `frames` more than the last checkpoint copied
+ * have come (the WAL starts again from its beginning once all of it was copied). */
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct checkpointer *c = arg;
+
+	(void)db;
+	(void)name;
+	pthread_mutex_lock(&c->lock);
+	if (frames < c->checkpointed)
+		c->checkpointed = 0;
+	if (!c->running && frames - c->checkpointed >= c->frames) {
+		c->due = true;
+		pthread_cond_signal(&c->wake);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return SQLITE_OK;
+}
+
+static void free_checkpointer(struct checkpointer *c, bool made_lock)
+{
+	if (made_lock) {
+		pthread_cond_destroy(&c->wake);
+		pthread_mutex_destroy(&c->lock);
+	}
+	if (c->db)
+		sqlite3_close_v2(c->db);
+	free(c);
+}
+
+enum store_status store_start_checkpointer(struct store *st, int frames, struct err *err)
+{
+	struct checkpointer *c;
+	int rc;
+
+	if (st->checkpointer || !st->path)
+		return STORE_OK;
+	if (!(c = calloc(1, sizeof(*c)))) {
+		err_set(err, NULL, "out of memory");
+		return STORE_ERROR;
+	}
+	c->frames = frames > 0 ? frames : 1;
+	rc = sqlite3_open_v2(st->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(c->db, "PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL",
+				  NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		err_set(err, NULL, "cannot open the database for checkpoints: %s",
+			c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		free_checkpointer(c, false);
+		return STORE_ERROR;
+	}
+	if (pthread_mutex_init(&c->lock, NULL) != 0) {
+		err_set(err, NULL, "cannot create the checkpointer's lock");
+		free_checkpointer(c, false);
+		return STORE_ERROR;
+	}
+	if (pthread_cond_init(&c->wake, NULL) != 0) {
+		pthread_mutex_destroy(&c->lock);
+		err_set(err, NULL, "cannot create the checkpointer's condition");
+		free_checkpointer(c, false);
+		return STORE_ERROR;
+	}
+	if ((rc = pthread_create(&c->thread, NULL, run_checkpointer, c)) != 0) {
+		err_set(err, NULL, "cannot start the checkpointer: %s", strerror(rc));
+		free_checkpointer(c, true);
+		return STORE_ERROR;
+	}
+	st->checkpointer = c;
+	/* Replaces SQLite's own automatic checkpoint, which runs inside the COMMIT. */
+	sqlite3_wal_hook(st->db, on_wal_commit, c);
+	return STORE_OK;
+}
+
+static void stop_checkpointer(struct store *st)
+{
+	struct checkpointer *c = st->checkpointer;
+
+	if (!c)
+		return;
+	sqlite3_wal_hook(st->db, NULL, NULL);
+	pthread_mutex_lock(&c->lock);
+	c->stop = true;
+	pthread_cond_signal(&c->wake);
+	pthread_mutex_unlock(&c->lock);
+	pthread_join(c->thread, NULL);
+	free_checkpointer(c, true);
+	st->checkpointer = NULL;
 }
 
 enum store_status store_set_max_size(struct store *st, int64_t max_bytes, struct err *err)

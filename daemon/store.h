@@ -49,6 +49,14 @@ struct store *store_open(const char *path, const struct store_options *opts,
  * Each thread needs its own. Returns NULL with *status and err on failure. */
 struct store *store_open_readonly(const char *path, enum store_status *status, struct err *err);
 
+/* Moves the WAL's checkpoints (copying its pages into the database file, and syncing both)
+ * from inside the writer's COMMIT to a thread with a connection of its own, which checkpoints
+ * (PASSIVE: never waiting for the writer, nor making it wait) once a commit leaves `frames`
+ * frames or more in the WAL. Without it, SQLite checkpoints inside a COMMIT every 10 000
+ * frames. For dunghand's store (dunghanctl's offline commands need none). Returns STORE_OK, or
+ * STORE_ERROR with err. */
+enum store_status store_start_checkpointer(struct store *st, int frames, struct err *err);
+
 /* Finalizes every statement, closes the database, releases the lock. NULL is a no-op. */
 void store_close(struct store *st);
 

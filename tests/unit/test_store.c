@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "config.h"
 #include "harness.h"
@@ -208,4 +209,56 @@ Test(store, sync_config_upserts_and_deactivates)
 	cr_assert_eq(query_int("SELECT count(*) FROM procedures WHERE active = 0"), 1);
 	config_free(one);
 	config_free(two);
+}
+
+/* Size in bytes of the file at path, or -1. */
+static long long file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (long long)sb.st_size : -1;
+}
+
+/* Commits `commits` transactions of five 3 000-byte events each through the store. */
+static void commit_events(struct store *st, int commits)
+{
+	static char data[3100];
+	struct err err;
+
+	memset(data, 'x', sizeof(data) - 1);
+	memcpy(data, "{\"t\":\"", 6);
+	memcpy(data + 3000, "\"}", 3);
+	for (int k = 0; k < commits; k++) {
+		cr_assert_eq(store_begin(st, &err), STORE_OK, "%s", err.msg);
+		for (int i = 0; i < 5; i++) {
+			struct store_event ev = { .item_kind = "case", .item_id = k * 5 + i + 1,
+						  .type = "note", .at = 1700000000, .actor = "test",
+						  .data = data, .due_at = TIME_NONE,
+						  .recorded_at = 1700000000 };
+			cr_assert_eq(store_event_append(st, &ev, &err), STORE_OK, "%s", err.msg);
+		}
+		cr_assert_eq(store_commit(st, &err), STORE_OK, "%s", err.msg);
+	}
+}
+
+/* The WAL's pages reach the database file by a checkpoint only: none while the WAL is short
+ * of SQLite's own 10 000 frames, and one on the checkpointer's thread once a commit leaves
+ * more than its threshold. */
+Test(store, the_checkpointer_copies_the_wal_once_it_is_long)
+{
+	struct store *st = open_ok();
+	long long before;
+	struct err err;
+
+	commit_events(st, 20); /* about 100 frames */
+	before = file_size(db);
+	commit_events(st, 20);
+	cr_assert_eq(file_size(db), before, "a checkpoint ran inside a commit");
+	cr_assert_eq(store_start_checkpointer(st, 150, &err), STORE_OK, "%s", err.msg);
+	commit_events(st, 1);
+	for (int waited = 0; file_size(db) == before && waited < 5000; waited += 5)
+		nanosleep(&(struct timespec){ .tv_nsec = 5000000 }, NULL);
+	cr_expect_gt(file_size(db), before, "no checkpoint after 5 s");
+	store_close(st);
+	cr_expect_eq(query_int("SELECT count(*) FROM events"), 205);
 }
