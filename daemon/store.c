@@ -309,13 +309,18 @@ static const char *const stmt_sql[STMT_MAX] = {
 	[STMT_OUTBOX_HELD_RECIPIENTS] =
 		"SELECT DISTINCT recipient FROM outbox WHERE status = 'held' ORDER BY recipient",
 	[STMT_OUTBOX_REQUEUE] = "UPDATE outbox SET status = 'pending' WHERE status = 'sending'",
+	/* A read: the sender keeps what it has claimed in memory (?4, a JSON array of ids, and
+	 * everything up to (?5, ?6) in the order of outbox_due). */
 	[STMT_OUTBOX_CLAIM] =
-		"UPDATE outbox SET status = 'sending' WHERE id IN (SELECT id FROM outbox "
-		"WHERE status = 'pending' AND coalesce(next_attempt_at, not_before) <= ?1 "
-		"AND (?3 OR channel <> 'email') ORDER BY coalesce(next_attempt_at, not_before), id LIMIT ?2) RETURNING " OUTBOX_COLUMNS,
+		"SELECT " OUTBOX_COLUMNS " FROM outbox WHERE status = 'pending' "
+		"AND coalesce(next_attempt_at, not_before) <= ?1 AND (?3 OR channel <> 'email') "
+		"AND coalesce(next_attempt_at, not_before) >= ?5 "
+		"AND (coalesce(next_attempt_at, not_before) > ?5 OR id > ?6) "
+		"AND id NOT IN (SELECT value FROM json_each(?4)) "
+		"ORDER BY coalesce(next_attempt_at, not_before), id LIMIT ?2",
 	[STMT_OUTBOX_NEXT_DUE] =
 		"SELECT min(coalesce(next_attempt_at, not_before)) FROM outbox WHERE status = 'pending' "
-		"AND (?1 OR channel <> 'email')",
+		"AND (?1 OR channel <> 'email') AND coalesce(next_attempt_at, not_before) > ?2",
 	[STMT_ATTEMPT_INSERT] =
 		"INSERT INTO delivery_attempts (outbox_id, attempt, started_at, finished_at, outcome, "
 		"curl_code, reply) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -2392,29 +2397,45 @@ enum store_status store_outbox_requeue(struct store *st, struct err *err)
 	return finish(st, s, sqlite3_step(s), err, "cannot requeue the outbox");
 }
 
-enum store_status store_outbox_claim(struct store *st, int64_t now, int limit, bool with_email,
+enum store_status store_outbox_claim(struct store *st, const struct store_outbox_due *q,
 				     store_outbox_cb cb, void *ctx, struct err *err)
 {
 	sqlite3_stmt *s = st->stmt[STMT_OUTBOX_CLAIM];
-	int rc;
+	const int64_t *skip = q->skip;
+	size_t nskip = q->nskip;
+	/* 21 bytes an id at most ("-9223372036854775808,"), the brackets and the NUL */
+	size_t cap = nskip * 21 + 3, len = 0;
+	char *ids = malloc(cap);
+	enum store_status r;
 
-	bind_int(s, 1, now);
-	bind_int(s, 2, limit);
-	bind_int(s, 3, with_email);
-	/* RETURNING rows must all be stepped for the UPDATE to complete. */
-	rc = emit_outbox(s, cb, ctx);
-	while (rc == SQLITE_ROW)
-		rc = sqlite3_step(s);
-	return finish(st, s, rc, err, "cannot claim outbox rows");
+	if (!ids) {
+		err_set(err, NULL, "out of memory");
+		return STORE_ERROR;
+	}
+	ids[len++] = '[';
+	for (size_t i = 0; i < nskip; i++)
+		len += (size_t)snprintf(ids + len, cap - len, i ? ",%lld" : "%lld",
+					(long long)skip[i]);
+	ids[len++] = ']';
+	bind_int(s, 1, q->now);
+	bind_int(s, 2, q->limit);
+	bind_int(s, 3, q->with_email);
+	sqlite3_bind_text(s, 4, ids, (int)len, SQLITE_STATIC);
+	bind_int(s, 5, q->after_due);
+	bind_int(s, 6, q->after_id);
+	r = finish(st, s, emit_outbox(s, cb, ctx), err, "cannot read the due outbox rows");
+	free(ids);
+	return r;
 }
 
-enum store_status store_outbox_next_due(struct store *st, bool with_email, int64_t *next,
-					struct err *err)
+enum store_status store_outbox_next_due(struct store *st, int64_t now, bool with_email,
+					int64_t *next, struct err *err)
 {
 	sqlite3_stmt *s = st->stmt[STMT_OUTBOX_NEXT_DUE];
 	int rc;
 
 	bind_int(s, 1, with_email);
+	bind_int(s, 2, now);
 	rc = sqlite3_step(s);
 
 	*next = rc == SQLITE_ROW ? col_time(s, 0) : TIME_NONE;

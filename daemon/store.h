@@ -264,17 +264,27 @@ enum store_status store_outbox_held_recipients(struct store *st, store_name_cb c
 
 /* --- delivery ---------------------------------------------------------------------------- */
 
-/* Rows left `sending` by a crash go back to `pending` (delivery is at least once). */
+/* Rows left `sending` (by a version that marked the rows it sent) go back to `pending`. */
 enum store_status store_outbox_requeue(struct store *st, struct err *err);
-/* Pending rows due for an attempt (coalesce(next_attempt_at, not_before) <= now), oldest first,
- * at most limit, e-mail rows only when with_email; each is marked `sending` (in the caller's
- * transaction). */
-enum store_status store_outbox_claim(struct store *st, int64_t now, int limit, bool with_email,
+struct store_outbox_due {
+	int64_t now;
+	int limit;
+	bool with_email;           /* e-mail rows too */
+	int64_t after_due, after_id; /* only rows after this (due, id); INT64_MIN twice: all */
+	const int64_t *skip;       /* and not these ids */
+	size_t nskip;
+};
+/* Pending rows due for an attempt (due = coalesce(next_attempt_at, not_before) <= q->now),
+ * in the order of (due, id), at most q->limit, as q says. Nothing is written: the caller keeps
+ * what it claims in memory (a row stays `pending` until its outcome is written) and tells
+ * which rows to leave out: those after its last claim in that order cost nothing to find, a
+ * skipped id costs SQLite a row of json_each (about 2 500 instructions). */
+enum store_status store_outbox_claim(struct store *st, const struct store_outbox_due *q,
 				     store_outbox_cb cb, void *ctx, struct err *err);
-/* The earliest instant a pending row (e-mail rows only when with_email) becomes due, TIME_NONE
- * when none. */
-enum store_status store_outbox_next_due(struct store *st, bool with_email, int64_t *next,
-					struct err *err);
+/* The earliest instant after now a pending row (e-mail rows only when with_email) becomes due,
+ * TIME_NONE when none. (Rows due by now are the claim's, or claimed.) */
+enum store_status store_outbox_next_due(struct store *st, int64_t now, bool with_email,
+					int64_t *next, struct err *err);
 
 struct store_attempt {
 	int64_t outbox_id;
