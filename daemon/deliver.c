@@ -74,6 +74,8 @@ struct deliver {
 	uint64_t rescan_at;  /* uv_now of the next rescan */
 	int64_t *claimed;
 	size_t nclaimed_max;
+	struct store_outcome *outcomes; /* what a turn writes, d->done's */
+	size_t noutcomes_max;
 	char salt[24];     /* this installation's, mixed into every Message-ID */
 };
 
@@ -199,38 +201,36 @@ static int64_t backoff_ms(struct deliver *d, int64_t attempt)
 	return ceiling > 0 ? (int64_t)(d->rng % (uint64_t)(ceiling + 1)) : 0;
 }
 
-/* Writes t's attempt and its row's next state, inside the caller's transaction. */
-static enum store_status write_outcome(struct deliver *d, struct transfer *t, struct err *err)
+/* t's attempt and its row's next state. */
+static void outcome_of(struct deliver *d, const struct transfer *t, struct store_outcome *o)
 {
-	int64_t next = TIME_NONE;
-	const char *status = "sent";
-	struct store_attempt a = {
-		.outbox_id = t->outbox_id, .attempt = t->attempt, .started_at = t->started_at,
-		.finished_at = t->finished_at, .curl_code = t->curl_code, .reply = t->reply,
-		.outcome = t->outcome == WEBHOOK_OK ? "ok"
-			   : t->outcome == WEBHOOK_PERMANENT ? "permanent" : "retryable",
+	*o = (struct store_outcome){
+		.attempt = { .outbox_id = t->outbox_id, .attempt = t->attempt,
+			     .started_at = t->started_at, .finished_at = t->finished_at,
+			     .curl_code = t->curl_code, .reply = t->reply,
+			     .outcome = t->outcome == WEBHOOK_OK ? "ok"
+					: t->outcome == WEBHOOK_PERMANENT ? "permanent" : "retryable" },
+		.status = "sent", .next_attempt_at = TIME_NONE,
+		.last_error = t->outcome == WEBHOOK_OK ? NULL : t->reply,
 	};
-
 	if (t->outcome == WEBHOOK_PERMANENT) {
-		status = "dead";
+		o->status = "dead";
 	} else if (t->outcome == WEBHOOK_RETRYABLE) {
 		bool too_old = (t->finished_at - t->created_at) * 1000 >=
 			       d->cfg->delivery.max_age_ms;
 		if (t->attempt - t->round_base >= d->cfg->delivery.max_attempts || too_old) {
-			status = "dead";
+			o->status = "dead";
 		} else {
-			status = "pending";
-			next = t->finished_at + (backoff_ms(d, t->attempt) + 999) / 1000;
-			if (t->retry_at > next)
-				next = t->retry_at;
+			o->status = "pending";
+			o->next_attempt_at = t->finished_at + (backoff_ms(d, t->attempt) + 999) / 1000;
+			if (t->retry_at > o->next_attempt_at)
+				o->next_attempt_at = t->retry_at;
 		}
 	}
 	if (t->outcome != WEBHOOK_OK)
 		log_warn("deliver: outbox %lld attempt %lld: %s%s", (long long)t->outbox_id,
 			 (long long)t->attempt, t->reply,
-			 strcmp(status, "dead") == 0 ? "; given up (dead)" : "; will retry");
-	return store_outbox_finish(d->store, &a, status, next,
-				   t->outcome == WEBHOOK_OK ? NULL : t->reply, err);
+			 strcmp(o->status, "dead") == 0 ? "; given up (dead)" : "; will retry");
 }
 
 /* Writes every kept outcome inside the caller's transaction; the transfers stay in d->done
@@ -238,16 +238,27 @@ static enum store_status write_outcome(struct deliver *d, struct transfer *t, st
 static bool write_done(struct deliver *d)
 {
 	struct err err;
+	size_t n = 0;
 
 	if (!d->done.n)
 		return true;
-	if (store_savepoint(d->store, &err) != STORE_OK)
-		goto fail;
-	for (struct transfer *t = d->done.head; t; t = t->next)
-		if (write_outcome(d, t, &err) != STORE_OK) {
-			store_rollback_to_savepoint(d->store);
+	if (d->done.n > d->noutcomes_max) {
+		struct store_outcome *o = realloc(d->outcomes, d->done.n * sizeof(*o));
+		if (!o) {
+			err_set(&err, NULL, "out of memory");
 			goto fail;
 		}
+		d->outcomes = o;
+		d->noutcomes_max = d->done.n;
+	}
+	for (struct transfer *t = d->done.head; t; t = t->next)
+		outcome_of(d, t, &d->outcomes[n++]);
+	if (store_savepoint(d->store, &err) != STORE_OK)
+		goto fail;
+	if (store_outbox_finish_many(d->store, d->outcomes, n, &err) != STORE_OK) {
+		store_rollback_to_savepoint(d->store);
+		goto fail;
+	}
 	if (store_release(d->store, &err) == STORE_OK)
 		return true;
 fail:
@@ -830,6 +841,7 @@ static void part_closed(struct deliver *d)
 	void (*cb)(void *) = d->close_cb;
 	void *arg = d->close_arg;
 	free(d->claimed);
+	free(d->outcomes);
 	free(d);
 	if (cb)
 		cb(arg);

@@ -294,11 +294,18 @@ struct store_attempt {
 	int64_t curl_code;
 	const char *reply;
 };
-/* Records an attempt and moves the row: to `sent`, back to `pending` with next_attempt_at, or
- * to `dead` (status given), with attempts + 1 and last_error. */
-enum store_status store_outbox_finish(struct store *st, const struct store_attempt *a,
-				      const char *status, int64_t next_attempt_at,
-				      const char *last_error, struct err *err);
+/* The outcome of an attempt: the attempt, and where its outbox row goes. */
+struct store_outcome {
+	struct store_attempt attempt;
+	const char *status;      /* "sent", "pending" (again) or "dead" */
+	int64_t next_attempt_at; /* pending: when; TIME_NONE otherwise */
+	const char *last_error;  /* NULL when sent */
+};
+/* Records n attempts and moves their rows (attempts + 1, the status, next_attempt_at,
+ * last_error, and sent_at = finished_at when sent), with a few statements for many rows. On an
+ * error part of it may be written: call it inside a savepoint. */
+enum store_status store_outbox_finish_many(struct store *st, const struct store_outcome *o,
+					   size_t n, struct err *err);
 /* A dead row back to pending for a new round of attempts (attempt numbers go on from where they
  * were); STORE_NOT_FOUND when no dead row has that id. */
 enum store_status store_outbox_retry(struct store *st, int64_t id, int64_t now, struct err *err);
