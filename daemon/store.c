@@ -71,6 +71,7 @@ enum stmt_id {
 	STMT_STATE_GET,
 	STMT_STATE_PUT,
 	STMT_OUTBOX_REQUEUE,
+	STMT_OUTBOX_CLAIM_REST,
 	STMT_OUTBOX_CLAIM,
 	STMT_OUTBOX_NEXT_DUE,
 	STMT_ATTEMPT_INSERT_MANY,
@@ -320,20 +321,22 @@ static const char *const stmt_sql[STMT_MAX] = {
 	[STMT_OUTBOX_REQUEUE] = "UPDATE outbox SET status = 'pending' WHERE status = 'sending'",
 	/* A read: the sender keeps what it has claimed in memory (?4, a JSON array of ids, and
 	 * everything up to (?5, ?6) in the order of outbox_due). */
-	/* Two halves, so that each seeks in outbox_due straight to its first row: a single
-	 * `(due, id) > (?5, ?6)` is not used to seek on an expression's index, and the scan from
-	 * `due >= ?5` would step over every row claimed in that second (all of a backlog). */
-	[STMT_OUTBOX_CLAIM] =
-		"SELECT * FROM (SELECT " OUTBOX_COLUMNS " FROM outbox WHERE status = 'pending' "
+	/* The claim reads in two statements, each seeking in outbox_due straight to its first
+	 * row: a single `(due, id) > (?5, ?6)` is not used to seek on an expression's index, a
+	 * scan from `due >= ?5` steps over every row claimed in that second (all of a backlog),
+	 * and a UNION ALL of both costs a third more a row. First the rest of second ?5: */
+	[STMT_OUTBOX_CLAIM_REST] =
+		"SELECT " OUTBOX_COLUMNS " FROM outbox WHERE status = 'pending' "
 		"AND coalesce(next_attempt_at, not_before) = ?5 AND id > ?6 "
 		"AND coalesce(next_attempt_at, not_before) <= ?1 AND (?3 OR channel <> 'email') "
-		"AND id NOT IN (SELECT value FROM json_each(?4)) ORDER BY id LIMIT ?2) "
-		"UNION ALL "
-		"SELECT * FROM (SELECT " OUTBOX_COLUMNS " FROM outbox WHERE status = 'pending' "
+		"AND id NOT IN (SELECT value FROM json_each(?4)) ORDER BY id LIMIT ?2",
+	/* then what comes after it. */
+	[STMT_OUTBOX_CLAIM] =
+		"SELECT " OUTBOX_COLUMNS " FROM outbox WHERE status = 'pending' "
 		"AND coalesce(next_attempt_at, not_before) > ?5 "
 		"AND coalesce(next_attempt_at, not_before) <= ?1 AND (?3 OR channel <> 'email') "
 		"AND id NOT IN (SELECT value FROM json_each(?4)) "
-		"ORDER BY coalesce(next_attempt_at, not_before), id LIMIT ?2) LIMIT ?2",
+		"ORDER BY coalesce(next_attempt_at, not_before), id LIMIT ?2",
 	[STMT_OUTBOX_NEXT_DUE] =
 		"SELECT min(coalesce(next_attempt_at, not_before)) FROM outbox WHERE status = 'pending' "
 		"AND (?1 OR channel <> 'email') AND coalesce(next_attempt_at, not_before) > ?2",
@@ -2425,33 +2428,58 @@ enum store_status store_outbox_requeue(struct store *st, struct err *err)
 	return finish(st, s, sqlite3_step(s), err, "cannot requeue the outbox");
 }
 
+struct claim_count {
+	store_outbox_cb cb;
+	void *ctx;
+	int n;
+	bool stopped; /* cb asked for no more rows */
+};
+
+static int claim_counted(void *ctx, const struct store_outbox *o)
+{
+	struct claim_count *c = ctx;
+
+	c->n++;
+	return (c->stopped = c->cb(c->ctx, o) != 0);
+}
+
+/* One of the claim's statements; c->n counts the rows it gave. */
+static enum store_status claim_step(struct store *st, sqlite3_stmt *s,
+				    const struct store_outbox_due *q, const char *ids, size_t len,
+				    struct claim_count *c, struct err *err)
+{
+	bind_int(s, 1, q->now);
+	bind_int(s, 2, q->limit - c->n);
+	bind_int(s, 3, q->with_email);
+	sqlite3_bind_text(s, 4, ids, (int)len, SQLITE_STATIC);
+	bind_int(s, 5, q->after_due);
+	bind_int(s, 6, q->after_id);
+	return finish(st, s, emit_outbox(s, claim_counted, c), err,
+		      "cannot read the due outbox rows");
+}
+
 enum store_status store_outbox_claim(struct store *st, const struct store_outbox_due *q,
 				     store_outbox_cb cb, void *ctx, struct err *err)
 {
-	sqlite3_stmt *s = st->stmt[STMT_OUTBOX_CLAIM];
-	const int64_t *skip = q->skip;
-	size_t nskip = q->nskip;
+	struct claim_count c = { cb, ctx, 0, false };
 	/* 21 bytes an id at most ("-9223372036854775808,"), the brackets and the NUL */
-	size_t cap = nskip * 21 + 3, len = 0;
+	size_t cap = q->nskip * 21 + 3, len = 0;
 	char *ids = malloc(cap);
-	enum store_status r;
+	enum store_status r = STORE_OK;
 
 	if (!ids) {
 		err_set(err, NULL, "out of memory");
 		return STORE_ERROR;
 	}
 	ids[len++] = '[';
-	for (size_t i = 0; i < nskip; i++)
+	for (size_t i = 0; i < q->nskip; i++)
 		len += (size_t)snprintf(ids + len, cap - len, i ? ",%lld" : "%lld",
-					(long long)skip[i]);
+					(long long)q->skip[i]);
 	ids[len++] = ']';
-	bind_int(s, 1, q->now);
-	bind_int(s, 2, q->limit);
-	bind_int(s, 3, q->with_email);
-	sqlite3_bind_text(s, 4, ids, (int)len, SQLITE_STATIC);
-	bind_int(s, 5, q->after_due);
-	bind_int(s, 6, q->after_id);
-	r = finish(st, s, emit_outbox(s, cb, ctx), err, "cannot read the due outbox rows");
+	if (q->after_due != INT64_MIN)
+		r = claim_step(st, st->stmt[STMT_OUTBOX_CLAIM_REST], q, ids, len, &c, err);
+	if (r == STORE_OK && !c.stopped && c.n < q->limit)
+		r = claim_step(st, st->stmt[STMT_OUTBOX_CLAIM], q, ids, len, &c, err);
 	free(ids);
 	return r;
 }
