@@ -2,16 +2,16 @@
  *
  * DESIGN: delivery works in turns, each one transaction on the timer: it records the outcomes
  * of the transfers that ended since the last turn (an attempt row and the outbox row's new
- * state each), reads the next due rows with one statement and starts them, then commits. The
- * rows being sent are claimed in memory (d->out, d->done), not in the database: a claim
- * written as `sending` cost a row rewrite and two index changes a message (a third of SQLite's
- * work), and told a restart nothing that `pending` does not. Each message is built — mail.c for e-mail, webhook.c for chat — and
- * handed to curl_uv (SMTP, HTTPS), which runs at most a channel's max_connections at once and
- * queues the rest, or to the thread pool (the .eml file transport, which fsyncs). Completions
- * only keep their outcome and ask for a turn: at once when a batch has gathered (or few
- * transfers are left in flight), else within DELIVER_FLUSH_MS. So a commit (and its fsync)
- * serves dozens of messages, and the window of claimed rows keeps curl's queues fed between
- * turns.
+ * state each, a few statements for all), reads the next due rows and starts them, then
+ * commits. The rows being sent are claimed in memory (d->out, d->done), not in the database: a
+ * claim written as `sending` cost a row rewrite and two index changes a message (a third of
+ * SQLite's work), and told a restart nothing that `pending` does not. Each message is built —
+ * mail.c for e-mail, webhook.c for chat — and handed to curl_uv (SMTP, HTTPS), which runs at
+ * most a channel's max_connections at once and queues the rest, or to the thread pool (the
+ * .eml file transport, which fsyncs). Completions only keep their outcome and ask for a turn:
+ * at once when a batch has gathered (or few transfers are left in flight), else within
+ * DELIVER_FLUSH_MS. So a commit (and its fsync) serves dozens of messages, and the window of
+ * claimed rows keeps curl's queues fed between turns.
  * A crash before an outcome is committed leaves its row `pending`: it is sent again after the
  * restart, with the same identity. A row is claimed only from `pending` and never while this
  * process has a transfer or an unwritten outcome for it, and its outcome is written before
@@ -201,6 +201,11 @@ static int64_t backoff_ms(struct deliver *d, int64_t attempt)
 	return ceiling > 0 ? (int64_t)(d->rng % (uint64_t)(ceiling + 1)) : 0;
 }
 
+static const char *outcome_name(enum webhook_outcome o)
+{
+	return o == WEBHOOK_OK ? "ok" : o == WEBHOOK_PERMANENT ? "permanent" : "retryable";
+}
+
 /* t's attempt and its row's next state. */
 static void outcome_of(struct deliver *d, const struct transfer *t, struct store_outcome *o)
 {
@@ -208,8 +213,7 @@ static void outcome_of(struct deliver *d, const struct transfer *t, struct store
 		.attempt = { .outbox_id = t->outbox_id, .attempt = t->attempt,
 			     .started_at = t->started_at, .finished_at = t->finished_at,
 			     .curl_code = t->curl_code, .reply = t->reply,
-			     .outcome = t->outcome == WEBHOOK_OK ? "ok"
-					: t->outcome == WEBHOOK_PERMANENT ? "permanent" : "retryable" },
+			     .outcome = outcome_name(t->outcome) },
 		.status = "sent", .next_attempt_at = TIME_NONE,
 		.last_error = t->outcome == WEBHOOK_OK ? NULL : t->reply,
 	};
@@ -222,7 +226,8 @@ static void outcome_of(struct deliver *d, const struct transfer *t, struct store
 			o->status = "dead";
 		} else {
 			o->status = "pending";
-			o->next_attempt_at = t->finished_at + (backoff_ms(d, t->attempt) + 999) / 1000;
+			o->next_attempt_at = t->finished_at +
+					     (backoff_ms(d, t->attempt) + 999) / 1000;
 			if (t->retry_at > o->next_attempt_at)
 				o->next_attempt_at = t->retry_at;
 		}

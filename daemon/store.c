@@ -345,11 +345,12 @@ static const char *const stmt_sql[STMT_MAX] = {
 	 * paid once for them, about 8 000 instructions less a message. */
 	[STMT_ATTEMPT_INSERT_MANY] =
 		"INSERT INTO delivery_attempts (outbox_id, attempt, started_at, finished_at, outcome, "
-		"curl_code, reply) SELECT * FROM (VALUES " ATTEMPT_ROW FINISH_MORE("," ATTEMPT_ROW) ") "
-		"WHERE column1 IS NOT NULL",
+		"curl_code, reply) SELECT * FROM (VALUES " ATTEMPT_ROW
+		FINISH_MORE("," ATTEMPT_ROW) ") WHERE column1 IS NOT NULL",
 	[STMT_OUTBOX_SENT_MANY] =
-		"UPDATE outbox SET status = 'sent', attempts = attempts + 1, next_attempt_at = NULL, "
-		"last_error = NULL, sent_at = ?1 WHERE id IN (?" FINISH_MORE(",?") ")",
+		"UPDATE outbox SET status = 'sent', attempts = attempts + 1, "
+		"next_attempt_at = NULL, last_error = NULL, sent_at = ?1 "
+		"WHERE id IN (?" FINISH_MORE(",?") ")",
 	[STMT_OUTBOX_FINISH] =
 		"UPDATE outbox SET status = ?2, attempts = attempts + 1, next_attempt_at = ?3, "
 		"last_error = ?4, sent_at = CASE ?2 WHEN 'sent' THEN ?5 ELSE sent_at END WHERE id = ?1",
@@ -2512,8 +2513,8 @@ static enum store_status sent_in(struct store *st, const struct store_outcome *o
 		bind_int(s, 2 + k++, o[i].attempt.outbox_id);
 		if (k == FINISH_BATCH) {
 			bind_int(s, 1, at);
-			if ((r = finish(st, s, sqlite3_step(s), err, "cannot update outbox rows")) !=
-			    STORE_OK)
+			r = finish(st, s, sqlite3_step(s), err, "cannot update outbox rows");
+			if (r != STORE_OK)
 				return r;
 			k = 0;
 		}

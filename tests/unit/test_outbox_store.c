@@ -49,7 +49,8 @@ static void rows(int first, int n, int due)
 	for (int i = first; i < first + n; i++) {
 		snprintf(sql, sizeof(sql),
 			 "INSERT INTO outbox (id, channel, recipient, subject, body_text, status, "
-			 "not_before, created_at) VALUES (%d, 'chat', 'c', 's', 't', 'pending', %d, 0)",
+			 "not_before, created_at) "
+			 "VALUES (%d, 'chat', 'c', 's', 't', 'pending', %d, 0)",
 			 i, due);
 		exec_raw(sql);
 	}

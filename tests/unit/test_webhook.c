@@ -364,9 +364,10 @@ Test(webhook_refuse, text_not_utf8_as_jansson_says)
 	for (int type = WEBHOOK_TELEGRAM; type <= WEBHOOK_GOOGLE_CHAT; type++) {
 		if (type == WEBHOOK_TEAMS)
 			continue;
-		struct webhook_channel ch = { .type = (enum webhook_type)type,
-					      .url = "https://h.example/x", .chat_id = "-100123",
-					      .token = "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11" };
+		struct webhook_channel ch = {
+			.type = (enum webhook_type)type, .url = "https://h.example/x",
+			.chat_id = "-100123", .token = "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"
+		};
 		struct webhook_message m = { .idempotency_key = "k" };
 
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
