@@ -76,6 +76,9 @@ struct deliver {
 	size_t nclaimed_max;
 	struct store_outcome *outcomes; /* what a turn writes, d->done's */
 	size_t noutcomes_max;
+	unsigned retrying; /* of the outcomes this turn wrote, rows due again (back to pending) */
+	struct transfer *idle; /* ended transfers kept for the next messages (next-linked) */
+	unsigned nidle;
 	char salt[24];     /* this installation's, mixed into every Message-ID */
 };
 
@@ -158,15 +161,37 @@ static void arm_within(struct deliver *d, uint64_t ms)
 	arm(d, ms);
 }
 
+/* A transfer's own allocations go; the struct itself (1.4 kB: malloc's slow path, not its
+ * per-thread cache) is kept for the next message, up to the window. */
 static void transfer_free(struct transfer *t)
 {
+	struct deliver *d;
+
 	if (!t)
 		return;
+	d = t->d;
 	free(t->data);
 	free(t->dir);
 	webhook_request_free(&t->req);
 	curl_slist_free_all(t->list);
-	free(t);
+	if (d->closing || d->nidle >= DELIVER_MAX_INFLIGHT) {
+		free(t);
+		return;
+	}
+	t->next = d->idle;
+	d->idle = t;
+	d->nidle++;
+}
+
+static struct transfer *transfer_new(struct deliver *d)
+{
+	struct transfer *t = d->idle;
+
+	if (!t)
+		return malloc(sizeof(*t));
+	d->idle = t->next;
+	d->nidle--;
+	return t;
 }
 
 /* An easy handle: a spare one of an ended webhook (every option the next transfer uses is set
@@ -245,6 +270,7 @@ static bool write_done(struct deliver *d)
 	struct err err;
 	size_t n = 0;
 
+	d->retrying = 0;
 	if (!d->done.n)
 		return true;
 	if (d->done.n > d->noutcomes_max) {
@@ -256,8 +282,10 @@ static bool write_done(struct deliver *d)
 		d->outcomes = o;
 		d->noutcomes_max = d->done.n;
 	}
-	for (struct transfer *t = d->done.head; t; t = t->next)
-		outcome_of(d, t, &d->outcomes[n++]);
+	for (struct transfer *t = d->done.head; t; t = t->next) {
+		outcome_of(d, t, &d->outcomes[n]);
+		d->retrying += strcmp(d->outcomes[n++].status, "pending") == 0;
+	}
 	if (store_savepoint(d->store, &err) != STORE_OK)
 		goto fail;
 	if (store_outbox_finish_many(d->store, d->outcomes, n, &err) != STORE_OK) {
@@ -608,13 +636,13 @@ struct claimed {
 	int n;
 };
 
-/* Whether row id is claimed already: a row whose outcome this turn wrote can come back due
- * (a retry without delay) while that outcome is not yet committed. */
+/* Whether row id is claimed already. The claim never reads a row being sent (it lies at or
+ * before the last claim, or a rescan leaves it out), but a row this turn's outcomes put back to
+ * `pending` can lie after it, due again at once, while that outcome is not yet committed. */
 static bool claimed(const struct deliver *d, int64_t id)
 {
-	for (const struct transfer *t = d->out.head; t; t = t->next)
-		if (t->outbox_id == id)
-			return true;
+	if (!d->retrying)
+		return false;
 	for (const struct transfer *t = d->done.head; t; t = t->next)
 		if (t->outbox_id == id)
 			return true;
@@ -644,7 +672,7 @@ static int start_one(void *ctx, const struct store_outbox *o)
 	c->n++;
 	if (claimed(d, o->id))
 		return 0;
-	if (!(t = malloc(sizeof(*t)))) /* cleared by the assignment below */
+	if (!(t = transfer_new(d))) /* cleared by the assignment below */
 		return 0; /* stays `pending`: found by the next rescan */
 	int64_t due = o->next_attempt_at != TIME_NONE ? o->next_attempt_at : o->not_before;
 	if (due > d->last_due || (due == d->last_due && o->id > d->last_id)) {
@@ -847,6 +875,11 @@ static void part_closed(struct deliver *d)
 	void *arg = d->close_arg;
 	free(d->claimed);
 	free(d->outcomes);
+	while (d->idle) {
+		struct transfer *t = d->idle;
+		d->idle = t->next;
+		free(t);
+	}
 	free(d);
 	if (cb)
 		cb(arg);
