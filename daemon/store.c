@@ -319,10 +319,9 @@ static const char *const stmt_sql[STMT_MAX] = {
 	[STMT_OUTBOX_HELD_RECIPIENTS] =
 		"SELECT DISTINCT recipient FROM outbox WHERE status = 'held' ORDER BY recipient",
 	[STMT_OUTBOX_REQUEUE] = "UPDATE outbox SET status = 'pending' WHERE status = 'sending'",
-	/* A read: the sender keeps what it has claimed in memory (?4, a JSON array of ids, and
-	 * everything up to (?5, ?6) in the order of outbox_due). */
-	/* The claim reads in two statements, each seeking in outbox_due straight to its first
-	 * row: a single `(due, id) > (?5, ?6)` is not used to seek on an expression's index, a
+	/* The claim is a read (the sender keeps what it claims in memory and says what to leave
+	 * out: ?4, a JSON array of ids, and every row up to (?5, ?6) in outbox_due's order), in
+	 * two statements, each seeking in outbox_due straight to its first row: a single `(due, id) > (?5, ?6)` is not used to seek on an expression's index, a
 	 * scan from `due >= ?5` steps over every row claimed in that second (all of a backlog),
 	 * and a UNION ALL of both costs a third more a row. First the rest of second ?5: */
 	[STMT_OUTBOX_CLAIM_REST] =

@@ -275,10 +275,10 @@ struct store_outbox_due {
 	size_t nskip;
 };
 /* Pending rows due for an attempt (due = coalesce(next_attempt_at, not_before) <= q->now),
- * in the order of (due, id), at most q->limit, as q says. Nothing is written: the caller keeps
- * what it claims in memory (a row stays `pending` until its outcome is written) and tells
- * which rows to leave out: those after its last claim in that order cost nothing to find, a
- * skipped id costs SQLite a row of json_each (about 2 500 instructions). */
+ * in the order of (due, id), at most q->limit. Nothing is written: the caller keeps what it
+ * claims in memory (a row stays `pending` until its outcome is written) and says what to leave
+ * out: every row up to (after_due, after_id) in that order, at no cost, and the ids in skip,
+ * at about 2 500 instructions each (a row of json_each). */
 enum store_status store_outbox_claim(struct store *st, const struct store_outbox_due *q,
 				     store_outbox_cb cb, void *ctx, struct err *err);
 /* The earliest instant after now a pending row (e-mail rows only when with_email) becomes due,
