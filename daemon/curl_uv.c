@@ -75,6 +75,13 @@ struct curl_uv_sock {
 	ino_t ino;
 	bool owned;    /* opened by curl_uv: closed by us once the poll handle is closed */
 	bool close_fd; /* set at retirement: close fd in the close callback */
+	/* What the poll handle watches (UV_READABLE, UV_WRITABLE; 0: stopped). A connection
+	 * libcurl stops watching (CURL_POLL_REMOVE: it idles in the cache) stays polled, parked:
+	 * libuv's every uv_poll_start and uv_poll_stop costs epoll_ctl calls, two for each
+	 * message on a reused connection otherwise. The next transfer on it asks for the same
+	 * events and costs none; an event while parked (the server closed it) stops the poll. */
+	int events;
+	bool parked;
 };
 
 struct curl_uv {
@@ -456,8 +463,18 @@ static void curl_uv_on_poll(uv_poll_t *h, int status, int events)
 
 	if (c->closing)
 		return;
+	if (s->parked) {
+		/* libcurl does not watch it: not told, it finds the connection dead at its reuse */
+		int rc = uv_poll_stop(&s->poll);
+		if (rc < 0)
+			curl_uv_report(c, "uv_poll_stop: %s", uv_strerror(rc));
+		s->events = 0;
+		s->parked = false;
+		return;
+	}
 	/* On an error libuv has stopped the handle; libcurl sees the error on its next I/O. */
 	if (status < 0) {
+		s->events = 0;
 		flags = CURL_CSELECT_ERR;
 	} else {
 		if (events & UV_READABLE)
@@ -538,11 +555,7 @@ static int curl_uv_on_socket(CURL *easy, curl_socket_t fd, int what, void *userp
 			return 0;
 		}
 		/* A connection: it may idle in libcurl's cache and be watched again later. */
-		rc = uv_poll_stop(&s->poll);
-		if (rc < 0) {
-			curl_uv_report(c, "uv_poll_stop: %s", uv_strerror(rc));
-			return -1;
-		}
+		s->parked = s->events != 0;
 		return 0;
 	}
 	if (c->closing)
@@ -563,11 +576,16 @@ static int curl_uv_on_socket(CURL *easy, curl_socket_t fd, int what, void *userp
 		events |= UV_READABLE;
 	if (what & CURL_POLL_OUT)
 		events |= UV_WRITABLE;
+	s->parked = false;
+	if (events == s->events && uv_is_active((uv_handle_t *)&s->poll))
+		return 0;
 	rc = events ? uv_poll_start(&s->poll, events, curl_uv_on_poll) : uv_poll_stop(&s->poll);
 	if (rc < 0) {
+		s->events = 0;
 		curl_uv_report(c, "uv_poll_start(%d): %s", (int)fd, uv_strerror(rc));
 		return -1;
 	}
+	s->events = events;
 	return 0;
 }
 

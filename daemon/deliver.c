@@ -2,20 +2,21 @@
  *
  * DESIGN: delivery works in turns, each one transaction on the timer: it records the outcomes
  * of the transfers that ended since the last turn (an attempt row and the outbox row's new
- * state each), claims the next due rows with one statement (marking them `sending`) and starts
- * them, then commits. Each message is built — mail.c for e-mail, webhook.c for chat — and
- * handed to curl_uv (SMTP, HTTPS), which runs at most a channel's max_connections at once and
- * queues the rest, or to the thread pool (the .eml file transport, which fsyncs). Completions
- * only keep their outcome and ask for a turn: at once when a batch has gathered (or few
- * transfers are left in flight), else within DELIVER_FLUSH_MS. So a commit (and its fsync)
- * serves dozens of messages, and the window of claimed rows keeps curl's queues fed between
- * turns.
- * A crash before an outcome is committed leaves its row `sending`: it is sent again after the
- * restart, with the same identity. A row is claimed only from `pending`, and its outcome is
- * written before (or in the same transaction as) any later claim, so a row the database says
- * is `sent` is never sent again. Should a commit fail, its claims are undone too (the rows may be
- * claimed again while the first transfer is still out: those are not started twice) and the
- * outcomes are kept for the next turn. */
+ * state each, a few statements for all), reads the next due rows and starts them, then
+ * commits. The rows being sent are claimed in memory (d->out, d->done), not in the database: a
+ * claim written as `sending` cost a row rewrite and two index changes a message (a third of
+ * SQLite's work), and told a restart nothing that `pending` does not. Each message is built —
+ * mail.c for e-mail, webhook.c for chat — and handed to curl_uv (SMTP, HTTPS), which runs at
+ * most a channel's max_connections at once and queues the rest, or to the thread pool (the
+ * .eml file transport, which fsyncs). Completions only keep their outcome and ask for a turn:
+ * at once when a batch has gathered (or few transfers are left in flight), else within
+ * DELIVER_FLUSH_MS. So a commit (and its fsync) serves dozens of messages, and the window of
+ * claimed rows keeps curl's queues fed between turns.
+ * A crash before an outcome is committed leaves its row `pending`: it is sent again after the
+ * restart, with the same identity. A row is claimed only from `pending` and never while this
+ * process has a transfer or an unwritten outcome for it, and its outcome is written before
+ * (or in the same transaction as) any later claim, so a row the database says is `sent` is
+ * never sent again. Should a commit fail, the outcomes are kept for the next turn. */
 #include "deliver.h"
 
 #include <curl/curl.h>
@@ -64,7 +65,20 @@ struct deliver {
 	unsigned files;    /* file writes in the thread pool, which cannot be aborted */
 	CURL *spare[SPARE_HANDLES]; /* easy handles of ended webhooks, set up again for the next */
 	unsigned nspare;
-	bool unsure;       /* a commit with claims failed: a claimed row may have a transfer */
+	/* Claims: every row claimed is at or before (last_due, last_id) in the claim's order
+	 * (due, id), or in `claimed`, the ids of d->out and d->done that a rescan leaves out. A
+	 * turn claims after that point; a row that became due behind it (added with an early
+	 * not_before, retried by hand, skipped) is found by a rescan, at most DELIVER_POLL_MS
+	 * later (or at once after deliver_poke). */
+	int64_t last_due, last_id;
+	uint64_t rescan_at;  /* uv_now of the next rescan */
+	int64_t *claimed;
+	size_t nclaimed_max;
+	struct store_outcome *outcomes; /* what a turn writes, d->done's */
+	size_t noutcomes_max;
+	unsigned retrying; /* of the outcomes this turn wrote, rows due again (back to pending) */
+	struct transfer *idle; /* ended transfers kept for the next messages (next-linked) */
+	unsigned nidle;
 	char salt[24];     /* this installation's, mixed into every Message-ID */
 };
 
@@ -147,15 +161,37 @@ static void arm_within(struct deliver *d, uint64_t ms)
 	arm(d, ms);
 }
 
+/* A transfer's own allocations go; the struct itself (1.4 kB: malloc's slow path, not its
+ * per-thread cache) is kept for the next message, up to the window. */
 static void transfer_free(struct transfer *t)
 {
+	struct deliver *d;
+
 	if (!t)
 		return;
+	d = t->d;
 	free(t->data);
 	free(t->dir);
 	webhook_request_free(&t->req);
 	curl_slist_free_all(t->list);
-	free(t);
+	if (d->closing || d->nidle >= DELIVER_MAX_INFLIGHT) {
+		free(t);
+		return;
+	}
+	t->next = d->idle;
+	d->idle = t;
+	d->nidle++;
+}
+
+static struct transfer *transfer_new(struct deliver *d)
+{
+	struct transfer *t = d->idle;
+
+	if (!t)
+		return malloc(sizeof(*t));
+	d->idle = t->next;
+	d->nidle--;
+	return t;
 }
 
 /* An easy handle: a spare one of an ended webhook (every option the next transfer uses is set
@@ -190,38 +226,41 @@ static int64_t backoff_ms(struct deliver *d, int64_t attempt)
 	return ceiling > 0 ? (int64_t)(d->rng % (uint64_t)(ceiling + 1)) : 0;
 }
 
-/* Writes t's attempt and its row's next state, inside the caller's transaction. */
-static enum store_status write_outcome(struct deliver *d, struct transfer *t, struct err *err)
+static const char *outcome_name(enum webhook_outcome o)
 {
-	int64_t next = TIME_NONE;
-	const char *status = "sent";
-	struct store_attempt a = {
-		.outbox_id = t->outbox_id, .attempt = t->attempt, .started_at = t->started_at,
-		.finished_at = t->finished_at, .curl_code = t->curl_code, .reply = t->reply,
-		.outcome = t->outcome == WEBHOOK_OK ? "ok"
-			   : t->outcome == WEBHOOK_PERMANENT ? "permanent" : "retryable",
-	};
+	return o == WEBHOOK_OK ? "ok" : o == WEBHOOK_PERMANENT ? "permanent" : "retryable";
+}
 
+/* t's attempt and its row's next state. */
+static void outcome_of(struct deliver *d, const struct transfer *t, struct store_outcome *o)
+{
+	*o = (struct store_outcome){
+		.attempt = { .outbox_id = t->outbox_id, .attempt = t->attempt,
+			     .started_at = t->started_at, .finished_at = t->finished_at,
+			     .curl_code = t->curl_code, .reply = t->reply,
+			     .outcome = outcome_name(t->outcome) },
+		.status = "sent", .next_attempt_at = TIME_NONE,
+		.last_error = t->outcome == WEBHOOK_OK ? NULL : t->reply,
+	};
 	if (t->outcome == WEBHOOK_PERMANENT) {
-		status = "dead";
+		o->status = "dead";
 	} else if (t->outcome == WEBHOOK_RETRYABLE) {
 		bool too_old = (t->finished_at - t->created_at) * 1000 >=
 			       d->cfg->delivery.max_age_ms;
 		if (t->attempt - t->round_base >= d->cfg->delivery.max_attempts || too_old) {
-			status = "dead";
+			o->status = "dead";
 		} else {
-			status = "pending";
-			next = t->finished_at + (backoff_ms(d, t->attempt) + 999) / 1000;
-			if (t->retry_at > next)
-				next = t->retry_at;
+			o->status = "pending";
+			o->next_attempt_at = t->finished_at +
+					     (backoff_ms(d, t->attempt) + 999) / 1000;
+			if (t->retry_at > o->next_attempt_at)
+				o->next_attempt_at = t->retry_at;
 		}
 	}
 	if (t->outcome != WEBHOOK_OK)
 		log_warn("deliver: outbox %lld attempt %lld: %s%s", (long long)t->outbox_id,
 			 (long long)t->attempt, t->reply,
-			 strcmp(status, "dead") == 0 ? "; given up (dead)" : "; will retry");
-	return store_outbox_finish(d->store, &a, status, next,
-				   t->outcome == WEBHOOK_OK ? NULL : t->reply, err);
+			 strcmp(o->status, "dead") == 0 ? "; given up (dead)" : "; will retry");
 }
 
 /* Writes every kept outcome inside the caller's transaction; the transfers stay in d->done
@@ -229,16 +268,30 @@ static enum store_status write_outcome(struct deliver *d, struct transfer *t, st
 static bool write_done(struct deliver *d)
 {
 	struct err err;
+	size_t n = 0;
 
+	d->retrying = 0;
 	if (!d->done.n)
 		return true;
-	if (store_savepoint(d->store, &err) != STORE_OK)
-		goto fail;
-	for (struct transfer *t = d->done.head; t; t = t->next)
-		if (write_outcome(d, t, &err) != STORE_OK) {
-			store_rollback_to_savepoint(d->store);
+	if (d->done.n > d->noutcomes_max) {
+		struct store_outcome *o = realloc(d->outcomes, d->done.n * sizeof(*o));
+		if (!o) {
+			err_set(&err, NULL, "out of memory");
 			goto fail;
 		}
+		d->outcomes = o;
+		d->noutcomes_max = d->done.n;
+	}
+	for (struct transfer *t = d->done.head; t; t = t->next) {
+		outcome_of(d, t, &d->outcomes[n]);
+		d->retrying += strcmp(d->outcomes[n++].status, "pending") == 0;
+	}
+	if (store_savepoint(d->store, &err) != STORE_OK)
+		goto fail;
+	if (store_outbox_finish_many(d->store, d->outcomes, n, &err) != STORE_OK) {
+		store_rollback_to_savepoint(d->store);
+		goto fail;
+	}
 	if (store_release(d->store, &err) == STORE_OK)
 		return true;
 fail:
@@ -277,7 +330,7 @@ static void ended(struct transfer *t, enum webhook_outcome outcome, int64_t retr
 	arm_within(d, soon ? 0 : DELIVER_FLUSH_MS);
 }
 
-/* t ended without an outcome to record (shutting down): its row stays `sending`. */
+/* t ended without an outcome to record (shutting down): its row stays `pending`. */
 static void dropped(struct transfer *t)
 {
 	list_unlink(&t->d->out, t);
@@ -345,7 +398,7 @@ static void on_curl_done(CURL *easy, CURLcode result, void *arg)
 	/* Only a webhook's handle comes back for reuse: SMTP handles carry other options. */
 	easy_put(d, easy, t->webhook);
 	if (d->closing) {
-		dropped(t); /* the row stays `sending`; requeued at the next start */
+		dropped(t); /* the row stays `pending`: sent again after the restart */
 		return;
 	}
 	if (t->webhook) {
@@ -583,16 +636,29 @@ struct claimed {
 	int n;
 };
 
-/* Whether row id already has a transfer (its claim was undone by a failed commit). */
-static bool known(struct deliver *d, int64_t id)
+/* Whether row id is claimed already. The claim never reads a row being sent (it lies at or
+ * before the last claim, or a rescan leaves it out), but a row this turn's outcomes put back to
+ * `pending` can lie after it, due again at once, while that outcome is not yet committed. */
+static bool claimed(const struct deliver *d, int64_t id)
 {
-	for (struct transfer *t = d->out.head; t; t = t->next)
-		if (t->outbox_id == id)
-			return true;
-	for (struct transfer *t = d->done.head; t; t = t->next)
+	if (!d->retrying)
+		return false;
+	for (const struct transfer *t = d->done.head; t; t = t->next)
 		if (t->outbox_id == id)
 			return true;
 	return false;
+}
+
+/* The rows claimed: being sent, or ended with the outcome not yet committed. */
+static size_t claimed_ids(struct deliver *d)
+{
+	size_t n = 0;
+
+	for (struct transfer *t = d->out.head; t; t = t->next)
+		d->claimed[n++] = t->outbox_id;
+	for (struct transfer *t = d->done.head; t; t = t->next)
+		d->claimed[n++] = t->outbox_id;
+	return n;
 }
 
 static int start_one(void *ctx, const struct store_outbox *o)
@@ -604,10 +670,15 @@ static int start_one(void *ctx, const struct store_outbox *o)
 	int rc;
 
 	c->n++;
-	if (d->unsure && known(d, o->id))
-		return 0; /* out already: that transfer's outcome moves the row on */
-	if (!(t = malloc(sizeof(*t)))) /* cleared by the assignment below */
-		return 0; /* stays `sending`: requeued at the next start */
+	if (claimed(d, o->id))
+		return 0;
+	if (!(t = transfer_new(d))) /* cleared by the assignment below */
+		return 0; /* stays `pending`: found by the next rescan */
+	int64_t due = o->next_attempt_at != TIME_NONE ? o->next_attempt_at : o->not_before;
+	if (due > d->last_due || (due == d->last_due && o->id > d->last_id)) {
+		d->last_due = due;
+		d->last_id = o->id;
+	}
 	*t = (struct transfer){ .d = d, .outbox_id = o->id, .attempt = o->attempts + 1,
 				.round_base = o->retried_attempts,
 				.created_at = o->retried_at != TIME_NONE ? o->retried_at : o->created_at,
@@ -624,6 +695,33 @@ static int start_one(void *ctx, const struct store_outbox *o)
 		ended(t, WEBHOOK_PERMANENT, 0, 0, err.msg);
 	}
 	return 0;
+}
+
+/* Starts up to room due rows that are not claimed yet: those after the last claim, and at a
+ * rescan those before it that are not claimed. */
+static enum store_status claim(struct deliver *d, int64_t now, int room, bool with_email,
+			       struct claimed *c, struct err *err)
+{
+	struct store_outbox_due q = { .now = now, .limit = room, .with_email = with_email,
+				      .after_due = d->last_due, .after_id = d->last_id };
+	size_t want = d->out.n + d->done.n;
+
+	if (uv_now(d->loop) < d->rescan_at)
+		return store_outbox_claim(d->store, &q, start_one, c, err);
+	d->rescan_at = uv_now(d->loop) + DELIVER_POLL_MS;
+	if (want > d->nclaimed_max) {
+		int64_t *ids = realloc(d->claimed, want * sizeof(*ids));
+		if (!ids) {
+			err_set(err, NULL, "out of memory");
+			return STORE_ERROR;
+		}
+		d->claimed = ids;
+		d->nclaimed_max = want;
+	}
+	q.after_due = q.after_id = INT64_MIN;
+	q.skip = d->claimed;
+	q.nskip = claimed_ids(d);
+	return store_outbox_claim(d->store, &q, start_one, c, err);
 }
 
 /* A turn: the outcomes kept so far, the claim of what is due as far as the window allows, and
@@ -658,20 +756,16 @@ static void on_timer(uv_timer_t *h)
 	if (enabled)
 		room = DELIVER_MAX_INFLIGHT - (int)(d->out.n + d->done.n - written);
 	/* Without a transport, e-mail waits in the outbox rather than failing. */
-	if (room > 0 && store_outbox_claim(d->store, now, room, with_email, start_one, &c, &err) !=
-			       STORE_OK)
+	if (room > 0 && claim(d, now, room, with_email, &c, &err) != STORE_OK)
 		log_error("deliver: %s", err.msg);
 	if (own && store_commit(d->store, &err) != STORE_OK) {
-		/* Both undone: the outcomes are written again next time; the rows just claimed
-		 * are `pending` again while their transfers are out. */
+		/* The outcomes are undone and written again next time; the transfers just started
+		 * stay claimed in memory. */
 		log_error("deliver: %s", err.msg);
-		d->unsure = d->unsure || c.n > 0;
 		arm(d, DELIVER_POLL_MS);
 		return;
 	}
 	forget_done(d, written);
-	if (d->unsure && !d->out.n && !d->done.n)
-		d->unsure = false;
 	if (d->done.n) {
 		/* Messages that could not be built, or outcomes the database refused. */
 		arm(d, wrote ? 0 : DELIVER_POLL_MS);
@@ -682,7 +776,7 @@ static void on_timer(uv_timer_t *h)
 		arm(d, DELIVER_POLL_MS);
 		return;
 	}
-	if (store_outbox_next_due(d->store, with_email, &next, &err) != STORE_OK ||
+	if (store_outbox_next_due(d->store, now, with_email, &next, &err) != STORE_OK ||
 	    next == TIME_NONE || next > now + DELIVER_POLL_MS / 1000)
 		arm(d, DELIVER_POLL_MS);
 	else
@@ -714,6 +808,7 @@ struct deliver *deliver_new(uv_loop_t *loop, struct store *store, const struct c
 	d->loop = loop;
 	d->store = store;
 	d->cfg = cfg;
+	d->last_due = d->last_id = INT64_MIN;
 	d->rng = (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid() ^ 0x9e3779b97f4a7c15ULL;
 	if (cfg->email.transport && strcmp(cfg->email.transport, "file") == 0 &&
 	    path_make_dirs(cfg->email.dir, 0750, err) != 0) {
@@ -760,11 +855,13 @@ struct deliver *deliver_new(uv_loop_t *loop, struct store *store, const struct c
 void deliver_set_config(struct deliver *d, const struct config *cfg)
 {
 	d->cfg = cfg;
+	d->rescan_at = 0; /* e-mail rows may be wanted now, behind the last claim */
 	arm(d, 0);
 }
 
 void deliver_poke(struct deliver *d)
 {
+	d->rescan_at = 0;
 	arm(d, 0);
 }
 
@@ -776,6 +873,13 @@ static void part_closed(struct deliver *d)
 		return;
 	void (*cb)(void *) = d->close_cb;
 	void *arg = d->close_arg;
+	free(d->claimed);
+	free(d->outcomes);
+	while (d->idle) {
+		struct transfer *t = d->idle;
+		d->idle = t->next;
+		free(t);
+	}
 	free(d);
 	if (cb)
 		cb(arg);

@@ -23,6 +23,8 @@
 
 #include <openssl/evp.h>
 
+#include "utf8.h"
+
 #define LINE_LIMIT 78      /* octets of a header line, CRLF excluded (RFC 5322 2.1.1) */
 #define EWORD_MAX 75       /* octets of one encoded word (RFC 2047 2) */
 #define EWORD_PREFIX "=?UTF-8?B?"
@@ -82,54 +84,6 @@ static void buf_free(struct buf *b)
 }
 
 /* --- checks --- */
-
-/* Length of a valid UTF-8 sequence at s[0..n), 0 when invalid (overlong, surrogate, > U+10FFFF,
- * truncated). */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	size_t len, i;
-	unsigned cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
-static bool utf8_valid(const char *s, size_t n)
-{
-	size_t i = 0, k;
-
-	while (i < n) {
-		k = utf8_seq((const unsigned char *)s + i, n - i);
-		if (!k)
-			return false;
-		i += k;
-	}
-	return true;
-}
 
 /* A header value: no CR, LF or other control character (TAB allowed), valid UTF-8. */
 static int check_header_text(const char *s, const char *field, struct err *err)

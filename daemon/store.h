@@ -276,17 +276,27 @@ enum store_status store_outbox_held_recipients(struct store *st, store_name_cb c
 
 /* --- delivery ---------------------------------------------------------------------------- */
 
-/* Rows left `sending` by a crash go back to `pending` (delivery is at least once). */
+/* Rows left `sending` (by a version that marked the rows it sent) go back to `pending`. */
 enum store_status store_outbox_requeue(struct store *st, struct err *err);
-/* Pending rows due for an attempt (coalesce(next_attempt_at, not_before) <= now), oldest first,
- * at most limit, e-mail rows only when with_email; each is marked `sending` (in the caller's
- * transaction). */
-enum store_status store_outbox_claim(struct store *st, int64_t now, int limit, bool with_email,
+struct store_outbox_due {
+	int64_t now;
+	int limit;
+	bool with_email;           /* e-mail rows too */
+	int64_t after_due, after_id; /* only rows after this (due, id); INT64_MIN twice: all */
+	const int64_t *skip;       /* and not these ids */
+	size_t nskip;
+};
+/* Pending rows due for an attempt (due = coalesce(next_attempt_at, not_before) <= q->now),
+ * in the order of (due, id), at most q->limit. Nothing is written: the caller keeps what it
+ * claims in memory (a row stays `pending` until its outcome is written) and says what to leave
+ * out: every row up to (after_due, after_id) in that order, at no cost, and the ids in skip,
+ * at about 2 500 instructions each (a row of json_each). */
+enum store_status store_outbox_claim(struct store *st, const struct store_outbox_due *q,
 				     store_outbox_cb cb, void *ctx, struct err *err);
-/* The earliest instant a pending row (e-mail rows only when with_email) becomes due, TIME_NONE
- * when none. */
-enum store_status store_outbox_next_due(struct store *st, bool with_email, int64_t *next,
-					struct err *err);
+/* The earliest instant after now a pending row (e-mail rows only when with_email) becomes due,
+ * TIME_NONE when none. (Rows due by now are the claim's, or claimed.) */
+enum store_status store_outbox_next_due(struct store *st, int64_t now, bool with_email,
+					int64_t *next, struct err *err);
 
 struct store_attempt {
 	int64_t outbox_id;
@@ -296,11 +306,18 @@ struct store_attempt {
 	int64_t curl_code;
 	const char *reply;
 };
-/* Records an attempt and moves the row: to `sent`, back to `pending` with next_attempt_at, or
- * to `dead` (status given), with attempts + 1 and last_error. */
-enum store_status store_outbox_finish(struct store *st, const struct store_attempt *a,
-				      const char *status, int64_t next_attempt_at,
-				      const char *last_error, struct err *err);
+/* The outcome of an attempt: the attempt, and where its outbox row goes. */
+struct store_outcome {
+	struct store_attempt attempt;
+	const char *status;      /* "sent", "pending" (again) or "dead" */
+	int64_t next_attempt_at; /* pending: when; TIME_NONE otherwise */
+	const char *last_error;  /* NULL when sent */
+};
+/* Records n attempts and moves their rows (attempts + 1, the status, next_attempt_at,
+ * last_error, and sent_at = finished_at when sent), with a few statements for many rows. On an
+ * error part of it may be written: call it inside a savepoint. */
+enum store_status store_outbox_finish_many(struct store *st, const struct store_outcome *o,
+					   size_t n, struct err *err);
 /* A dead row back to pending for a new round of attempts (attempt numbers go on from where they
  * were); STORE_NOT_FOUND when no dead row has that id. */
 enum store_status store_outbox_retry(struct store *st, int64_t id, int64_t now, struct err *err);

@@ -25,6 +25,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "utf8.h"
+
 static const char *const type_names[WEBHOOK_TYPE_COUNT] = {
 	[WEBHOOK_TELEGRAM] = "telegram",
 	[WEBHOOK_SLACK] = "slack",
@@ -299,18 +301,23 @@ static int add_header(struct webhook_request *req, struct err *err, const char *
 {
 	va_list ap;
 	int n;
-	char *h;
+	char *h, line[256];
 
 	if (req->nheaders >= WEBHOOK_MAX_HEADERS)
 		return err_set(err, NULL, "too many headers (internal error)");
+	/* formatted once when it fits the line, as every header of ours does */
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	if (n < 0 || !(h = malloc((size_t)n + 1)))
 		return err_set(err, NULL, "out of memory");
-	va_start(ap, fmt);
-	vsnprintf(h, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	if ((size_t)n < sizeof(line)) {
+		memcpy(h, line, (size_t)n + 1);
+	} else {
+		va_start(ap, fmt);
+		vsnprintf(h, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	req->headers[req->nheaders++] = h;
 	req->headers[req->nheaders] = NULL;
 	return 0;
@@ -460,12 +467,11 @@ static int chat_body(const struct webhook_channel *ch, const char *text, size_t 
 {
 	const char *chat_id = ch->type == WEBHOOK_TELEGRAM ? ch->chat_id : NULL;
 	size_t id_len = chat_id ? strlen(chat_id) : 0, pos = 0;
-	json_t *check = json_stringn(text, len); /* jansson's test of UTF-8, as everywhere */
 	char *buf;
 
-	if (!check)
+	/* the rules of jansson's check (json_stringn), without its copy of the text */
+	if (!utf8_valid(text, len))
 		return err_set(err, "text", "text is not valid UTF-8");
-	json_decref(check);
 	if (len > (SIZE_MAX - 64 - 6 * id_len) / 6 ||
 	    !(buf = malloc(6 * len + 6 * id_len + 64)))
 		return err_set(err, NULL, "out of memory building the JSON body");

@@ -32,7 +32,8 @@
  *
  * Printed: messages/s of the baseline and of the daemon, their ratio, the CPU time a message of
  * the daemon and of the baseline loop's thread (CLOCK_THREAD_CPUTIME_ID; the listener runs in
- * another thread) with their ratio, and whether the target is met. On a machine shared with
+ * another thread) with their ratio, the listener's thread's CPU in each webhook run (its share
+ * of a core says whether it set the pace), and whether the target is met. On a machine shared with
  * other work the rates follow the load; the CPU times much less.
  * Target (the issue): the daemon's webhook rate >= 70% of the bare loop's.
  *
@@ -98,6 +99,7 @@ struct rate {
 	double cpu_s;   /* CPU seconds over the run: the daemon's, or the baseline loop's thread */
 	double wire_s;  /* daemon, webhooks: the listener's first to last request */
 	size_t received; /* webhooks: requests the listener answered during the run */
+	double listener_cpu_s; /* webhooks: the listener's thread's CPU seconds; < 0: unknown */
 	size_t body_bytes; /* webhooks: their bodies' bytes */
 	bool ok;
 };
@@ -251,6 +253,17 @@ static int listener_start(struct listener *l)
 		return -1;
 	}
 	return 0;
+}
+
+/* CPU seconds the listener's thread has used, -1 when unknown. */
+static double listener_cpu_s(const struct listener *l)
+{
+	clockid_t id;
+	struct timespec ts;
+
+	if (pthread_getcpuclockid(l->thread, &id) != 0 || clock_gettime(id, &ts) != 0)
+		return -1;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void listener_stop(struct listener *l)
@@ -817,6 +830,12 @@ static void print_rate(const char *label, const char *cpu_who, const struct rate
 	if (r->wire_s > 0)
 		printf("  %-9s (the listener's first to last request: %.3f s, %.0f requests/s)\n", "",
 		       r->wire_s, (double)(r->received > 1 ? r->received - 1 : 1) / r->wire_s);
+	/* Whether the listener, not the sender, set the pace: its share of a core. */
+	if (r->listener_cpu_s > 0 && r->received > 0 && r->seconds > 0)
+		printf("  %-9s (the listener's thread: %.2f CPU-s, %.1f us a request, %.0f %% of a "
+		       "core over the run)\n", "", r->listener_cpu_s,
+		       1e6 * r->listener_cpu_s / (double)r->received,
+		       100 * r->listener_cpu_s / r->seconds);
 }
 
 static size_t parse_size(const char *s, const char *what, bool zero_ok)
@@ -891,8 +910,10 @@ int main(int argc, char **argv)
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/hook", l.port);
 	printf("\nwebhooks (slack type, to this program's HTTP listener on 127.0.0.1:%d):\n", l.port);
 	listener_reset(&l);
+	double lc0 = listener_cpu_s(&l);
 	if (baseline(false, url, o.n, o.chat_cap, &hook_base) != 0)
 		bad = 1;
+	hook_base.listener_cpu_s = lc0 >= 0 ? listener_cpu_s(&l) - lc0 : -1;
 	if (hook_base.ok && atomic_load(&l.requests) != o.n) {
 		fprintf(stderr, "bench_deliver: the listener answered %zu baseline requests for %zu\n",
 			(size_t)atomic_load(&l.requests), o.n);
@@ -902,8 +923,10 @@ int main(int argc, char **argv)
 	hook_base.body_bytes = atomic_load(&l.body_bytes);
 	print_rate("bare loop", "its thread", &hook_base);
 	fflush(stdout);
+	lc0 = listener_cpu_s(&l);
 	if (daemon_run(&o, false, l.port, -1, &l, &hook_daemon) != 0)
 		bad = 1;
+	hook_daemon.listener_cpu_s = lc0 >= 0 ? listener_cpu_s(&l) - lc0 : -1;
 	print_rate("dunghand", "dunghand", &hook_daemon);
 	if (hook_base.ok && hook_daemon.ok && hook_base.body_bytes != hook_daemon.body_bytes)
 		printf("  note: the bodies differ: %zu bytes from the bare loop, %zu from dunghand\n",

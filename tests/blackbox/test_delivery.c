@@ -1577,10 +1577,12 @@ Test(delivery, crash_while_in_flight_redelivers)
 		cr_assert(i < 300, "the SMTP server got no message in 15 s");
 		api_sleep_ms(50);
 	}
-	/* all three in flight */
+	/* all three in flight: claimed in memory, `pending` in the database, no attempt yet */
 	struct err err = { 0 };
-	cr_assert_eq(api_db_int(&t.f, "SELECT count(*) FROM outbox WHERE status = 'sending'", &err),
+	cr_assert_eq(api_db_int(&t.f, "SELECT count(*) FROM outbox WHERE status = 'pending'", &err),
 		     3, "%s", err.msg);
+	cr_assert_eq(api_db_int(&t.f, "SELECT count(*) FROM delivery_attempts", &err), 0, "%s",
+		     err.msg);
 	cr_assert_eq(api_fixture_crash(&t.f, &err), 0, "%s", err.msg);
 	unlink(wpath("smtp-hold"));
 	listener_release(L, (struct listener_step){ .status = 200 });

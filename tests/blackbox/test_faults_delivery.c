@@ -265,7 +265,7 @@ Test(faults_delivery, smtp_answer_after_the_timeout_is_retried)
 
 /* A graceful stop while the SMTP server holds its answer to DATA (the timeout is 30 s, and
  * libcurl waits for that answer blocking on the SMTP thread): the daemon stops within a few
- * seconds, exit 0, the row still `sending` and no attempt recorded; restarted, it sends the
+ * seconds, exit 0, the row still `pending` and no attempt recorded; restarted, it sends the
  * message again with the same Message-ID. */
 Test(faults_delivery, smtp_stop_while_the_answer_is_held)
 {
@@ -292,7 +292,7 @@ Test(faults_delivery, smtp_stop_while_the_answer_is_held)
 	double ms = (double)(a1.tv_sec - a0.tv_sec) * 1e3 + (a1.tv_nsec - a0.tv_nsec) / 1e6;
 	cr_log_info("stopped in %.0f ms with the SMTP answer held", ms);
 	cr_assert_lt(ms, 5000.0, "the stop waited %.0f ms for the held SMTP answer", ms);
-	cr_assert_eq(api_db_int(&t.f, "SELECT count(*) FROM outbox WHERE status = 'sending'", &e),
+	cr_assert_eq(api_db_int(&t.f, "SELECT count(*) FROM outbox WHERE status = 'pending'", &e),
 		     1, "%s", e.msg);
 	cr_assert_eq(api_db_int(&t.f, "SELECT count(*) FROM delivery_attempts", &e), 0, "%s",
 		     e.msg);

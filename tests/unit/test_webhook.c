@@ -344,6 +344,50 @@ Test(webhook_refuse, text)
 	build_fails(&ch, &m, "text");
 }
 
+/* The fixed-shape bodies check UTF-8 themselves (utf8.h): exactly what jansson refuses. */
+Test(webhook_refuse, text_not_utf8_as_jansson_says)
+{
+	static const char *const bad[] = {
+		"\xc0\xaf",         /* overlong '/' */
+		"\xe0\x80\xaf",     /* overlong, three bytes */
+		"\xed\xa0\x80",     /* a surrogate */
+		"\xf4\x90\x80\x80", /* past U+10FFFF */
+		"\xf5\x80\x80\x80",
+		"a \xe1\x80",        /* cut short at the end */
+		"\x80 a",            /* a continuation byte alone */
+		"\xc3\x28",
+		"\xff",
+	};
+	static const char *const good[] = { "Đúng Hạn ✓ 😀", "\xef\xbf\xbf", "\xf4\x8f\xbf\xbf",
+					    "\xed\x9f\xbf", "\xee\x80\x80" };
+
+	for (int type = WEBHOOK_TELEGRAM; type <= WEBHOOK_GOOGLE_CHAT; type++) {
+		if (type == WEBHOOK_TEAMS)
+			continue;
+		struct webhook_channel ch = {
+			.type = (enum webhook_type)type, .url = "https://h.example/x",
+			.chat_id = "-100123", .token = "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"
+		};
+		struct webhook_message m = { .idempotency_key = "k" };
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			json_t *j = json_string(bad[i]);
+			cr_assert_null(j, "jansson takes bad[%zu]", i);
+			m.text = bad[i];
+			build_fails(&ch, &m, "text");
+		}
+		for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+			json_t *j = json_string(good[i]);
+			cr_assert_not_null(j, "jansson refuses good[%zu]", i);
+			json_decref(j);
+			m.text = good[i];
+			struct webhook_request r = build_ok(&ch, &m, NOW);
+			cr_assert_not_null(strstr(r.body, good[i]), "good[%zu] is in the body", i);
+			webhook_request_free(&r);
+		}
+	}
+}
+
 Test(webhook_refuse, idempotency_key)
 {
 	static const char *bad[] = { NULL, "", "has space", "crlf\r\nX-Evil: 1", "tab\tkey",
