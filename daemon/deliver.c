@@ -731,7 +731,7 @@ static void on_timer(uv_timer_t *h)
 	struct deliver *d = h->data;
 	struct claimed c = { d, 0 };
 	int64_t next = TIME_NONE, now = wall_now();
-	bool own = false, wrote, enabled = d->cfg->delivery.enabled;
+	bool wrote, enabled = d->cfg->delivery.enabled;
 	bool with_email = d->cfg->email.transport != NULL;
 	unsigned written = 0;
 	int room = 0;
@@ -743,13 +743,17 @@ static void on_timer(uv_timer_t *h)
 		arm(d, DELIVER_POLL_MS);
 		return;
 	}
-	if (!store_in_transaction(d->store)) {
-		if (store_begin(d->store, &err) != STORE_OK) {
-			log_error("deliver: %s", err.msg);
-			arm(d, DELIVER_POLL_MS);
-			return;
-		}
-		own = true;
+	/* Someone else's transaction is open (the API's turn, say): its outcome would not be ours
+	 * to see, and outcomes forgotten before a commit that then failed would be sent again.
+	 * Back in the next loop iteration, after it has committed. */
+	if (store_in_transaction(d->store)) {
+		arm(d, 0);
+		return;
+	}
+	if (store_begin(d->store, &err) != STORE_OK) {
+		log_error("deliver: %s", err.msg);
+		arm(d, DELIVER_POLL_MS);
+		return;
 	}
 	if ((wrote = write_done(d)))
 		written = d->done.n;
@@ -758,7 +762,7 @@ static void on_timer(uv_timer_t *h)
 	/* Without a transport, e-mail waits in the outbox rather than failing. */
 	if (room > 0 && claim(d, now, room, with_email, &c, &err) != STORE_OK)
 		log_error("deliver: %s", err.msg);
-	if (own && store_commit(d->store, &err) != STORE_OK) {
+	if (store_commit(d->store, &err) != STORE_OK) {
 		/* The outcomes are undone and written again next time; the transfers just started
 		 * stay claimed in memory. */
 		log_error("deliver: %s", err.msg);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 enum stmt_id {
@@ -504,10 +505,9 @@ struct checkpointer {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	int frames;        /* a checkpoint is due once the WAL holds this many frames more */
-	/* Under lock: */
-	bool due, running, stop;
-	int checkpointed;  /* the WAL's frames the last checkpoint copied */
+	int frames;        /* a checkpoint is due once the WAL holds this many frames */
+	bool due, stop;    /* under lock */
+	bool failing;      /* the thread's own: the last checkpoint failed (logged once) */
 };
 
 struct store {
@@ -803,6 +803,8 @@ void store_close(struct store *st)
 
 /* --- checkpoints off the loop ------------------------------------------------------------ */
 
+#define CHECKPOINT_PAUSE_MS 100L
+
 static void *run_checkpointer(void *arg)
 {
 	struct checkpointer *c = arg;
@@ -814,40 +816,48 @@ static void *run_checkpointer(void *arg)
 		if (c->stop)
 			break;
 		c->due = false;
-		c->running = true;
 		pthread_mutex_unlock(&c->lock);
 		int log = 0, copied = 0;
 		int rc = sqlite3_wal_checkpoint_v2(c->db, "main", SQLITE_CHECKPOINT_PASSIVE, &log,
 						   &copied);
 		/* BUSY: another checkpoint runs (dunghanctl's, say); the next commit asks again. */
-		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		bool failed = rc != SQLITE_OK && rc != SQLITE_BUSY;
+		if (failed && !c->failing)
 			log_warn("database: a checkpoint failed: %s (the WAL grows until one "
 				 "succeeds)", sqlite3_errmsg(c->db));
+		else if (!failed && c->failing)
+			log_info("database: checkpoints succeed again");
+		c->failing = failed;
+		/* At most CHECKPOINT_PAUSE_MS apart: while commits keep coming, every one of them
+		 * finds the WAL long enough, and each checkpoint syncs the database file. */
 		pthread_mutex_lock(&c->lock);
-		c->running = false;
-		if (rc == SQLITE_OK && copied > 0)
-			c->checkpointed = copied;
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += CHECKPOINT_PAUSE_MS * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		while (!c->stop && pthread_cond_timedwait(&c->wake, &c->lock, &until) == 0)
+			;
 	}
 	pthread_mutex_unlock(&c->lock);
 	return NULL;
 }
 
 /* SQLite's hook after each commit of the store's connection (on its thread), with the WAL's
- * length in frames: wakes the checkpointer once `frames` more than the last checkpoint copied
- * have come (the WAL starts again from its beginning once all of it was copied). */
+ * length in frames: wakes the checkpointer once it is `frames` long. (The WAL starts again
+ * from its beginning after a checkpoint that copied all of it; a checkpoint with nothing new
+ * to copy costs next to nothing.) */
 static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
 {
 	struct checkpointer *c = arg;
 
 	(void)db;
 	(void)name;
+	if (frames < c->frames)
+		return SQLITE_OK;
 	pthread_mutex_lock(&c->lock);
-	if (frames < c->checkpointed)
-		c->checkpointed = 0;
-	if (!c->running && frames - c->checkpointed >= c->frames) {
-		c->due = true;
-		pthread_cond_signal(&c->wake);
-	}
+	c->due = true;
+	pthread_cond_signal(&c->wake);
 	pthread_mutex_unlock(&c->lock);
 	return SQLITE_OK;
 }

@@ -25,19 +25,19 @@ static sqlite3_vfs *base_vfs(sqlite3_vfs *vfs)
 	return vfs->pAppData;
 }
 
-/* Writes what is gathered. A failed write keeps it, to be written again by the next call that
- * needs it: SQLite counts frames it spilled from its cache as written and reads them back
- * later (wal_read finds them here), so they stay until they are in the file, and every sync
- * fails until then. */
+/* Writes what is gathered, and forgets it whatever the outcome. Only a write of SQLite's
+ * (buffer full, a write elsewhere) or its sync of the file flushes (reads take held frames from
+ * memory), and SQLite fails the whole transaction when either fails: a failed write puts its
+ * pager in its error state, a failed sync fails the COMMIT, both roll back. The frames are then
+ * garbage, and must go: kept, a later write would put a refused commit, commit frame and all,
+ * into the file, where a crash before anything overwrote it would bring it back. */
 static int flush(struct wal_file *f)
 {
-	int rc;
+	int rc = SQLITE_OK;
 
-	if (!f->len)
-		return SQLITE_OK;
-	rc = f->real->pMethods->xWrite(f->real, f->buf, (int)f->len, f->start);
-	if (rc == SQLITE_OK)
-		f->len = 0;
+	if (f->len)
+		rc = f->real->pMethods->xWrite(f->real, f->buf, (int)f->len, f->start);
+	f->len = 0;
 	return rc;
 }
 

@@ -5,11 +5,10 @@
  * DESIGN. Writes to a -wal file that follow one another are gathered in a buffer and written
  * when SQLite syncs the file (every commit: the store runs synchronous=FULL), truncates or
  * closes it, writes elsewhere in it, or when the buffer is full; reads and sizes see them
- * where they are. Nothing reaches
- * the wal-index before that sync, so no reader can look for frames that are still buffered. A
- * failed write is reported at that point (by xSync, ...) and its frames are kept and written
- * again by the next call, so that no commit succeeds without them. Every other file,
- * and every other call, goes straight to the system's VFS. */
+ * where they are. Nothing reaches the wal-index before that sync, so no reader can look for
+ * frames that are still buffered. A failed write is reported at that point (by xSync, or the
+ * xWrite that flushed), which fails SQLite's whole transaction; its frames are dropped with
+ * it. Every other file, and every other call, goes straight to the system's VFS. */
 #ifndef DUNGHAN_WAL_VFS_H
 #define DUNGHAN_WAL_VFS_H
 

@@ -167,9 +167,10 @@ Test(wal_vfs, what_was_committed_survives_a_crash_and_nothing_else)
 
 /* --- a failing write ------------------------------------------------------------------------ */
 
-/* The system's VFS with writes to -wal files failing (SQLITE_FULL, as ENOSPC gives) while
- * fail_wal_writes is set; registered as the default before wal_vfs, which then wraps it. */
-static int fail_wal_writes;
+/* The system's VFS with writes to -wal files failing (SQLITE_FULL, as ENOSPC gives) once
+ * wal_writes_left more have gone through (-1: none fails); registered as the default before
+ * wal_vfs, which then wraps it. */
+static int wal_writes_left = -1;
 
 struct faulty_file {
 	sqlite3_file base;
@@ -184,8 +185,11 @@ static sqlite3_io_methods faulty_methods;
 
 static int faulty_write(sqlite3_file *f, const void *b, int n, sqlite3_int64 off)
 {
-	if (((struct faulty_file *)f)->wal && fail_wal_writes)
-		return SQLITE_FULL;
+	if (((struct faulty_file *)f)->wal && wal_writes_left >= 0) {
+		if (wal_writes_left == 0)
+			return SQLITE_FULL;
+		wal_writes_left--;
+	}
 	return REAL(f)->pMethods->xWrite(REAL(f), b, n, off);
 }
 
@@ -299,8 +303,10 @@ static long long child_int(sqlite3 *d, const char *sql)
 }
 
 /* A transaction spills pages to the WAL; while the disk refuses writes its statements still
- * read them back and its COMMIT fails (SQLite rolls it back). Once the disk takes writes
- * again, the next commit is kept and the refused one never comes back, after a crash too. */
+ * read them back and its COMMIT fails (SQLite rolls it back). The next commit gets just the
+ * writes it needs: it is kept, and the refused one never comes back, after a crash too (held,
+ * the refused frames would take one of those writes, the next commit's would fail, and a
+ * crash would replay them). */
 Test(wal_vfs_faults, a_refused_write_fails_the_commit_and_reads_go_on)
 {
 	pid_t pid = fork();
@@ -322,16 +328,16 @@ Test(wal_vfs_faults, a_refused_write_fails_the_commit_and_reads_go_on)
 				 "BEGIN; UPDATE t SET v = printf('%0300d', id + 7);",
 				 NULL, NULL, NULL) != SQLITE_OK)
 			_exit(3);
-		fail_wal_writes = 1;
+		wal_writes_left = 0;
 		if (child_int(d, "SELECT sum(CAST(v AS INTEGER)) FROM t") != updated)
 			_exit(4);
 		if (sqlite3_exec(d, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
 			_exit(5);
-		fail_wal_writes = 0;
+		/* Two writes: the WAL starts again (its header, synced on its own), then the next
+		 * commit's frames. */
+		wal_writes_left = 2;
 		if (!sqlite3_get_autocommit(d)) /* SQLite rolls a commit that failed back */
 			_exit(6);
-		/* The next commit starts where the failed one did: its frames go after the
-		 * refused ones are written at last, and in their place. */
 		if (sqlite3_exec(d, "INSERT INTO t (id, v) VALUES (5000, '1')", NULL, NULL, NULL) !=
 		    SQLITE_OK)
 			_exit(7);
