@@ -702,7 +702,10 @@ struct store *store_open(const char *path, const struct store_options *opts,
 			    * every 10 000 frames (≈ 40 MiB of WAL) rather than SQLite's 1 000,
 			    * the pages that every commit touches (the indexes' last leaves) are
 			    * copied and synced a tenth as often. */
-			   "PRAGMA wal_autocheckpoint = 10000", err,
+			   "PRAGMA wal_autocheckpoint = 10000; "
+			   /* The WAL file is cut back to 64 MiB when it starts again, whatever a
+			    * long report or a burst of writes made it grow to. */
+			   "PRAGMA journal_size_limit = 67108864", err,
 			   "cannot configure the database")) != SQLITE_OK) {
 		s = status_of(rc);
 		goto fail;
@@ -820,7 +823,16 @@ static void *run_checkpointer(void *arg)
 		int log = 0, copied = 0;
 		int rc = sqlite3_wal_checkpoint_v2(c->db, "main", SQLITE_CHECKPOINT_PASSIVE, &log,
 						   &copied);
-		/* BUSY: another checkpoint runs (dunghanctl's, say); the next commit asks again. */
+		/* While commits keep coming, a PASSIVE checkpoint never catches up with all of the
+		 * WAL, and only then does the writer start it again from its beginning: under a
+		 * steady load it grew without end (465 MB for 60 000 cases). Past four times its
+		 * length, a RESTART checkpoint makes the writer wait (its busy timeout) while the
+		 * last frames are copied, which the PASSIVE ones keep few, and the WAL starts again. */
+		if (rc == SQLITE_OK && log >= 4 * c->frames)
+			rc = sqlite3_wal_checkpoint_v2(c->db, "main", SQLITE_CHECKPOINT_RESTART, &log,
+						       &copied);
+		/* BUSY: another checkpoint runs (dunghanctl's, say), or a long reader holds the WAL;
+		 * the next commit asks again. */
 		bool failed = rc != SQLITE_OK && rc != SQLITE_BUSY;
 		if (failed && !c->failing)
 			log_warn("database: a checkpoint failed: %s (the WAL grows until one "
