@@ -899,7 +899,10 @@ enum store_status store_start_checkpointer(struct store *st, int frames, struct 
 	c->frames = frames > 0 ? frames : 1;
 	rc = sqlite3_open_v2(st->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(c->db, "PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL",
+		/* A RESTART checkpoint waits this long at most for the writer's transaction and
+		 * for readers of older snapshots (a long report), and new writers wait behind it
+		 * meanwhile: short, then given up and tried again later. */
+		rc = sqlite3_exec(c->db, "PRAGMA busy_timeout = 100; PRAGMA synchronous = FULL",
 				  NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		err_set(err, NULL, "cannot open the database for checkpoints: %s",
