@@ -7,6 +7,7 @@
  * that an operator sees every problem of a file in one run. Strings point into the libconfig
  * documents, which the config keeps alive. */
 #include "config.h"
+#include "utf8.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -202,12 +203,7 @@ static bool is_ident(const char *s)
 /* Strings end up in JSON, e-mail and chat messages: refuse invalid UTF-8 here, once. */
 static bool is_utf8(const char *s)
 {
-	json_t *j = json_string(s);
-
-	if (!j)
-		return false;
-	json_decref(j);
-	return true;
+	return utf8_valid(s, strlen(s));
 }
 
 static const char *setting_string(struct loader *l, const config_setting_t *s, const char *path)

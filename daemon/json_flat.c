@@ -1,6 +1,7 @@
 /* json_flat: see json_flat.h. The grammar accepted is a strict subset of RFC 8259 in which
  * jansson's reading is unambiguous; the unit test compares both readers on many texts. */
 #include "json_flat.h"
+#include "utf8.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -14,39 +15,6 @@ static void skip_ws(struct reader *r)
 {
 	while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
 		r->p++;
-}
-
-/* Length of the valid UTF-8 sequence at p (first byte >= 0x80), or 0: overlong forms,
- * surrogates and code points above U+10FFFF are invalid, as for jansson. */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-	unsigned c = p[0];
-	size_t n;
-	uint32_t cp;
-
-	if (c >= 0xC2 && c <= 0xDF) {
-		n = 2;
-		cp = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		n = 3;
-		cp = c & 0x0F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		n = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if ((size_t)(end - p) < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3F);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
 }
 
 /* A string without escapes; *s and *n its bytes between the quotes. */
@@ -66,7 +34,8 @@ static bool read_string(struct reader *r, const char **s, size_t *n)
 			r->p++;
 			continue;
 		}
-		if (!(k = utf8_seq(r->p, r->end)))
+		/* utf8.h's rules are jansson's: no overlong form, surrogate, or > U+10FFFF */
+		if (!(k = utf8_seq(r->p, (size_t)(r->end - r->p))))
 			return false;
 		r->p += k;
 	}

@@ -14,6 +14,7 @@
  * is dropped, any other line break in it is a load error, and a value with CR or LF is refused
  * at render (header injection). */
 #include "template.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -520,35 +521,12 @@ static int parse(struct parser *p)
 /* Offset of the first invalid UTF-8 sequence in s[0, len), or len. */
 static size_t utf8_invalid(const unsigned char *s, size_t len)
 {
-	size_t i = 0;
+	size_t i = 0, k;
 
 	while (i < len) {
-		unsigned c = s[i];
-		size_t need;
-		uint32_t cp, min;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if (c >= 0xc2 && c <= 0xdf) {
-			need = 1, cp = c & 0x1f, min = 0x80;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			need = 2, cp = c & 0x0f, min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3, cp = c & 0x07, min = 0x10000;
-		} else {
+		if (!(k = utf8_seq(s + i, len - i)))
 			return i;
-		}
-		if (len - i <= need)
-			return i;
-		for (size_t k = 1; k <= need; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return i;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return i;
-		i += need + 1;
+		i += k;
 	}
 	return len;
 }
