@@ -262,3 +262,29 @@ Test(store, the_checkpointer_copies_the_wal_once_it_is_long)
 	store_close(st);
 	cr_expect_eq(query_int("SELECT count(*) FROM events"), 205);
 }
+
+/* Under commits that never stop, a PASSIVE checkpoint never catches up with the last frames,
+ * and SQLite starts the WAL again only once one has: the WAL grew as long as the writes went
+ * on. The checkpointer's RESTART past four times its threshold keeps it short: after 2 000
+ * commits of 15 kB of events each (30 MB written), the -wal file holds a small part of that. */
+Test(store, the_wal_stays_short_under_steady_commits)
+{
+	struct store *st = open_ok();
+	char wal[700];
+	struct err err;
+	int commits = 0;
+	time_t start = time(NULL);
+
+	snprintf(wal, sizeof(wal), "%s-wal", db);
+	cr_assert_eq(store_start_checkpointer(st, 20, &err), STORE_OK, "%s", err.msg);
+	/* 2 000 commits, or what 20 s allow on a slow disk (each commit is an fsync). */
+	while (commits < 2000 && time(NULL) - start < 20) {
+		commit_events(st, 1);
+		commits++;
+	}
+	long long written = (long long)commits * 15000, size = file_size(wal);
+	cr_expect_lt(size, written / 2, "the -wal file is %lld bytes after %d commits (%lld bytes "
+		     "of events)", size, commits, written);
+	store_close(st);
+	cr_expect_eq(query_int("SELECT count(*) FROM events"), 5LL * commits);
+}
