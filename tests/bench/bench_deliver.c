@@ -66,6 +66,7 @@
 #include <uv.h>
 
 #include "api_fixture.h"
+#include "bench_median.h"
 #include "curl_uv.h"
 #include "deliver.h"
 #include "err.h"
@@ -844,18 +845,6 @@ static void print_rate(const char *label, const char *cpu_who, const struct rate
 
 #define BENCH_MAX_ROUNDS 9
 
-/* The median of v[0..n) (n >= 1; sorts v). */
-static double median(double *v, size_t n)
-{
-	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			double t = v[j];
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static size_t parse_size(const char *s, const char *what, bool zero_ok)
 {
 	char *end;
@@ -996,7 +985,7 @@ int main(int argc, char **argv)
 	listener_stop(&l);
 	curl_global_cleanup();
 
-	double hook_ratio = median(round_ratio, o.rounds);
+	double hook_ratio = bench_median(round_ratio, o.rounds);
 	printf("\nratios (dunghand / bare loop):\n");
 	printf("  webhooks: %.2f, the median of %zu alternating rounds (the last: %.0f / %.0f "
 	       "messages/s)\n", hook_ratio, o.rounds, per_s(&hook_daemon), per_s(&hook_base));

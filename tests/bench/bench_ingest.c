@@ -56,6 +56,7 @@
 #include <unistd.h>
 
 #include "api_fixture.h"
+#include "bench_median.h"
 #include "json_flat.h"
 
 #define RAW_SECONDS 10.0
@@ -859,18 +860,6 @@ static size_t parse_size(const char *s, const char *what)
 
 #define MAX_RUNS 9
 
-/* The median of v[0..n) (n >= 1; sorts v). */
-static double median_of(double *v, size_t n)
-{
-	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			double t = v[j];
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* api_phase `runs` times, each on a fresh dunghand: the median rate (and CPU per case). On this
  * 2-core VM the disk's pace moves by a factor of two within an hour, and one run by a fifth
  * between two in a row; the target is judged on the median. */
@@ -884,8 +873,8 @@ static double api_phases(const char *label, size_t runs, size_t n, size_t batch,
 		if (rate[k] < 0)
 			return -1;
 	}
-	*cpu_case = median_of(cpu, runs);
-	double m = median_of(rate, runs);
+	*cpu_case = bench_median(cpu, runs);
+	double m = bench_median(rate, runs);
 	if (runs > 1)
 		printf("  median of %zu runs: %.0f cases/s, %.1f us of dunghand's CPU a case\n", runs,
 		       m, *cpu_case);
