@@ -154,7 +154,7 @@ bool api_is_null(json_t *json, const char *path);
 /* What the database holds, for "a rejected request changes nothing": a hash of every row of
  * every table except the ones synced from config (units, people, procedures) and the ones the
  * daemon's background work writes on its own clock (escalation: watch, alerts, outbox; any name
- * with notif, remind, escalat, job, mail, sms), and a summary "table=rows ..." of the same
+ * with notif, remind, escalat, job, mail, sms; scheduler_state), and a summary "table=rows ..." of the same
  * tables. */
 struct api_db_state {
 	uint64_t hash;
