@@ -3,9 +3,14 @@
  *
  * DESIGN: a write opens the loop turn's transaction on first use and runs inside a savepoint
  * of its own; its answer is queued. The uv_check callback, which libuv runs right after the
- * turn's I/O callbacks, commits once and then sends every queued answer — or 503 to all of them
- * when the commit fails, with nothing of them kept. Answers of reads are queued behind an open
- * transaction too, so that no client ever sees data that is not yet durable. */
+ * turn's I/O callbacks, commits once without waiting for the disk and asks the WAL's sync
+ * thread (wal_sync.h) for a sync; the answers go out when a sync that began after the commit
+ * has ended, while the loop already runs the next turn (whose commit the next sync takes) — or
+ * 503 to all of them when the commit fails, with nothing of them kept. Answers of reads are
+ * queued behind an open transaction or an unsynced commit too, so that no client ever sees
+ * data that is not yet durable. A failed sync cuts the unsynced commits out of the WAL
+ * (store_cut_wal), answers 503 to theirs and ends the daemon (api_on_fatal): after a failed
+ * fsync the kernel no longer says what reached the disk, so no later sync could. */
 #include "api_internal.h"
 #include "item_json.h"
 #include "json_flat.h"
@@ -24,6 +29,7 @@
 #include "kpi_snapshot.h"
 #include "log.h"
 #include "metrics.h"
+#include "wal_sync.h"
 
 struct pending {
 	struct http_request *req;
@@ -32,6 +38,10 @@ struct pending {
 	char *body;
 	size_t len;
 	char *disposition; /* Content-Disposition, or NULL */
+	/* The commit the answer waits for (0: the turn's, not yet committed) and where it ended
+	 * in the WAL. */
+	uint64_t ticket;
+	struct store_wal_mark mark;
 	struct pending *next;
 };
 
@@ -42,7 +52,12 @@ struct api {
 	struct scheduler *sched;
 	struct deliver *deliver;
 	const struct config *cfg;
-	struct pending *head, *tail;
+	struct pending *head, *tail; /* in commit order; the turn's own (ticket 0) last */
+	struct wal_sync *sync;       /* NULL: every commit waits for its own sync */
+	uint64_t committed, durable; /* tickets of the last commit, and of the last one synced */
+	struct store_wal_mark last_mark;
+	void (*fatal)(void *arg);
+	void *fatal_arg;
 	/* The turn's transaction has requests' writes: if it is gone before the commit (SQLite
 	 * rolls a transaction back by itself after some I/O and disk-full errors), so are they. */
 	bool turn_writes;
@@ -106,7 +121,9 @@ static void send_now(struct http_request *req, int status, const char *type, con
 	http_respond(req, status, type, body, len, disposition ? &h : NULL, disposition ? 1 : 0);
 }
 
-static void flush_pending(struct api *api, bool committed, const char *why);
+static void settle_turn(struct api *api, bool committed, uint64_t ticket,
+			const struct store_wal_mark *mark, const char *why);
+static void finish_close(struct api *api);
 
 #define NOT_KEPT "the change could not be saved; nothing of it was kept; retry"
 #define FULL_NOT_KEPT "the database is full (the disk or database.max_size_mb); nothing of " \
@@ -119,7 +136,7 @@ static void abandon_turn(struct api *api, struct http_request *req, const char *
 {
 	store_rollback(api->store);
 	api->turn_writes = false;
-	flush_pending(api, false, NOT_KEPT);
+	settle_turn(api, false, 0, NULL, NOT_KEPT);
 	http_respond_error(req, 503, "unavailable", why);
 }
 
@@ -139,18 +156,28 @@ void api_reply_body(struct api_ctx *x, int status, const char *type, char *body,
 		http_respond_error(x->req, 500, "internal", "cannot encode the answer");
 		return;
 	}
-	if (!store_in_transaction(api->store)) {
+	bool in_turn = store_in_transaction(api->store);
+	if (!in_turn && api->durable == api->committed) {
 		send_now(x->req, status, type, body, len, disposition);
 		free(body);
 		return;
 	}
 	p = malloc(sizeof(*p));
 	if (p)
-		*p = (struct pending){ x->req, status, type, body, len, NULL, NULL };
+		*p = (struct pending){ .req = x->req, .status = status, .type = type,
+				       .body = body, .len = len };
+	/* A read between two turns waits for the commits it may have seen. */
+	if (p && !in_turn) {
+		p->ticket = api->committed;
+		p->mark = api->last_mark;
+	}
 	if (!p || (disposition && !(p->disposition = strdup(disposition)))) {
 		free(p);
 		free(body);
-		abandon_turn(api, x->req, NO_MEMORY_NOT_KEPT);
+		if (in_turn)
+			abandon_turn(api, x->req, NO_MEMORY_NOT_KEPT);
+		else
+			http_respond_error(x->req, 503, "unavailable", "out of memory; retry");
 		return;
 	}
 	if (api->tail)
@@ -189,42 +216,129 @@ static void reply_fail(struct api_ctx *x, int status, const char *code, const ch
 
 /* --- group commit ----------------------------------------------------------------------- */
 
-/* Sends the turn's answers once its commit is done, or in their place a 503 saying why. */
-static void flush_pending(struct api *api, bool committed, const char *why)
+static void free_pending(struct pending *p)
 {
-	struct pending *p = api->head;
+	free(p->body);
+	free(p->disposition);
+	free(p);
+}
 
-	api->head = api->tail = NULL;
+/* The turn's own answers (ticket 0, at the tail): each a 503 saying why, or, once committed,
+ * waiting for the sync of commit ticket, which ended at mark. */
+static void settle_turn(struct api *api, bool committed, uint64_t ticket,
+			const struct store_wal_mark *mark, const char *why)
+{
+	struct pending **link = &api->head, *p;
+
+	while (*link && (*link)->ticket != 0)
+		link = &(*link)->next;
+	if (committed) {
+		for (p = *link; p; p = p->next) {
+			p->ticket = ticket;
+			p->mark = *mark;
+		}
+		return;
+	}
+	p = *link;
+	*link = NULL;
+	api->tail = NULL;
+	for (struct pending *q = api->head; q; q = q->next)
+		api->tail = q;
 	while (p) {
 		struct pending *next = p->next;
-		if (committed)
-			send_now(p->req, p->status, p->type, p->body, p->len, p->disposition);
-		else
-			http_respond_error(p->req, 503, "unavailable", why);
-		free(p->body);
-		free(p->disposition);
-		free(p);
+		http_respond_error(p->req, 503, "unavailable", why);
+		free_pending(p);
 		p = next;
+	}
+}
+
+/* Sends every answer whose commit is on the disk, in order. */
+static void send_durable(struct api *api)
+{
+	struct pending *p;
+
+	while ((p = api->head) && p->ticket != 0 && p->ticket <= api->durable) {
+		api->head = p->next;
+		if (!api->head)
+			api->tail = NULL;
+		/* What the client is told is kept must never be cut back (store_cut_wal). */
+		store_wal_synced(api->store, &p->mark);
+		send_now(p->req, p->status, p->type, p->body, p->len, p->disposition);
+		free_pending(p);
 	}
 }
 
 static void commit_turn(struct api *api)
 {
 	enum store_status status = STORE_OK;
+	struct store_wal_mark mark = { 0 };
+	bool committed = false;
 	struct err err;
 
 	if (store_in_transaction(api->store)) {
 		uint64_t start = uv_hrtime();
-		status = store_commit(api->store, &err);
+		status = api->sync ? store_commit_unsynced(api->store, &mark, &err)
+				   : store_commit(api->store, &err);
 		metrics_observe_commit(api->metrics, (double)(uv_hrtime() - start) / 1e9);
 		if (status != STORE_OK)
 			log_error("api: commit failed: %s", err.msg);
+		committed = status == STORE_OK;
 	} else if (api->turn_writes) {
 		status = STORE_ERROR;
 		log_error("api: the turn's transaction was rolled back after a database error");
 	}
 	api->turn_writes = false;
-	flush_pending(api, status == STORE_OK, status == STORE_FULL ? FULL_NOT_KEPT : NOT_KEPT);
+	if (committed) {
+		api->committed++;
+		api->last_mark = mark;
+		if (api->sync)
+			wal_sync_ask(api->sync, api->committed);
+		else
+			api->durable = api->committed;
+	}
+	settle_turn(api, status == STORE_OK, api->committed, &api->last_mark,
+		    status == STORE_FULL ? FULL_NOT_KEPT : NOT_KEPT);
+	send_durable(api);
+}
+
+#define SYNC_NOT_KEPT "the disk failed to save the change; nothing of it was kept; dunghand " \
+		      "stops and must be restarted"
+
+/* The sync thread's report (wal_sync_cb). */
+static void on_synced(void *arg, uint64_t covered, int error)
+{
+	struct api *api = arg;
+	struct store_wal_mark kept;
+	struct pending *p;
+	bool cut;
+	struct err err;
+
+	if (!error) {
+		api->durable = covered;
+		send_durable(api);
+		if (api->closing && api->jobs == 0 && api->durable == api->committed)
+			finish_close(api);
+		return;
+	}
+	log_error("database: syncing the WAL failed: %s; the commits it should have made durable "
+		  "are cut back, and dunghand stops", strerror(error));
+	cut = store_cut_wal(api->store, &kept, &err) == STORE_OK;
+	if (!cut)
+		log_error("database: %s", err.msg);
+	store_rollback(api->store);
+	api->turn_writes = false;
+	while ((p = api->head)) {
+		api->head = p->next;
+		if (p->ticket != 0 && (p->ticket <= api->durable ||
+				       (cut && store_wal_mark_kept(&p->mark, &kept))))
+			send_now(p->req, p->status, p->type, p->body, p->len, p->disposition);
+		else
+			http_respond_error(p->req, 503, "unavailable", SYNC_NOT_KEPT);
+		free_pending(p);
+	}
+	api->tail = NULL;
+	if (api->fatal)
+		api->fatal(api->fatal_arg);
 }
 
 /* Opens the turn's transaction, or joins it. One that SQLite rolled back by itself since
@@ -240,7 +354,7 @@ static int join_turn(struct api_ctx *x, struct api_error *e)
 	}
 	if (api->turn_writes) {
 		log_error("api: the turn's transaction was rolled back after a database error");
-		flush_pending(api, false, NOT_KEPT);
+		settle_turn(api, false, 0, NULL, NOT_KEPT);
 		api->turn_writes = false;
 	}
 	if (store_begin(x->store, &err) != STORE_OK)
@@ -932,7 +1046,7 @@ static void job_done(uv_work_t *w, int status)
 	job->free(job);
 	api->jobs--;
 	log_debug("api: report answered (%u in flight)", api->jobs);
-	if (api->jobs == 0 && api->closing)
+	if (api->jobs == 0 && api->closing && api->durable == api->committed)
 		finish_close(api);
 }
 
@@ -1384,6 +1498,19 @@ void api_on_response(const struct http_request *req, int status, void *ctx)
 
 /* --- lifecycle -------------------------------------------------------------------------- */
 
+static void api_free_memory(struct api *api);
+
+static void free_api(void *api)
+{
+	api_free_memory(api);
+}
+
+/* Closes the sync thread's handle, then frees api (api_new's failures after it). */
+static void close_sync(struct api *api)
+{
+	wal_sync_close(api->sync, free_api, api);
+}
+
 static void api_free_memory(struct api *api)
 {
 	EVP_MD_CTX_free(api->sha256_ctx);
@@ -1454,8 +1581,16 @@ struct api *api_new(uv_loop_t *loop, struct store *store, struct scheduler *sche
 		api_free_memory(api);
 		return NULL;
 	}
+	if (store_path(store)) {
+		char wal[4096];
+		snprintf(wal, sizeof(wal), "%s-wal", store_path(store));
+		if (!(api->sync = wal_sync_new(loop, wal, on_synced, api, err))) {
+			api_free_memory(api);
+			return NULL;
+		}
+	}
 	if (!(api->metrics = metrics_new(loop, err))) {
-		api_free_memory(api);
+		close_sync(api);
 		return NULL;
 	}
 	api->open_handles = 1;
@@ -1507,6 +1642,11 @@ void api_stop_accepting(struct api *api)
 
 static void finish_close(struct api *api)
 {
+	if (api->sync) {
+		api->open_handles++;
+		wal_sync_close(api->sync, on_handle_gone, api);
+		api->sync = NULL;
+	}
 	uv_close((uv_handle_t *)&api->warm, on_closed);
 	uv_close((uv_handle_t *)&api->commit, on_closed);
 	metrics_close(api->metrics, on_handle_gone, api);
@@ -1518,7 +1658,14 @@ void api_close(struct api *api, void (*cb)(void *arg), void *arg)
 	api->close_cb = cb;
 	api->close_arg = arg;
 	api->closing = true;
-	/* A report in the thread pool still answers through the api: the last one closes. */
-	if (api->jobs == 0)
+	/* A report in the thread pool still answers through the api, and the last commit waits
+	 * for its sync: the last of them closes. */
+	if (api->jobs == 0 && api->durable == api->committed)
 		finish_close(api);
+}
+
+void api_on_fatal(struct api *api, void (*cb)(void *arg), void *arg)
+{
+	api->fatal = cb;
+	api->fatal_arg = arg;
 }

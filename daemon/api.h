@@ -1,7 +1,8 @@
 /* api: the HTTP JSON API under /api/v1 (docs/api.md) — bearer-token auth with scopes, routing,
  * strict request validation, and group commit: the writes of one loop turn share one SQLite
- * transaction committed in a uv_check callback, and their answers are sent only after COMMIT
- * has returned (a failed commit answers 503 to every request of the turn). */
+ * transaction committed in a uv_check callback, and their answers are sent only once a sync of
+ * the WAL has put that commit on the disk (a failed commit answers 503 to every request of the
+ * turn). */
 #ifndef DUNGHAN_API_H
 #define DUNGHAN_API_H
 
@@ -47,8 +48,13 @@ json_t *api_import_cases(struct api *api, const char *ndjson, size_t len, const 
  * finished and committed. */
 void api_stop_accepting(struct api *api);
 
-/* Commits what is pending, answers it, and closes the API's handles; cb(arg) runs from the close
- * callback, after which api is freed. */
+/* Commits what is pending, answers it once synced, and closes the API's handles; cb(arg) runs
+ * from the close callback, after which api is freed. */
 void api_close(struct api *api, void (*cb)(void *arg), void *arg);
+
+/* cb(arg) is called when a sync of the WAL failed: the API has cut the commits it did not
+ * cover out of the WAL and answered every waiting request; the process must end at once,
+ * without closing the store (store_cut_wal). */
+void api_on_fatal(struct api *api, void (*cb)(void *arg), void *arg);
 
 #endif

@@ -229,6 +229,17 @@ static void on_http_stopped(struct http_server *srv, void *data)
 	close_services(d);
 }
 
+/* A sync of the WAL failed and the API cut its commits back (store_cut_wal): nothing may touch
+ * the database again, not even a clean close, whose checkpoint would read frames that are
+ * gone. The process ends as a crash would; systemd restarts it on the WAL as cut. */
+static void on_fatal(void *data)
+{
+	(void)data;
+	sd_notify(0, "STATUS=the database's disk failed a sync; stopped");
+	log_error("stop: the database's disk failed a sync; exiting at once");
+	_exit(EXIT_FAILURE);
+}
+
 static void begin_stop(struct dunghand *d, const char *why)
 {
 	if (d->stopping)
@@ -309,6 +320,7 @@ static int start_http(struct dunghand *d)
 		log_error("cannot start the API: %s", err.msg);
 		return -1;
 	}
+	api_on_fatal(d->api, on_fatal, d);
 	if (!(d->notify = kpi_notify_new(&d->loop, d->store, d->cfg, &err))) {
 		log_error("cannot start the KPI notices: %s", err.msg);
 		return -1;

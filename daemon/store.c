@@ -3,8 +3,9 @@
  * DESIGN: the lock file is separate from the database because SQLite's own POSIX locks are
  * per process and dropped when any descriptor of the file closes; flock(2) on a file SQLite
  * never touches is independent of them. WAL with synchronous=FULL makes a returned COMMIT
- * durable across a power cut; readers on other connections see snapshots and never block the
- * writer. */
+ * durable across a power cut, except store_commit_unsynced's, which the caller syncs itself
+ * (and cuts back with store_cut_wal when that fails); readers on other connections see
+ * snapshots and never block the writer. */
 #include "store.h"
 
 #include "log.h"
@@ -13,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -516,6 +518,14 @@ struct store {
 	int lock_fd;
 	sqlite3_stmt *stmt[STMT_MAX];
 	struct checkpointer *checkpointer;
+	/* Where the last commit left the WAL, and how much of it is known to be on the disk
+	 * (synced, or there before the store opened): store_commit_unsynced, store_cut_wal. */
+	struct store_wal_mark wal_end, wal_durable;
+	/* The -shm file, read for the WAL's state. Open from store_open until the connections are
+	 * closed: closing any descriptor of a file drops every POSIX lock the process holds on it,
+	 * SQLite's included, and another process would then take the wal-index for its own. */
+	int shm_fd;
+	int64_t page_size;
 };
 
 static enum store_status status_of(int rc)
@@ -641,6 +651,9 @@ void store_global_init(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames);
+static enum store_status note_wal_on_disk(struct store *st, struct err *err);
+
 struct store *store_open(const char *path, const struct store_options *opts,
 			 enum store_status *status, struct err *err)
 {
@@ -657,7 +670,7 @@ struct store *store_open(const char *path, const struct store_options *opts,
 		err_set(err, NULL, "out of memory");
 		goto fail;
 	}
-	st->lock_fd = -1;
+	st->lock_fd = st->shm_fd = -1;
 	if (!(st->path = strdup(path))) {
 		err_set(err, NULL, "out of memory");
 		goto fail;
@@ -712,6 +725,9 @@ struct store *store_open(const char *path, const struct store_options *opts,
 	}
 	if ((s = migrate(st, list, n, err)) != STORE_OK)
 		goto fail;
+	if ((s = note_wal_on_disk(st, err)) != STORE_OK)
+		goto fail;
+	sqlite3_wal_hook(st->db, on_wal_commit, st);
 	for (int i = 0; i < STMT_MAX; i++) {
 		if (!stmt_sql[i])
 			continue;
@@ -743,7 +759,7 @@ struct store *store_open_readonly(const char *path, enum store_status *status, s
 		err_set(err, NULL, "out of memory");
 		goto fail;
 	}
-	st->lock_fd = -1;
+	st->lock_fd = st->shm_fd = -1;
 	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		s = db_error(st, rc, err, "cannot open the database");
@@ -798,6 +814,8 @@ void store_close(struct store *st)
 		sqlite3_finalize(st->stmt[i]);
 	if (st->db)
 		sqlite3_close_v2(st->db);
+	if (st->shm_fd >= 0)
+		close(st->shm_fd);
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
 	free(st->path);
@@ -848,20 +866,27 @@ static void *run_checkpointer(void *arg)
 }
 
 /* SQLite's hook after each commit of the store's connection (on its thread), with the WAL's
- * length in frames: wakes the checkpointer once it is `frames` long.
+ * length in frames: notes where the commit ended (store_commit_unsynced's mark), and wakes the
+ * checkpointer once the WAL is `frames` long.
  * The WAL starts again from its beginning only at a write after a checkpoint that copied all
  * of it, which the checkpointer's never does while commits keep coming: under a steady load
  * the WAL grew without end (465 MB for 60 000 POSTs). So past four times that length the
  * writer itself catches up, between two of its transactions: a PASSIVE checkpoint of the few
- * frames the thread has not copied yet (it waits for no one: BUSY while the thread's runs). */
+ * frames the thread has not copied yet (it waits for no one: BUSY while the thread's runs).
+ * Its sync of the WAL before copying must be a real one, even inside an unsynced commit:
+ * frames copied into the database must be in the WAL on the disk first. */
 static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
 {
-	struct checkpointer *c = arg;
+	struct store *st = arg;
+	struct checkpointer *c = st->checkpointer;
 
-	if (frames < c->frames)
+	st->wal_end = (struct store_wal_mark){ wal_vfs_generation(db), frames };
+	if (!c || frames < c->frames)
 		return SQLITE_OK;
-	if (frames >= 4 * c->frames)
+	if (frames >= 4 * c->frames) {
+		wal_vfs_defer_syncs(db, false);
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	}
 	pthread_mutex_lock(&c->lock);
 	c->due = true;
 	pthread_cond_signal(&c->wake);
@@ -917,9 +942,9 @@ enum store_status store_start_checkpointer(struct store *st, int frames, struct 
 		free_checkpointer(c, true);
 		return STORE_ERROR;
 	}
+	/* Replaces SQLite's own automatic checkpoint, which runs inside the COMMIT (the hook,
+	 * set at store_open, calls it no more). */
 	st->checkpointer = c;
-	/* Replaces SQLite's own automatic checkpoint, which runs inside the COMMIT. */
-	sqlite3_wal_hook(st->db, on_wal_commit, c);
 	return STORE_OK;
 }
 
@@ -929,14 +954,13 @@ static void stop_checkpointer(struct store *st)
 
 	if (!c)
 		return;
-	sqlite3_wal_hook(st->db, NULL, NULL);
+	st->checkpointer = NULL;
 	pthread_mutex_lock(&c->lock);
 	c->stop = true;
 	pthread_cond_signal(&c->wake);
 	pthread_mutex_unlock(&c->lock);
 	pthread_join(c->thread, NULL);
 	free_checkpointer(c, true);
-	st->checkpointer = NULL;
 }
 
 enum store_status store_set_max_size(struct store *st, int64_t max_bytes, struct err *err)
@@ -1100,7 +1124,7 @@ static void overwrite_failed_frames(struct store *st)
 	sqlite3_exec(st->db, sql, NULL, NULL, NULL);
 }
 
-enum store_status store_commit(struct store *st, struct err *err)
+static enum store_status commit(struct store *st, bool synced, struct err *err)
 {
 	int rc, sys;
 
@@ -1110,8 +1134,13 @@ enum store_status store_commit(struct store *st, struct err *err)
 	errno = 0;
 	rc = run(st->stmt[STMT_COMMIT]);
 	sys = errno;
-	if (rc == SQLITE_OK)
+	if (!synced)
+		wal_vfs_defer_syncs(st->db, false);
+	if (rc == SQLITE_OK) {
+		if (synced)
+			st->wal_durable = st->wal_end;
 		return STORE_OK;
+	}
 	if ((rc & 0xff) == SQLITE_IOERR && sys)
 		err_set(err, NULL, "commit failed: %s (%s)", sqlite3_errmsg(st->db), strerror(sys));
 	else
@@ -1120,6 +1149,124 @@ enum store_status store_commit(struct store *st, struct err *err)
 	if ((rc & 0xff) == SQLITE_IOERR)
 		overwrite_failed_frames(st);
 	return status_of(rc) == STORE_OK ? STORE_ERROR : status_of(rc);
+}
+
+enum store_status store_commit(struct store *st, struct err *err)
+{
+	return commit(st, true, err);
+}
+
+enum store_status store_commit_unsynced(struct store *st, struct store_wal_mark *mark,
+					struct err *err)
+{
+	enum store_status s;
+
+	/* Without this VFS under it (never in dunghand), a commit is synced as ever. */
+	s = commit(st, wal_vfs_defer_syncs(st->db, true) != 0, err);
+	*mark = st->wal_end;
+	return s;
+}
+
+void store_wal_synced(struct store *st, const struct store_wal_mark *mark)
+{
+	if (mark->generation > st->wal_durable.generation ||
+	    (mark->generation == st->wal_durable.generation &&
+	     mark->frames > st->wal_durable.frames))
+		st->wal_durable = *mark;
+}
+
+bool store_wal_mark_kept(const struct store_wal_mark *mark, const struct store_wal_mark *kept)
+{
+	return mark->generation < kept->generation ||
+	       (mark->generation == kept->generation && mark->frames <= kept->frames);
+}
+
+/* The wal-index (the -shm file) as SQLite lays it out (https://sqlite.org/walformat.html):
+ * two copies of a 48-byte header, mxFrame at byte 16 of each, then nBackfill at byte 96. */
+#define SHM_MX_FRAME 16
+#define SHM_HEADERS 96
+#define SHM_BACKFILL 96
+
+static int shm_read_u32(const struct store *st, off_t at, uint32_t *v, struct err *err)
+{
+	ssize_t n = pread(st->shm_fd, v, sizeof(*v), at);
+
+	if (n != (ssize_t)sizeof(*v)) {
+		err_set(err, NULL, "cannot read %s-shm: %s", st->path,
+			n < 0 ? strerror(errno) : "short");
+		return -1;
+	}
+	return 0;
+}
+
+/* What the WAL holds when the store opens was committed before, by this daemon or an earlier
+ * one, and is the disk's (a restart after kill -9 reads it back from the kernel's cache, whose
+ * write-back an earlier sync covered). */
+static enum store_status note_wal_on_disk(struct store *st, struct err *err)
+{
+	char path[PATH_MAX];
+	uint32_t frames = 0;
+	sqlite3_stmt *q = NULL;
+
+	if (!st->path)
+		return STORE_OK;
+	snprintf(path, sizeof(path), "%s-shm", st->path);
+	if ((st->shm_fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+		err_set(err, NULL, "cannot open %s: %s", path, strerror(errno));
+		return STORE_ERROR;
+	}
+	if (shm_read_u32(st, SHM_MX_FRAME, &frames, err) != 0)
+		return STORE_ERROR;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA page_size", -1, &q, NULL) != SQLITE_OK ||
+	    sqlite3_step(q) != SQLITE_ROW) {
+		sqlite3_finalize(q);
+		return db_error(st, sqlite3_errcode(st->db), err, "cannot read the page size");
+	}
+	st->page_size = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	st->wal_end = st->wal_durable =
+		(struct store_wal_mark){ wal_vfs_generation(st->db), (int64_t)frames };
+	return STORE_OK;
+}
+
+enum store_status store_cut_wal(struct store *st, struct store_wal_mark *kept, struct err *err)
+{
+	char path[PATH_MAX];
+	uint32_t backfilled = 0;
+	static const unsigned char zeros[SHM_HEADERS];
+	int64_t frames;
+	int fd = -1;
+
+	/* No more copying into the database: what the thread copied it synced first, so it is
+	 * on the disk and stays; nothing after it must be copied. */
+	stop_checkpointer(st);
+	if (shm_read_u32(st, SHM_BACKFILL, &backfilled, err) != 0)
+		return STORE_ERROR;
+	*kept = (struct store_wal_mark){ wal_vfs_generation(st->db), 0 };
+	if (st->wal_durable.generation == kept->generation)
+		kept->frames = st->wal_durable.frames;
+	if ((int64_t)backfilled > kept->frames)
+		kept->frames = backfilled;
+	frames = kept->frames;
+	snprintf(path, sizeof(path), "%s-wal", st->path);
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0 ||
+	    ftruncate(fd, frames ? 32 + frames * (24 + st->page_size) : 0) != 0) {
+		err_set(err, NULL, "cannot cut %s back: %s", path, strerror(errno));
+		goto fail;
+	}
+	fdatasync(fd); /* the disk may refuse it as it refused the sync: nothing else to try */
+	close(fd);
+	/* Zeroed headers make every connection, ours and any other process's, rebuild the
+	 * wal-index from the file as it is now before reading again. */
+	if (pwrite(st->shm_fd, zeros, sizeof(zeros), 0) != (ssize_t)sizeof(zeros)) {
+		err_set(err, NULL, "cannot reset %s-shm: %s", st->path, strerror(errno));
+		return STORE_ERROR;
+	}
+	return STORE_OK;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return STORE_ERROR;
 }
 
 void store_rollback(struct store *st)

@@ -92,6 +92,32 @@ enum store_status store_begin(struct store *st, struct err *err);
 enum store_status store_commit(struct store *st, struct err *err);
 void store_rollback(struct store *st);
 bool store_in_transaction(struct store *st);
+
+/* Where a commit ended in the WAL: the WAL's generation (it starts again from its beginning once
+ * a checkpoint has copied all of it into the database) and its length in frames then. */
+struct store_wal_mark {
+	uint64_t generation;
+	int64_t frames;
+};
+
+/* A group commit that does not wait for the disk: the commit reaches every connection at once,
+ * and the disk with a later fdatasync(2) of the "<path>-wal" file (wal_sync.h), which the
+ * caller must wait for before it tells anyone the commit is durable, then report with
+ * store_wal_synced. mark: where the commit ended. Failures as store_commit's. */
+enum store_status store_commit_unsynced(struct store *st, struct store_wal_mark *mark,
+					struct err *err);
+/* A sync of the WAL that began after the commit that ended at mark has succeeded. */
+void store_wal_synced(struct store *st, const struct store_wal_mark *mark);
+/* True when the commit that ended at mark is among those store_cut_wal kept. */
+bool store_wal_mark_kept(const struct store_wal_mark *mark, const struct store_wal_mark *kept);
+/* A sync of the WAL failed: the disk may not have the unsynced commits, and the kernel no
+ * longer says which (a later fsync succeeds for pages it dropped). So they are cut out of the
+ * WAL, which is truncated after the last commit known to be on the disk (synced, or copied
+ * into the database by a checkpoint, which syncs first), and every connection made to read it
+ * again; kept: that commit's mark. The connection's view is then wrong: the process must end
+ * at once, without store_close (its checkpoint would look for frames that are gone), and a
+ * restart finds exactly the commits kept. Returns STORE_OK, or STORE_ERROR with err. */
+enum store_status store_cut_wal(struct store *st, struct store_wal_mark *kept, struct err *err);
 enum store_status store_savepoint(struct store *st, struct err *err);
 enum store_status store_release(struct store *st, struct err *err);
 void store_rollback_to_savepoint(struct store *st);

@@ -4,6 +4,8 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,8 @@ struct wal_file {
 	unsigned char *buf;     /* allocated on the first write */
 	size_t len;             /* bytes gathered */
 	sqlite3_int64 start;    /* the file offset of buf[0] */
+	bool defer_sync;        /* wal_vfs_defer_syncs: a sync only writes out what is held */
+	uint64_t generation;    /* WAL headers written: the WAL started again from its beginning */
 };
 
 static sqlite3_vfs *base_vfs(sqlite3_vfs *vfs)
@@ -80,6 +84,8 @@ static int wal_write(sqlite3_file *file, const void *data, int amt, sqlite3_int6
 	size_t n = (size_t)amt;
 	int rc;
 
+	if (off == 0)
+		f->generation++;
 	if (f->len && (off != f->start + (sqlite3_int64)f->len || f->len + n > WAL_BUFFER_BYTES)) {
 		if ((rc = flush(f)) != SQLITE_OK)
 			return rc;
@@ -108,7 +114,9 @@ static int wal_sync(sqlite3_file *file, int flags)
 	struct wal_file *f = (struct wal_file *)file;
 	int rc = flush(f);
 
-	return rc != SQLITE_OK ? rc : f->real->pMethods->xSync(f->real, flags);
+	if (rc != SQLITE_OK || f->defer_sync)
+		return rc;
+	return f->real->pMethods->xSync(f->real, flags);
 }
 
 static int wal_file_size(sqlite3_file *file, sqlite3_int64 *size)
@@ -361,6 +369,33 @@ static void register_vfs(void)
 		.xCurrentTimeInt64 = vfs_current_time64,
 	};
 	registered_rc = sqlite3_vfs_register(&wal_vfs, 0);
+}
+
+static struct wal_file *wal_of(sqlite3 *db)
+{
+	sqlite3_file *file = NULL;
+
+	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &file) != SQLITE_OK ||
+	    !file || file->pMethods != &wal_methods)
+		return NULL;
+	return (struct wal_file *)file;
+}
+
+int wal_vfs_defer_syncs(sqlite3 *db, bool on)
+{
+	struct wal_file *f = wal_of(db);
+
+	if (!f)
+		return -1;
+	f->defer_sync = on;
+	return 0;
+}
+
+uint64_t wal_vfs_generation(sqlite3 *db)
+{
+	struct wal_file *f = wal_of(db);
+
+	return f ? f->generation : 0;
 }
 
 int wal_vfs_register(struct err *err)

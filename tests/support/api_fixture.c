@@ -250,6 +250,23 @@ int api_fixture_crash(struct api_fixture *f, struct err *err)
 	return 0;
 }
 
+int api_fixture_exited(struct api_fixture *f, struct err *err)
+{
+	int rc;
+
+	if (!f->running)
+		return err_set(err, NULL, "dunghand is not running");
+	rc = harness_wait(&f->proc, API_BOUND_MS);
+	if (rc < 0) {
+		harness_kill(&f->proc);
+		err_set(err, NULL, "dunghand still runs after %d ms", API_BOUND_MS);
+	}
+	f->running = false;
+	http_client_free(f->conn);
+	f->conn = NULL;
+	return rc;
+}
+
 /* Runs argv with its output into h's dir/log_name (emptied first); *out gets it. */
 static int run_tool(struct harness *h, char *const argv[], const char *log_name, char **out,
 		    struct err *err)

@@ -92,6 +92,10 @@ int api_fixture_restart(struct api_fixture *f, struct err *err);
 /* kill -9: SIGKILL, then reaps the daemon (at most API_BOUND_MS). Returns 0 or -1 with err. */
 int api_fixture_crash(struct api_fixture *f, struct err *err);
 
+/* Waits at most API_BOUND_MS for the daemon to end by itself and reaps it. Returns its exit
+ * status (128 + signal when killed), or -1 with err when it still runs (then killed). */
+int api_fixture_exited(struct api_fixture *f, struct err *err);
+
 /* Runs dunghanctl -c <the fixture's config> args... (NULL-ended); *out (malloc'd, the caller
  * frees it) gets its output (stdout and stderr). Returns the exit status, or -1 with err. */
 int api_fixture_ctl(struct api_fixture *f, const char *const *args, char **out,

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "harness.h"
@@ -287,4 +289,101 @@ Test(store, the_wal_stays_short_under_steady_commits)
 		     "of events)", size, commits, written);
 	store_close(st);
 	cr_expect_eq(query_int("SELECT count(*) FROM events"), 5LL * commits);
+}
+
+/* --- commits that wait for a sync of their own (store_commit_unsynced) -------------------- */
+
+/* Five events in a commit of store_commit_unsynced; *mark: where it ended. */
+static bool commit_unsynced(struct store *st, int first_id, struct store_wal_mark *mark)
+{
+	struct err err;
+
+	if (store_begin(st, &err) != STORE_OK)
+		return false;
+	for (int i = 0; i < 5; i++) {
+		struct store_event ev = { .item_kind = "case", .item_id = first_id + i,
+					  .type = "note", .at = 1700000000, .actor = "test",
+					  .data = "{}", .due_at = TIME_NONE,
+					  .recorded_at = 1700000000 };
+		if (store_event_append(st, &ev, &err) != STORE_OK)
+			return false;
+	}
+	return store_commit_unsynced(st, mark, &err) == STORE_OK;
+}
+
+/* What a daemon does when a sync fails, in a child process (after store_cut_wal the store's
+ * connection must not be used, and the process ends): commit 10 events synced, then
+ * unsynced commits of 5 events as `scenario` says, the cut; exits 0 when the marks kept are
+ * the ones expected. The parent then counts what a restart finds. */
+enum scenario { NONE_SYNCED, FIRST_SYNCED, FIRST_CHECKPOINTED };
+
+static void cut_in_child(enum scenario scenario)
+{
+	pid_t pid = fork();
+	int status;
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		enum store_status s;
+		struct err err;
+		struct store *st = store_open(db, NULL, &s, &err);
+		struct store_wal_mark first, second, kept;
+		sqlite3 *raw = NULL;
+		int log = -1, copied = -1;
+		bool ok;
+
+		if (!st)
+			_exit(10);
+		commit_events(st, 2);
+		if (!commit_unsynced(st, 100, &first))
+			_exit(11);
+		if (scenario == FIRST_SYNCED)
+			store_wal_synced(st, &first);
+		if (scenario == FIRST_CHECKPOINTED &&
+		    (sqlite3_open_v2(db, &raw, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+		     sqlite3_exec(raw, "SELECT count(*) FROM events", NULL, NULL, NULL) !=
+			     SQLITE_OK ||
+		     sqlite3_wal_checkpoint_v2(raw, "main", SQLITE_CHECKPOINT_PASSIVE, &log,
+					       &copied) != SQLITE_OK || copied != log))
+			_exit(12);
+		sqlite3_close(raw);
+		if (!commit_unsynced(st, 200, &second))
+			_exit(13);
+		if (store_cut_wal(st, &kept, &err) != STORE_OK)
+			_exit(14);
+		ok = store_wal_mark_kept(&first, &kept) == (scenario != NONE_SYNCED) &&
+		     !store_wal_mark_kept(&second, &kept);
+		_exit(ok ? 0 : 15);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child failed: status %d",
+		  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	cr_assert_eq(query_int("SELECT count(*) FROM pragma_integrity_check "
+			       "WHERE integrity_check = 'ok'"), 1, "the database is damaged");
+}
+
+/* A sync that fails leaves the disk's content unknown: the unsynced commits are cut out of the
+ * WAL, and a restart finds only the synced ones. */
+Test(store, a_failed_sync_cuts_the_unsynced_commits_back)
+{
+	cut_in_child(NONE_SYNCED);
+	cr_expect_eq(query_int("SELECT count(*) FROM events"), 10);
+	cr_expect_eq(query_int("SELECT count(*) FROM events WHERE item_id >= 100"), 0);
+}
+
+/* A commit a sync covered may have been acknowledged: the cut keeps it. */
+Test(store, the_cut_keeps_what_a_sync_covered)
+{
+	cut_in_child(FIRST_SYNCED);
+	cr_expect_eq(query_int("SELECT count(*) FROM events"), 15);
+	cr_expect_eq(query_int("SELECT count(*) FROM events WHERE item_id >= 200"), 0);
+}
+
+/* A checkpoint syncs the WAL before it copies it into the database, and the next commit then
+ * starts the WAL again: what it copied is on the disk, and stays. */
+Test(store, the_cut_keeps_what_a_checkpoint_copied)
+{
+	cut_in_child(FIRST_CHECKPOINTED);
+	cr_expect_eq(query_int("SELECT count(*) FROM events"), 15);
+	cr_expect_eq(query_int("SELECT count(*) FROM events WHERE item_id >= 200"), 0);
 }

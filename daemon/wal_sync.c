@@ -1,0 +1,171 @@
+/* wal_sync: fdatasync(2) of the -wal file on a thread, results handed to the loop through a
+ * uv_async_t (see wal_sync.h). */
+#include "wal_sync.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct wal_sync {
+	uv_async_t done;
+	int fd;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	/* under lock */
+	uint64_t asked;   /* the highest ticket asked for */
+	uint64_t covered; /* the highest ticket a finished sync covered */
+	uint64_t failed;  /* the ticket of the sync that failed, 0: none */
+	int error;
+	bool stop;
+	/* the loop's own */
+	uint64_t reported;
+	bool failure_reported;
+	wal_sync_cb cb;
+	void *arg;
+	void (*closed)(void *arg);
+	void *closed_arg;
+};
+
+static void *run(void *arg)
+{
+	struct wal_sync *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (!w->stop && !w->failed && w->asked == w->covered)
+			pthread_cond_wait(&w->wake, &w->lock);
+		if (w->stop || w->failed)
+			break;
+		uint64_t ticket = w->asked;
+		pthread_mutex_unlock(&w->lock);
+		int rc = fdatasync(w->fd), error = rc == 0 ? 0 : errno;
+		pthread_mutex_lock(&w->lock);
+		if (rc == 0) {
+			w->covered = ticket;
+		} else {
+			w->failed = ticket;
+			w->error = error;
+		}
+		uv_async_send(&w->done);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+static void on_done(uv_async_t *h)
+{
+	struct wal_sync *w = h->data;
+	uint64_t covered, failed;
+	int error;
+
+	pthread_mutex_lock(&w->lock);
+	covered = w->covered;
+	failed = w->failed;
+	error = w->error;
+	pthread_mutex_unlock(&w->lock);
+	if (covered > w->reported) {
+		w->reported = covered;
+		w->cb(w->arg, covered, 0);
+	}
+	if (failed && !w->failure_reported) {
+		w->failure_reported = true;
+		w->cb(w->arg, failed, error);
+	}
+}
+
+static void stop_thread(struct wal_sync *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->stop = true;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+}
+
+static void free_memory(struct wal_sync *w)
+{
+	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->lock);
+	close(w->fd);
+	free(w);
+}
+
+struct wal_sync *wal_sync_new(uv_loop_t *loop, const char *path, wal_sync_cb cb, void *arg,
+			      struct err *err)
+{
+	struct wal_sync *w = calloc(1, sizeof(*w));
+	int rc;
+
+	if (!w) {
+		err_set(err, NULL, "out of memory");
+		return NULL;
+	}
+	w->cb = cb;
+	w->arg = arg;
+	if ((w->fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+		err_set(err, NULL, "cannot open %s to sync it: %s", path, strerror(errno));
+		free(w);
+		return NULL;
+	}
+	if (pthread_mutex_init(&w->lock, NULL) != 0) {
+		err_set(err, NULL, "cannot create the WAL sync's lock");
+		close(w->fd);
+		free(w);
+		return NULL;
+	}
+	if (pthread_cond_init(&w->wake, NULL) != 0) {
+		err_set(err, NULL, "cannot create the WAL sync's condition");
+		pthread_mutex_destroy(&w->lock);
+		close(w->fd);
+		free(w);
+		return NULL;
+	}
+	/* The thread first: it waits for an ask, and no ask comes before the handle is made. */
+	if ((rc = pthread_create(&w->thread, NULL, run, w)) != 0) {
+		err_set(err, NULL, "cannot start the WAL sync's thread: %s", strerror(rc));
+		free_memory(w);
+		return NULL;
+	}
+	if ((rc = uv_async_init(loop, &w->done, on_done)) != 0) {
+		err_set(err, NULL, "cannot create the WAL sync's handle: %s", uv_strerror(rc));
+		stop_thread(w);
+		free_memory(w);
+		return NULL;
+	}
+	w->done.data = w;
+	return w;
+}
+
+void wal_sync_ask(struct wal_sync *w, uint64_t ticket)
+{
+	pthread_mutex_lock(&w->lock);
+	if (ticket > w->asked) {
+		w->asked = ticket;
+		pthread_cond_signal(&w->wake);
+	}
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void on_closed(uv_handle_t *h)
+{
+	struct wal_sync *w = h->data;
+	void (*closed)(void *) = w->closed;
+	void *arg = w->closed_arg;
+
+	free_memory(w);
+	if (closed)
+		closed(arg);
+}
+
+void wal_sync_close(struct wal_sync *w, void (*closed)(void *arg), void *arg)
+{
+	stop_thread(w);
+	w->closed = closed;
+	w->closed_arg = arg;
+	uv_close((uv_handle_t *)&w->done, on_closed);
+}

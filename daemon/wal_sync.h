@@ -1,0 +1,38 @@
+/* wal_sync: makes the WAL durable off the loop — fdatasync(2) of the -wal file on a thread of
+ * its own — so that the loop runs the next group of requests while the disk takes the last
+ * group's commit (store_commit_unsynced). Each sync that ends is reported on the loop with
+ * the highest ticket it covers.
+ *
+ * DESIGN. A sync covers what was written to the file before it began: a ticket asked for
+ * after a commit is covered by the first sync that begins after the ask. The thread runs one
+ * sync at a time; tickets asked for while one runs are all covered by the next. After a failed
+ * sync the thread syncs no more: the kernel may have dropped the pages it could not write, so
+ * no later sync can vouch for them (the caller cuts the WAL back and ends the process). */
+#ifndef DUNGHAN_WAL_SYNC_H
+#define DUNGHAN_WAL_SYNC_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "err.h"
+
+struct wal_sync;
+
+/* Called on the loop: every ticket up to covered is on the disk (error 0), or the sync that
+ * should have covered covered failed with errno error (then never again). */
+typedef void (*wal_sync_cb)(void *arg, uint64_t covered, int error);
+
+/* Opens path (the -wal file, which must exist) and starts the thread. Returns NULL with err. */
+struct wal_sync *wal_sync_new(uv_loop_t *loop, const char *path, wal_sync_cb cb, void *arg,
+			      struct err *err);
+
+/* Asks for a sync covering everything written to the file so far, reported as ticket (tickets
+ * grow). */
+void wal_sync_ask(struct wal_sync *w, uint64_t ticket);
+
+/* Stops the thread once the sync it runs has ended (what is asked and not begun is left) and
+ * frees w once its handle is closed, then calls closed(arg) (NULL: none). No callback after
+ * this. */
+void wal_sync_close(struct wal_sync *w, void (*closed)(void *arg), void *arg);
+
+#endif
