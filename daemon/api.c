@@ -37,7 +37,8 @@ struct pending {
 	const char *type; /* static */
 	char *body;
 	size_t len;
-	char *disposition; /* Content-Disposition, or NULL */
+	struct http_header *headers; /* copies, in one allocation with their text */
+	size_t nheaders;
 	/* The commit the answer waits for (0: the turn's, not yet committed) and where it ended
 	 * in the WAL. */
 	uint64_t ticket;
@@ -54,8 +55,7 @@ struct api {
 	const struct config *cfg;
 	struct pending *head, *tail; /* in commit order; the turn's own (ticket 0) last */
 	struct wal_sync *sync;       /* NULL: every commit waits for its own sync */
-	uint64_t committed, durable; /* tickets of the last commit, and of the last one synced */
-	struct store_wal_mark last_mark;
+	uint64_t committed, durable; /* tickets of the API's last commit, and of the last synced */
 	void (*fatal)(void *arg);
 	void *fatal_arg;
 	/* The turn's transaction has requests' writes: if it is gone before the commit (SQLite
@@ -113,12 +113,31 @@ static char *dump(json_t *body, size_t *len)
 	return text;
 }
 
-static void send_now(struct http_request *req, int status, const char *type, const char *body,
-		     size_t len, const char *disposition)
+/* h[0..n) and their text in one allocation, or NULL (out of memory, or n == 0). */
+static struct http_header *copy_headers(const struct http_header *h, size_t n)
 {
-	const struct http_header h = { "Content-Disposition", disposition };
+	size_t size = n * sizeof(*h);
+	struct http_header *copy;
+	char *text;
 
-	http_respond(req, status, type, body, len, disposition ? &h : NULL, disposition ? 1 : 0);
+	for (size_t i = 0; i < n; i++)
+		size += strlen(h[i].name) + strlen(h[i].value) + 2;
+	if (!n || !(copy = malloc(size)))
+		return NULL;
+	text = (char *)(copy + n);
+	for (size_t i = 0; i < n; i++) {
+		size_t nl = strlen(h[i].name) + 1, vl = strlen(h[i].value) + 1;
+		copy[i].name = memcpy(text, h[i].name, nl);
+		copy[i].value = memcpy(text + nl, h[i].value, vl);
+		text += nl + vl;
+	}
+	return copy;
+}
+
+/* The ticket of the last commit on the connection (the API's, delivery's) an answer may show. */
+static uint64_t last_commit(const struct api *api)
+{
+	return api->sync ? wal_sync_last(api->sync) : api->committed;
 }
 
 static void settle_turn(struct api *api, bool committed, uint64_t ticket,
@@ -143,7 +162,7 @@ static void abandon_turn(struct api *api, struct http_request *req, const char *
 #define NO_MEMORY_NOT_KEPT "out of memory; nothing of the change was kept; retry"
 
 void api_reply_body(struct api_ctx *x, int status, const char *type, char *body, size_t len,
-		    const char *disposition)
+		    const struct http_header *headers, size_t nheaders)
 {
 	struct api *api = x->api;
 	struct pending *p;
@@ -157,8 +176,8 @@ void api_reply_body(struct api_ctx *x, int status, const char *type, char *body,
 		return;
 	}
 	bool in_turn = store_in_transaction(api->store);
-	if (!in_turn && api->durable == api->committed) {
-		send_now(x->req, status, type, body, len, disposition);
+	if (!in_turn && api->durable >= last_commit(api)) {
+		http_respond(x->req, status, type, body, len, headers, nheaders);
 		free(body);
 		return;
 	}
@@ -168,10 +187,14 @@ void api_reply_body(struct api_ctx *x, int status, const char *type, char *body,
 				       .body = body, .len = len };
 	/* A read between two turns waits for the commits it may have seen. */
 	if (p && !in_turn) {
-		p->ticket = api->committed;
-		p->mark = api->last_mark;
+		p->ticket = last_commit(api);
+		store_wal_end(api->store, &p->mark);
 	}
-	if (!p || (disposition && !(p->disposition = strdup(disposition)))) {
+	if (p && nheaders) {
+		p->headers = copy_headers(headers, nheaders);
+		p->nheaders = nheaders;
+	}
+	if (!p || (nheaders && !p->headers)) {
 		free(p);
 		free(body);
 		if (in_turn)
@@ -193,7 +216,7 @@ void api_reply(struct api_ctx *x, int status, json_t *body)
 	char *text = dump(body, &len);
 
 	json_decref(body);
-	api_reply_body(x, status, "application/json", text, len, NULL);
+	api_reply_body(x, status, "application/json", text, len, NULL, 0);
 }
 
 void api_reply_error(struct api_ctx *x, const struct api_error *e)
@@ -219,36 +242,31 @@ static void reply_fail(struct api_ctx *x, int status, const char *code, const ch
 static void free_pending(struct pending *p)
 {
 	free(p->body);
-	free(p->disposition);
+	free(p->headers);
 	free(p);
 }
 
-/* The turn's own answers (ticket 0, at the tail): each a 503 saying why, or, once committed,
- * waiting for the sync of commit ticket, which ended at mark. */
+/* The turn's own answers (ticket 0): once committed, waiting for the sync of commit ticket,
+ * which ended at mark; or each a 503 saying why. Answers of reads queued behind them (a
+ * transaction SQLite rolled back by itself ends the turn early) keep their place. */
 static void settle_turn(struct api *api, bool committed, uint64_t ticket,
 			const struct store_wal_mark *mark, const char *why)
 {
 	struct pending **link = &api->head, *p;
 
-	while (*link && (*link)->ticket != 0)
-		link = &(*link)->next;
-	if (committed) {
-		for (p = *link; p; p = p->next) {
+	api->tail = NULL;
+	while ((p = *link)) {
+		if (p->ticket == 0 && committed) {
 			p->ticket = ticket;
 			p->mark = *mark;
+		} else if (p->ticket == 0) {
+			*link = p->next;
+			http_respond_error(p->req, 503, "unavailable", why);
+			free_pending(p);
+			continue;
 		}
-		return;
-	}
-	p = *link;
-	*link = NULL;
-	api->tail = NULL;
-	for (struct pending *q = api->head; q; q = q->next)
-		api->tail = q;
-	while (p) {
-		struct pending *next = p->next;
-		http_respond_error(p->req, 503, "unavailable", why);
-		free_pending(p);
-		p = next;
+		api->tail = p;
+		link = &p->next;
 	}
 }
 
@@ -263,7 +281,7 @@ static void send_durable(struct api *api)
 			api->tail = NULL;
 		/* What the client is told is kept must never be cut back (store_cut_wal). */
 		store_wal_synced(api->store, &p->mark);
-		send_now(p->req, p->status, p->type, p->body, p->len, p->disposition);
+		http_respond(p->req, p->status, p->type, p->body, p->len, p->headers, p->nheaders);
 		free_pending(p);
 	}
 }
@@ -288,27 +306,25 @@ static void commit_turn(struct api *api)
 		log_error("api: the turn's transaction was rolled back after a database error");
 	}
 	api->turn_writes = false;
-	if (committed) {
-		api->committed++;
-		api->last_mark = mark;
-		if (api->sync)
-			wal_sync_ask(api->sync, api->committed);
-		else
-			api->durable = api->committed;
-	}
-	settle_turn(api, status == STORE_OK, api->committed, &api->last_mark,
+	if (committed && api->sync)
+		api->committed = wal_sync_ask(api->sync);
+	else if (committed)
+		api->durable = ++api->committed;
+	settle_turn(api, status == STORE_OK, api->committed, &mark,
 		    status == STORE_FULL ? FULL_NOT_KEPT : NOT_KEPT);
 	send_durable(api);
 }
 
 #define SYNC_NOT_KEPT "the disk failed to save the change; nothing of it was kept; dunghand " \
 		      "stops and must be restarted"
+#define SYNC_UNKNOWN "the disk failed while saving the change, which may or may not have been " \
+		     "kept: look before you retry; dunghand stops and must be restarted"
 
 /* The sync thread's report (wal_sync_cb). */
 static void on_synced(void *arg, uint64_t covered, int error)
 {
 	struct api *api = arg;
-	struct store_wal_mark kept;
+	struct store_wal_mark durable, kept;
 	struct pending *p;
 	bool cut;
 	struct err err;
@@ -316,13 +332,13 @@ static void on_synced(void *arg, uint64_t covered, int error)
 	if (!error) {
 		api->durable = covered;
 		send_durable(api);
-		if (api->closing && api->jobs == 0 && api->durable == api->committed)
+		if (api->closing && api->jobs == 0 && api->durable >= api->committed)
 			finish_close(api);
 		return;
 	}
 	log_error("database: syncing the WAL failed: %s; the commits it should have made durable "
 		  "are cut back, and dunghand stops", strerror(error));
-	cut = store_cut_wal(api->store, &kept, &err) == STORE_OK;
+	cut = store_cut_wal(api->store, &durable, &kept, &err) == STORE_OK;
 	if (!cut)
 		log_error("database: %s", err.msg);
 	store_rollback(api->store);
@@ -330,8 +346,10 @@ static void on_synced(void *arg, uint64_t covered, int error)
 	while ((p = api->head)) {
 		api->head = p->next;
 		if (p->ticket != 0 && (p->ticket <= api->durable ||
-				       (cut && store_wal_mark_kept(&p->mark, &kept))))
-			send_now(p->req, p->status, p->type, p->body, p->len, p->disposition);
+				       (cut && store_wal_mark_kept(&p->mark, &durable))))
+			http_respond(p->req, p->status, p->type, p->body, p->len, p->headers, p->nheaders);
+		else if (p->ticket != 0 && (!cut || store_wal_mark_kept(&p->mark, &kept)))
+			http_respond_error(p->req, 503, "unavailable", SYNC_UNKNOWN);
 		else
 			http_respond_error(p->req, 503, "unavailable", SYNC_NOT_KEPT);
 		free_pending(p);
@@ -1046,7 +1064,7 @@ static void job_done(uv_work_t *w, int status)
 	job->free(job);
 	api->jobs--;
 	log_debug("api: report answered (%u in flight)", api->jobs);
-	if (api->jobs == 0 && api->closing && api->durable == api->committed)
+	if (api->jobs == 0 && api->closing && api->durable >= api->committed)
 		finish_close(api);
 }
 
@@ -1500,15 +1518,19 @@ void api_on_response(const struct http_request *req, int status, void *ctx)
 
 static void api_free_memory(struct api *api);
 
-static void free_api(void *api)
-{
-	api_free_memory(api);
-}
 
-/* Closes the sync thread's handle, then frees api (api_new's failures after it). */
+static void on_handle_gone(void *arg);
+
+/* Closes the sync thread and its handle, one of api's: the last handle gone frees api. */
 static void close_sync(struct api *api)
 {
-	wal_sync_close(api->sync, free_api, api);
+	if (!api->sync)
+		return;
+	if (api->deliver)
+		deliver_use_wal_sync(api->deliver, NULL);
+	api->open_handles++;
+	wal_sync_close(api->sync, on_handle_gone, api);
+	api->sync = NULL;
 }
 
 static void api_free_memory(struct api *api)
@@ -1588,14 +1610,21 @@ struct api *api_new(uv_loop_t *loop, struct store *store, struct scheduler *sche
 			api_free_memory(api);
 			return NULL;
 		}
+		if (deliver)
+			deliver_use_wal_sync(deliver, api->sync);
 	}
 	if (!(api->metrics = metrics_new(loop, err))) {
-		close_sync(api);
+		if (!api->sync) {
+			api_free_memory(api);
+			return NULL;
+		}
+		close_sync(api); /* frees api, its last handle */
 		return NULL;
 	}
 	api->open_handles = 1;
 	if ((rc = uv_check_init(loop, &api->commit)) != 0) {
 		err_set(err, NULL, "cannot create the commit handle: %s", uv_strerror(rc));
+		close_sync(api);
 		metrics_close(api->metrics, on_handle_gone, api);
 		return NULL;
 	}
@@ -1603,6 +1632,7 @@ struct api *api_new(uv_loop_t *loop, struct store *store, struct scheduler *sche
 	api->open_handles++;
 	if ((rc = uv_timer_init(loop, &api->warm)) != 0) {
 		err_set(err, NULL, "cannot create the warming timer: %s", uv_strerror(rc));
+		close_sync(api);
 		uv_close((uv_handle_t *)&api->commit, on_closed);
 		metrics_close(api->metrics, on_handle_gone, api);
 		return NULL;
@@ -1614,6 +1644,7 @@ struct api *api_new(uv_loop_t *loop, struct store *store, struct scheduler *sche
 		err_set(err, NULL, "cannot start the commit handle or the warming timer: %s",
 			uv_strerror(rc));
 		/* the handles are initialised: they must be closed, then api freed (on_closed) */
+		close_sync(api);
 		uv_close((uv_handle_t *)&api->warm, on_closed);
 		uv_close((uv_handle_t *)&api->commit, on_closed);
 		metrics_close(api->metrics, on_handle_gone, api);
@@ -1642,11 +1673,7 @@ void api_stop_accepting(struct api *api)
 
 static void finish_close(struct api *api)
 {
-	if (api->sync) {
-		api->open_handles++;
-		wal_sync_close(api->sync, on_handle_gone, api);
-		api->sync = NULL;
-	}
+	close_sync(api);
 	uv_close((uv_handle_t *)&api->warm, on_closed);
 	uv_close((uv_handle_t *)&api->commit, on_closed);
 	metrics_close(api->metrics, on_handle_gone, api);
@@ -1660,7 +1687,7 @@ void api_close(struct api *api, void (*cb)(void *arg), void *arg)
 	api->closing = true;
 	/* A report in the thread pool still answers through the api, and the last commit waits
 	 * for its sync: the last of them closes. */
-	if (api->jobs == 0 && api->durable == api->committed)
+	if (api->jobs == 0 && api->durable >= api->committed)
 		finish_close(api);
 }
 

@@ -288,7 +288,7 @@ void api_cases_create(struct api_ctx *x)
 	}
 	item_text_case(&t, x->cfg, x->cal, &c);
 	text = item_text_take(&t, &len);
-	api_reply_body(x, status, "application/json", text, len, NULL);
+	api_reply_body(x, status, "application/json", text, len, NULL, 0);
 }
 
 /* The codes a dry run has taken so far, with their create hashes: none of them reaches the
@@ -546,7 +546,7 @@ void api_cases_batch(struct api_ctx *x)
 	snprintf(tail, sizeof(tail), ",\"dry_run\":%s,\"atomic\":%s,\"rolled_back\":%s",
 		 dry_run ? "true" : "false", atomic ? "true" : "false", keep ? "false" : "true");
 	text = batch_answer(&b, tail, &text_len);
-	api_reply_body(x, 200, "application/json", text, text_len, NULL);
+	api_reply_body(x, 200, "application/json", text, text_len, NULL, 0);
 	return;
 
 fail:

@@ -63,11 +63,11 @@ void api_reply_error(struct api_ctx *x, const struct api_error *e);
  * transaction is open. */
 void api_reply(struct api_ctx *x, int status, json_t *body);
 /* The same for a body that is not JSON: body (malloc'd, len bytes) is stolen; type is a static
- * string; disposition (copied), when not NULL, is sent as Content-Disposition. A NULL body (it
- * could not be built) answers 500, or, when the request's writes are in the turn's open
- * transaction, gives up the turn's writes, so that nothing is kept behind an error. */
+ * string; headers[0..nheaders) (copied) are sent beside it. A NULL body (it could not be
+ * built) answers 500, or, when the request's writes are in the turn's open transaction, gives
+ * up the turn's writes, so that nothing is kept behind an error. */
 void api_reply_body(struct api_ctx *x, int status, const char *type, char *body, size_t len,
-		    const char *disposition);
+		    const struct http_header *headers, size_t nheaders);
 
 /* The write transaction of a request: api_write_begin opens (or joins) the turn's transaction
  * and a savepoint; api_write_end releases it (ok) or rolls it back (failed). */

@@ -240,7 +240,8 @@ static void kpi_reply(struct api_job *job, struct api_ctx *x)
 	}
 	snprintf(disposition, sizeof(disposition), "attachment; filename=\"kpi-%s-%s.csv\"",
 		 k->unit, k->period.label);
-	api_reply_body(x, 200, "text/csv; charset=utf-8", k->text, k->len, disposition);
+	api_reply_body(x, 200, "text/csv; charset=utf-8", k->text, k->len,
+		       &(struct http_header){ "Content-Disposition", disposition }, 1);
 	k->text = NULL;
 }
 

@@ -186,7 +186,7 @@ static void metrics_reply(struct api_job *job, struct api_ctx *x)
 		api_reply_error(x, &e);
 		return;
 	}
-	api_reply_body(x, 200, METRICS_TYPE, body, len, NULL);
+	api_reply_body(x, 200, METRICS_TYPE, body, len, NULL, 0);
 }
 
 static void metrics_free(struct api_job *job)

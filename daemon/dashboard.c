@@ -38,11 +38,11 @@ static const struct http_header security_headers[] = {
 
 /* --- answers ------------------------------------------------------------------------------- */
 
-/* Answers with the security headers, Cache-Control cache and extra[0..nextra) (at most 4). */
-static void respond(struct http_request *req, int status, const char *type, const char *body,
-		    size_t len, const char *cache, const struct http_header *extra, size_t nextra)
+/* The security headers, Cache-Control cache and extra[0..nextra) (at most 4) into h; returns
+ * how many. */
+static size_t headers(struct http_header h[], const char *cache, const struct http_header *extra,
+		      size_t nextra)
 {
-	struct http_header h[NSECURITY + 5];
 	size_t n = 0;
 
 	for (size_t i = 0; i < NSECURITY; i++)
@@ -50,6 +50,16 @@ static void respond(struct http_request *req, int status, const char *type, cons
 	h[n++] = (struct http_header){ "Cache-Control", cache };
 	for (size_t i = 0; i < nextra && i < 4; i++)
 		h[n++] = extra[i];
+	return n;
+}
+
+/* Answers at once with those headers: answers that show nothing of the database. */
+static void respond(struct http_request *req, int status, const char *type, const char *body,
+		    size_t len, const char *cache, const struct http_header *extra, size_t nextra)
+{
+	struct http_header h[NSECURITY + 5];
+	size_t n = headers(h, cache, extra, nextra);
+
 	http_respond(req, status, type, body, len, h, n);
 }
 
@@ -65,8 +75,11 @@ void dashboard_send(struct api_ctx *x, int status, struct dashboard_html *h)
 			"no-store", NULL, 0);
 		return;
 	}
-	respond(x->req, status, "text/html; charset=utf-8", body, len, "no-store", NULL, 0);
-	free(body);
+	/* A page shows the database: it waits, as the API's answers do, for the commits it may
+	 * have seen to be synced (api_reply_body). */
+	struct http_header hs[NSECURITY + 5];
+	size_t n = headers(hs, "no-store", NULL, 0);
+	api_reply_body(x, status, "text/html; charset=utf-8", body, len, hs, n);
 }
 
 /* A page with one message in it. */

@@ -55,6 +55,7 @@ struct deliver {
 	const struct config *cfg;
 	struct curl_uv *curl;      /* webhooks, on the loop */
 	struct smtp_thread *smtp;  /* e-mail, on a thread of its own (smtp_thread.h says why) */
+	struct wal_sync *sync;     /* syncs the outcomes' commits off the loop, or NULL */
 	struct transfer_list out;  /* claimed, not ended: in curl_uv or the thread pool */
 	struct transfer_list done; /* ended, outcome not yet written */
 	bool closing;
@@ -724,6 +725,19 @@ static enum store_status claim(struct deliver *d, int64_t now, int room, bool wi
 	return store_outbox_claim(d->store, &q, start_one, c, err);
 }
 
+/* The turn's commit: its sync off the loop when there is a syncer, as the API's are. */
+static enum store_status commit(struct deliver *d, struct err *err)
+{
+	struct store_wal_mark mark;
+	enum store_status s;
+
+	if (!d->sync)
+		return store_commit(d->store, err);
+	if ((s = store_commit_unsynced(d->store, &mark, err)) == STORE_OK)
+		wal_sync_ask(d->sync);
+	return s;
+}
+
 /* A turn: the outcomes kept so far, the claim of what is due as far as the window allows, and
  * one commit for both. */
 static void on_timer(uv_timer_t *h)
@@ -762,7 +776,7 @@ static void on_timer(uv_timer_t *h)
 	/* Without a transport, e-mail waits in the outbox rather than failing. */
 	if (room > 0 && claim(d, now, room, with_email, &c, &err) != STORE_OK)
 		log_error("deliver: %s", err.msg);
-	if (store_commit(d->store, &err) != STORE_OK) {
+	if (commit(d, &err) != STORE_OK) {
 		/* The outcomes are undone and written again next time; the transfers just started
 		 * stay claimed in memory. */
 		log_error("deliver: %s", err.msg);
@@ -788,6 +802,11 @@ static void on_timer(uv_timer_t *h)
 }
 
 /* --- lifecycle ----------------------------------------------------------------------------- */
+
+void deliver_use_wal_sync(struct deliver *d, struct wal_sync *w)
+{
+	d->sync = w;
+}
 
 static void on_curl_error(const char *msg, void *ctx)
 {

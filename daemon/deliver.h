@@ -11,6 +11,7 @@
 #include "config.h"
 #include "err.h"
 #include "store.h"
+#include "wal_sync.h"
 
 /* Rows claimed and not yet recorded: being sent, queued behind their channel's
  * max_connections, or ended with the outcome not yet written. The window keeps the channels'
@@ -35,6 +36,12 @@ void deliver_set_config(struct deliver *d, const struct config *cfg);
 
 /* Looks at the outbox on the next loop turn (a row was added or retried). */
 void deliver_poke(struct deliver *d);
+
+/* From now on (w not NULL) the outcomes' commits do not wait for the disk: w syncs them off
+ * the loop (wal_sync.h). A power cut before that sync loses the record of a send, and the
+ * message goes again with the same identity, as after a crash mid-send: delivery is at least
+ * once. NULL: every commit synced again (before w is closed). */
+void deliver_use_wal_sync(struct deliver *d, struct wal_sync *w);
 
 /* Stops sending: transfers in flight are aborted (their rows stay `sending` and go back to
  * `pending` at the next start), every handle is closed, then cb(arg) runs and d is freed. */

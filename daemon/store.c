@@ -521,6 +521,7 @@ struct store {
 	/* Where the last commit left the WAL, and how much of it is known to be on the disk
 	 * (synced, or there before the store opened): store_commit_unsynced, store_cut_wal. */
 	struct store_wal_mark wal_end, wal_durable;
+	bool wal_written; /* the hook ran since the COMMIT began: it wrote frames */
 	/* The -shm file, read for the WAL's state. Open from store_open until the connections are
 	 * closed: closing any descriptor of a file drops every POSIX lock the process holds on it,
 	 * SQLite's included, and another process would then take the wal-index for its own. */
@@ -653,6 +654,7 @@ void store_global_init(void)
 
 static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames);
 static enum store_status note_wal_on_disk(struct store *st, struct err *err);
+static int sync_path(const char *path, struct err *err);
 
 struct store *store_open(const char *path, const struct store_options *opts,
 			 enum store_status *status, struct err *err)
@@ -711,11 +713,6 @@ struct store *store_open(const char *path, const struct store_options *opts,
 			    * goes to a temp file: in memory, releasing each line's savepoint walked
 			    * the whole journal — quadratic in the batch (docs/performance.md). */
 			   "PRAGMA cache_size = -8192; PRAGMA temp_store = FILE; "
-			   /* A checkpoint copies each page once however often the WAL holds it:
-			    * every 10 000 frames (≈ 40 MiB of WAL) rather than SQLite's 1 000,
-			    * the pages that every commit touches (the indexes' last leaves) are
-			    * copied and synced a tenth as often. */
-			   "PRAGMA wal_autocheckpoint = 10000; "
 			   /* The WAL file is cut back to 64 MiB when it starts again, whatever a
 			    * long report or a burst of writes made it grow to. */
 			   "PRAGMA journal_size_limit = 67108864", err,
@@ -875,12 +872,23 @@ static void *run_checkpointer(void *arg)
  * frames the thread has not copied yet (it waits for no one: BUSY while the thread's runs).
  * Its sync of the WAL before copying must be a real one, even inside an unsynced commit:
  * frames copied into the database must be in the WAL on the disk first. */
+#define AUTO_CHECKPOINT_FRAMES 10000
+
 static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
 {
 	struct store *st = arg;
 	struct checkpointer *c = st->checkpointer;
 
 	st->wal_end = (struct store_wal_mark){ wal_vfs_generation(db), frames };
+	st->wal_written = true;
+	/* Without the thread (dunghanctl, tests), SQLite's own automatic checkpoint, which this
+	 * hook replaces, every 10 000 frames: a checkpoint copies each page once however often
+	 * the WAL holds it, so the pages every commit touches are copied a tenth as often as at
+	 * SQLite's 1 000. */
+	if (!c && frames >= AUTO_CHECKPOINT_FRAMES) {
+		wal_vfs_defer_syncs(db, false);
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	}
 	if (!c || frames < c->frames)
 		return SQLITE_OK;
 	if (frames >= 4 * c->frames) {
@@ -1132,12 +1140,14 @@ static enum store_status commit(struct store *st, bool synced, struct err *err)
 	 * and SQLite keeps no errno for a failed COMMIT (sqlite3_system_errno is 0): the one the
 	 * failing call left is taken here. */
 	errno = 0;
+	st->wal_written = false;
 	rc = run(st->stmt[STMT_COMMIT]);
 	sys = errno;
 	if (!synced)
 		wal_vfs_defer_syncs(st->db, false);
 	if (rc == SQLITE_OK) {
-		if (synced)
+		/* A commit that changed nothing wrote no frame and synced nothing. */
+		if (synced && st->wal_written)
 			st->wal_durable = st->wal_end;
 		return STORE_OK;
 	}
@@ -1167,6 +1177,11 @@ enum store_status store_commit_unsynced(struct store *st, struct store_wal_mark 
 	return s;
 }
 
+void store_wal_end(const struct store *st, struct store_wal_mark *mark)
+{
+	*mark = st->wal_end;
+}
+
 void store_wal_synced(struct store *st, const struct store_wal_mark *mark)
 {
 	if (mark->generation > st->wal_durable.generation ||
@@ -1186,6 +1201,7 @@ bool store_wal_mark_kept(const struct store_wal_mark *mark, const struct store_w
 #define SHM_MX_FRAME 16
 #define SHM_HEADERS 96
 #define SHM_BACKFILL 96
+#define SHM_BACKFILL_ATTEMPTED 128
 
 static int shm_read_u32(const struct store *st, off_t at, uint32_t *v, struct err *err)
 {
@@ -1217,6 +1233,11 @@ static enum store_status note_wal_on_disk(struct store *st, struct err *err)
 	}
 	if (shm_read_u32(st, SHM_MX_FRAME, &frames, err) != 0)
 		return STORE_ERROR;
+	/* After a crash, what the last daemon committed may still be only in the kernel's cache;
+	 * and a write-back error nobody saw yet is told to a new descriptor once. */
+	snprintf(path, sizeof(path), "%s-wal", st->path);
+	if (sync_path(path, err) != 0)
+		return STORE_ERROR;
 	if (sqlite3_prepare_v2(st->db, "PRAGMA page_size", -1, &q, NULL) != SQLITE_OK ||
 	    sqlite3_step(q) != SQLITE_ROW) {
 		sqlite3_finalize(q);
@@ -1229,24 +1250,31 @@ static enum store_status note_wal_on_disk(struct store *st, struct err *err)
 	return STORE_OK;
 }
 
-enum store_status store_cut_wal(struct store *st, struct store_wal_mark *kept, struct err *err)
+enum store_status store_cut_wal(struct store *st, struct store_wal_mark *durable,
+				struct store_wal_mark *kept, struct err *err)
 {
 	char path[PATH_MAX];
-	uint32_t backfilled = 0;
+	uint32_t backfilled = 0, attempted = 0;
 	static const unsigned char zeros[SHM_HEADERS];
 	int64_t frames;
 	int fd = -1;
 
-	/* No more copying into the database: what the thread copied it synced first, so it is
-	 * on the disk and stays; nothing after it must be copied. */
+	/* No more copying into the database. A checkpoint notes how far it goes (nBackfillAttempted)
+	 * before it syncs the WAL and copies, and how far it went (nBackfill) once the database
+	 * is synced too: up to there the database has it for good; between the two it may have
+	 * part of it, which only the WAL's frames can complete. */
 	stop_checkpointer(st);
-	if (shm_read_u32(st, SHM_BACKFILL, &backfilled, err) != 0)
+	if (shm_read_u32(st, SHM_BACKFILL, &backfilled, err) != 0 ||
+	    shm_read_u32(st, SHM_BACKFILL_ATTEMPTED, &attempted, err) != 0)
 		return STORE_ERROR;
-	*kept = (struct store_wal_mark){ wal_vfs_generation(st->db), 0 };
-	if (st->wal_durable.generation == kept->generation)
-		kept->frames = st->wal_durable.frames;
-	if ((int64_t)backfilled > kept->frames)
-		kept->frames = backfilled;
+	*durable = (struct store_wal_mark){ wal_vfs_generation(st->db), 0 };
+	if (st->wal_durable.generation == durable->generation)
+		durable->frames = st->wal_durable.frames;
+	if ((int64_t)backfilled > durable->frames)
+		durable->frames = backfilled;
+	*kept = *durable;
+	if ((int64_t)attempted > kept->frames)
+		kept->frames = attempted;
 	frames = kept->frames;
 	snprintf(path, sizeof(path), "%s-wal", st->path);
 	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0 ||

@@ -106,18 +106,24 @@ struct store_wal_mark {
  * store_wal_synced. mark: where the commit ended. Failures as store_commit's. */
 enum store_status store_commit_unsynced(struct store *st, struct store_wal_mark *mark,
 					struct err *err);
+/* Where the last commit on the connection ended. */
+void store_wal_end(const struct store *st, struct store_wal_mark *mark);
 /* A sync of the WAL that began after the commit that ended at mark has succeeded. */
 void store_wal_synced(struct store *st, const struct store_wal_mark *mark);
 /* True when the commit that ended at mark is among those store_cut_wal kept. */
 bool store_wal_mark_kept(const struct store_wal_mark *mark, const struct store_wal_mark *kept);
 /* A sync of the WAL failed: the disk may not have the unsynced commits, and the kernel no
  * longer says which (a later fsync succeeds for pages it dropped). So they are cut out of the
- * WAL, which is truncated after the last commit known to be on the disk (synced, or copied
- * into the database by a checkpoint, which syncs first), and every connection made to read it
- * again; kept: that commit's mark. The connection's view is then wrong: the process must end
- * at once, without store_close (its checkpoint would look for frames that are gone), and a
- * restart finds exactly the commits kept. Returns STORE_OK, or STORE_ERROR with err. */
-enum store_status store_cut_wal(struct store *st, struct store_wal_mark *kept, struct err *err);
+ * WAL and every connection is made to read it again. durable: the last commit known to be on
+ * the disk (synced, or copied into the database by a checkpoint that completed). kept: the
+ * last commit the WAL keeps — past durable when a checkpoint that did not complete may have
+ * copied some of the commits after it into the database, which the WAL must then replay:
+ * whether those reach the disk is unknown. The connection's view is then wrong: the process
+ * must end at once, without store_close (its checkpoint would look for frames that are gone),
+ * and a restart finds exactly the commits kept. Returns STORE_OK, or STORE_ERROR with err
+ * (then nothing is known to be cut). */
+enum store_status store_cut_wal(struct store *st, struct store_wal_mark *durable,
+				struct store_wal_mark *kept, struct err *err);
 enum store_status store_savepoint(struct store *st, struct err *err);
 enum store_status store_release(struct store *st, struct err *err);
 void store_rollback_to_savepoint(struct store *st);

@@ -23,7 +23,9 @@ struct wal_sync {
 	int error;
 	bool stop;
 	/* the loop's own */
+	uint64_t tickets;
 	uint64_t reported;
+	bool closing;
 	bool failure_reported;
 	wal_sync_cb cb;
 	void *arg;
@@ -43,7 +45,10 @@ static void *run(void *arg)
 			break;
 		uint64_t ticket = w->asked;
 		pthread_mutex_unlock(&w->lock);
-		int rc = fdatasync(w->fd), error = rc == 0 ? 0 : errno;
+		int rc, error;
+		while ((rc = fdatasync(w->fd)) != 0 && errno == EINTR)
+			;
+		error = rc == 0 ? 0 : errno;
 		pthread_mutex_lock(&w->lock);
 		if (rc == 0) {
 			w->covered = ticket;
@@ -72,7 +77,8 @@ static void on_done(uv_async_t *h)
 		w->reported = covered;
 		w->cb(w->arg, covered, 0);
 	}
-	if (failed && !w->failure_reported) {
+	/* The callback may have closed w. */
+	if (failed && !w->failure_reported && !w->closing) {
 		w->failure_reported = true;
 		w->cb(w->arg, failed, error);
 	}
@@ -141,14 +147,18 @@ struct wal_sync *wal_sync_new(uv_loop_t *loop, const char *path, wal_sync_cb cb,
 	return w;
 }
 
-void wal_sync_ask(struct wal_sync *w, uint64_t ticket)
+uint64_t wal_sync_ask(struct wal_sync *w)
 {
 	pthread_mutex_lock(&w->lock);
-	if (ticket > w->asked) {
-		w->asked = ticket;
-		pthread_cond_signal(&w->wake);
-	}
+	w->asked = ++w->tickets;
+	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
+	return w->tickets;
+}
+
+uint64_t wal_sync_last(const struct wal_sync *w)
+{
+	return w->tickets;
 }
 
 static void on_closed(uv_handle_t *h)
@@ -164,6 +174,7 @@ static void on_closed(uv_handle_t *h)
 
 void wal_sync_close(struct wal_sync *w, void (*closed)(void *arg), void *arg)
 {
+	w->closing = true;
 	stop_thread(w);
 	w->closed = closed;
 	w->closed_arg = arg;

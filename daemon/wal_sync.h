@@ -26,9 +26,12 @@ typedef void (*wal_sync_cb)(void *arg, uint64_t covered, int error);
 struct wal_sync *wal_sync_new(uv_loop_t *loop, const char *path, wal_sync_cb cb, void *arg,
 			      struct err *err);
 
-/* Asks for a sync covering everything written to the file so far, reported as ticket (tickets
- * grow). */
-void wal_sync_ask(struct wal_sync *w, uint64_t ticket);
+/* Asks for a sync covering everything written to the file so far. Returns its ticket: 1, 2, …
+ * in the order asked (on the loop). */
+uint64_t wal_sync_ask(struct wal_sync *w);
+
+/* The last ticket wal_sync_ask returned (0: none yet). */
+uint64_t wal_sync_last(const struct wal_sync *w);
 
 /* Stops the thread once the sync it runs has ended (what is asked and not begun is left) and
  * frees w once its handle is closed, then calls closed(arg) (NULL: none). No callback after

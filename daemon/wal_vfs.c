@@ -22,6 +22,7 @@ struct wal_file {
 	sqlite3_int64 start;    /* the file offset of buf[0] */
 	bool defer_sync;        /* wal_vfs_defer_syncs: a sync only writes out what is held */
 	uint64_t generation;    /* WAL headers written: the WAL started again from its beginning */
+	bool header_unsynced;   /* a header written since the last real sync */
 };
 
 static sqlite3_vfs *base_vfs(sqlite3_vfs *vfs)
@@ -84,8 +85,10 @@ static int wal_write(sqlite3_file *file, const void *data, int amt, sqlite3_int6
 	size_t n = (size_t)amt;
 	int rc;
 
-	if (off == 0)
+	if (off == 0) {
 		f->generation++;
+		f->header_unsynced = true;
+	}
 	if (f->len && (off != f->start + (sqlite3_int64)f->len || f->len + n > WAL_BUFFER_BYTES)) {
 		if ((rc = flush(f)) != SQLITE_OK)
 			return rc;
@@ -114,9 +117,15 @@ static int wal_sync(sqlite3_file *file, int flags)
 	struct wal_file *f = (struct wal_file *)file;
 	int rc = flush(f);
 
-	if (rc != SQLITE_OK || f->defer_sync)
+	/* A new header is synced before any frame follows it, deferred or not: SQLite relies on
+	 * that order after a restart of the WAL (its "syncHeader"), lest a power cut leave new
+	 * frames behind an old header. */
+	if (rc != SQLITE_OK || (f->defer_sync && !f->header_unsynced))
 		return rc;
-	return f->real->pMethods->xSync(f->real, flags);
+	rc = f->real->pMethods->xSync(f->real, flags);
+	if (rc == SQLITE_OK)
+		f->header_unsynced = false;
+	return rc;
 }
 
 static int wal_file_size(sqlite3_file *file, sqlite3_int64 *size)

@@ -315,7 +315,7 @@ static bool commit_unsynced(struct store *st, int first_id, struct store_wal_mar
  * connection must not be used, and the process ends): commit 10 events synced, then
  * unsynced commits of 5 events as `scenario` says, the cut; exits 0 when the marks kept are
  * the ones expected. The parent then counts what a restart finds. */
-enum scenario { NONE_SYNCED, FIRST_SYNCED, FIRST_CHECKPOINTED };
+enum scenario { NONE_SYNCED, FIRST_SYNCED, FIRST_CHECKPOINTED, EMPTY_COMMIT_BETWEEN };
 
 static void cut_in_child(enum scenario scenario)
 {
@@ -327,7 +327,7 @@ static void cut_in_child(enum scenario scenario)
 		enum store_status s;
 		struct err err;
 		struct store *st = store_open(db, NULL, &s, &err);
-		struct store_wal_mark first, second, kept;
+		struct store_wal_mark first, second, durable, kept;
 		sqlite3 *raw = NULL;
 		int log = -1, copied = -1;
 		bool ok;
@@ -339,6 +339,11 @@ static void cut_in_child(enum scenario scenario)
 			_exit(11);
 		if (scenario == FIRST_SYNCED)
 			store_wal_synced(st, &first);
+		/* A synced commit that changed nothing syncs nothing (the scheduler's, delivery's
+		 * idle turns). */
+		if (scenario == EMPTY_COMMIT_BETWEEN &&
+		    (store_begin(st, &err) != STORE_OK || store_commit(st, &err) != STORE_OK))
+			_exit(16);
 		if (scenario == FIRST_CHECKPOINTED &&
 		    (sqlite3_open_v2(db, &raw, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
 		     sqlite3_exec(raw, "SELECT count(*) FROM events", NULL, NULL, NULL) !=
@@ -349,9 +354,11 @@ static void cut_in_child(enum scenario scenario)
 		sqlite3_close(raw);
 		if (!commit_unsynced(st, 200, &second))
 			_exit(13);
-		if (store_cut_wal(st, &kept, &err) != STORE_OK)
+		if (store_cut_wal(st, &durable, &kept, &err) != STORE_OK)
 			_exit(14);
-		ok = store_wal_mark_kept(&first, &kept) == (scenario != NONE_SYNCED) &&
+		ok = store_wal_mark_kept(&first, &durable) ==
+			     (scenario == FIRST_SYNCED || scenario == FIRST_CHECKPOINTED) &&
+		     durable.generation == kept.generation && durable.frames == kept.frames &&
 		     !store_wal_mark_kept(&second, &kept);
 		_exit(ok ? 0 : 15);
 	}
@@ -386,4 +393,12 @@ Test(store, the_cut_keeps_what_a_checkpoint_copied)
 	cut_in_child(FIRST_CHECKPOINTED);
 	cr_expect_eq(query_int("SELECT count(*) FROM events"), 15);
 	cr_expect_eq(query_int("SELECT count(*) FROM events WHERE item_id >= 200"), 0);
+}
+
+/* An empty commit in between, synced as the scheduler's are, wrote nothing and synced nothing:
+ * the unsynced commit before it is still cut. */
+Test(store, an_empty_synced_commit_vouches_for_nothing)
+{
+	cut_in_child(EMPTY_COMMIT_BETWEEN);
+	cr_expect_eq(query_int("SELECT count(*) FROM events"), 10);
 }

@@ -60,13 +60,14 @@ Test(wal_sync, every_ticket_is_covered_in_order)
 	harness_path(&h, "db-wal", path, sizeof(path));
 	cr_assert_eq(uv_loop_init(&loop), 0);
 	cr_assert_not_null(w = wal_sync_new(&loop, path, on_synced, &s, &err), "%s", err.msg);
-	wal_sync_ask(w, 1);
+	cr_assert_eq(wal_sync_ask(w), 1);
 	run_until(&loop, &s, 1);
 	cr_assert_eq(s.n, 1);
 	cr_assert_eq(s.covered[0], 1);
 	/* Asked while one sync may run: the next covers them all, never one twice. */
 	for (uint64_t t = 2; t <= 40; t++)
-		wal_sync_ask(w, t);
+		cr_assert_eq(wal_sync_ask(w), t);
+	cr_assert_eq(wal_sync_last(w), 40);
 	run_until(&loop, &s, 40);
 	for (size_t i = 0; i < s.n; i++) {
 		cr_assert_eq(s.errors[i], 0);

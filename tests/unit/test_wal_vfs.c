@@ -203,7 +203,13 @@ static int faulty_truncate(sqlite3_file *f, sqlite3_int64 n)
 {
 	return REAL(f)->pMethods->xTruncate(REAL(f), n);
 }
-static int faulty_sync(sqlite3_file *f, int fl) { return REAL(f)->pMethods->xSync(REAL(f), fl); }
+static int wal_syncs; /* syncs of -wal files that reached the system's VFS */
+static int faulty_sync(sqlite3_file *f, int fl)
+{
+	if (((struct faulty_file *)f)->wal)
+		wal_syncs++;
+	return REAL(f)->pMethods->xSync(REAL(f), fl);
+}
 static int faulty_size(sqlite3_file *f, sqlite3_int64 *n)
 {
 	return REAL(f)->pMethods->xFileSize(REAL(f), n);
@@ -352,5 +358,45 @@ Test(wal_vfs_faults, a_refused_write_fails_the_commit_and_reads_go_on)
 	cr_expect_eq(one_int(d, "SELECT sum(CAST(v AS INTEGER)) FROM t"), 2000 * 2001 / 2 + 1);
 	cr_expect_eq(one_int(d, "SELECT count(*) FROM pragma_integrity_check "
 				"WHERE integrity_check <> 'ok'"), 0);
+	sqlite3_close(d);
+}
+
+/* With syncs deferred (store_commit_unsynced), a commit's frames reach the file, where another
+ * connection reads them, and no sync reaches the disk; but the header of a WAL started again
+ * is synced before the frames that follow it, as SQLite requires ("syncHeader"), and counts
+ * a new generation. */
+Test(wal_vfs_faults, deferred_syncs_skip_commits_but_not_a_new_header)
+{
+	sqlite3 *d = NULL, *other = NULL;
+	uint64_t generation;
+	int before;
+
+	cr_assert_eq(sqlite3_open_v2(db, &d, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+				     WAL_VFS_NAME), SQLITE_OK);
+	exec_ok(d, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
+		   "PRAGMA wal_autocheckpoint = 0; CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+	before = wal_syncs;
+	exec_ok(d, "INSERT INTO t (v) VALUES ('synced')");
+	cr_assert_eq(wal_syncs, before + 1, "a commit is synced when nothing defers it");
+
+	cr_assert_eq(wal_vfs_defer_syncs(d, true), 0);
+	generation = wal_vfs_generation(d);
+	before = wal_syncs;
+	exec_ok(d, "INSERT INTO t (v) VALUES ('deferred')");
+	cr_assert_eq(wal_syncs, before, "a deferred commit was synced");
+	cr_assert_eq(sqlite3_open_v2(db, &other, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	cr_assert_eq(one_int(other, "SELECT count(*) FROM t"), 2, "the frames are not in the file");
+
+	exec_ok(other, "PRAGMA wal_checkpoint(TRUNCATE)");
+	before = wal_syncs;
+	exec_ok(d, "INSERT INTO t (v) VALUES ('after a restart')");
+	cr_assert_eq(wal_vfs_generation(d), generation + 1);
+	cr_assert_eq(wal_syncs, before + 1, "the new header was not synced before its frames");
+	before = wal_syncs;
+	exec_ok(d, "INSERT INTO t (v) VALUES ('deferred again')");
+	cr_assert_eq(wal_syncs, before);
+	cr_assert_eq(one_int(other, "SELECT count(*) FROM t"), 4);
+	sqlite3_close(other);
+	cr_assert_eq(wal_vfs_defer_syncs(d, false), 0);
 	sqlite3_close(d);
 }
