@@ -307,7 +307,7 @@ static void commit_turn(struct api *api)
 	}
 	api->turn_writes = false;
 	if (committed && api->sync)
-		api->committed = wal_sync_ask(api->sync);
+		api->committed = wal_sync_ask(api->sync, &mark);
 	else if (committed)
 		api->durable = ++api->committed;
 	settle_turn(api, status == STORE_OK, api->committed, &mark,
@@ -321,7 +321,8 @@ static void commit_turn(struct api *api)
 		     "kept: look before you retry; dunghand stops and must be restarted"
 
 /* The sync thread's report (wal_sync_cb). */
-static void on_synced(void *arg, uint64_t covered, int error)
+static void on_synced(void *arg, uint64_t covered, const struct store_wal_mark *synced,
+		      int error)
 {
 	struct api *api = arg;
 	struct store_wal_mark durable, kept;
@@ -331,8 +332,10 @@ static void on_synced(void *arg, uint64_t covered, int error)
 
 	if (!error) {
 		api->durable = covered;
+		if (synced) /* delivery's commits too, which no answer waits for */
+			store_wal_synced(api->store, synced);
 		send_durable(api);
-		if (api->closing && api->jobs == 0 && api->durable >= api->committed)
+		if (api->closing && api->jobs == 0 && api->durable >= last_commit(api))
 			finish_close(api);
 		return;
 	}
@@ -1064,7 +1067,7 @@ static void job_done(uv_work_t *w, int status)
 	job->free(job);
 	api->jobs--;
 	log_debug("api: report answered (%u in flight)", api->jobs);
-	if (api->jobs == 0 && api->closing && api->durable >= api->committed)
+	if (api->jobs == 0 && api->closing && api->durable >= last_commit(api))
 		finish_close(api);
 }
 
@@ -1685,9 +1688,14 @@ void api_close(struct api *api, void (*cb)(void *arg), void *arg)
 	api->close_cb = cb;
 	api->close_arg = arg;
 	api->closing = true;
-	/* A report in the thread pool still answers through the api, and the last commit waits
-	 * for its sync: the last of them closes. */
-	if (api->jobs == 0 && api->durable >= api->committed)
+	/* Delivery closes right after this (main.c), and its last outcomes are synced in its
+	 * close: it must not ask this sync thread again, nor be reached once freed. */
+	if (api->deliver)
+		deliver_use_wal_sync(api->deliver, NULL);
+	api->deliver = NULL;
+	/* A report in the thread pool still answers through the api, and the last commits wait
+	 * for their sync (delivery's too): the last of them closes. */
+	if (api->jobs == 0 && api->durable >= last_commit(api))
 		finish_close(api);
 }
 

@@ -6,9 +6,9 @@
  * commits. The rows being sent are claimed in memory (d->out, d->done), not in the database: a
  * claim written as `sending` cost a row rewrite and two index changes a message (a third of
  * SQLite's work), and told a restart nothing that `pending` does not. Each message is built —
- * mail.c for e-mail, webhook.c for chat — and handed to curl_uv (SMTP, HTTPS), which runs at
- * most a channel's max_connections at once and queues the rest, or to the thread pool (the
- * .eml file transport, which fsyncs). Completions only keep their outcome and ask for a turn:
+ * mail.c for e-mail, webhook.c for chat — and handed to a curl_thread (SMTP; HTTPS), whose
+ * curl_uv runs at most a channel's max_connections at once and queues the rest, or to the
+ * thread pool (the .eml file transport, which fsyncs). Completions only keep their outcome and ask for a turn:
  * at once when a batch has gathered (or few transfers are left in flight), else within
  * DELIVER_FLUSH_MS. So a commit (and its fsync) serves dozens of messages, and the window of
  * claimed rows keeps curl's queues fed between turns.
@@ -33,7 +33,7 @@
 #include "log.h"
 #include "mail.h"
 #include "path.h"
-#include "smtp_thread.h"
+#include "curl_thread.h"
 #include "webhook.h"
 
 #define EXCERPT_MAX 512
@@ -53,16 +53,16 @@ struct deliver {
 	uv_timer_t timer;
 	struct store *store;
 	const struct config *cfg;
-	struct curl_uv *curl;      /* webhooks, on the loop */
-	struct smtp_thread *smtp;  /* e-mail, on a thread of its own (smtp_thread.h says why) */
+	struct curl_thread *web;   /* webhooks, on a thread of their own */
+	struct curl_thread *smtp;  /* e-mail, on a thread of its own (curl_thread.h says why) */
 	struct wal_sync *sync;     /* syncs the outcomes' commits off the loop, or NULL */
-	struct transfer_list out;  /* claimed, not ended: in curl_uv or the thread pool */
+	struct transfer_list out;  /* claimed, not ended: in a curl_thread or the thread pool */
 	struct transfer_list done; /* ended, outcome not yet written */
 	bool closing;
 	uint64_t rng;      /* xorshift state for the backoff's jitter */
 	void (*close_cb)(void *);
 	void *close_arg;
-	int closed_parts;  /* the timer, curl_uv and the SMTP thread: 3 when all are closed */
+	int closed_parts;  /* the timer and the two curl_threads: 3 when all are closed */
 	unsigned files;    /* file writes in the thread pool, which cannot be aborted */
 	CURL *spare[SPARE_HANDLES]; /* easy handles of ended webhooks, set up again for the next */
 	unsigned nspare;
@@ -544,7 +544,7 @@ static int send_email(struct transfer *t, const struct store_outbox *o, struct e
 		curl_easy_setopt(e, CURLOPT_USERNAME, cfg->email.username);
 		curl_easy_setopt(e, CURLOPT_PASSWORD, cfg->email.password);
 	}
-	if (smtp_thread_submit(t->d->smtp, e, "smtp", (unsigned)cfg->email.max_connections,
+	if (curl_thread_submit(t->d->smtp, e, "smtp", (unsigned)cfg->email.max_connections,
 			       (long)cfg->delivery.timeout_ms, t, err) != 0) {
 		curl_easy_cleanup(e);
 		return -1;
@@ -619,8 +619,8 @@ static int send_chat(struct transfer *t, const struct store_outbox *o, struct er
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)t->req.body_len);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, keep_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
-	if (curl_uv_submit(t->d->curl, e, ch->id, (unsigned)ch->max_connections, on_curl_done, t,
-			   err) != 0) {
+	if (curl_thread_submit(t->d->web, e, ch->id, (unsigned)ch->max_connections,
+			       (long)cfg->delivery.timeout_ms, t, err) != 0) {
 		curl_easy_cleanup(e);
 		goto out;
 	}
@@ -734,7 +734,7 @@ static enum store_status commit(struct deliver *d, struct err *err)
 	if (!d->sync)
 		return store_commit(d->store, err);
 	if ((s = store_commit_unsynced(d->store, &mark, err)) == STORE_OK)
-		wal_sync_ask(d->sync);
+		wal_sync_ask(d->sync, &mark);
 	return s;
 }
 
@@ -851,19 +851,19 @@ struct deliver *deliver_new(uv_loop_t *loop, struct store *store, const struct c
 		return NULL;
 	}
 	snprintf(d->salt, sizeof(d->salt), "%llx", (unsigned long long)salt);
-	if (!(d->curl = curl_uv_new(loop, &cc, err))) {
+	if (!(d->web = curl_thread_new(loop, &cc, on_curl_done, err))) {
 		free(d);
 		return NULL;
 	}
-	if (!(d->smtp = smtp_thread_new(loop, &cc, on_curl_done, err))) {
-		curl_uv_close(d->curl, NULL, NULL);
+	if (!(d->smtp = curl_thread_new(loop, &cc, on_curl_done, err))) {
+		curl_thread_close(d->web, NULL, NULL);
 		free(d);
 		return NULL;
 	}
 	if ((rc = uv_timer_init(loop, &d->timer)) != 0) {
 		err_set(err, NULL, "cannot create the delivery timer: %s", uv_strerror(rc));
-		curl_uv_close(d->curl, NULL, NULL);
-		smtp_thread_close(d->smtp, NULL, NULL);
+		curl_thread_close(d->web, NULL, NULL);
+		curl_thread_close(d->smtp, NULL, NULL);
 		free(d);
 		return NULL;
 	}
@@ -888,7 +888,7 @@ void deliver_poke(struct deliver *d)
 	arm(d, 0);
 }
 
-/* d goes once the timer, curl_uv and the SMTP thread are closed and no file write is left in
+/* d goes once the timer and the curl_threads are closed and no file write is left in
  * the pool. */
 static void part_closed(struct deliver *d)
 {
@@ -916,7 +916,7 @@ static void on_timer_closed(uv_handle_t *h)
 	part_closed(d);
 }
 
-static void on_smtp_closed(void *arg)
+static void on_thread_closed(void *arg)
 {
 	struct deliver *d = arg;
 
@@ -924,14 +924,6 @@ static void on_smtp_closed(void *arg)
 	part_closed(d);
 }
 
-static void on_curl_closed(struct curl_uv *c, void *arg)
-{
-	struct deliver *d = arg;
-
-	(void)c;
-	d->closed_parts++;
-	part_closed(d);
-}
 
 /* Writes what ended before the close, so that those messages are not sent again. */
 static void write_last(struct deliver *d)
@@ -965,9 +957,6 @@ void deliver_close(struct deliver *d, void (*cb)(void *arg), void *arg)
 	d->close_arg = arg;
 	uv_timer_stop(&d->timer);
 	uv_close((uv_handle_t *)&d->timer, on_timer_closed);
-	smtp_thread_close(d->smtp, on_smtp_closed, d);
-	if (curl_uv_close(d->curl, on_curl_closed, d) != 0) {
-		d->closed_parts++;
-		part_closed(d);
-	}
+	curl_thread_close(d->smtp, on_thread_closed, d);
+	curl_thread_close(d->web, on_thread_closed, d);
 }

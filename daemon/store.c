@@ -522,6 +522,10 @@ struct store {
 	 * (synced, or there before the store opened): store_commit_unsynced, store_cut_wal. */
 	struct store_wal_mark wal_end, wal_durable;
 	bool wal_written; /* the hook ran since the COMMIT began: it wrote frames */
+	/* A synced commit failed in its I/O: the kernel reports a write-back error once to each
+	 * descriptor, so a later sync of SQLite's that succeeds no longer vouches for the pages
+	 * written before (only the sync thread's own descriptor, which has not seen it, does). */
+	bool sync_failed;
 	/* The -shm file, read for the WAL's state. Open from store_open until the connections are
 	 * closed: closing any descriptor of a file drops every POSIX lock the process holds on it,
 	 * SQLite's included, and another process would then take the wal-index for its own. */
@@ -1147,10 +1151,12 @@ static enum store_status commit(struct store *st, bool synced, struct err *err)
 		wal_vfs_defer_syncs(st->db, false);
 	if (rc == SQLITE_OK) {
 		/* A commit that changed nothing wrote no frame and synced nothing. */
-		if (synced && st->wal_written)
+		if (synced && st->wal_written && !st->sync_failed)
 			st->wal_durable = st->wal_end;
 		return STORE_OK;
 	}
+	if (synced && (rc & 0xff) == SQLITE_IOERR)
+		st->sync_failed = true;
 	if ((rc & 0xff) == SQLITE_IOERR && sys)
 		err_set(err, NULL, "commit failed: %s (%s)", sqlite3_errmsg(st->db), strerror(sys));
 	else

@@ -10,6 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Marks kept of the asks not yet covered: when more are out, a sync reports an older mark
+ * than it covers, which only makes a failed sync's cut keep less. */
+#define WAL_SYNC_MARKS 64
+
 struct wal_sync {
 	uv_async_t done;
 	int fd;
@@ -23,6 +27,10 @@ struct wal_sync {
 	int error;
 	bool stop;
 	/* the loop's own */
+	struct {
+		uint64_t ticket;
+		struct store_wal_mark mark;
+	} asks[WAL_SYNC_MARKS]; /* the last ones asked, a ring: older ones need no mark */
 	uint64_t tickets;
 	uint64_t reported;
 	bool closing;
@@ -62,9 +70,20 @@ static void *run(void *arg)
 	return NULL;
 }
 
-static void on_done(uv_async_t *h)
+/* The mark asked with the latest ticket up to covered still in the ring, or NULL. */
+static const struct store_wal_mark *mark_of(const struct wal_sync *w, uint64_t covered)
 {
-	struct wal_sync *w = h->data;
+	for (uint64_t t = covered; t > 0 && t + WAL_SYNC_MARKS > w->tickets; t--) {
+		size_t i = (size_t)(t % WAL_SYNC_MARKS);
+		if (w->asks[i].ticket == t)
+			return &w->asks[i].mark;
+	}
+	return NULL;
+}
+
+/* Reports what the thread did; closing: from wal_sync_close, a failure only. */
+static void report(struct wal_sync *w, bool closing)
+{
 	uint64_t covered, failed;
 	int error;
 
@@ -73,15 +92,20 @@ static void on_done(uv_async_t *h)
 	failed = w->failed;
 	error = w->error;
 	pthread_mutex_unlock(&w->lock);
-	if (covered > w->reported) {
+	if (!closing && covered > w->reported) {
 		w->reported = covered;
-		w->cb(w->arg, covered, 0);
+		w->cb(w->arg, covered, mark_of(w, covered), 0);
 	}
-	/* The callback may have closed w. */
-	if (failed && !w->failure_reported && !w->closing) {
+	/* The callback may have closed w, which reported any failure then. */
+	if (failed && !w->failure_reported && (closing || !w->closing)) {
 		w->failure_reported = true;
-		w->cb(w->arg, failed, error);
+		w->cb(w->arg, failed, NULL, error);
 	}
+}
+
+static void on_done(uv_async_t *h)
+{
+	report(h->data, false);
 }
 
 static void stop_thread(struct wal_sync *w)
@@ -147,8 +171,12 @@ struct wal_sync *wal_sync_new(uv_loop_t *loop, const char *path, wal_sync_cb cb,
 	return w;
 }
 
-uint64_t wal_sync_ask(struct wal_sync *w)
+uint64_t wal_sync_ask(struct wal_sync *w, const struct store_wal_mark *mark)
 {
+	size_t i = (size_t)((w->tickets + 1) % WAL_SYNC_MARKS);
+
+	w->asks[i].ticket = w->tickets + 1;
+	w->asks[i].mark = *mark;
 	pthread_mutex_lock(&w->lock);
 	w->asked = ++w->tickets;
 	pthread_cond_signal(&w->wake);
@@ -176,6 +204,7 @@ void wal_sync_close(struct wal_sync *w, void (*closed)(void *arg), void *arg)
 {
 	w->closing = true;
 	stop_thread(w);
+	report(w, true);
 	w->closed = closed;
 	w->closed_arg = arg;
 	uv_close((uv_handle_t *)&w->done, on_closed);

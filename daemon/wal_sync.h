@@ -15,27 +15,31 @@
 #include <uv.h>
 
 #include "err.h"
+#include "store.h"
 
 struct wal_sync;
 
-/* Called on the loop: every ticket up to covered is on the disk (error 0), or the sync that
- * should have covered covered failed with errno error (then never again). */
-typedef void (*wal_sync_cb)(void *arg, uint64_t covered, int error);
+/* Called on the loop: every ticket up to covered is on the disk (error 0), and with it the
+ * WAL up to mark (the mark asked with the last of them the sync knows; NULL: none); or the sync
+ * that should have covered covered failed with errno error (then never again). */
+typedef void (*wal_sync_cb)(void *arg, uint64_t covered, const struct store_wal_mark *mark,
+			    int error);
 
 /* Opens path (the -wal file, which must exist) and starts the thread. Returns NULL with err. */
 struct wal_sync *wal_sync_new(uv_loop_t *loop, const char *path, wal_sync_cb cb, void *arg,
 			      struct err *err);
 
-/* Asks for a sync covering everything written to the file so far. Returns its ticket: 1, 2, …
- * in the order asked (on the loop). */
-uint64_t wal_sync_ask(struct wal_sync *w);
+/* Asks for a sync covering everything written to the file so far, which a commit that ended
+ * at mark (store_commit_unsynced) has just written. Returns its ticket: 1, 2, … in the order
+ * asked (on the loop). */
+uint64_t wal_sync_ask(struct wal_sync *w, const struct store_wal_mark *mark);
 
 /* The last ticket wal_sync_ask returned (0: none yet). */
 uint64_t wal_sync_last(const struct wal_sync *w);
 
 /* Stops the thread once the sync it runs has ended (what is asked and not begun is left) and
- * frees w once its handle is closed, then calls closed(arg) (NULL: none). No callback after
- * this. */
+ * frees w once its handle is closed, then calls closed(arg) (NULL: none). A failure not yet
+ * reported is reported from within (the callback with error); no callback after this. */
 void wal_sync_close(struct wal_sync *w, void (*closed)(void *arg), void *arg);
 
 #endif

@@ -657,11 +657,13 @@ out:
 	return rc;
 }
 
+/* The one integer s answers, with status bound to ?1 when not NULL; -1 on error (said). */
 static int64_t count_status(sqlite3 *db, sqlite3_stmt *s, const char *status)
 {
 	int64_t v = -1;
 
-	sqlite3_bind_text(s, 1, status, -1, SQLITE_STATIC);
+	if (status)
+		sqlite3_bind_text(s, 1, status, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		v = sqlite3_column_int64(s, 0);
 	else
@@ -690,7 +692,7 @@ static int daemon_run(const struct options *o, bool email, int hook_port, int sm
 	struct api_fixture f;
 	struct err e = { 0 };
 	sqlite3 *ro = NULL;
-	sqlite3_stmt *cnt = NULL;
+	sqlite3_stmt *cnt = NULL, *left = NULL;
 	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
@@ -735,24 +737,28 @@ static int daemon_run(const struct options *o, bool email, int hook_port, int sm
 	if (sqlite3_open_v2(f.db, &ro, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
 	    sqlite3_busy_timeout(ro, 5000) != SQLITE_OK ||
 	    sqlite3_prepare_v2(ro, "SELECT count(*) FROM outbox WHERE status = ?1", -1, &cnt,
-			       NULL) != SQLITE_OK) {
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(ro, "SELECT count(*) FROM (SELECT 1 FROM outbox WHERE status IN "
+			       "('pending', 'sending') LIMIT 1)", -1, &left, NULL) != SQLITE_OK) {
 		fprintf(stderr, "bench_deliver: read-only %s: %s\n", f.db, sqlite3_errmsg(ro));
 		goto out;
 	}
 	int64_t sent = 0, dead = 0, pending, sending;
 	double done_at = -1;
-	/* The poll counts what is left (pending and sending rows are in small indexes); counting
-	 * the sent rows would read the whole table every time, on the daemon's CPUs. */
+	/* The poll asks whether any row is left, which stops at the first: counting what is left
+	 * read up to every row each time, on the CPUs the daemon runs on (a third of a core at
+	 * the start of 150 000 webhooks, taken from the daemon's side of the comparison). */
 	for (;;) {
-		pending = count_status(ro, cnt, "pending");
-		sending = count_status(ro, cnt, "sending");
-		if (pending < 0 || sending < 0)
+		pending = count_status(ro, left, NULL);
+		if (pending < 0)
 			goto out;
-		if (pending + sending == 0) {
+		if (pending == 0) {
 			done_at = mono_s();
 			break;
 		}
 		if (mono_s() - ready > RUN_BOUND_S) {
+			pending = count_status(ro, cnt, "pending");
+			sending = count_status(ro, cnt, "sending");
 			fprintf(stderr, "bench_deliver: %lld of %zu not sent after %.0f s\n",
 				(long long)(pending + sending), count, RUN_BOUND_S);
 			break;
@@ -803,6 +809,7 @@ static int daemon_run(const struct options *o, bool email, int hook_port, int sm
 	rc = done_at >= 0 && r->failed == 0 ? 0 : -1;
 out:
 	sqlite3_finalize(cnt);
+	sqlite3_finalize(left);
 	sqlite3_close(ro);
 	if (f.running && api_fixture_stop(&f, &e) != 0) {
 		fprintf(stderr, "bench_deliver: stopping dunghand: %s\n", e.msg);

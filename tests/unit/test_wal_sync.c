@@ -20,10 +20,13 @@ struct seen {
 	bool closed;
 };
 
-static void on_synced(void *arg, uint64_t covered, int error)
+static void on_synced(void *arg, uint64_t covered, const struct store_wal_mark *mark, int error)
 {
 	struct seen *s = arg;
 
+	/* Each ticket t was asked with the mark {1, t}. */
+	cr_assert(mark && mark->generation == 1 && (uint64_t)mark->frames == covered,
+		  "ticket %llu reported without its own mark", (unsigned long long)covered);
 	if (s->n < 64) {
 		s->covered[s->n] = covered;
 		s->errors[s->n] = error;
@@ -60,13 +63,13 @@ Test(wal_sync, every_ticket_is_covered_in_order)
 	harness_path(&h, "db-wal", path, sizeof(path));
 	cr_assert_eq(uv_loop_init(&loop), 0);
 	cr_assert_not_null(w = wal_sync_new(&loop, path, on_synced, &s, &err), "%s", err.msg);
-	cr_assert_eq(wal_sync_ask(w), 1);
+	cr_assert_eq(wal_sync_ask(w, &(struct store_wal_mark){ 1, 1 }), 1);
 	run_until(&loop, &s, 1);
 	cr_assert_eq(s.n, 1);
 	cr_assert_eq(s.covered[0], 1);
 	/* Asked while one sync may run: the next covers them all, never one twice. */
 	for (uint64_t t = 2; t <= 40; t++)
-		cr_assert_eq(wal_sync_ask(w), t);
+		cr_assert_eq(wal_sync_ask(w, &(struct store_wal_mark){ 1, (int64_t)t }), t);
 	cr_assert_eq(wal_sync_last(w), 40);
 	run_until(&loop, &s, 40);
 	for (size_t i = 0; i < s.n; i++) {

@@ -1,9 +1,9 @@
-/* smtp_thread: SMTP transfers on a thread with its own loop and curl_uv (see smtp_thread.h).
+/* curl_thread: libcurl transfers on a thread with its own loop and curl_uv (see curl_thread.h).
  * Lifecycle: the loop, the curl_uv and the thread's async handle are made before the thread
  * starts (uv_thread_create orders those writes before the thread's reads); close sets `stop`,
  * the thread closes its curl_uv (aborting what is out, each reported back) and its async
  * handle, its loop runs dry, it says `stopped`, and the loop thread joins it. */
-#include "smtp_thread.h"
+#include "curl_thread.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -12,7 +12,7 @@
 
 struct job {
 	struct job *next;
-	struct smtp_thread *s;
+	struct curl_thread *s;
 	CURL *easy;
 	char *pool;
 	unsigned pool_cap;
@@ -26,11 +26,11 @@ struct queue {
 	struct job *head, *tail;
 };
 
-struct smtp_thread {
+struct curl_thread {
 	/* The loop thread's side. */
 	uv_loop_t *loop;
 	uv_async_t back; /* the thread has outcomes (or has stopped) */
-	smtp_thread_done_cb done;
+	curl_thread_done_cb done;
 	void (*close_cb)(void *);
 	void *close_arg;
 	bool closing;
@@ -69,7 +69,7 @@ static struct job *take_all(struct queue *q)
 
 /* --- the thread ---------------------------------------------------------------------------- */
 
-static void post(struct smtp_thread *s, struct job *j)
+static void post(struct curl_thread *s, struct job *j)
 {
 	uv_mutex_lock(&s->lock);
 	push(&s->outbox, j);
@@ -109,7 +109,7 @@ static void on_transfer_done(CURL *easy, CURLcode result, void *arg)
 
 static void on_curl_closed(struct curl_uv *c, void *arg)
 {
-	struct smtp_thread *s = arg;
+	struct curl_thread *s = arg;
 
 	(void)c;
 	uv_close((uv_handle_t *)&s->wake, NULL); /* the last handle: the thread's loop ends */
@@ -117,7 +117,7 @@ static void on_curl_closed(struct curl_uv *c, void *arg)
 
 static void on_wake(uv_async_t *h)
 {
-	struct smtp_thread *s = h->data;
+	struct curl_thread *s = h->data;
 	struct job *j, *next;
 	struct err err;
 	bool stop;
@@ -146,7 +146,7 @@ static void on_wake(uv_async_t *h)
 
 static void thread_main(void *arg)
 {
-	struct smtp_thread *s = arg;
+	struct curl_thread *s = arg;
 
 	uv_run(&s->tloop, UV_RUN_DEFAULT);
 	uv_mutex_lock(&s->lock);
@@ -159,7 +159,7 @@ static void thread_main(void *arg)
 
 static void on_back_closed(uv_handle_t *h)
 {
-	struct smtp_thread *s = h->data;
+	struct curl_thread *s = h->data;
 	void (*cb)(void *) = s->close_cb;
 	void *arg = s->close_arg;
 
@@ -172,7 +172,7 @@ static void on_back_closed(uv_handle_t *h)
 
 static void on_back(uv_async_t *h)
 {
-	struct smtp_thread *s = h->data;
+	struct curl_thread *s = h->data;
 	struct job *j, *next;
 	bool stopped;
 
@@ -197,10 +197,10 @@ static void on_back_failed(uv_handle_t *h)
 	free(h->data);
 }
 
-struct smtp_thread *smtp_thread_new(uv_loop_t *loop, const struct curl_uv_config *cfg,
-				    smtp_thread_done_cb done, struct err *err)
+struct curl_thread *curl_thread_new(uv_loop_t *loop, const struct curl_uv_config *cfg,
+				    curl_thread_done_cb done, struct err *err)
 {
-	struct smtp_thread *s = calloc(1, sizeof(*s));
+	struct curl_thread *s = calloc(1, sizeof(*s));
 	int rc, step = 0;
 
 	if (!s) {
@@ -251,7 +251,7 @@ fail_err:
 	return NULL;
 }
 
-int smtp_thread_submit(struct smtp_thread *s, CURL *easy, const char *pool, unsigned pool_cap,
+int curl_thread_submit(struct curl_thread *s, CURL *easy, const char *pool, unsigned pool_cap,
 		       long timeout_ms, void *arg, struct err *err)
 {
 	struct job *j;
@@ -274,7 +274,7 @@ int smtp_thread_submit(struct smtp_thread *s, CURL *easy, const char *pool, unsi
 	return 0;
 }
 
-void smtp_thread_close(struct smtp_thread *s, void (*cb)(void *arg), void *arg)
+void curl_thread_close(struct curl_thread *s, void (*cb)(void *arg), void *arg)
 {
 	s->closing = true;
 	s->close_cb = cb;
