@@ -738,8 +738,11 @@ static int daemon_run(const struct options *o, bool email, int hook_port, int sm
 	    sqlite3_busy_timeout(ro, 5000) != SQLITE_OK ||
 	    sqlite3_prepare_v2(ro, "SELECT count(*) FROM outbox WHERE status = ?1", -1, &cnt,
 			       NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(ro, "SELECT count(*) FROM (SELECT 1 FROM outbox WHERE status IN "
-			       "('pending', 'sending') LIMIT 1)", -1, &left, NULL) != SQLITE_OK) {
+	    /* Each test on its own, so that each reads its partial index (migration 0012): one
+	     * on status IN (…) reads the whole table. */
+	    sqlite3_prepare_v2(ro, "SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'pending') "
+			       "OR EXISTS (SELECT 1 FROM outbox WHERE status = 'sending')", -1,
+			       &left, NULL) != SQLITE_OK) {
 		fprintf(stderr, "bench_deliver: read-only %s: %s\n", f.db, sqlite3_errmsg(ro));
 		goto out;
 	}
