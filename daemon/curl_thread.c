@@ -131,6 +131,8 @@ static void on_wake(uv_async_t *h)
 		curl_easy_setopt(j->easy, CURLOPT_XFERINFOFUNCTION, on_progress);
 		curl_easy_setopt(j->easy, CURLOPT_XFERINFODATA, j);
 		curl_easy_setopt(j->easy, CURLOPT_NOPROGRESS, 0L);
+		/* A reused handle may carry on_progress's verdict on its last transfer. */
+		curl_easy_setopt(j->easy, CURLOPT_FORBID_REUSE, 0L);
 		if (curl_uv_submit(s->curl, j->easy, j->pool, j->pool_cap, on_transfer_done, j,
 				   &err) != 0) {
 			j->result = CURLE_FAILED_INIT;
@@ -170,9 +172,9 @@ static void on_back_closed(uv_handle_t *h)
 		cb(arg);
 }
 
-static void on_back(uv_async_t *h)
+/* Runs done for every transfer the thread has ended; returns whether the thread stopped. */
+static bool report_ended(struct curl_thread *s)
 {
-	struct curl_thread *s = h->data;
 	struct job *j, *next;
 	bool stopped;
 
@@ -186,6 +188,19 @@ static void on_back(uv_async_t *h)
 		free(j->pool);
 		free(j);
 	}
+	return stopped;
+}
+
+void curl_thread_flush(struct curl_thread *s)
+{
+	report_ended(s);
+}
+
+static void on_back(uv_async_t *h)
+{
+	struct curl_thread *s = h->data;
+	bool stopped = report_ended(s);
+
 	if (stopped && !uv_is_closing((uv_handle_t *)&s->back)) {
 		uv_thread_join(&s->thread);
 		uv_close((uv_handle_t *)&s->back, on_back_closed);
@@ -230,7 +245,7 @@ struct curl_thread *curl_thread_new(uv_loop_t *loop, const struct curl_uv_config
 		goto fail;
 	return s;
 fail:
-	err_set(err, NULL, "cannot start the SMTP thread: %s", uv_strerror(rc));
+	err_set(err, NULL, "cannot start a libcurl thread: %s", uv_strerror(rc));
 fail_err:
 	/* Nothing ran on either loop yet: closing and running the thread's loop here only
 	 * finishes its handles' close callbacks. */
@@ -257,7 +272,7 @@ int curl_thread_submit(struct curl_thread *s, CURL *easy, const char *pool, unsi
 	struct job *j;
 
 	if (s->closing)
-		return err_set(err, NULL, "the SMTP thread is stopping");
+		return err_set(err, NULL, "the libcurl thread is stopping");
 	if (!(j = calloc(1, sizeof(*j))) || (pool && !(j->pool = strdup(pool)))) {
 		free(j);
 		return err_set(err, NULL, "out of memory");

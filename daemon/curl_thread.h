@@ -41,6 +41,10 @@ struct curl_thread *curl_thread_new(uv_loop_t *loop, const struct curl_uv_config
 int curl_thread_submit(struct curl_thread *s, CURL *easy, const char *pool, unsigned pool_cap,
 		       long timeout_ms, void *arg, struct err *err);
 
+/* Runs done (on the loop thread, now) for every transfer that has ended and waits to be
+ * reported: a close should not lose the outcome of a message the receiver has had. */
+void curl_thread_flush(struct curl_thread *s);
+
 /* Stops: every transfer still out ends with CURLE_ABORTED_BY_CALLBACK (done runs for each),
  * one waiting inside libcurl for an answer within about a second (its progress callback), the
  * thread is joined, then cb(arg) runs from a later loop callback and s is freed. (Not bounded

@@ -948,6 +948,10 @@ static void write_last(struct deliver *d)
 
 void deliver_close(struct deliver *d, void (*cb)(void *arg), void *arg)
 {
+	/* Outcomes the threads have and have not told yet: written with the others, not sent
+	 * again after the restart. */
+	curl_thread_flush(d->web);
+	curl_thread_flush(d->smtp);
 	write_last(d);
 	forget_done(d, d->done.n);
 	while (d->nspare)

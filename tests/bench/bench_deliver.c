@@ -1,6 +1,8 @@
 /* bench_deliver: how fast dunghand empties its outbox — webhooks to a local HTTP listener and
  * e-mail to a local SMTP server — against a bare libcurl multi loop sending the same requests
- * with the same concurrency (the ceiling).
+ * with the same concurrency, on one thread (the issue's yardstick: the daemon runs libcurl on
+ * threads of its own beside its loop, so the CPU a message, printed beside the rates, is the
+ * like-for-like comparison).
  *
  * The webhook listener is the project's own HTTP server (daemon/http.h) on a libuv loop of its
  * own in a thread of this program: it answers every request 200 "ok" at once and counts them.
@@ -15,8 +17,8 @@
  *   1. webhooks: dunghand is started once to create and migrate the database and stopped; N
  *      outbox rows (channel 'chat', recipient "bench-hook", a Vietnamese chat line, pending,
  *      not_before 0) are written straight into SQLite; dunghand is started again and a
- *      read-only connection counts the rows still 'pending' or 'sending' every 20 ms until
- *      none is left (all sent, or dead). The rate is N over the time from the listener's first
+ *      read-only connection asks every 20 ms whether a row is still 'pending' or 'sending'
+ *      until none is (all sent, or dead). The rate is N over the time from the listener's first
  *      request to the poll that saw the last row done (so it includes the commit of the
  *      outcomes).
  *   2. e-mail: the same with M rows (channel 'email', address a@example.gov.vn, recipient

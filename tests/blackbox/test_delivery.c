@@ -1419,6 +1419,40 @@ Test(delivery, webhook_timeout_is_retried)
 	api_t_stop(&t);
 }
 
+/* 15b. A transfer that ran into its timeout may not leave its connection for reuse (a late
+ * answer could be read as the next request's: curl_thread.c's progress callback), but the
+ * handle that carried it comes back for the next messages, whose connection must be kept: the
+ * retry and three more messages, one after another, share one connection. (The verdict stayed
+ * on the handle, and each of them opened a connection of its own.) */
+Test(delivery, webhook_connections_are_reused_after_a_timeout)
+{
+	char c[40];
+
+	listener_start();
+	listener_script(L, (struct listener_step[]){ { "/slack", 200, NULL, NULL, 2, 0 }, { 0 } },
+			(struct listener_step){ .status = 200 });
+	start(&(struct setup){ .rules = SLACK_RULE, .channels = channels() });
+	int64_t id = one_slack_message();
+	wait_status(id, "sent", 20000);
+	int after_retry = listener_connections(L);
+	cr_assert_eq(after_retry, 2, "the timed-out attempt and its retry: %d connections",
+		     after_retry);
+	for (size_t i = 2; i <= 4; i++) {
+		overdue_case(code(c, sizeof(c), (int)i));
+		json_t *box = wait_rows(i);
+		cr_assert_eq(json_array_size(box), i, "%s", json_dumps(box, JSON_COMPACT));
+		int64_t next = 0;
+		for (size_t k = 0; k < json_array_size(box); k++)
+			if (api_int(json_array_get(box, k), "id") > next)
+				next = api_int(json_array_get(box, k), "id");
+		wait_status(next, "sent", 20000);
+	}
+	cr_assert_eq(listener_connections(L), after_retry,
+		     "%d new connections for three messages after the retry",
+		     listener_connections(L) - after_retry);
+	api_t_stop(&t);
+}
+
 /* 16. max_attempts = 3 against a listener that always answers 500: dead after exactly three. */
 Test(delivery, webhook_max_attempts)
 {

@@ -58,6 +58,7 @@ struct listener {
 	int nsteps;
 	struct listener_step dflt;
 	int held;           /* requests being held now */
+	int accepted;       /* connections accepted so far */
 	struct conn *conns; /* connection threads not yet joined */
 };
 
@@ -310,6 +311,7 @@ static void *accept_main(void *arg)
 		c->fd = fd;
 		atomic_init(&c->done, false);
 		pthread_mutex_lock(&l->mu);
+		l->accepted++;
 		if (pthread_create(&c->thread, NULL, conn_main, c) == 0) {
 			c->next = l->conns;
 			l->conns = c;
@@ -389,6 +391,14 @@ int listener_count(struct listener *l, bool held)
 {
 	pthread_mutex_lock(&l->mu);
 	int n = held ? l->held : l->nreq;
+	pthread_mutex_unlock(&l->mu);
+	return n;
+}
+
+int listener_connections(struct listener *l)
+{
+	pthread_mutex_lock(&l->mu);
+	int n = l->accepted;
 	pthread_mutex_unlock(&l->mu);
 	return n;
 }

@@ -69,6 +69,9 @@ void listener_release(struct listener *l, struct listener_step dflt);
 /* The number of requests received so far (held: of requests being held now). */
 int listener_count(struct listener *l, bool held);
 
+/* The number of connections accepted so far. */
+int listener_connections(struct listener *l);
+
 /* Waits until listener_count(l, held) >= n, at most timeout_ms. Returns true when it is. */
 bool listener_wait(struct listener *l, int n, bool held, int timeout_ms);
 
