@@ -1398,9 +1398,9 @@ Test(delivery, webhook_429_retry_after)
 	api_t_stop(&t);
 }
 
-/* 15. A listener that never answers: the attempt times out (timeout = 2s, curl 28), is logged
- * retryable, and the message goes on the next try. */
-Test(delivery, webhook_timeout_is_retried)
+/* One chat message whose first attempt the listener never answers, sent on the next; returns
+ * its outbox id. */
+static int64_t sent_after_a_timeout(void)
 {
 	listener_start();
 	listener_script(L, (struct listener_step[]){ { "/slack", 200, NULL, NULL, 2, 0 }, { 0 } },
@@ -1408,6 +1408,14 @@ Test(delivery, webhook_timeout_is_retried)
 	start(&(struct setup){ .rules = SLACK_RULE, .channels = channels() });
 	int64_t id = one_slack_message();
 	wait_status(id, "sent", 20000);
+	return id;
+}
+
+/* 15. A listener that never answers: the attempt times out (timeout = 2s, curl 28), is logged
+ * retryable, and the message goes on the next try. */
+Test(delivery, webhook_timeout_is_retried)
+{
+	int64_t id = sent_after_a_timeout();
 	struct attempt at[4];
 	cr_assert_eq(attempts_of(id, at, 4), 2, "%s", attempts_dump(id));
 	cr_assert_str_eq(at[0].outcome, "retryable");
@@ -1428,12 +1436,7 @@ Test(delivery, webhook_connections_are_reused_after_a_timeout)
 {
 	char c[40];
 
-	listener_start();
-	listener_script(L, (struct listener_step[]){ { "/slack", 200, NULL, NULL, 2, 0 }, { 0 } },
-			(struct listener_step){ .status = 200 });
-	start(&(struct setup){ .rules = SLACK_RULE, .channels = channels() });
-	int64_t id = one_slack_message();
-	wait_status(id, "sent", 20000);
+	sent_after_a_timeout();
 	int after_retry = listener_connections(L);
 	cr_assert_eq(after_retry, 2, "the timed-out attempt and its retry: %d connections",
 		     after_retry);
