@@ -225,7 +225,8 @@ int metrics_write(const struct metrics *m, FILE *out)
 	}
 	free(sorted);
 	write_histogram(out, "dunghan_commit_seconds",
-			"Time of each group commit of the API (COMMIT with its fsync), in seconds.",
+			"Time of each group commit of the API (its COMMIT writing the WAL; the fsync "
+			"that follows is the sync thread's), in seconds.",
 			&m->commit);
 	write_histogram(out, "dunghan_loop_lag_seconds",
 			"How late the event loop ran a timer due every second, in seconds.",
