@@ -4,6 +4,8 @@
  * acknowledged that was not committed (503 with a clear error, the rows absent after a restart),
  * that reads go on, and that writes work again once the fault is gone. */
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +33,6 @@ static void teardown(void)
 
 static void setup(void)
 {
-	if (FAULTS_SANITIZED)
-		cr_skip_test("the faultfs shim is preloaded, which the sanitizers' runtime does not "
-			     "allow: run in the gcc build");
 	snprintf(fault_dir, sizeof(fault_dir), "/tmp/faultfs.XXXXXX");
 	cr_assert_not_null(mkdtemp(fault_dir));
 }
@@ -298,4 +297,106 @@ Test(faults_io, read_only_database_file_at_start)
 Test(faults_io, read_only_file_system_at_start)
 {
 	refused_at_start("EROFS", "Read-only file system");
+}
+
+/* Requests sent from a thread while the test stops the daemon under them. */
+struct fan {
+	struct api_fixture *f;
+	size_t n;
+	char bodies[4][300];
+	const char *texts[4];
+	struct api_reply replies[4];
+	struct err e;
+};
+
+static void *fan_run(void *arg)
+{
+	static const char *const headers[] = { "Authorization: Bearer " API_MOTCUA,
+					       "Content-Type: application/json", NULL };
+	struct fan *fan = arg;
+
+	api_fan_out(fan->f, fan->n, "POST", "/api/v1/cases", headers, fan->texts, fan->replies,
+		    &fan->e);
+	return NULL;
+}
+
+/* SIGTERM while the sync thread's fdatasync of the WAL is slow (FAULTFS_DELAY_MS), then
+ * failing with error ("none": not failing). Four cases are sent at once once the disk is slow
+ * and the stop comes while their sync runs. Each answer is the one status want, or none (a
+ * request the daemon had not read when it stopped); the daemon exits with exit_status and
+ * says nothing of sanitizers; after a restart, the cases answered 201 are there and no other. */
+static void stopped_during_a_slow_sync(const char *error, int want, int exit_status)
+{
+	struct api_reply r = { 0 };
+	struct fan fan = { .f = &t.f, .n = 4 };
+	struct err e = { 0 };
+	pthread_t thread;
+	size_t answered = 0, kept = 0;
+	char *log;
+	int status;
+
+	preload("*/var/dunghan.db-wal", "fsync", error);
+	cr_assert_eq(setenv("FAULTFS_DELAY_MS", "400", 1), 0);
+	api_t_start(&t, NULL);
+	cr_assert_eq(create("SLOW-0", &r), 201, "%s", r.resp.body);
+	api_reply_free(&r);
+	for (size_t i = 0; i < fan.n; i++) {
+		snprintf(fan.bodies[i], sizeof(fan.bodies[i]),
+			 "{\"code\": \"SLOW-%zu\", \"procedure\": \"1.004873\", \"unit\": "
+			 "\"xa-tu-phap-tan-phu\", \"applicant\": \"Nguyễn Văn A\", "
+			 "\"received_at\": \"2024-02-07T10:00:00+07:00\"}", i + 1);
+		fan.texts[i] = fan.bodies[i];
+	}
+	fault(true);
+	cr_assert_eq(pthread_create(&thread, NULL, fan_run, &fan), 0);
+	cr_assert(harness_file_wait(fault_path("log"), "slow fdatasync", API_BOUND_MS),
+		  "no sync of the WAL began after the requests");
+	harness_signal(&t.f.proc, SIGTERM);
+	cr_assert_eq(pthread_join(thread, NULL), 0);
+	status = api_fixture_exited(&t.f, &e);
+	cr_assert_eq(status, exit_status, "dunghand's exit status: %d (%s)", status, e.msg);
+	log = api_fixture_log(&t.f);
+	cr_assert_null(strstr(log, "Sanitizer"), "%s", log);
+	cr_assert_null(strstr(log, "runtime error"), "%s", log);
+	free(log);
+
+	fault(false);
+	cr_assert_eq(unsetenv("LD_PRELOAD"), 0);
+	cr_assert_eq(api_fixture_restart(&t.f, &e), 0, "%s", e.msg);
+	for (size_t i = 0; i < fan.n; i++) {
+		int got = fan.replies[i].status;
+		const char *body = fan.replies[i].resp.body ? fan.replies[i].resp.body : "";
+		char code[16];
+
+		cr_assert(got == want || got == 0, "SLOW-%zu was answered %d: %s", i + 1, got,
+			  body);
+		if (got == 503)
+			cr_assert(strstr(api_str(fan.replies[i].json, "error.message"),
+					 "nothing of it was kept"), "%s", body);
+		snprintf(code, sizeof(code), "SLOW-%zu", i + 1);
+		if (got)
+			cr_assert_eq(cases_named(code), got == 201, "%s, answered %d, is %s the "
+				     "database after the restart", code, got,
+				     got == 201 ? "not in" : "in");
+		answered += got != 0;
+		kept += cases_named(code) == 1;
+		api_reply_free(&fan.replies[i]);
+	}
+	cr_assert_geq(answered, 1, "no request was answered: the stop did not wait for the sync");
+	if (want != 201)
+		cr_assert_eq(kept, 0, "a case of the failed sync is in the database");
+	cr_assert_eq(cases_named("SLOW-0"), 1);
+	api_t_stop(&t);
+}
+
+/* The stop waits for the sync under way, answers what it made durable, and exits 0. */
+Test(faults_io, stop_during_a_slow_wal_sync_answers_and_exits_0)
+{
+	stopped_during_a_slow_sync("none", 201, 0);
+}
+
+/* The sync under way at the stop fails: its commits are cut, their requests told so, exit 1. */
+Test(faults_io, wal_sync_failing_during_the_stop_cuts_and_exits_1)
+{
+	stopped_during_a_slow_sync("EIO", 503, 1);
 }

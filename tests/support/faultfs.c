@@ -13,10 +13,14 @@
  *                    unset: the shim does nothing
  *   FAULTFS_CALLS    which calls fail, a comma list of write, pwrite, fsync, open (default
  *                    "write,pwrite,fsync"); open fails only opens for writing
- *   FAULTFS_ERRNO    EIO (default), ENOSPC, EROFS or EACCES
+ *   FAULTFS_ERRNO    EIO (default), ENOSPC, EROFS or EACCES; or none: the calls do not fail
+ *                    (with FAULTFS_DELAY_MS: a slow disk)
  *   FAULTFS_TRIGGER  a path: calls fail only while it exists (unset: always)
  *   FAULTFS_AFTER    let this many matching calls through first (default 0)
- *   FAULTFS_LOG      a file to which each injected failure appends "call path"
+ *   FAULTFS_DELAY_MS hold each matching call this long first (default 0), as a slow disk
+ *                    does: the window in which a test stops the daemon mid-sync
+ *   FAULTFS_LOG      a file to which each injected failure appends "call path", and each
+ *                    delay "slow call path" as it begins
  * There is no state but the settings and one counter, both process-wide by nature: the shim
  * stands for the kernel, which is shared by every thread too. */
 #ifndef _GNU_SOURCE
@@ -36,6 +40,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 enum faultfs_call { FAULTFS_WRITE = 1, FAULTFS_PWRITE = 2, FAULTFS_FSYNC = 4, FAULTFS_OPEN = 8 };
@@ -45,8 +50,9 @@ static struct {
 	char trigger[PATH_MAX];
 	char log[PATH_MAX];
 	unsigned calls;
-	int error;
+	int error; /* 0: none, the calls are only delayed */
 	long after;
+	long delay_ms;
 	atomic_long seen;
 	ssize_t (*write)(int, const void *, size_t);
 	ssize_t (*pwrite)(int, const void *, size_t, off_t);
@@ -71,7 +77,7 @@ static void faultfs_copy(char *dst, const char *name)
 static void faultfs_init(void)
 {
 	const char *calls = getenv("FAULTFS_CALLS"), *error = getenv("FAULTFS_ERRNO");
-	const char *after = getenv("FAULTFS_AFTER");
+	const char *after = getenv("FAULTFS_AFTER"), *delay = getenv("FAULTFS_DELAY_MS");
 	static const struct {
 		const char *name;
 		unsigned bit;
@@ -106,7 +112,10 @@ static void faultfs_init(void)
 		faultfs.error = EROFS;
 	else if (error && !strcmp(error, "EACCES"))
 		faultfs.error = EACCES;
+	else if (error && !strcmp(error, "none"))
+		faultfs.error = 0;
 	faultfs.after = after ? strtol(after, NULL, 10) : 0;
+	faultfs.delay_ms = delay ? strtol(delay, NULL, 10) : 0;
 }
 
 static void faultfs_note(const char *call, const char *path)
@@ -135,6 +144,17 @@ static bool faultfs_fails(enum faultfs_call call, const char *name, const char *
 	if (faultfs.trigger[0] && stat(faultfs.trigger, &st) != 0)
 		return false;
 	if (atomic_fetch_add(&faultfs.seen, 1) < faultfs.after)
+		return false;
+	if (faultfs.delay_ms > 0) {
+		char slow[32];
+		struct timespec ts = { faultfs.delay_ms / 1000, faultfs.delay_ms % 1000 * 1000000 };
+
+		snprintf(slow, sizeof(slow), "slow %s", name);
+		faultfs_note(slow, path);
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+	}
+	if (!faultfs.error)
 		return false;
 	faultfs_note(name, path);
 	errno = faultfs.error;
