@@ -6,7 +6,10 @@
  * turn's I/O callbacks, commits once without waiting for the disk and asks the WAL's sync
  * thread (wal_sync.h) for a sync; the answers go out when a sync that began after the commit
  * has ended, while the loop already runs the next turn (whose commit the next sync takes) — or
- * 503 to all of them when the commit fails, with nothing of them kept. Answers of reads are
+ * 503 to all of them when the commit fails, with nothing of them kept. While a sync runs and
+ * more requests are ready, the commit waits (turn_can_wait): the transaction stays open into
+ * the next turns, which join it, and is committed when the loop runs out of ready I/O, when the
+ * sync ends, or when another writer begins (store_hold). Answers of reads are
  * queued behind an open transaction or an unsynced commit too, so that no client ever sees
  * data that is not yet durable. A failed sync cuts the unsynced commits out of the WAL
  * (store_cut_wal), answers 503 to theirs and ends the daemon (api_on_fatal): after a failed
@@ -18,6 +21,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -61,6 +65,7 @@ struct api {
 	/* The turn's transaction has requests' writes: if it is gone before the commit (SQLite
 	 * rolls a transaction back by itself after some I/O and disk-full errors), so are they. */
 	bool turn_writes;
+	unsigned turn_requests; /* writes joined to the turn's transaction (a bound on holding it) */
 	int64_t started_at;
 	bool stopping;
 	unsigned jobs; /* api_job_queue'd and not yet answered: the close waits for them */
@@ -306,6 +311,7 @@ static void commit_turn(struct api *api)
 		log_error("api: the turn's transaction was rolled back after a database error");
 	}
 	api->turn_writes = false;
+	api->turn_requests = 0;
 	if (committed && api->sync)
 		api->committed = wal_sync_ask(api->sync, &mark);
 	else if (committed)
@@ -335,6 +341,9 @@ static void on_synced(void *arg, uint64_t covered, const struct store_wal_mark *
 		if (synced) /* delivery's commits too, which no answer waits for */
 			store_wal_synced(api->store, synced);
 		send_durable(api);
+		/* A turn held for this sync (turn_can_wait) is committed now: the thread syncs it
+		 * next. */
+		store_yield(api->store);
 		if (api->closing && api->jobs == 0 && api->durable >= last_commit(api))
 			finish_close(api);
 		return;
@@ -371,6 +380,7 @@ static int join_turn(struct api_ctx *x, struct api_error *e)
 
 	if (store_in_transaction(x->store)) {
 		api->turn_writes = true;
+		api->turn_requests++;
 		return 0;
 	}
 	if (api->turn_writes) {
@@ -381,12 +391,43 @@ static int join_turn(struct api_ctx *x, struct api_error *e)
 	if (store_begin(x->store, &err) != STORE_OK)
 		return api_fail(e, 503, "unavailable", NULL, "the database is busy; retry");
 	api->turn_writes = true;
+	api->turn_requests = 1;
 	return 0;
+}
+
+/* Writes held in one transaction at most: its commit runs on the loop, in one piece. */
+#define TURN_MAX_REQUESTS 1024
+
+/* Whether the turn's commit can wait for the next loop turn: while a sync runs, a commit now
+ * would wait for the next sync anyway, as would one made when that sync ends. Holding the
+ * transaction open meanwhile gathers the requests of several turns into one commit, which
+ * writes each hot page of the indexes once instead of once a turn (docs/performance.md). It
+ * is held only while the loop has more I/O to handle at once, so that a loop with nothing
+ * else to do commits without waiting; and never at the close. */
+static bool turn_can_wait(struct api *api)
+{
+	struct pollfd ready = { .fd = uv_backend_fd(api->loop), .events = POLLIN };
+
+	return api->sync && !api->closing && api->turn_writes &&
+	       api->turn_requests < TURN_MAX_REQUESTS && store_in_transaction(api->store) &&
+	       wal_sync_last(api->sync) > api->durable && ready.fd >= 0 &&
+	       poll(&ready, 1, 0) == 1;
+}
+
+static void release_turn(void *arg)
+{
+	commit_turn(arg);
 }
 
 static void on_check(uv_check_t *h)
 {
-	commit_turn(h->data);
+	struct api *api = h->data;
+
+	if (turn_can_wait(api)) {
+		store_hold(api->store, release_turn, api);
+		return;
+	}
+	commit_turn(api);
 }
 
 int api_write_begin(struct api_ctx *x, struct api_error *e)

@@ -759,7 +759,9 @@ static void on_timer(uv_timer_t *h)
 	}
 	/* Someone else's transaction is open (the API's turn, say): its outcome would not be ours
 	 * to see, and outcomes forgotten before a commit that then failed would be sent again.
-	 * Back in the next loop iteration, after it has committed. */
+	 * One held open across turns is ended now; otherwise back in the next loop iteration,
+	 * after it has committed. */
+	store_yield(d->store);
 	if (store_in_transaction(d->store)) {
 		arm(d, 0);
 		return;
@@ -928,11 +930,13 @@ static void on_thread_closed(void *arg)
 /* Writes what ended before the close, so that those messages are not sent again. */
 static void write_last(struct deliver *d)
 {
-	bool own = !store_in_transaction(d->store);
+	bool own;
 	struct err err;
 
 	if (!d->done.n)
 		return;
+	store_yield(d->store);
+	own = !store_in_transaction(d->store);
 	if (own && store_begin(d->store, &err) != STORE_OK) {
 		log_error("deliver: %s", err.msg);
 		return;

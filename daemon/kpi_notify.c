@@ -760,6 +760,7 @@ static void write_ready(struct kpi_notify *n)
 	bool failed = false;
 	size_t budgets = 0, reports = 0;
 
+	store_yield(n->store); /* a turn held open across loop turns ends now */
 	if (store_in_transaction(n->store)) { /* someone's turn is still open: come back */
 		arm_ms(n, BUSY_RETRY_MS);
 		return;

@@ -411,7 +411,9 @@ static void on_work(uv_idle_t *h)
 		return;
 	}
 	api_ctx_init(&x, sp->api, SPOOL_ACTOR);
-	/* Never inside a transaction of the API's: its group commit owns that one. */
+	/* Never inside a transaction of the API's: its group commit owns that one (one held
+	 * open across loop turns is ended now). */
+	store_yield(x.store);
 	if (store_in_transaction(x.store))
 		return;
 	n = chunk_read(job, &end);

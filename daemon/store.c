@@ -531,6 +531,9 @@ struct store {
 	 * SQLite's included, and another process would then take the wal-index for its own. */
 	int shm_fd;
 	int64_t page_size;
+	/* The owner of a transaction left open across loop turns (store_hold), or NULL. */
+	void (*release)(void *arg);
+	void *release_arg;
 };
 
 static enum store_status status_of(int rc)
@@ -1115,9 +1118,26 @@ enum store_status store_count_active(struct store *st, int64_t *units, int64_t *
 
 enum store_status store_begin(struct store *st, struct err *err)
 {
-	int rc = run(st->stmt[STMT_BEGIN]);
+	int rc;
 
+	store_yield(st);
+	rc = run(st->stmt[STMT_BEGIN]);
 	return rc == SQLITE_OK ? STORE_OK : db_error(st, rc, err, "cannot begin a transaction");
+}
+
+void store_hold(struct store *st, void (*release)(void *arg), void *arg)
+{
+	st->release = release;
+	st->release_arg = arg;
+}
+
+void store_yield(struct store *st)
+{
+	void (*release)(void *arg) = st->release;
+
+	st->release = NULL;
+	if (release && !sqlite3_get_autocommit(st->db))
+		release(st->release_arg);
 }
 
 /* A commit that failed in its fsync leaves its WAL frames, commit frame included, in the file
@@ -1145,6 +1165,7 @@ static enum store_status commit(struct store *st, bool synced, struct err *err)
 	 * failing call left is taken here. */
 	errno = 0;
 	st->wal_written = false;
+	st->release = NULL;
 	rc = run(st->stmt[STMT_COMMIT]);
 	sys = errno;
 	if (!synced)
@@ -1305,6 +1326,7 @@ fail:
 
 void store_rollback(struct store *st)
 {
+	st->release = NULL;
 	if (!sqlite3_get_autocommit(st->db))
 		run(st->stmt[STMT_ROLLBACK]);
 }

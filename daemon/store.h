@@ -93,6 +93,14 @@ enum store_status store_commit(struct store *st, struct err *err);
 void store_rollback(struct store *st);
 bool store_in_transaction(struct store *st);
 
+/* The open transaction stays open past its owner's turn of the loop (the API's group, grown
+ * while the last group's sync runs): whoever needs the connection next — store_begin, or
+ * store_yield before a check of store_in_transaction — first has release(arg) end it, by a
+ * commit or a rollback. The hold ends with the transaction. */
+void store_hold(struct store *st, void (*release)(void *arg), void *arg);
+/* Has a held transaction ended now (see store_hold); nothing when none is held. */
+void store_yield(struct store *st);
+
 /* Where a commit ended in the WAL: the WAL's generation (it starts again from its beginning once
  * a checkpoint has copied all of it into the database) and its length in frames then. */
 struct store_wal_mark {

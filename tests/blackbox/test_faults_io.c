@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api_fixture.h"
@@ -399,4 +400,110 @@ Test(faults_io, stop_during_a_slow_wal_sync_answers_and_exits_0)
 Test(faults_io, wal_sync_failing_during_the_stop_cuts_and_exits_1)
 {
 	stopped_during_a_slow_sync("EIO", 503, 1);
+}
+
+/* A client creating cases one after the other on its kept-alive connection until told to
+ * stop, each already due (due_at: due); what it saw is counted. */
+struct creator {
+	int port;
+	int id;
+	const char *received, *due;
+	const volatile bool *stop;
+	size_t created, failed;
+	char first_error[200];
+};
+
+static void *creator_run(void *arg)
+{
+	struct creator *c = arg;
+	struct http_client *conn = NULL;
+	char body[400];
+
+	while (!*c->stop) {
+		struct api_reply r = { 0 };
+		struct err e = { 0 };
+		int n = snprintf(body, sizeof(body),
+				 "{\"code\": \"HELD-%d-%zu\", \"procedure\": \"1.004222\", \"unit\": "
+				 "\"xa-tu-phap-tan-phu\", \"handler\": \"tuan.hm\", \"received_at\": "
+				 "\"%s\", \"due_at\": \"%s\"}", c->id, c->created + c->failed,
+				 c->received, c->due);
+
+		if (api_call_conn(&conn, c->port, API_BOUND_MS, "POST", "/api/v1/cases",
+				  API_MOTCUA, "application/json", body, (size_t)n, NULL, &r,
+				  &e) == 0 && r.status == 201) {
+			c->created++;
+		} else {
+			if (!c->failed)
+				snprintf(c->first_error, sizeof(c->first_error), "%d %.180s", r.status,
+					 r.resp.body ? r.resp.body : e.msg);
+			c->failed++;
+		}
+		api_reply_free(&r);
+	}
+	http_client_free(conn);
+	return NULL;
+}
+
+/* Sixteen clients at once on a slow disk (every fdatasync of the WAL 20 ms): while a sync runs
+ * and more requests are ready, the API holds its transaction open across loop turns to commit
+ * them together (api.c, turn_can_wait). Every case created is already due, so the scheduler's
+ * timer fires between those turns over and over, and its own transaction must begin all the
+ * same (store_begin has the held one committed first): for two seconds of creates, every
+ * create is acknowledged and kept, every case gets its "due" alert, and the daemon logs no
+ * error (without the release, "scheduler: cannot start: cannot begin a transaction"). */
+Test(faults_io, the_scheduler_writes_between_turns_held_on_a_slow_disk)
+{
+	struct api_options o = {
+		.calendar = API_RTC_CALENDAR,
+		.extra = "escalation: {\n  templates = \"" DUNGHAN_SOURCE_DIR
+			 "/config/templates\";\n  cases = (\n    { id = \"due\"; when = \"due\"; "
+			 "notify = [\"handler\"]; }\n  );\n};\n",
+	};
+	struct creator creators[16];
+	pthread_t threads[16];
+	volatile bool stop = false;
+	char due[40], received[40];
+	struct err e = { 0 };
+	size_t created = 0;
+	int64_t alerted = -1, t0;
+	char *log;
+
+	preload("*/var/dunghan.db-wal", "fsync", "none");
+	cr_assert_eq(setenv("FAULTFS_DELAY_MS", "20", 1), 0);
+	api_t_start(&t, &o);
+	t0 = (int64_t)time(NULL);
+	api_format_instant(received, sizeof(received), t0 - 120);
+	api_format_instant(due, sizeof(due), t0 - 60);
+	fault(true);
+	for (int i = 0; i < 16; i++) {
+		creators[i] = (struct creator){ .port = t.f.port, .id = i,
+						.received = received, .due = due,
+						.stop = &stop };
+		cr_assert_eq(pthread_create(&threads[i], NULL, creator_run, &creators[i]), 0);
+	}
+	while ((int64_t)time(NULL) <= t0 + 2)
+		api_sleep_ms(100);
+	stop = true;
+	for (int i = 0; i < 16; i++) {
+		cr_assert_eq(pthread_join(threads[i], NULL), 0);
+		cr_assert_eq(creators[i].failed, 0, "client %d: %zu creates failed, the first: %s",
+			     i, creators[i].failed, creators[i].first_error);
+		created += creators[i].created;
+	}
+	for (int64_t by = (int64_t)time(NULL) + 10; (int64_t)time(NULL) <= by;) {
+		alerted = api_db_int(&t.f, "SELECT count(DISTINCT item_id) FROM alerts WHERE "
+				     "item_kind = 'case' AND rule_id = 'due'", &e);
+		if (alerted == (int64_t)created)
+			break;
+		api_sleep_ms(100);
+	}
+	cr_assert_eq(alerted, (int64_t)created, "%lld of %zu overdue cases were alerted",
+		     (long long)alerted, created);
+	log = api_fixture_log(&t.f);
+	cr_assert_null(strstr(log, " error: "), "%s", log);
+	free(log);
+	fault(false);
+	api_t_stop(&t);
+	cr_assert_eq(api_db_int(&t.f, "SELECT count(*) FROM cases WHERE code LIKE 'HELD-%'", &e),
+		     (int64_t)created);
 }

@@ -402,3 +402,91 @@ Test(store, an_empty_synced_commit_vouches_for_nothing)
 	cut_in_child(EMPTY_COMMIT_BETWEEN);
 	cr_expect_eq(query_int("SELECT count(*) FROM events"), 10);
 }
+
+/* --- a transaction held open across loop turns (store_hold) -------------------------------- */
+
+struct holder {
+	struct store *st;
+	int released;
+	bool commit; /* the release commits; else it rolls back */
+};
+
+static void release_held(void *arg)
+{
+	struct holder *held = arg;
+	struct err err;
+
+	held->released++;
+	if (held->commit)
+		cr_assert_eq(store_commit(held->st, &err), STORE_OK, "%s", err.msg);
+	else
+		store_rollback(held->st);
+}
+
+static void append_note(struct store *st, int64_t item_id)
+{
+	struct store_event ev = { .item_kind = "case", .item_id = item_id, .type = "note",
+				  .at = 1700000000, .actor = "test", .data = "{}",
+				  .due_at = TIME_NONE, .recorded_at = 1700000000 };
+	struct err err;
+
+	cr_assert_eq(store_event_append(st, &ev, &err), STORE_OK, "%s", err.msg);
+}
+
+/* Another writer's store_begin has the holder end its transaction first, once; the writer's
+ * own transaction then begins and commits; both writes are kept. */
+Test(store, a_held_transaction_is_released_before_another_begins)
+{
+	struct store *st = open_ok();
+	struct holder held = { .st = st, .commit = true };
+	struct err err;
+
+	cr_assert_eq(store_begin(st, &err), STORE_OK, "%s", err.msg);
+	append_note(st, 1);
+	store_hold(st, release_held, &held);
+	cr_assert(store_in_transaction(st), "the held transaction must stay open");
+	cr_assert_eq(query_int("SELECT count(*) FROM events"), 0, "nothing committed yet");
+
+	cr_assert_eq(store_begin(st, &err), STORE_OK, "%s", err.msg);
+	cr_assert_eq(held.released, 1);
+	cr_assert_eq(query_int("SELECT count(*) FROM events"), 1, "the held write was committed");
+	append_note(st, 2);
+	cr_assert_eq(store_commit(st, &err), STORE_OK, "%s", err.msg);
+	/* The hold ended with its transaction: a later begin releases nothing. */
+	cr_assert_eq(store_begin(st, &err), STORE_OK, "%s", err.msg);
+	store_rollback(st);
+	cr_assert_eq(held.released, 1);
+	store_close(st);
+	cr_assert_eq(query_int("SELECT count(*) FROM events"), 2);
+}
+
+/* store_yield ends a held transaction (here by a rollback: its write is gone) and does nothing
+ * without one; a hold ended by the owner's own commit or rollback is not released later. */
+Test(store, yield_releases_only_a_transaction_still_held)
+{
+	struct store *st = open_ok();
+	struct holder held = { .st = st, .commit = false };
+	struct err err;
+
+	store_yield(st);
+	cr_assert_eq(held.released, 0);
+	cr_assert_eq(store_begin(st, &err), STORE_OK, "%s", err.msg);
+	append_note(st, 1);
+	store_hold(st, release_held, &held);
+	store_yield(st);
+	cr_assert_eq(held.released, 1);
+	cr_assert_not(store_in_transaction(st));
+	store_yield(st);
+	cr_assert_eq(held.released, 1);
+
+	cr_assert_eq(store_begin(st, &err), STORE_OK, "%s", err.msg);
+	append_note(st, 2);
+	store_hold(st, release_held, &held);
+	cr_assert_eq(store_commit(st, &err), STORE_OK, "%s", err.msg);
+	store_yield(st);
+	cr_assert_eq(store_begin(st, &err), STORE_OK, "%s", err.msg);
+	store_rollback(st);
+	cr_assert_eq(held.released, 1, "a hold outlived its transaction");
+	store_close(st);
+	cr_assert_eq(query_int("SELECT count(*) FROM events"), 1);
+}
