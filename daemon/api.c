@@ -1566,6 +1566,11 @@ static void api_free_memory(struct api *api);
 static void on_handle_gone(void *arg);
 
 /* Closes the sync thread and its handle, one of api's: the last handle gone frees api. */
+static void observe_wal_sync(void *metrics, double seconds)
+{
+	metrics_observe_wal_sync(metrics, seconds);
+}
+
 static void close_sync(struct api *api)
 {
 	if (!api->sync)
@@ -1665,6 +1670,8 @@ struct api *api_new(uv_loop_t *loop, struct store *store, struct scheduler *sche
 		close_sync(api); /* frees api, its last handle */
 		return NULL;
 	}
+	if (api->sync)
+		wal_sync_observe(api->sync, observe_wal_sync, api->metrics);
 	api->open_handles = 1;
 	if ((rc = uv_check_init(loop, &api->commit)) != 0) {
 		err_set(err, NULL, "cannot create the commit handle: %s", uv_strerror(rc));

@@ -1,5 +1,6 @@
 /* metrics: what dunghand measures of itself since it started, for GET /metrics — HTTP answers by
- * route and status, the latency of the API's group commit, how late the loop runs a timer —
+ * route and status, the latency of the API's group commit and of the WAL's syncs, how late the
+ * loop runs a timer —
  * and the Prometheus text exposition format 0.0.4 every series is written in (docs/operations.md,
  * "Metrics"). Everything here runs on the loop thread, except the writers of the format, which
  * only touch the FILE they are given. */
@@ -30,6 +31,9 @@ void metrics_count_request(struct metrics *m, const char *route, int status);
 
 /* Records one group commit that took seconds. */
 void metrics_observe_commit(struct metrics *m, double seconds);
+
+/* Records one fdatasync of the WAL (the sync thread's, wal_sync.h) that took seconds. */
+void metrics_observe_wal_sync(struct metrics *m, double seconds);
 
 /* Writes the families measured here (requests, commit and loop-lag histograms, uptime) with
  * their HELP and TYPE lines. Returns 0, or -1 when out fails. */

@@ -26,6 +26,8 @@ struct wal_sync {
 	uint64_t failed;  /* the ticket of the sync that failed, 0: none */
 	int error;
 	bool stop;
+	double times[WAL_SYNC_TIMES]; /* seconds each sync took since the last report */
+	unsigned ntimes;
 	/* the loop's own */
 	struct {
 		uint64_t ticket;
@@ -37,6 +39,8 @@ struct wal_sync {
 	bool failure_reported;
 	wal_sync_cb cb;
 	void *arg;
+	void (*observe)(void *arg, double seconds);
+	void *observe_arg;
 	void (*closed)(void *arg);
 	void *closed_arg;
 };
@@ -53,11 +57,15 @@ static void *run(void *arg)
 			break;
 		uint64_t ticket = w->asked;
 		pthread_mutex_unlock(&w->lock);
+		uint64_t start = uv_hrtime();
 		int rc, error;
 		while ((rc = fdatasync(w->fd)) != 0 && errno == EINTR)
 			;
 		error = rc == 0 ? 0 : errno;
+		double took = (double)(uv_hrtime() - start) / 1e9;
 		pthread_mutex_lock(&w->lock);
+		if (w->ntimes < WAL_SYNC_TIMES)
+			w->times[w->ntimes++] = took;
 		if (rc == 0) {
 			w->covered = ticket;
 		} else {
@@ -84,14 +92,21 @@ static const struct store_wal_mark *mark_of(const struct wal_sync *w, uint64_t c
 /* Reports what the thread did; closing: from wal_sync_close, a failure only. */
 static void report(struct wal_sync *w, bool closing)
 {
+	double times[WAL_SYNC_TIMES];
 	uint64_t covered, failed;
+	unsigned ntimes;
 	int error;
 
 	pthread_mutex_lock(&w->lock);
 	covered = w->covered;
 	failed = w->failed;
 	error = w->error;
+	ntimes = w->ntimes;
+	memcpy(times, w->times, ntimes * sizeof(times[0]));
+	w->ntimes = 0;
 	pthread_mutex_unlock(&w->lock);
+	for (unsigned i = 0; i < ntimes && w->observe && !closing; i++)
+		w->observe(w->observe_arg, times[i]);
 	if (!closing && covered > w->reported) {
 		w->reported = covered;
 		w->cb(w->arg, covered, mark_of(w, covered), 0);
@@ -182,6 +197,13 @@ uint64_t wal_sync_ask(struct wal_sync *w, const struct store_wal_mark *mark)
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	return w->tickets;
+}
+
+void wal_sync_observe(struct wal_sync *w, void (*observe)(void *arg, double seconds),
+		      void *arg)
+{
+	w->observe = observe;
+	w->observe_arg = arg;
 }
 
 uint64_t wal_sync_last(const struct wal_sync *w)

@@ -34,6 +34,14 @@ struct wal_sync *wal_sync_new(uv_loop_t *loop, const char *path, wal_sync_cb cb,
  * asked (on the loop). */
 uint64_t wal_sync_ask(struct wal_sync *w, const struct store_wal_mark *mark);
 
+/* Has the time each sync took handed to observe(arg, seconds) on the loop, just before the
+ * report of what it covered (for the metrics: the disk's share of every write's latency). At
+ * most WAL_SYNC_TIMES syncs are timed between two reports; the loop takes the reports
+ * between its turns, so that bound is not reached in practice. */
+#define WAL_SYNC_TIMES 64
+void wal_sync_observe(struct wal_sync *w, void (*observe)(void *arg, double seconds),
+		      void *arg);
+
 /* The last ticket wal_sync_ask returned (0: none yet). */
 uint64_t wal_sync_last(const struct wal_sync *w);
 

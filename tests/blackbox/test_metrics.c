@@ -336,6 +336,8 @@ Test(metrics, exact_values_after_known_requests)
 
 	/* Four writes, four group commits at least (the API commits nothing else). */
 	cr_assert_geq(expect_histogram(&x, "dunghan_commit_seconds"), 4);
+	/* Each of them waited for a sync of the WAL (one sync may cover several). */
+	cr_assert_geq(expect_histogram(&x, "dunghan_wal_sync_seconds"), 1);
 	expect_histogram(&x, "dunghan_loop_lag_seconds");
 	cr_assert(value_of(&x, "dunghan_uptime_seconds", "") > 0);
 

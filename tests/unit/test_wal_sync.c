@@ -18,7 +18,18 @@ struct seen {
 	int errors[64];
 	size_t n;
 	bool closed;
+	size_t timed;   /* syncs observed (wal_sync_observe) */
+	double longest; /* seconds */
 };
+
+static void on_timed(void *arg, double seconds)
+{
+	struct seen *s = arg;
+
+	s->timed++;
+	if (seconds > s->longest)
+		s->longest = seconds;
+}
 
 static void on_synced(void *arg, uint64_t covered, const struct store_wal_mark *mark, int error)
 {
@@ -63,10 +74,14 @@ Test(wal_sync, every_ticket_is_covered_in_order)
 	harness_path(&h, "db-wal", path, sizeof(path));
 	cr_assert_eq(uv_loop_init(&loop), 0);
 	cr_assert_not_null(w = wal_sync_new(&loop, path, on_synced, &s, &err), "%s", err.msg);
+	wal_sync_observe(w, on_timed, &s);
 	cr_assert_eq(wal_sync_ask(w, &(struct store_wal_mark){ 1, 1 }), 1);
 	run_until(&loop, &s, 1);
 	cr_assert_eq(s.n, 1);
 	cr_assert_eq(s.covered[0], 1);
+	/* The sync was timed, and its time handed over before its report. */
+	cr_assert_eq(s.timed, 1);
+	cr_assert(s.longest > 0 && s.longest < 10, "a sync took %f s", s.longest);
 	/* Asked while one sync may run: the next covers them all, never one twice. */
 	for (uint64_t t = 2; t <= 40; t++)
 		cr_assert_eq(wal_sync_ask(w, &(struct store_wal_mark){ 1, (int64_t)t }), t);
@@ -79,6 +94,9 @@ Test(wal_sync, every_ticket_is_covered_in_order)
 				     (unsigned long long)s.covered[i]);
 	}
 	cr_assert_eq(s.covered[s.n - 1], 40);
+	/* One time a sync: at least one a report, at most one a ticket after the first. */
+	cr_assert(s.timed >= s.n && s.timed <= 40, "%zu syncs timed for %zu reports", s.timed,
+		  s.n);
 	wal_sync_close(w, on_closed, &s);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	cr_assert(s.closed);
