@@ -26,6 +26,9 @@
 struct dunghand {
 	uv_loop_t loop;
 	uv_signal_t sigterm, sigint, sighup;
+	/* SIGHUP arrives among the loop's I/O, where a turn of the API may have its transaction
+	 * open: the reload runs from this timer, at the start of the next turn. */
+	uv_timer_t reload_timer;
 	bool stopping;
 	const char *config_path;
 	const char *database_override;
@@ -135,6 +138,9 @@ static void reload(struct dunghand *d)
 			 next->database.path);
 	if (store_set_max_size(d->store, next->database.max_size_mb * 1024 * 1024, &err) != STORE_OK ||
 	    store_sync_config(d->store, next, now_seconds(), &err) != STORE_OK) {
+		struct err ignored;
+
+		store_set_max_size(d->store, d->cfg->database.max_size_mb * 1024 * 1024, &ignored);
 		log_error("reload: %s; still running on the previous configuration", err.msg);
 		config_free(next);
 		sd_notify(0, "READY=1");
@@ -250,9 +256,15 @@ static void begin_stop(struct dunghand *d, const char *why)
 	uv_close((uv_handle_t *)&d->sigterm, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sigint, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sighup, on_handle_closed);
+	uv_close((uv_handle_t *)&d->reload_timer, on_handle_closed);
 	api_stop_accepting(d->api);
 	if (d->http)
 		http_server_stop(d->http, on_http_stopped, d);
+}
+
+static void on_reload_timer(uv_timer_t *t)
+{
+	reload(t->data);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -260,7 +272,7 @@ static void on_signal(uv_signal_t *h, int signum)
 	struct dunghand *d = h->data;
 
 	if (signum == SIGHUP)
-		reload(d);
+		uv_timer_start(&d->reload_timer, on_reload_timer, 0, 0);
 	else
 		begin_stop(d, signum == SIGTERM ? "SIGTERM received" : "SIGINT received");
 }
@@ -271,8 +283,9 @@ static int start_loop_handles(struct dunghand *d)
 	struct err err;
 	int rc;
 
-	d->sigterm.data = d->sigint.data = d->sighup.data = d;
-	if ((rc = uv_signal_init(&d->loop, &d->sigterm)) || (rc = uv_signal_init(&d->loop, &d->sigint)) ||
+	d->sigterm.data = d->sigint.data = d->sighup.data = d->reload_timer.data = d;
+	if ((rc = uv_timer_init(&d->loop, &d->reload_timer)) ||
+	    (rc = uv_signal_init(&d->loop, &d->sigterm)) || (rc = uv_signal_init(&d->loop, &d->sigint)) ||
 	    (rc = uv_signal_init(&d->loop, &d->sighup)) ||
 	    (rc = uv_signal_start(&d->sigterm, on_signal, SIGTERM)) ||
 	    (rc = uv_signal_start(&d->sigint, on_signal, SIGINT)) ||

@@ -1131,6 +1131,11 @@ void store_hold(struct store *st, void (*release)(void *arg), void *arg)
 	st->release_arg = arg;
 }
 
+int64_t store_changes(struct store *st)
+{
+	return sqlite3_total_changes64(st->db);
+}
+
 void store_yield(struct store *st)
 {
 	void (*release)(void *arg) = st->release;

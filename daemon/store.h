@@ -100,6 +100,9 @@ bool store_in_transaction(struct store *st);
 void store_hold(struct store *st, void (*release)(void *arg), void *arg);
 /* Has a held transaction ended now (see store_hold); nothing when none is held. */
 void store_yield(struct store *st);
+/* Rows the connection has inserted, updated or deleted since it opened (a measure of a
+ * transaction's size: the difference of two readings). */
+int64_t store_changes(struct store *st);
 
 /* Where a commit ended in the WAL: the WAL's generation (it starts again from its beginning once
  * a checkpoint has copied all of it into the database) and its length in frames then. */
