@@ -301,6 +301,24 @@ Test(faults_io, read_only_file_system_at_start)
 	refused_at_start("EROFS", "Read-only file system");
 }
 
+/* Expects the daemon, told to stop, to exit with exit_status and no sanitizer report; then
+ * starts it again without the shim. */
+static void restarted_after_exit(int exit_status)
+{
+	struct err e = { 0 };
+	int status = api_fixture_exited(&t.f, &e);
+	char *log;
+
+	cr_assert_eq(status, exit_status, "dunghand's exit status: %d (%s)", status, e.msg);
+	log = api_fixture_log(&t.f);
+	cr_assert_null(strstr(log, "Sanitizer"), "%s", log);
+	cr_assert_null(strstr(log, "runtime error"), "%s", log);
+	free(log);
+	fault(false);
+	cr_assert_eq(unsetenv("LD_PRELOAD"), 0);
+	cr_assert_eq(api_fixture_restart(&t.f, &e), 0, "%s", e.msg);
+}
+
 /* Requests sent from a thread while the test stops the daemon under them. */
 struct fan {
 	struct api_fixture *f;
@@ -331,11 +349,8 @@ static void stopped_during_a_slow_sync(const char *error, int want, int exit_sta
 {
 	struct api_reply r = { 0 };
 	struct fan fan = { .f = &t.f, .n = 4 };
-	struct err e = { 0 };
 	pthread_t thread;
 	size_t answered = 0, kept = 0;
-	char *log;
-	int status;
 
 	preload("*/var/dunghan.db-wal", "fsync", error);
 	cr_assert_eq(setenv("FAULTFS_DELAY_MS", "400", 1), 0);
@@ -355,16 +370,7 @@ static void stopped_during_a_slow_sync(const char *error, int want, int exit_sta
 		  "no sync of the WAL began after the requests");
 	harness_signal(&t.f.proc, SIGTERM);
 	cr_assert_eq(pthread_join(thread, NULL), 0);
-	status = api_fixture_exited(&t.f, &e);
-	cr_assert_eq(status, exit_status, "dunghand's exit status: %d (%s)", status, e.msg);
-	log = api_fixture_log(&t.f);
-	cr_assert_null(strstr(log, "Sanitizer"), "%s", log);
-	cr_assert_null(strstr(log, "runtime error"), "%s", log);
-	free(log);
-
-	fault(false);
-	cr_assert_eq(unsetenv("LD_PRELOAD"), 0);
-	cr_assert_eq(api_fixture_restart(&t.f, &e), 0, "%s", e.msg);
+	restarted_after_exit(exit_status);
 	for (size_t i = 0; i < fan.n; i++) {
 		int got = fan.replies[i].status;
 		const char *body = fan.replies[i].resp.body ? fan.replies[i].resp.body : "";
@@ -513,9 +519,6 @@ static size_t creators_check(void)
  * daemon exits 0; after the restart every case answered 201 is there. */
 Test(faults_io, stop_while_turns_are_held_on_a_slow_disk)
 {
-	struct err e = { 0 };
-	int status;
-
 	preload("*/var/dunghan.db-wal", "fsync", "none");
 	cr_assert_eq(setenv("FAULTFS_DELAY_MS", "150", 1), 0);
 	api_t_start(&t, NULL);
@@ -525,16 +528,8 @@ Test(faults_io, stop_while_turns_are_held_on_a_slow_disk)
 		api_sleep_ms(10);
 	cr_assert_geq(atomic_load(&creators_acked), 48, "the clients got no answers");
 	harness_signal(&t.f.proc, SIGTERM);
-	status = api_fixture_exited(&t.f, &e);
+	restarted_after_exit(0);
 	creators_join(true);
-	cr_assert_eq(status, 0, "dunghand's exit status: %d (%s)", status, e.msg);
-	char *log = api_fixture_log(&t.f);
-	cr_assert_null(strstr(log, "Sanitizer"), "%s", log);
-	cr_assert_null(strstr(log, "runtime error"), "%s", log);
-	free(log);
-	fault(false);
-	cr_assert_eq(unsetenv("LD_PRELOAD"), 0);
-	cr_assert_eq(api_fixture_restart(&t.f, &e), 0, "%s", e.msg);
 	cr_assert_geq(creators_check(), 48);
 	api_t_stop(&t);
 }
