@@ -173,7 +173,7 @@ enum stmt_id {
 /* The case list's filters but the unit, status, due range and cursor (bind_filter numbers). */
 #define CASE_LIST_HEAD                                                                         \
 	"SELECT " CASE_COLUMNS " FROM cases WHERE ?1 IS NOT NULL"                               \
-	" AND (?4 IS NULL OR (status IN ('received', 'in_progress') AND due_at < ?4))"          \
+	" AND (?4 IS NULL OR (status IN ('received', 'in_progress') AND (due_at < ?4 OR late = 1)))" \
 	" AND (?7 IS NULL OR " PREFIX("code") " OR " PREFIX("applicant") ")"                    \
 	" AND (?13 IS NULL OR (status IN ('received', 'in_progress', 'paused') AND EXISTS "     \
 	"(SELECT 1 FROM alerts WHERE item_kind = 'case' AND item_id = cases.id)))"
@@ -460,11 +460,13 @@ static const char *const stmt_sql[STMT_MAX] = {
 		" (SELECT count(*) FROM documents WHERE status <> 'done'),"
 		" (SELECT count(*) FROM assignments WHERE status = 'open'),"
 		" (SELECT count(*) FROM cases"
-		"  WHERE status IN ('received', 'in_progress') AND due_at < ?1),"
+		"  WHERE status IN ('received', 'in_progress') AND due_at < ?1)"
+		" + (SELECT count(*) FROM cases WHERE late = 1"
+		"  AND status IN ('received', 'in_progress') AND due_at >= ?1),"
 		" (SELECT count(*) FROM documents WHERE status <> 'done' AND due_at < ?1),"
 		" (SELECT count(*) FROM assignments WHERE status = 'open' AND due_at < ?1),"
 		" (SELECT count(*) FROM cases WHERE status IN ('received', 'in_progress', 'paused')"
-		"  AND due_at >= ?1 AND EXISTS (SELECT 1 FROM alerts"
+		"  AND due_at >= ?1 AND late = 0 AND EXISTS (SELECT 1 FROM alerts"
 		"  WHERE item_kind = 'case' AND item_id = cases.id)),"
 		/* One count per status: each is a search of a partial index (0012). */
 		" (SELECT count(*) FROM outbox WHERE status = 'pending')"
@@ -476,7 +478,8 @@ static const char *const stmt_sql[STMT_MAX] = {
 		" VALUES (?1, ?2, ?3, ?4)",
 	/* ?1 = now. One statement, so that every family comes from one snapshot; the first
 	 * column is enum store_metric, then up to three labels and the count. Open, overdue and
-	 * at risk mean what they mean in STMT_COUNTS. */
+	 * at risk mean what they mean in STMT_COUNTS: a rescheduled case (late = 1) stays
+	 * overdue, never at risk, found through the small partial index cases_rescheduled. */
 	[STMT_METRICS] =
 		"SELECT 0, 'case', unit_id, status, count(*) FROM cases"
 		" WHERE status IN ('received', 'in_progress', 'paused') GROUP BY unit_id, status"
@@ -484,14 +487,16 @@ static const char *const stmt_sql[STMT_MAX] = {
 		" WHERE status <> 'done' GROUP BY lead_unit_id, status"
 		" UNION ALL SELECT 0, 'assignment', unit_id, 'open', count(*) FROM assignments"
 		" WHERE status = 'open' GROUP BY unit_id"
-		" UNION ALL SELECT 1, 'case', unit_id, NULL, count(*) FROM cases"
-		" WHERE status IN ('received', 'in_progress') AND due_at < ?1 GROUP BY unit_id"
+		" UNION ALL SELECT 1, 'case', unit_id, NULL, count(*) FROM"
+		" (SELECT unit_id FROM cases WHERE status IN ('received', 'in_progress')"
+		" AND due_at < ?1 UNION ALL SELECT unit_id FROM cases WHERE late = 1"
+		" AND status IN ('received', 'in_progress') AND due_at >= ?1) GROUP BY unit_id"
 		" UNION ALL SELECT 1, 'document', lead_unit_id, NULL, count(*) FROM documents"
 		" WHERE status <> 'done' AND due_at < ?1 GROUP BY lead_unit_id"
 		" UNION ALL SELECT 1, 'assignment', unit_id, NULL, count(*) FROM assignments"
 		" WHERE status = 'open' AND due_at < ?1 GROUP BY unit_id"
 		" UNION ALL SELECT 2, unit_id, NULL, NULL, count(*) FROM cases"
-		" WHERE status IN ('received', 'in_progress', 'paused') AND due_at >= ?1"
+		" WHERE status IN ('received', 'in_progress', 'paused') AND due_at >= ?1 AND late = 0"
 		" AND EXISTS (SELECT 1 FROM alerts WHERE item_kind = 'case' AND item_id = cases.id)"
 		" GROUP BY unit_id"
 		" UNION ALL SELECT 3, rule_id, NULL, NULL, count(*) FROM alerts GROUP BY rule_id"

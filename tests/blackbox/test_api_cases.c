@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api_fixture.h"
 
@@ -918,6 +919,50 @@ Test(cases, reschedule_keeps_the_case_late)
 			      "\"due_at\": \"2024-03-01T10:00:00+07:00\", \"apology\": \"Mẫu 04\"}");
 	api_t_expect_str(j, "case.status", "paused");
 	api_t_expect_bool(j, "case.late", true);
+	finish();
+}
+
+/* The codes of the cases GET /api/v1/cases?overdue=true lists, comma-separated, in order. */
+static void expect_overdue_list(const char *want)
+{
+	json_t *all = api_t_all(&t, "/api/v1/cases?overdue=true", "cases", API_BAOCAO);
+	char got[200] = "";
+
+	for (size_t i = 0; i < json_array_size(all); i++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? "," : "",
+			 api_str(json_array_get(all, i), "code"));
+	cr_assert_str_eq(got, want, "overdue=true lists \"%s\", expected \"%s\"", got, want);
+}
+
+/* "It stays late in every figure": a case rescheduled to a date still ahead is listed by
+ * overdue=true, counted overdue by /api/v1/status and by /metrics (the dashboard's count),
+ * and not counted at risk; a case due ahead that was never late is none of these. */
+Test(cases, a_rescheduled_case_stays_overdue_in_lists_and_counts)
+{
+	char received[40], due[40], later[40], more[120];
+	struct err e = { 0 };
+
+	api_format_instant(received, sizeof(received), (int64_t)time(NULL) - 20 * 86400);
+	api_format_instant(due, sizeof(due), (int64_t)time(NULL) - 2 * 86400);
+	api_format_instant(later, sizeof(later), (int64_t)time(NULL) + 30 * 86400);
+	snprintf(more, sizeof(more), "\"due_at\": \"%s\"", due);
+	create("R-LATE", "1.004873", "ttphvhcc", received, more);
+	snprintf(more, sizeof(more), "\"due_at\": \"%s\"", later);
+	create("R-AHEAD", "1.004873", "ttphvhcc", received, more);
+	expect_overdue_list("R-LATE");
+	event("R-LATE", 201, "{\"type\": \"reschedule\", \"due_at\": \"%s\", \"apology\": "
+			     "\"Văn bản xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04)\"}", later);
+
+	expect_overdue_list("R-LATE");
+	json_t *status = api_t_req(&t, "GET", "/api/v1/status", API_BAOCAO, NULL, 200);
+	api_t_expect_int(status, "open.cases", 2);
+	api_t_expect_int(status, "overdue.cases", 1);
+	api_t_expect_int(status, "at_risk_cases", 0);
+	cr_assert_eq(api_call(&t.f, "GET", "/metrics", NULL, NULL, NULL, 0, NULL, &t.r, &e), 0,
+		     "%s", e.msg);
+	cr_assert(strstr(t.r.resp.body,
+			 "\ndunghan_overdue_items{kind=\"case\",unit=\"ttphvhcc\"} 1\n"),
+		  "%s", t.r.resp.body);
 	finish();
 }
 
