@@ -856,6 +856,24 @@ int api_query_unit(struct api_ctx *x, const char *name, const char *value, struc
 	return 0;
 }
 
+int api_query_instant(const char *name, const char *value, int64_t *t, struct api_error *e)
+{
+	char text[64];
+	size_t n = strlen(value);
+
+	if (n < sizeof(text)) {
+		memcpy(text, value, n + 1);
+		/* "hh:mm:ss[.frac] HH:MM": the offset's sign, decoded from an unencoded '+'. */
+		if (n > 6 && text[n - 6] == ' ' && text[n - 3] == ':')
+			text[n - 6] = '+';
+		if (calendar_parse_rfc3339(text, t, NULL) == 0)
+			return 0;
+	}
+	return api_fail(e, 400, "invalid_query", name,
+			"%s: expected an RFC 3339 instant like 2024-02-07T10:00:00+07:00 (in a "
+			"URL, its + may also be written %%2B)", name);
+}
+
 int api_query_limit(const char *name, const char *value, int *limit, struct api_error *e)
 {
 	char *end;
@@ -934,10 +952,8 @@ int api_parse_list_query(struct api_ctx *x, const char *const *allowed,
 			*(name[0] == 'o' ? &f->overdue : &f->at_risk) = strcmp(value, "true") == 0;
 		} else if (strcmp(name, "due_before") == 0 || strcmp(name, "due_after") == 0) {
 			int64_t t;
-			if (calendar_parse_rfc3339(value, &t, NULL) != 0)
-				return api_fail(e, 400, "invalid_query", name,
-						"%s: expected an RFC 3339 instant like "
-						"2024-02-07T10:00:00+07:00", name);
+			if (api_query_instant(name, value, &t, e) != 0)
+				return -1;
 			*(name[4] == 'b' ? &f->due_before : &f->due_after) = t;
 		} else if (strcmp(name, "q") == 0) {
 			if (!*value)

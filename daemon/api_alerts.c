@@ -103,11 +103,8 @@ void api_alerts_list(struct api_ctx *x)
 		goto fail;
 	f.unit = v[UNIT];
 	f.rule = v[RULE];
-	if (v[SINCE] && calendar_parse_rfc3339(v[SINCE], &f.since, &err) != 0) {
-		api_fail(&e, 400, "invalid_query", "since",
-			 "since: expected an RFC 3339 instant like 2024-02-07T10:00:00+07:00");
+	if (v[SINCE] && api_query_instant("since", v[SINCE], &f.since, &e) != 0)
 		goto fail;
-	}
 	if (v[ACKNOWLEDGED]) {
 		if (strcmp(v[ACKNOWLEDGED], "true") && strcmp(v[ACKNOWLEDGED], "false")) {
 			api_fail(&e, 400, "invalid_query", "acknowledged",

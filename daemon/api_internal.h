@@ -154,6 +154,10 @@ int api_query_values(struct api_ctx *x, const char *const *names, const char **v
 int api_query_unit(struct api_ctx *x, const char *name, const char *value, struct api_error *e);
 int api_query_limit(const char *name, const char *value, int *limit, struct api_error *e);
 int api_query_after_id(const char *name, const char *value, int64_t *after, struct api_error *e);
+/* An RFC 3339 instant in a query value. A '+' left unencoded in the URL has been decoded to a
+ * space (api_url_decode, as forms do), so "…T10:00:00 07:00" is read as "…T10:00:00+07:00":
+ * the space can mean nothing else there. 400 invalid_query naming the parameter. */
+int api_query_instant(const char *name, const char *value, int64_t *t, struct api_error *e);
 
 /* Parses the query string into f (unit, status, overdue, due_before, due_after, q, limit,
  * cursor); allowed = the parameter names this endpoint takes. status_parse checks status. */

@@ -480,6 +480,11 @@ Test(cases, list_by_due_range)
 		     (const char *[]){ C7, C6, NULL });
 	expect_codes(list("due_after=2024-09-13T15:00:01%2B07:00"), "due_after=C7+1s",
 		     (const char *[]){ C6, NULL });
+	/* Left unencoded, as people type it (a URL's '+' decodes to a space): the same. */
+	expect_codes(list("due_before=2024-02-23T14:00:00+07:00"), "due_before=C2 with +",
+		     (const char *[]){ C1, NULL });
+	expect_codes(list("due_after=2024-09-13T15:00:00+07:00"), "due_after=C7 with +",
+		     (const char *[]){ C7, C6, NULL });
 	finish();
 }
 
