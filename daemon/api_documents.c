@@ -491,6 +491,18 @@ void api_assignments_event(struct api_ctx *x, int64_t id)
 		api_rule_error(&e, &err);
 		goto end;
 	}
+	/* As at its creation: a sub-assignment is not due after its parent. */
+	if (ev.type == ASSIGNMENT_EV_RESCHEDULE && a.parent_id) {
+		struct assignment_record parent;
+
+		if (load_assignment(x, a.parent_id, &parent, &e) != 0)
+			goto end;
+		if (a.due_at > parent.due_at) {
+			api_fail(&e, 400, "invalid_field", "due_at",
+				 "due_at: a sub-assignment cannot be due after its parent");
+			goto end;
+		}
+	}
 	if (store_assignment_update(x->store, &a, &err) != STORE_OK) {
 		api_fail(&e, 503, "unavailable", NULL, "%s", err.msg);
 		goto end;

@@ -521,6 +521,18 @@ Test(documents, sub_assignments_and_children_counts)
 	}
 	post(path, 400, "{\"unit\": \"hctc\", \"due_at\": \"2100-01-01T07:30:00+07:00\"}");
 	api_t_expect_error(&t, 400, "invalid_field", "due_at");
+	/* Nor rescheduled after it; and a stale expected_version changes nothing. */
+	char events[80];
+	snprintf(events, sizeof(events), "/api/v1/assignments/%lld/events",
+		 (long long)api_int(c3, "id"));
+	post(events, 400, "{\"type\": \"reschedule\", \"due_at\": \"2100-01-01T07:30:00+07:00\", "
+			  "\"reason\": \"Chờ số liệu\"}");
+	api_t_expect_error(&t, 400, "invalid_field", "due_at");
+	post(events, 409, "{\"type\": \"note\", \"text\": \"x\", \"expected_version\": 7}");
+	api_t_expect_error(&t, 409, "version_mismatch", NULL);
+	post("/api/v1/documents/1/events", 409, "{\"type\": \"note\", \"text\": \"x\", "
+						  "\"expected_version\": 7}");
+	api_t_expect_error(&t, 409, "version_mismatch", NULL);
 	/* hctc has no sub-units: nothing can be split from c1. */
 	snprintf(path, sizeof(path), "/api/v1/assignments/%lld/assignments",
 		 (long long)api_int(c1, "id"));
