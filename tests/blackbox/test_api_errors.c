@@ -596,3 +596,95 @@ Test(errors, strict_fields_off_ignores_unknown_fields, .fini = teardown, .timeou
 	cr_assert_null(json_object_get(c, "colour"));
 	api_t_stop(&t);
 }
+
+/* Pipelining against the real daemon: five requests in one write on one connection — a create,
+ * a read of a case that is not there, a second create, the first case read back, a third
+ * create — are answered in the order sent, each with its own status, though the creates wait
+ * for their commit and the reads do not need to. */
+Test(errors, pipelined_requests_are_answered_in_order, .fini = teardown, .timeout = 60)
+{
+	static const char *const codes[] = { "P-1", NULL, "P-2", "P-1", "P-3" };
+	static const int want[] = { 201, 404, 201, 200, 201 };
+	struct http_client_response resp = { 0 };
+	struct err e = { 0 };
+	char all[4096] = "", one[600];
+	struct http_client *c;
+
+	api_t_start(&t, NULL);
+	for (size_t i = 0; i < 5; i++) {
+		if (want[i] == 201) {
+			char body[300];
+			int n = snprintf(body, sizeof(body),
+					 "{\"code\": \"%s\", \"procedure\": \"1.004873\", \"unit\": "
+					 "\"ttphvhcc\", \"received_at\": \"2024-02-07T10:00:00+07:00\"}",
+					 codes[i]);
+			snprintf(one, sizeof(one), RAW_HEAD("POST", "/api/v1/cases",
+				 "Content-Length: %d\r\n\r\n%s"), n, body);
+		} else {
+			snprintf(one, sizeof(one), RAW_HEAD("GET", "/api/v1/cases/%s", "\r\n"),
+				 codes[i] ? codes[i] : "P-NONE");
+		}
+		strncat(all, one, sizeof(all) - strlen(all) - 1);
+	}
+	cr_assert_not_null(c = api_connect(&t.f, 5000, &e), "%s", e.msg);
+	cr_assert_eq(http_client_send_str(c, all, &e), 0, "%s", e.msg);
+	for (size_t i = 0; i < 5; i++) {
+		cr_assert_eq(http_client_read_response(c, &resp, &e), 0, "answer %zu: %s", i, e.msg);
+		cr_assert_eq(resp.status, want[i], "answer %zu: %d, expected %d: %s", i, resp.status,
+			     want[i], resp.body);
+		if (want[i] != 404) {
+			json_t *j = json_loads(resp.body, 0, NULL);
+			cr_assert_str_eq(api_str(j, "code"), codes[i], "answer %zu: %s", i, resp.body);
+			json_decref(j);
+		}
+	}
+	http_client_response_free(&resp);
+	http_client_free(c);
+	api_t_stop(&t);
+}
+
+/* server.max_connections = 3 against the real daemon: with three connections open, a fourth is
+ * answered 503 too_many_connections and closed; once one of the three is closed, a new one is
+ * served again. */
+Test(errors, beyond_max_connections_gets_503_and_a_close, .fini = teardown, .timeout = 60)
+{
+	struct http_client_response resp = { 0 };
+	struct http_client *held[3], *extra;
+	struct err e = { 0 };
+
+	api_t_start(&t, &(struct api_options){ .server = "max_connections = 3;" });
+	for (size_t i = 0; i < 3; i++) {
+		cr_assert_not_null(held[i] = api_connect(&t.f, 5000, &e), "%s", e.msg);
+		/* Served: the connection is the daemon's before the next one comes. */
+		cr_assert_eq(http_client_request(held[i], "GET", "/healthz", NULL, NULL, 0, &resp,
+						 &e), 0, "%s", e.msg);
+		cr_assert_eq(resp.status, 200);
+	}
+	cr_assert_not_null(extra = api_connect(&t.f, 5000, &e), "%s", e.msg);
+	cr_assert_eq(http_client_send_str(extra, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", &e), 0);
+	cr_assert_eq(http_client_read_response(extra, &resp, &e), 0, "%s", e.msg);
+	cr_assert_eq(resp.status, 503, "%d %s", resp.status, resp.body);
+	json_t *j = json_loads(resp.body, 0, NULL);
+	cr_assert_str_eq(api_str(j, "error.code"), "too_many_connections", "%s", resp.body);
+	json_decref(j);
+	cr_assert_eq(http_client_wait_closed(extra, &e), 0, "the refused connection stays open");
+	http_client_free(extra);
+
+	http_client_free(held[0]);
+	/* The daemon notices the close in its next turn: a new connection is served once it has. */
+	int status = 0;
+	for (int tries = 0; tries < 100 && status != 200; tries++) {
+		struct http_client *again = api_connect(&t.f, 5000, &e);
+		cr_assert_not_null(again, "%s", e.msg);
+		if (http_client_request(again, "GET", "/healthz", NULL, NULL, 0, &resp, &e) == 0)
+			status = resp.status;
+		http_client_free(again);
+		if (status != 200)
+			api_sleep_ms(20);
+	}
+	cr_assert_eq(status, 200, "no connection served after one of the three closed");
+	http_client_response_free(&resp);
+	for (size_t i = 1; i < 3; i++)
+		http_client_free(held[i]);
+	api_t_stop(&t);
+}
