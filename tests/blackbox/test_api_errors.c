@@ -153,7 +153,8 @@ static struct bad rows[] = {
 	{ .name = "a slow body", .raw = RAW_HEAD("POST", "/api/v1/cases", "Content-Length: 100\r\n\r\n{\"code\""),
 	  .incomplete = true, .status = 408, .code = "request_timeout", .closes = true },
 	{ .name = "headers over header_bytes", .method = "GET", .path = "/api/v1/cases",
-	  .token = M, .header_pad = 3000, .status = 431, .code = "header_too_large" },
+	  .token = M, .header_pad = 3000, .status = 431, .code = "header_too_large",
+	  .closes = true },
 	{ .name = "Content-Length and Transfer-Encoding",
 	  .raw = RAW_HEAD("POST", "/api/v1/cases",
 			  "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
@@ -170,7 +171,7 @@ static struct bad rows[] = {
 	{ .name = "a chunked body",
 	  .raw = RAW_HEAD("POST", "/api/v1/cases",
 			  "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"),
-	  .status = 411, .code = "length_required" },
+	  .status = 411, .code = "length_required", .closes = true },
 	{ .name = "a malformed request line", .raw = "HELLO\r\n\r\n", .status = 400,
 	  .code = "bad_request", .closes = true },
 	/* -- routes, methods, tokens, media types -- */
