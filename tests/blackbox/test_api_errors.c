@@ -689,3 +689,28 @@ Test(errors, beyond_max_connections_gets_503_and_a_close, .fini = teardown, .tim
 		http_client_free(held[i]);
 	api_t_stop(&t);
 }
+
+/* server.idle_timeout = 0.3 against the real daemon: a kept-alive connection that sends nothing
+ * after its answer is closed once the 0.3 s have passed, not at once and not much later. */
+Test(errors, an_idle_connection_is_closed_after_idle_timeout, .fini = teardown, .timeout = 60)
+{
+	struct http_client_response resp = { 0 };
+	struct timespec t0, t1;
+	struct err e = { 0 };
+	struct http_client *c;
+
+	api_t_start(&t, &(struct api_options){ .server = "idle_timeout = 0.3;" });
+	cr_assert_not_null(c = api_connect(&t.f, 5000, &e), "%s", e.msg);
+	cr_assert_eq(http_client_request(c, "GET", "/healthz", NULL, NULL, 0, &resp, &e), 0, "%s",
+		     e.msg);
+	cr_assert_eq(resp.status, 200);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(http_client_wait_closed(c, &e), 0, "the idle connection stayed open: %s",
+		     e.msg);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	cr_assert(s >= 0.25 && s < 3.0, "closed after %.3f s (idle_timeout 0.3 s)", s);
+	http_client_response_free(&resp);
+	http_client_free(c);
+	api_t_stop(&t);
+}
