@@ -1581,12 +1581,13 @@ static void api_free_memory(struct api *api);
 
 static void on_handle_gone(void *arg);
 
-/* Closes the sync thread and its handle, one of api's: the last handle gone frees api. */
+/* The time of each sync of the WAL, for the metrics (wal_sync_observe). */
 static void observe_wal_sync(void *metrics, double seconds)
 {
 	metrics_observe_wal_sync(metrics, seconds);
 }
 
+/* Closes the sync thread and its handle, one of api's: the last handle gone frees api. */
 static void close_sync(struct api *api)
 {
 	if (!api->sync)
