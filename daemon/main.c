@@ -285,7 +285,8 @@ static int start_loop_handles(struct dunghand *d)
 
 	d->sigterm.data = d->sigint.data = d->sighup.data = d->reload_timer.data = d;
 	if ((rc = uv_timer_init(&d->loop, &d->reload_timer)) ||
-	    (rc = uv_signal_init(&d->loop, &d->sigterm)) || (rc = uv_signal_init(&d->loop, &d->sigint)) ||
+	    (rc = uv_signal_init(&d->loop, &d->sigterm)) ||
+	    (rc = uv_signal_init(&d->loop, &d->sigint)) ||
 	    (rc = uv_signal_init(&d->loop, &d->sighup)) ||
 	    (rc = uv_signal_start(&d->sigterm, on_signal, SIGTERM)) ||
 	    (rc = uv_signal_start(&d->sigint, on_signal, SIGINT)) ||

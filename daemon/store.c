@@ -173,7 +173,8 @@ enum stmt_id {
 /* The case list's filters but the unit, status, due range and cursor (bind_filter numbers). */
 #define CASE_LIST_HEAD                                                                         \
 	"SELECT " CASE_COLUMNS " FROM cases WHERE ?1 IS NOT NULL"                               \
-	" AND (?4 IS NULL OR (status IN ('received', 'in_progress') AND (due_at < ?4 OR late = 1)))" \
+	" AND (?4 IS NULL OR (status IN ('received', 'in_progress')"                             \
+	" AND (due_at < ?4 OR late = 1)))"                                                        \
 	" AND (?7 IS NULL OR " PREFIX("code") " OR " PREFIX("applicant") ")"                    \
 	" AND (?13 IS NULL OR (status IN ('received', 'in_progress', 'paused') AND EXISTS "     \
 	"(SELECT 1 FROM alerts WHERE item_kind = 'case' AND item_id = cases.id)))"
@@ -496,7 +497,8 @@ static const char *const stmt_sql[STMT_MAX] = {
 		" UNION ALL SELECT 1, 'assignment', unit_id, NULL, count(*) FROM assignments"
 		" WHERE status = 'open' AND due_at < ?1 GROUP BY unit_id"
 		" UNION ALL SELECT 2, unit_id, NULL, NULL, count(*) FROM cases"
-		" WHERE status IN ('received', 'in_progress', 'paused') AND due_at >= ?1 AND late = 0"
+		" WHERE status IN ('received', 'in_progress', 'paused') AND due_at >= ?1"
+		" AND late = 0"
 		" AND EXISTS (SELECT 1 FROM alerts WHERE item_kind = 'case' AND item_id = cases.id)"
 		" GROUP BY unit_id"
 		" UNION ALL SELECT 3, rule_id, NULL, NULL, count(*) FROM alerts GROUP BY rule_id"
