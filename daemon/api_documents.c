@@ -4,6 +4,7 @@
 #include "api_internal.h"
 #include "item_json.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -500,6 +501,23 @@ void api_assignments_event(struct api_ctx *x, int64_t id)
 		if (a.due_at > parent.due_at) {
 			api_fail(&e, 400, "invalid_field", "due_at",
 				 "due_at: a sub-assignment cannot be due after its parent");
+			goto end;
+		}
+	}
+	/* Nor may a parent be moved before one of its open sub-assignments. */
+	if (ev.type == ASSIGNMENT_EV_RESCHEDULE) {
+		int64_t child_id, child_due;
+
+		if (store_assignment_latest_child(x->store, a.id, &child_id, &child_due, &err) !=
+		    STORE_OK) {
+			api_fail(&e, 503, "unavailable", NULL, "%s", err.msg);
+			goto end;
+		}
+		if (child_id && a.due_at < child_due) {
+			api_fail(&e, 400, "invalid_field", "due_at",
+				 "due_at: sub-assignment %" PRId64 " is due after it; reschedule "
+				 "that one first",
+				 child_id);
 			goto end;
 		}
 	}

@@ -56,6 +56,7 @@ enum stmt_id {
 	STMT_ASG_UPDATE,
 	STMT_ASG_LIST,
 	STMT_UNIT_BELOW,
+	STMT_ASG_LATEST_CHILD,
 	STMT_EVENT_APPEND,
 	STMT_EVENT_LIST,
 	STMT_WATCH_GET,
@@ -288,6 +289,9 @@ static const char *const stmt_sql[STMT_MAX] = {
 		" AND (?11 IS NULL OR (a.document_id = ?11 AND a.parent_id IS NULL))"
 		" AND (?12 IS NULL OR a.parent_id = ?12)"
 		LIST_TAIL("a.unit_id", "a.due_at", "a.id"),
+	[STMT_ASG_LATEST_CHILD] =
+		"SELECT id, due_at FROM assignments WHERE parent_id = ?1 AND status = 'open' "
+		"ORDER BY due_at DESC, id LIMIT 1",
 	[STMT_UNIT_BELOW] =
 		"WITH RECURSIVE up(id) AS (SELECT parent_id FROM units WHERE id = ?1 UNION "
 		"SELECT u.parent_id FROM units u JOIN up ON u.id = up.id WHERE u.parent_id IS NOT NULL) "
@@ -1923,6 +1927,22 @@ enum store_status store_assignment_list(struct store *st, const struct store_fil
 			break;
 	}
 	return finish(st, s, rc, err, "cannot list assignments");
+}
+
+enum store_status store_assignment_latest_child(struct store *st, int64_t parent_id,
+					       int64_t *child_id, int64_t *due_at, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ASG_LATEST_CHILD];
+	int rc;
+
+	*child_id = 0;
+	*due_at = TIME_NONE;
+	bind_int(s, 1, parent_id);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*child_id = sqlite3_column_int64(s, 0);
+		*due_at = sqlite3_column_int64(s, 1);
+	}
+	return finish(st, s, rc, err, "cannot read the sub-assignments");
 }
 
 enum store_status store_unit_is_below(struct store *st, const char *descendant,

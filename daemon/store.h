@@ -481,6 +481,9 @@ enum store_status store_kpi_due(struct store *st, const char *unit, const char *
 				int64_t from, int64_t end, int limit, store_case_cb cb, void *ctx,
 				struct err *err);
 
+/* The open sub-assignment of parent_id due last (child_id 0 when it has none open). */
+enum store_status store_assignment_latest_child(struct store *st, int64_t parent_id,
+					       int64_t *child_id, int64_t *due_at, struct err *err);
 /* The sub-assignments below assignment root, depth first (depth 1 = its direct children). */
 struct store_tree_node {
 	int64_t id;

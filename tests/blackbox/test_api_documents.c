@@ -569,6 +569,23 @@ Test(documents, sub_assignments_and_children_counts)
 		     (const char *[]){ "kstt", NULL });
 	expect_items(get("/api/v1/assignments?due_before=2099-01-01T00:00:00Z"), "assignments",
 		     "unit", (const char *[]){ "kstt", "cttdt", NULL });
+
+	/* The parent is not moved before an open sub-assignment (c3); done ones (c1) do not hold
+	 * it back. */
+	char msg[96];
+	snprintf(path, sizeof(path), "/api/v1/assignments/%lld/events", pid);
+	api_t_state(&t, &before);
+	post(path, 400, "{\"type\": \"reschedule\", \"due_at\": \"2099-06-30T16:59:59+07:00\", "
+			"\"reason\": \"Rút ngắn\"}");
+	api_t_expect_error(&t, 400, "invalid_field", "due_at");
+	snprintf(msg, sizeof(msg),
+		 "due_at: sub-assignment %lld is due after it; reschedule that one first",
+		 (long long)api_int(c3, "id"));
+	api_t_expect_str(t.r.json, "error.message", msg);
+	api_t_unchanged(&t, &before);
+	json_t *moved = post(path, 201, "{\"type\": \"reschedule\", \"due_at\": "
+					"\"2099-06-30T17:00:00+07:00\", \"reason\": \"Rút ngắn\"}");
+	api_t_expect_str(moved, "assignment.due_at", "2099-06-30T17:00:00+07:00");
 	(void)c2;
 	finish();
 }
