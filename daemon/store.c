@@ -172,22 +172,31 @@ enum stmt_id {
 /* A prefix match that can use an index: s >= q and s < q followed by the last code point. */
 #define PREFIX(col) "(" col " >= ?7 AND " col " < ?7 || char(1114111))"
 /* The case list's filters but the unit, status, due range and cursor (bind_filter numbers). */
-#define CASE_LIST_HEAD                                                                         \
-	"SELECT " CASE_COLUMNS " FROM cases WHERE ?1 IS NOT NULL"                               \
-	" AND (?4 IS NULL OR (status IN ('received', 'in_progress')"                             \
-	" AND (due_at < ?4 OR late = 1)))"                                                        \
+#define CASE_LIST_HEAD CASE_LIST_FROM("cases")
+#define CASE_LIST_FROM(table)                                                                  \
+	"SELECT " CASE_COLUMNS " FROM " table " WHERE ?1 IS NOT NULL"                           \
 	" AND (?7 IS NULL OR " PREFIX("code") " OR " PREFIX("applicant") ")"                    \
 	" AND (?13 IS NULL OR (status IN ('received', 'in_progress', 'paused') AND EXISTS "     \
 	"(SELECT 1 FROM alerts WHERE item_kind = 'case' AND item_id = cases.id)))"
+#define NO_DUE_LIMIT "9223372036854775807"
 
-/* The listed cases of one status (STMT_CASE_LIST). open: the status counts for overdue (?4),
- * live: for at risk (?13), as in CASE_LIST_HEAD; said again as constant terms, which SQLite
- * tests once, so that an arm no row of which can pass reads nothing (without them, overdue
- * over a large subtree would read every completed case). */
-#define CASE_LIST_ARM(status, open, live)                                                      \
+/* The listed cases of one status (STMT_CASE_LIST); live: the status counts for at risk (?13),
+ * as in CASE_LIST_HEAD, said again as a constant term, which SQLite tests once, so that an arm
+ * no row of which can pass reads nothing. A status that is not open has no overdue cases
+ * (?4). An open one's overdue cases are those due before now (?4) and those rescheduled after
+ * lateness (late = 1) and due after now, which CASE_LIST_OPEN_ARM reads from cases_rescheduled
+ * (the planner, without statistics, would walk cases_status_due): the bound on due_at ends the
+ * walk of cases_status_due at now, where a term "due_at < now OR late = 1" read every open case
+ * not yet due from the table. */
+#define CASE_LIST_ARM(status, overdue, live)                                                   \
 	CASE_LIST_HEAD " AND status = '" status "' AND (?3 IS NULL OR ?3 = '" status "')"        \
-	" AND (?4 IS NULL OR " open ") AND (?13 IS NULL OR " live ")"                            \
+	" AND " overdue " AND (?13 IS NULL OR " live ")"                                         \
 	LIST_FILTERS("unit_id", "due_at", "id")
+#define CASE_LIST_OPEN_ARM(status)                                                             \
+	CASE_LIST_ARM(status, "due_at < ifnull(?4, " NO_DUE_LIMIT ")", "1")                       \
+	" UNION ALL " CASE_LIST_FROM("cases INDEXED BY cases_rescheduled")                        \
+	" AND status = '" status "' AND late = 1 AND due_at >= ?4"                                \
+	" AND (?3 IS NULL OR ?3 = '" status "')" LIST_FILTERS("unit_id", "due_at", "id")
 
 static const char *const stmt_sql[STMT_MAX] = {
 	[STMT_UNIT_DEACTIVATE] = "UPDATE units SET active = 0, updated_at = ?1 WHERE active = 1",
@@ -243,16 +252,19 @@ static const char *const stmt_sql[STMT_MAX] = {
 	 * them ("MERGE (UNION ALL)": no sort), stopping at the limit. A status filter (?3) that
 	 * is not an arm's own status is a constant term: that arm reads nothing. Every status of
 	 * the CHECK on cases.status must have its arm. */
-	[STMT_CASE_LIST] = CASE_LIST_ARM("received", "1", "1")
-		" UNION ALL " CASE_LIST_ARM("in_progress", "1", "1")
-		" UNION ALL " CASE_LIST_ARM("paused", "0", "1")
-		" UNION ALL " CASE_LIST_ARM("completed", "0", "0")
-		" UNION ALL " CASE_LIST_ARM("returned", "0", "0")
-		" UNION ALL " CASE_LIST_ARM("withdrawn", "0", "0")
-		" UNION ALL " CASE_LIST_ARM("rejected", "0", "0") " ORDER BY due_at, id LIMIT ?10",
+	[STMT_CASE_LIST] = CASE_LIST_OPEN_ARM("received")
+		" UNION ALL " CASE_LIST_OPEN_ARM("in_progress")
+		" UNION ALL " CASE_LIST_ARM("paused", "?4 IS NULL", "1")
+		" UNION ALL " CASE_LIST_ARM("completed", "?4 IS NULL", "0")
+		" UNION ALL " CASE_LIST_ARM("returned", "?4 IS NULL", "0")
+		" UNION ALL " CASE_LIST_ARM("withdrawn", "?4 IS NULL", "0")
+		" UNION ALL " CASE_LIST_ARM("rejected", "?4 IS NULL", "0")
+		" ORDER BY due_at, id LIMIT ?10",
 	/* One unit, not its subtree: ?2 = unit_id walks cases_unit_due (unit_id, due_at, id) in
-	 * order from the key (?8, ?9), which is always bound, so that a merge can go on from it. */
-	[STMT_CASE_LIST_UNIT] = CASE_LIST_HEAD " AND unit_id = ?2"
+	 * order from the key (?8, ?9), which is always bound, so that a merge can go on from it.
+	 * Never for overdue (?4), which would read the unit's whole history: store_case_list
+	 * lists those by STMT_CASE_LIST. */
+	[STMT_CASE_LIST_UNIT] = CASE_LIST_HEAD " AND unit_id = ?2 AND ?4 IS NULL"
 		" AND (?3 IS NULL OR status = ?3)"
 		" AND (?5 IS NULL OR due_at < ?5)"
 		" AND (?6 IS NULL OR due_at >= ?6)"
@@ -1699,7 +1711,8 @@ enum store_status store_case_list(struct store *st, const struct store_filter *f
 	char **units;
 	int rc, n;
 
-	if (f->unit && *f->unit) {
+	/* Overdue cases are few and found by status and due date, whatever the unit. */
+	if (f->unit && *f->unit && !f->overdue) {
 		r = unit_subtree(st, f->unit, CASE_LIST_MERGE_UNITS, &units, &n, err);
 		if (r == STORE_OK && n <= CASE_LIST_MERGE_UNITS)
 			r = case_list_merge(st, f, units, n, cb, ctx, err);

@@ -928,15 +928,25 @@ Test(cases, reschedule_keeps_the_case_late)
 }
 
 /* The codes of the cases GET /api/v1/cases?overdue=true lists, comma-separated, in order. */
-static void expect_overdue_list(const char *want)
+static void expect_list(const char *query, const char *want)
 {
-	json_t *all = api_t_all(&t, "/api/v1/cases?overdue=true", "cases", API_BAOCAO);
-	char got[200] = "";
+	char path[200], got[200] = "";
 
+	snprintf(path, sizeof(path), "/api/v1/cases?%s", query);
+	json_t *all = api_t_all(&t, path, "cases", API_BAOCAO);
 	for (size_t i = 0; i < json_array_size(all); i++)
 		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? "," : "",
 			 api_str(json_array_get(all, i), "code"));
-	cr_assert_str_eq(got, want, "overdue=true lists \"%s\", expected \"%s\"", got, want);
+	cr_assert_str_eq(got, want, "%s lists \"%s\", expected \"%s\"", query, got, want);
+}
+
+/* The overdue list of the province, of a subtree and of a unit, whole and a case a page. */
+static void expect_overdue_list(const char *want, const char *want_ttphvhcc)
+{
+	expect_list("overdue=true", want);
+	expect_list("overdue=true&limit=1", want);
+	expect_list("overdue=true&unit=vp", want);
+	expect_list("overdue=true&unit=ttphvhcc&limit=1", want_ttphvhcc);
 }
 
 /* "It stays late in every figure": a case rescheduled to a date still ahead is listed by
@@ -954,14 +964,19 @@ Test(cases, a_rescheduled_case_stays_overdue_in_lists_and_counts)
 	create("R-LATE", "1.004873", "ttphvhcc", received, more);
 	snprintf(more, sizeof(more), "\"due_at\": \"%s\"", later);
 	create("R-AHEAD", "1.004873", "ttphvhcc", received, more);
-	expect_overdue_list("R-LATE");
+	api_format_instant(due, sizeof(due), (int64_t)time(NULL) - 3 * 86400);
+	snprintf(more, sizeof(more), "\"due_at\": \"%s\"", due);
+	create("R-PAST", "1.004873", "kstt", received, more);
+	expect_overdue_list("R-PAST,R-LATE", "R-LATE");
 	event("R-LATE", 201, "{\"type\": \"reschedule\", \"due_at\": \"%s\", \"apology\": "
 			     "\"Văn bản xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04)\"}", later);
 
-	expect_overdue_list("R-LATE");
+	/* Now due after now, at R-AHEAD's instant (before it: created first), after R-PAST. */
+	expect_overdue_list("R-PAST,R-LATE", "R-LATE");
+	expect_list("unit=ttphvhcc", "R-LATE,R-AHEAD");
 	json_t *status = api_t_req(&t, "GET", "/api/v1/status", API_BAOCAO, NULL, 200);
-	api_t_expect_int(status, "open.cases", 2);
-	api_t_expect_int(status, "overdue.cases", 1);
+	api_t_expect_int(status, "open.cases", 3);
+	api_t_expect_int(status, "overdue.cases", 2);
 	api_t_expect_int(status, "at_risk_cases", 0);
 	cr_assert_eq(api_call(&t.f, "GET", "/metrics", NULL, NULL, NULL, 0, NULL, &t.r, &e), 0,
 		     "%s", e.msg);
