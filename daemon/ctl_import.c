@@ -11,7 +11,10 @@
  * first failed chunk, the chunks before it imported, and says so (a re-run after the fix counts
  * them as existing: the batch is idempotent on case codes).
  * --continue-on-error makes one pass without atomic: the good rows are imported and the bad ones
- * written to FILE.rejected.csv with their error. --dry-run makes the first pass only.
+ * written to FILE.rejected.csv with their error; that file's temporary is created before
+ * anything is sent, so that bad rows are never lost to a folder that cannot be written.
+ * --dry-run makes the first pass only. The summary counts what was written (nothing when
+ * nothing was imported; what would be, labelled so, in a dry run).
  * Within a pass the two processes work at once: a sender thread sends the chunks one after the
  * other on the command's connection while the command reads and encodes the next (CHUNK_SLOTS
  * chunks in memory), and the command takes the answers in file order. The sender stops by
@@ -139,10 +142,12 @@ struct run {
 	long long rows, created, existing, failed;
 	bool one_chunk;         /* the whole file fitted in the first chunk */
 	bool stopped;           /* the atomic pass stopped at a failed chunk */
-	long long imported_before_stop;
+	size_t stopped_line;    /* the first line of that chunk: nothing from it on is in */
 	/* The rejected-rows file. */
 	FILE *rejected;
+	long long rejected_rows;
 	bool rejected_written;
+	size_t header_fields;   /* fields of the CSV header: short rows are padded to them */
 	char rejected_path[4096], rejected_tmp[4200];
 	char sep;
 };
@@ -222,10 +227,31 @@ static void put_quoted(FILE *fp, const char *s)
 	putc('"', fp);
 }
 
+/* The fields of a raw CSV record (separators outside quotes, plus one); *open_quote tells
+ * whether it ends inside a quoted field (a file cut there). A stray quote in an unquoted field
+ * counts as opening or closing one: a best guess for a row the reader refused anyway. */
+static size_t count_fields(const char *raw, size_t len, char sep, bool *open_quote)
+{
+	size_t n = 1;
+	bool quoted = false;
+
+	for (size_t i = 0; i < len; i++) {
+		if (raw[i] == '"')
+			quoted = !quoted;
+		else if (raw[i] == sep && !quoted)
+			n++;
+	}
+	*open_quote = quoted;
+	return n;
+}
+
+/* Creates the rejected rows' temporary file with its header, before anything is sent: when it
+ * cannot be written the import must not begin, or its bad rows would be lost. */
 static int rejected_open(struct run *r)
 {
 	const char *header;
 	size_t hlen;
+	bool open_quote;
 
 	if (r->rejected)
 		return CTL_OK;
@@ -234,6 +260,7 @@ static int rejected_open(struct run *r)
 	ctl_csv_bom(r->rejected);
 	header = import_header_raw(r->reader, &hlen);
 	if (header) {
+		r->header_fields = count_fields(header, hlen, r->sep, &open_quote);
 		fwrite(header, 1, hlen, r->rejected);
 		fprintf(r->rejected, "%c", r->sep);
 		put_quoted(r->rejected, ctl_word(r->ctl, "Lỗi", "Error"));
@@ -242,7 +269,26 @@ static int rejected_open(struct run *r)
 			ctl_word(r->ctl, "Nội dung", "Row"), ctl_word(r->ctl, "Lỗi", "Error"));
 	}
 	fputs("\r\n", r->rejected);
+	if (fflush(r->rejected) != 0)
+		return ctl_fail("cannot write %s: %s", r->rejected_tmp, strerror(errno));
 	return CTL_OK;
+}
+
+/* Writes a bad CSV row as it is in the file, then the separator before its error: a row with
+ * fewer fields than the header is padded with empty ones, so that the error is under "Lỗi"
+ * (a row with more keeps them all, the error after them), and a row cut inside a quoted field
+ * gets its closing quote, or the error would be part of that field. */
+static void reject_csv_row(struct run *r, const char *raw, size_t len)
+{
+	bool open_quote;
+	size_t n = count_fields(raw, len, r->sep, &open_quote);
+
+	fwrite(raw, 1, len, r->rejected);
+	if (open_quote)
+		putc('"', r->rejected);
+	for (; n < r->header_fields; n++)
+		putc(r->sep, r->rejected);
+	putc(r->sep, r->rejected);
 }
 
 /* Writes one bad row (raw text of the file) with its error, "dòng 12: why" (the file's name
@@ -251,15 +297,14 @@ static int reject(struct run *r, size_t line, const char *raw, size_t len, const
 {
 	size_t name = strlen(r->file);
 	char text[800];
-	int rc;
 
 	if (!r->keep_going)
 		return CTL_OK;
-	if ((rc = rejected_open(r)) != CTL_OK)
-		return rc;
+	if (!r->rejected)
+		return ctl_fail("%s was not opened before the import", r->rejected_tmp);
+	r->rejected_rows++;
 	if (import_format(r->reader) == IMPORT_CSV) {
-		fwrite(raw, 1, len, r->rejected);
-		putc(r->sep, r->rejected);
+		reject_csv_row(r, raw, len);
 	} else {
 		char *row = strndup(raw, len);
 		fprintf(r->rejected, "%zu,", line);
@@ -275,6 +320,9 @@ static int reject(struct run *r, size_t line, const char *raw, size_t len, const
 	snprintf(text, sizeof(text), "%s %zu: %s", ctl_word(r->ctl, "dòng", "line"), line, error);
 	put_quoted(r->rejected, text);
 	fputs("\r\n", r->rejected);
+	/* A write that failed (a full disk) stops the import here rather than at the end. */
+	if (ferror(r->rejected))
+		return ctl_fail("cannot write %s: %s", r->rejected_tmp, strerror(errno));
 	return CTL_OK;
 }
 
@@ -375,7 +423,7 @@ static void chunk_request(struct ctl *ctl, struct chunk *c, enum pass_mode mode)
  * prints and rejects its failed ones; then empties the chunk for reuse. */
 static int chunk_take(struct run *r, struct chunk *c, enum pass_mode mode)
 {
-	long long done_before = r->created + r->existing, refused = 0;
+	long long created_before = r->created, existing_before = r->existing, refused = 0;
 	json_t *answer = NULL, *results, *res;
 	int64_t created, existing;
 	json_error_t jerr;
@@ -417,10 +465,12 @@ static int chunk_take(struct run *r, struct chunk *c, enum pass_mode mode)
 	if ((rc = take_bad_rows(r, c, &next_bad, 0)) != CTL_OK)
 		goto out;
 	if (mode == PASS_ATOMIC && refused) {
-		/* The chunk was rolled back: none of its rows are in. */
+		/* The chunk was rolled back: none of its rows are in (its 201s were undone), the
+		 * chunks before it are. */
 		r->stopped = true;
-		r->imported_before_stop = done_before;
-		r->created = r->existing = 0;
+		r->stopped_line = c->line[0];
+		r->created = created_before;
+		r->existing = existing_before;
 	}
 out:
 	c->nrows = c->nbad = c->body.len = c->raw.len = c->msgs.len = 0;
@@ -672,6 +722,10 @@ static int pass(struct run *r, enum pass_mode mode, const char *label, bool prob
 	r->one_chunk = true;
 	if ((rc = open_pass(r)) != CTL_OK)
 		return rc;
+	if (r->keep_going && (rc = rejected_open(r)) != CTL_OK) {
+		close_pass(r);
+		return rc;
+	}
 	for (size_t i = 0; (w = import_warning(r->reader, i)) && mode != PASS_ATOMIC; i++)
 		fprintf(stderr, "dunghanctl: warning: %s\n", w);
 	progress_start(r, label);
@@ -731,8 +785,10 @@ static const struct ctl_field summary_fields[] = {
 static void summary_row(struct ctl *ctl, const json_t *s, struct ctl_row *r)
 {
 	bool dry = json_is_true(json_object_get(s, "dry_run"));
-	bool imported = json_integer_value(json_object_get(s, "imported")) > 0;
+	bool stopped = json_is_true(json_object_get(s, "stopped"));
+	long long imported = json_integer_value(json_object_get(s, "imported"));
 	long long failed = json_integer_value(json_object_get(s, "failed"));
+	long long at = json_integer_value(json_object_get(s, "stopped_at_line"));
 
 	ctl_row_str(r, R_FILE, s, "file");
 	ctl_row_int(r, R_ROWS, s, "rows");
@@ -745,6 +801,12 @@ static void summary_row(struct ctl *ctl, const json_t *s, struct ctl_row *r)
 							   "dry run: rows failed, nothing changed")
 						: ctl_word(ctl, "chạy thử: mọi dòng hợp lệ, không thay đổi gì",
 							   "dry run: every row is good, nothing changed"));
+	else if (stopped && ctl->en)
+		ctl_row_printf(r, R_RESULT, "stopped at line %lld: the %lld rows before it were "
+			       "imported, none from line %lld on", at, imported, at);
+	else if (stopped)
+		ctl_row_printf(r, R_RESULT, "dừng ở dòng %lld: đã nhập %lld dòng trước đó, từ dòng "
+			       "%lld trở đi không nhập", at, imported, at);
 	else if (!imported && failed)
 		ctl_row_set(r, R_RESULT, ctl_word(ctl, "có dòng lỗi: không nhập dòng nào",
 						  "rows failed: nothing was imported"));
@@ -757,21 +819,37 @@ static void summary_row(struct ctl *ctl, const json_t *s, struct ctl_row *r)
 		r->style = CTL_BAD;
 }
 
-static int summary(struct run *r, bool imported)
+/* Prints the summary. wrote: the counts are of a pass that stored its rows (all of them, or,
+ * stopped, those of the chunks before the stop); otherwise nothing was imported and created
+ * and existing are 0 — but for a dry run, whose counts are what would be done, labelled so
+ * ("Sẽ tạo mới"; "dry_run": true in JSON, as the API's own dry-run answer). rows: the rows
+ * of the file. */
+static int summary(struct run *r, bool wrote, long long rows)
 {
+	struct ctl_field fields[sizeof(summary_fields) / sizeof(summary_fields[0])];
+	bool counted = wrote || r->dry_run;
+	long long created = counted ? r->created : 0, existing = counted ? r->existing : 0;
 	struct ctl_view v;
 	json_t *s;
 	int rc;
 
-	s = json_pack("{s:s, s:I, s:I, s:I, s:I, s:b, s:I, s:o}", "file", r->file,
-		      "rows", (json_int_t)r->rows, "created", (json_int_t)r->created,
-		      "existing", (json_int_t)r->existing, "failed", (json_int_t)r->failed,
+	s = json_pack("{s:s, s:I, s:I, s:I, s:I, s:b, s:I, s:b, s:o, s:o}", "file", r->file,
+		      "rows", (json_int_t)rows, "created", (json_int_t)created,
+		      "existing", (json_int_t)existing, "failed", (json_int_t)r->failed,
 		      "dry_run", r->dry_run, "imported",
-		      (json_int_t)(imported ? r->created + r->existing : 0), "rejected_file",
+		      (json_int_t)(wrote ? created + existing : 0), "stopped", r->stopped,
+		      "stopped_at_line",
+		      r->stopped ? json_integer((json_int_t)r->stopped_line) : json_null(),
+		      "rejected_file",
 		      r->rejected_written ? json_string(r->rejected_path) : json_null());
 	if (!s)
 		return ctl_fail("out of memory");
-	ctl_view_init(r->ctl, &v, summary_fields, sizeof(summary_fields) / sizeof(summary_fields[0]));
+	memcpy(fields, summary_fields, sizeof(fields));
+	if (r->dry_run) {
+		fields[R_CREATED].vi = "Sẽ tạo mới";
+		fields[R_CREATED].en = "Would create";
+	}
+	ctl_view_init(r->ctl, &v, fields, sizeof(fields) / sizeof(fields[0]));
 	rc = ctl_show(r->ctl, s, &v, summary_row);
 	json_decref(s);
 	return rc;
@@ -781,20 +859,32 @@ static int summary(struct run *r, bool imported)
  * by an earlier run goes, so that what is there belongs to this run. */
 static int rejected_finish(struct run *r)
 {
-	if (!r->rejected) {
+	int closed = r->rejected ? fclose(r->rejected) : 0;
+
+	r->rejected = NULL;
+	if (closed != 0)
+		return ctl_fail("cannot write %s: %s", r->rejected_tmp, strerror(errno));
+	if (!r->rejected_rows) {
+		unlink(r->rejected_tmp);
 		if (unlink(r->rejected_path) != 0 && errno != ENOENT)
 			return ctl_fail("cannot remove the old %s: %s", r->rejected_path,
 					strerror(errno));
 		return CTL_OK;
 	}
-	int closed = fclose(r->rejected);
-
-	r->rejected = NULL;
-	if (closed != 0)
-		return ctl_fail("cannot write %s", r->rejected_tmp);
 	if (rename(r->rejected_tmp, r->rejected_path) != 0)
 		return ctl_fail("cannot write %s: %s", r->rejected_path, strerror(errno));
 	r->rejected_written = true;
+	return CTL_OK;
+}
+
+/* Refuses a rejected-rows file that could not be put in place at the end (a directory by that
+ * name), before anything is sent; the temporary's own test is its creation (rejected_open). */
+static int rejected_check(const struct run *r)
+{
+	struct stat st;
+
+	if (lstat(r->rejected_path, &st) == 0 && S_ISDIR(st.st_mode))
+		return ctl_fail("cannot write %s: %s", r->rejected_path, strerror(EISDIR));
 	return CTL_OK;
 }
 
@@ -803,6 +893,7 @@ static int all_or_nothing(struct run *r)
 {
 	bool whole = false;
 	int rc = pass(r, PASS_DRY, ctl_word(r->ctl, "Kiểm tra", "Checking"), true, &whole);
+	long long rows = r->rows;
 
 	if (rc != CTL_OK)
 		return rc;
@@ -811,26 +902,30 @@ static int all_or_nothing(struct run *r)
 		bool real = !r->dry_run && r->failed == 0 && r->chunk->nbad == 0;
 		if ((rc = send_chunk(r, real ? PASS_ATOMIC : PASS_DRY)) != CTL_OK)
 			return rc;
-		if ((rc = summary(r, real && !r->stopped)) != CTL_OK)
+		/* A refused atomic chunk is all of the file: nothing in, nothing to stop. */
+		r->stopped = false;
+		if ((rc = summary(r, real && !r->failed, rows)) != CTL_OK)
 			return rc;
 		return r->failed ? CTL_FAIL : CTL_OK;
 	}
 	if (r->failed || r->dry_run) {
-		if ((rc = summary(r, false)) != CTL_OK)
+		if ((rc = summary(r, false, rows)) != CTL_OK)
 			return rc;
 		return r->failed ? CTL_FAIL : CTL_OK;
 	}
 	if ((rc = pass(r, PASS_ATOMIC, ctl_word(r->ctl, "Nhập", "Importing"), false, &whole)) !=
 	    CTL_OK)
 		return rc;
+	if ((rc = summary(r, true, rows)) != CTL_OK)
+		return rc;
 	if (r->stopped) {
 		fprintf(stderr, "dunghanctl: %s: the import stopped at a chunk with failed rows "
 				"(%lld rows before it were imported); fix them and import the file "
 				"again: the imported rows will count as existing\n", r->file,
-			r->imported_before_stop);
+			r->created + r->existing);
 		return CTL_FAIL;
 	}
-	return summary(r, true);
+	return CTL_OK;
 }
 
 static int cmd_import(struct ctl *ctl, int argc, char **argv)
@@ -918,13 +1013,15 @@ static int cmd_import(struct ctl *ctl, int argc, char **argv)
 		rc = all_or_nothing(r);
 		goto out;
 	}
+	if ((rc = rejected_check(r)) != CTL_OK)
+		goto out;
 	rc = pass(r, r->dry_run ? PASS_DRY : PASS_KEEP_GOING,
 		  ctl_word(ctl, r->dry_run ? "Kiểm tra" : "Nhập", r->dry_run ? "Checking" : "Importing"),
 		  false, &whole);
 	if (rc == CTL_OK)
 		rc = rejected_finish(r);
 	if (rc == CTL_OK)
-		rc = summary(r, !r->dry_run);
+		rc = summary(r, !r->dry_run, r->rows);
 	if (rc == CTL_OK && r->failed)
 		rc = CTL_FAIL;
 out:

@@ -183,9 +183,10 @@ Test(ctl_import, all_or_nothing_across_chunks)
 	cr_assert_eq(cases_count(), 6000);
 }
 
-/* A CSV of n good rows like generate()'s, where physical line same_line (> 1) takes the code
- * of the row on line 2 with another applicant: the dry run, chunk by chunk, cannot see it. */
-static const char *generate_repeat(const char *name, long n, long same_line)
+/* A CSV of n good rows like generate()'s (codes <prefix>-000000..), where physical line
+ * same_line (> 1) takes the code of the row on line 2 with another applicant: the dry run,
+ * chunk by chunk, cannot see it. */
+static const char *generate_repeat(const char *name, const char *prefix, long n, long same_line)
 {
 	static char path[600];
 	FILE *fp;
@@ -196,8 +197,8 @@ static const char *generate_repeat(const char *name, long n, long same_line)
 	fputs(HEADER, fp);
 	for (long i = 0; i < n; i++) {
 		bool same = i + 2 == same_line;
-		fprintf(fp, "D-%06ld,1.004222,hctc,%s %ld,01/03/2024 08:00,\r\n", same ? 0 : i,
-			same ? "Trần Thị" : "Nguyễn Văn", i);
+		fprintf(fp, "%s-%06ld,1.004222,hctc,%s %ld,01/03/2024 08:00,\r\n", prefix,
+			same ? 0 : i, same ? "Trần Thị" : "Nguyễn Văn", i);
 	}
 	cr_assert_eq(fclose(fp), 0);
 	return path;
@@ -209,14 +210,23 @@ Test(ctl_import, atomic_pass_stops_at_a_failed_chunk_with_the_next_in_flight)
 	/* 5 000 rows, five chunks; line 1 502 (chunk 2) repeats line 2's code with other data. The
 	 * dry run passes; the atomic pass imports chunk 1, chunk 2 is refused and rolled back while
 	 * chunk 3 is already handed to the sender: it must not be sent, nor anything after it. */
-	const char *path = generate_repeat("repeat.csv", 5000, 1502);
+	const char *path = generate_repeat("repeat.csv", "D", 5000, 1502);
 
-	RUN(&r, "import", path);
+	RUN(&r, "--format", "json", "import", path);
 	expect_status(&r, 1);
 	expect_err(&r, "repeat.csv:1502: 409 ");
 	expect_err(&r, "the import stopped at a chunk with failed rows (1000 rows before it were "
 		       "imported)");
-	cr_assert_str_eq(r.out, "", "%s", r.out);
+	/* The summary says what was written before the stop (docs/cli.md, import). */
+	json_t *stop = summary(&r);
+	api_t_expect_int(stop, "rows", 5000);
+	api_t_expect_int(stop, "created", 1000);
+	api_t_expect_int(stop, "existing", 0);
+	api_t_expect_int(stop, "failed", 1);
+	api_t_expect_int(stop, "imported", 1000);
+	api_t_expect_bool(stop, "stopped", true);
+	api_t_expect_int(stop, "stopped_at_line", 1002);
+	api_t_expect_bool(stop, "dry_run", false);
 	ctl_result_free(&r);
 	cr_assert_eq(cases_count(), 1000);
 	struct err e;
@@ -230,6 +240,174 @@ Test(ctl_import, atomic_pass_stops_at_a_failed_chunk_with_the_next_in_flight)
 	api_t_expect_int(s, "existing", 1000);
 	ctl_result_free(&r);
 	cr_assert_eq(cases_count(), 5000);
+}
+
+Test(ctl_import, a_stopped_import_prints_its_summary_table)
+{
+	struct ctl_result r;
+	char want[1200];
+	/* 2 500 rows; line 1 502 (the second chunk) repeats line 2's code with other data: the
+	 * first chunk stays, the summary says so (on stdout) and the error goes to stderr. */
+	const char *path = generate_repeat("stop.csv", "E", 2500, 1502);
+
+	RUN(&r, "import", path);
+	expect_status(&r, 1);
+	expect_err(&r, "stop.csv:1502: 409 conflict (code): ");
+	snprintf(want, sizeof(want),
+		 "Tệp:       %s\n"
+		 "Số dòng:   2500\n"
+		 "Tạo mới:   1000\n"
+		 "Đã có:     0\n"
+		 "Dòng lỗi:  1\n"
+		 "Kết quả:   dừng ở dòng 1002: đã nhập 1000 dòng trước đó, từ dòng 1002 trở đi "
+		 "không nhập\n", path);
+	cr_assert_str_eq(r.out, want);
+	ctl_result_free(&r);
+	cr_assert_eq(cases_count(), 1000);
+}
+
+Test(ctl_import, the_summary_counts_what_was_written)
+{
+	struct ctl_result r;
+	char want[1200];
+	/* One chunk, two good rows and one the reader refuses: all or nothing imports none, and
+	 * the summary may not say that two were created. */
+	const char *path = put("bad2.csv", HEADER
+			       "W-1,1.004222,hctc,An,01/03/2024 08:00,\r\n"
+			       "W-2,1.004222,hctc,Bình,32/03/2024 08:00,\r\n"
+			       "W-3,1.004222,hctc,Chi,01/03/2024 08:00,\r\n");
+
+	RUN(&r, "import", path);
+	expect_status(&r, 1);
+	expect_err(&r, "bad2.csv:3: Ngày tiếp nhận: ");
+	snprintf(want, sizeof(want),
+		 "Tệp:       %s\n"
+		 "Số dòng:   3\n"
+		 "Tạo mới:   0\n"
+		 "Đã có:     0\n"
+		 "Dòng lỗi:  1\n"
+		 "Kết quả:   có dòng lỗi: không nhập dòng nào\n", path);
+	cr_assert_str_eq(r.out, want);
+	ctl_result_free(&r);
+	RUN(&r, "--format", "json", "import", path);
+	expect_status(&r, 1);
+	json_t *s = summary(&r);
+	api_t_expect_int(s, "rows", 3);
+	api_t_expect_int(s, "created", 0);
+	api_t_expect_int(s, "existing", 0);
+	api_t_expect_int(s, "failed", 1);
+	api_t_expect_int(s, "imported", 0);
+	api_t_expect_bool(s, "stopped", false);
+	ctl_result_free(&r);
+	cr_assert_eq(cases_count(), 0);
+	/* Two chunks, a bad row in the second: the first pass's counts are not what was done. */
+	path = generate("bad3.csv", "V", 1500, 1400);
+	RUN(&r, "--format", "json", "import", path);
+	expect_status(&r, 1);
+	s = summary(&r);
+	api_t_expect_int(s, "rows", 1500);
+	api_t_expect_int(s, "created", 0);
+	api_t_expect_int(s, "failed", 1);
+	api_t_expect_int(s, "imported", 0);
+	ctl_result_free(&r);
+	cr_assert_eq(cases_count(), 0);
+	/* A dry run says what would be created, and says it is a dry run. */
+	RUN(&r, "import", path, "--dry-run");
+	expect_status(&r, 1);
+	snprintf(want, sizeof(want),
+		 "Tệp:         %s\n"
+		 "Số dòng:     1500\n"
+		 "Sẽ tạo mới:  1499\n"
+		 "Đã có:       0\n"
+		 "Dòng lỗi:    1\n"
+		 "Kết quả:     chạy thử: có dòng lỗi, không thay đổi gì\n", path);
+	cr_assert_str_eq(r.out, want);
+	ctl_result_free(&r);
+	cr_assert_eq(cases_count(), 0);
+}
+
+Test(ctl_import, an_unwritable_rejected_file_refuses_before_sending)
+{
+	struct api_db_state before;
+	struct ctl_result r;
+	char tmp[700], dir[700], want[1600];
+	const char *path = put("ro.csv", HEADER
+			       "Y-1,1.004222,hctc,An,01/03/2024 08:00,\r\n"
+			       "Y-2,1.004222,hctc,Bình,32/03/2024 08:00,\r\n"
+			       "Y-3,1.004222,nowhere,Chi,01/03/2024 08:00,\r\n");
+
+	/* The tests run as root in CI, where a folder of mode 0555 (or chattr +i) would not stop
+	 * the writing: a directory where the temporary file goes cannot be opened for writing by
+	 * anyone (EISDIR), so the rejected rows' file cannot be created, root or not. */
+	snprintf(tmp, sizeof(tmp), "%s.rejected.csv.tmp", path);
+	cr_assert_eq(mkdir(tmp, 0700), 0, "%s", tmp);
+	api_t_state(&t, &before);
+	RUN(&r, "import", path, "--continue-on-error");
+	expect_status(&r, 1);
+	snprintf(want, sizeof(want), "dunghanctl: cannot write %s: Is a directory\n", tmp);
+	cr_assert_str_eq(r.err, want);
+	cr_assert_str_eq(r.out, "");
+	ctl_result_free(&r);
+	api_t_unchanged(&t, &before);
+	cr_assert_eq(cases_count(), 0);
+	cr_assert_eq(rmdir(tmp), 0);
+	/* The rejected file itself a directory: the rename at the end would fail, so the same. */
+	snprintf(dir, sizeof(dir), "%s.rejected.csv", path);
+	cr_assert_eq(mkdir(dir, 0700), 0, "%s", dir);
+	RUN(&r, "--format", "json", "import", path, "--continue-on-error");
+	expect_status(&r, 1);
+	snprintf(want, sizeof(want), "dunghanctl: cannot write %s: Is a directory\n", dir);
+	cr_assert_str_eq(r.err, want);
+	cr_assert_str_eq(r.out, "");
+	ctl_result_free(&r);
+	api_t_unchanged(&t, &before);
+	cr_assert_eq(rmdir(dir), 0);
+	struct stat st;
+	cr_assert_neq(stat(tmp, &st), 0, "%s was left behind", tmp);
+	/* Writable again: the good row goes in, the two others to the file. */
+	RUN(&r, "--format", "json", "import", path, "--continue-on-error");
+	expect_status(&r, 1);
+	api_t_expect_int(summary(&r), "created", 1);
+	api_t_expect_int(summary(&r), "failed", 2);
+	ctl_result_free(&r);
+	char *text = harness_read(dir);
+	cr_assert_not_null(text);
+	cr_assert(strstr(text, "\"dòng 3: ") && strstr(text, "\"dòng 4: "), "%s", text);
+	free(text);
+}
+
+Test(ctl_import, ragged_rows_keep_their_error_in_the_last_column)
+{
+	struct ctl_result r;
+	char rejected[700];
+	/* A 7-column header; a row of 5 fields, one of 8, one of 2 that ends inside a quote (the
+	 * file's end), a good one. */
+	const char *path = put("ragged.csv",
+			       "Mã hồ sơ;Thủ tục;Đơn vị;Người nộp;Ngày tiếp nhận;Ngày hẹn trả;Ghi chú\r\n"
+			       "Z-1;1.004222;hctc;An;01/03/2024 08:00\r\n"
+			       "Z-2;1.004222;hctc;Bình;01/03/2024 08:00;;x;thừa\r\n"
+			       "Z-3;1.004222;hctc;Chi;01/03/2024 08:00;;\r\n"
+			       "Z-4;\"1.004222\r\n");
+
+	RUN(&r, "import", path, "--continue-on-error");
+	expect_status(&r, 1);
+	ctl_result_free(&r);
+	cr_assert_eq(cases_count(), 1);
+	snprintf(rejected, sizeof(rejected), "%s.rejected.csv", path);
+	char *text = harness_read(rejected);
+	cr_assert_not_null(text);
+	/* Short rows padded with empty fields up to the header's 7, so that the error is under
+	 * "Lỗi"; a long row keeps its fields, the error after them; an open quote is closed. */
+	cr_assert_str_eq(text, "\xef\xbb\xbf"
+			 "Mã hồ sơ;Thủ tục;Đơn vị;Người nộp;Ngày tiếp nhận;Ngày hẹn trả;Ghi chú;"
+			 "\"Lỗi\"\r\n"
+			 "Z-1;1.004222;hctc;An;01/03/2024 08:00;;;\"dòng 2: 5 fields, the header has "
+			 "7\"\r\n"
+			 "Z-2;1.004222;hctc;Bình;01/03/2024 08:00;;x;thừa;\"dòng 3: 8 fields, the "
+			 "header has 7\"\r\n"
+			 "Z-4;\"1.004222\r\n\";;;;;;\"dòng 5: field 2 (Thủ tục): quoted field not "
+			 "closed before the end of the input\"\r\n");
+	free(text);
 }
 
 Test(ctl_import, failures_across_chunks_come_in_file_order)
@@ -357,7 +535,9 @@ Test(ctl_import, dry_run_changes_nothing)
 	expect_err(&r, "31/02/2024");
 	expect_err(&r, "bad.csv:4: 422 unknown_reference (unit)");
 	expect_err(&r, "bad.csv:5: ");
-	cr_assert(strstr(r.out, "Dòng lỗi:  3\n"), "%s", r.out);
+	/* What would be done, labelled so. */
+	cr_assert(strstr(r.out, "Sẽ tạo mới:  1\n"), "%s", r.out);
+	cr_assert(strstr(r.out, "Dòng lỗi:    3\n"), "%s", r.out);
 	ctl_result_free(&r);
 	api_t_unchanged(&t, &before);
 }
