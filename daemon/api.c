@@ -600,7 +600,7 @@ static int check_field(struct api_ctx *x, const struct api_field *f, json_t *v, 
 					f->name, s);
 		break;
 	case API_INSTANT:
-		if (calendar_parse_rfc3339(s, &t, &err) != 0)
+		if (calendar_parse_given(s, &t, &err) != 0)
 			return api_fail(e, 400, "invalid_field", f->name,
 					"%s: expected an RFC 3339 instant like "
 					"2024-02-07T10:00:00+07:00 (%s)", f->name, err.msg);
@@ -866,7 +866,7 @@ int api_query_instant(const char *name, const char *value, int64_t *t, struct ap
 		/* "hh:mm:ss[.frac] HH:MM": the offset's sign, decoded from an unencoded '+'. */
 		if (n > 6 && text[n - 6] == ' ' && text[n - 3] == ':')
 			text[n - 6] = '+';
-		if (calendar_parse_rfc3339(text, t, NULL) == 0)
+		if (calendar_parse_given(text, t, NULL) == 0)
 			return 0;
 	}
 	return api_fail(e, 400, "invalid_query", name,

@@ -1034,6 +1034,20 @@ fail:
 	return err_set(err, NULL, "invalid timestamp \"%.64s\": %s", s ? s : "", why);
 }
 
+int calendar_parse_given(const char *s, int64_t *out, struct err *err)
+{
+	int y = 0;
+
+	if (calendar_parse_rfc3339(s, out, err) != 0)
+		return -1;
+	/* Parsed: the text begins with its four digits of year. */
+	cal_digits(s, 4, &y);
+	if (y < CALENDAR_FIRST_YEAR || y > CALENDAR_LAST_YEAR)
+		return err_set(err, NULL, "invalid timestamp \"%.64s\": the year must be %d to %d", s,
+			       CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR);
+	return 0;
+}
+
 int calendar_parse_duration(const char *s, int64_t day_seconds, int64_t *out, struct err *err)
 {
 	static const char expect[] =

@@ -119,6 +119,15 @@ int civil_parse_date(const char *s, int32_t *day, struct err *err);
  * are truncated). Returns 0 or -1 (err filled). */
 int calendar_parse_rfc3339(const char *s, int64_t *out, struct err *err);
 
+/* The years whose days the calendar knows (lunar.h): an instant given as input lies in them. */
+#define CALENDAR_FIRST_YEAR 1900
+#define CALENDAR_LAST_YEAR 2199
+
+/* calendar_parse_rfc3339 for an instant given as input (the API, an import, the command line):
+ * a year outside CALENDAR_FIRST_YEAR..CALENDAR_LAST_YEAR, a typo such as 0024 or 2204, is
+ * refused too. Returns 0 or -1 (err filled). */
+int calendar_parse_given(const char *s, int64_t *out, struct err *err);
+
 /* Parses a working-time duration: a decimal number and a unit, "3d", "0.5d", "4h", "90m",
  * "30s", optionally signed ("-1d", "+2h"); d means day_seconds. Rounds to the nearest second.
  * Returns 0 or -1 (err filled). */

@@ -217,7 +217,8 @@ static int cmd_add(struct ctl *ctl, int argc, char **argv)
 		switch (id) {
 		case O_RECEIVED:
 		case O_DUE:
-			if (ctl_parse_time(ctl, arg, id == O_DUE ? "--due-at" : "--received-at", &t))
+			if ((id == O_DUE ? ctl_parse_deadline(ctl, arg, "--due-at", &t)
+					 : ctl_parse_time(ctl, arg, "--received-at", &t)) != CTL_OK)
 				goto out;
 			ctl_rfc3339(ctl, t, when, sizeof(when));
 			value = json_string(when);

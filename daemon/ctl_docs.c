@@ -301,7 +301,9 @@ static int add_options(struct ctl *ctl, struct ctl_args *a, const char *const *j
 		if (is_time) {
 			char what[64];
 			snprintf(what, sizeof(what), "--%s", opt);
-			if (ctl_parse_time(ctl, arg, what, &t) != CTL_OK)
+			/* due_at: a date alone is the end of its office hours. */
+			if ((strcmp(name, "due_at") == 0 ? ctl_parse_deadline(ctl, arg, what, &t)
+							 : ctl_parse_time(ctl, arg, what, &t)) != CTL_OK)
 				return CTL_USAGE;
 			ctl_rfc3339(ctl, t, when, sizeof(when));
 			v = json_string(when);

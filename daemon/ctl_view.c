@@ -1,5 +1,6 @@
 /* ctl_view: times, words, rows, lists and records as dunghanctl shows them (see ctl_view.h). */
 #include "ctl_view.h"
+#include "import.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,47 +18,28 @@ int64_t ctl_instant(const char *s)
 	return t;
 }
 
-/* "dd/mm/yyyy[ HH:MM[:SS]]" in the calendar's zone; -1 when s is not that. */
-static int parse_local(struct ctl *ctl, const char *s, int64_t *t)
+static int parse_time(struct ctl *ctl, const char *s, const char *what, bool deadline,
+		      int64_t *t)
 {
-	int d, m, y, hh = 0, mm = 0, ss = 0, used = 0, yy, mo, dd;
-	struct calendar *cal = ctl->cfg->calendar;
+	int rc = import_parse_time(ctl->cfg->calendar, s, deadline, t);
 
-	if (sscanf(s, "%2d/%2d/%4d%n", &d, &m, &y, &used) != 3 || used != (int)strlen(s)) {
-		used = 0;
-		if (sscanf(s, "%2d/%2d/%4d %2d:%2d%n", &d, &m, &y, &hh, &mm, &used) != 5)
-			return -1;
-		if (s[used] == ':') {
-			int more = 0;
-			if (sscanf(s + used, ":%2d%n", &ss, &more) != 1)
-				return -1;
-			used += more;
-		}
-		if (used != (int)strlen(s) || hh > 23 || mm > 59 || ss > 59 || hh < 0 || mm < 0 ||
-		    ss < 0)
-			return -1;
-	}
-	if (y < 1900 || y > 2199 || m < 1 || m > 12 || d < 1)
-		return -1;
-	civil_from_days(civil_to_days(y, m, d), &yy, &mo, &dd);
-	if (yy != y || mo != m || dd != d)
-		return -1;
-	*t = calendar_instant_of(cal, civil_to_days(y, m, d), hh * 60 + mm) + ss;
-	return 0;
+	if (rc == -2)
+		return ctl_usage("%s \"%s\": the year must be %d to %d", what, s,
+				 CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR);
+	if (rc != 0)
+		return ctl_usage("%s \"%s\" is not a time like 07/02/2024 10:00, 07/02/2024 or "
+				 "2024-02-07T10:00:00+07:00", what, s);
+	return CTL_OK;
 }
 
 int ctl_parse_time(struct ctl *ctl, const char *s, const char *what, int64_t *t)
 {
-	int32_t day;
+	return parse_time(ctl, s, what, false, t);
+}
 
-	if (calendar_parse_rfc3339(s, t, NULL) == 0 || parse_local(ctl, s, t) == 0)
-		return CTL_OK;
-	if (strlen(s) == 10 && civil_parse_date(s, &day, NULL) == 0) {
-		*t = calendar_instant_of(ctl->cfg->calendar, day, 0);
-		return CTL_OK;
-	}
-	return ctl_usage("%s \"%s\" is not a time like 07/02/2024 10:00, 07/02/2024 or "
-			 "2024-02-07T10:00:00+07:00", what, s);
+int ctl_parse_deadline(struct ctl *ctl, const char *s, const char *what, int64_t *t)
+{
+	return parse_time(ctl, s, what, true, t);
 }
 
 void ctl_rfc3339(struct ctl *ctl, int64_t t, char *buf, size_t n)
@@ -466,7 +448,8 @@ static int event_field(struct ctl *ctl, json_t *body, const char *arg)
 	} else if (nlen > 3 && strcmp(name + nlen - 3, "_at") == 0) {
 		int64_t t;
 		char buf[64];
-		if (ctl_parse_time(ctl, value, what, &t) != CTL_OK)
+		if ((strcmp(name, "due_at") == 0 ? ctl_parse_deadline(ctl, value, what, &t)
+						 : ctl_parse_time(ctl, value, what, &t)) != CTL_OK)
 			return CTL_USAGE;
 		ctl_rfc3339(ctl, t, buf, sizeof(buf));
 		v = json_string(buf);

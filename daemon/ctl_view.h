@@ -13,10 +13,13 @@
 
 /* --- times ----------------------------------------------------------------------------- */
 
-/* Parses an instant as a person gives it: RFC 3339, or in the calendar's zone "dd/mm/yyyy",
- * "dd/mm/yyyy HH:MM[:SS]" or "YYYY-MM-DD". Returns CTL_OK, or CTL_USAGE with the error printed
- * (naming what). */
+/* Parses an instant as a person gives it, as an import reads it (import_parse_time): RFC 3339,
+ * or in the calendar's zone "dd/mm/yyyy[ HH:MM[:SS]]" or "YYYY-MM-DD[ HH:MM[:SS]]"; a date
+ * alone is its 00:00. Returns CTL_OK, or CTL_USAGE with the error printed (naming what). */
 int ctl_parse_time(struct ctl *ctl, const char *s, const char *what, int64_t *t);
+/* The same for a deadline: a date alone is the end of that day's office hours, as a clerk
+ * means "due on 03/12" (and as an import's Ngày hẹn trả reads). */
+int ctl_parse_deadline(struct ctl *ctl, const char *s, const char *what, int64_t *t);
 
 /* An instant for the API: RFC 3339 in the calendar's zone (buf of at least 32 bytes). */
 void ctl_rfc3339(struct ctl *ctl, int64_t t, char *buf, size_t n);

@@ -657,11 +657,7 @@ static bool key_is(const char *key, const char *const *words)
 	return false;
 }
 
-/* A local "d/m/yyyy[ H:MM[:SS][ SA|CH|AM|PM]]" or "yyyy-mm-dd[( |T)H:MM[:SS]]", or RFC 3339,
- * as RFC 3339 into out (>= 26 bytes). A date alone is 00:00, or with end_of_day the end of
- * that day's office hours. Returns 0 or -1. */
-static int parse_when(struct calendar *cal, const char *s, bool end_of_day, char *out,
-		      size_t cap)
+int import_parse_time(struct calendar *cal, const char *s, bool end_of_day, int64_t *out)
 {
 	static const char *const am[] = { "SA", "AM", NULL }, *const pm[] = { "CH", "PM", NULL };
 	int d, m, y, hh = 0, mm = 0, ss = 0, y2, m2, d2;
@@ -671,8 +667,8 @@ static int parse_when(struct calendar *cal, const char *s, bool end_of_day, char
 	int64_t t;
 
 	if (calendar_parse_rfc3339(s, &t, NULL) == 0) {
-		snprintf(out, cap, "%s", s);
-		return 0;
+		*out = t;
+		return calendar_parse_given(s, &t, NULL) == 0 ? 0 : -2;
 	}
 	if ((p = digits(s, 1, 2, &d)) && *p == '/' && (p = digits(p + 1, 1, 2, &m)) && *p == '/' &&
 	    (p = digits(p + 1, 4, 4, &y)))
@@ -714,10 +710,12 @@ static int parse_when(struct calendar *cal, const char *s, bool end_of_day, char
 	civil_from_days(day, &y2, &m2, &d2);
 	if (y2 != y || m2 != m || d2 != d)
 		return -1;
+	if (y < CALENDAR_FIRST_YEAR || y > CALENDAR_LAST_YEAR)
+		return -2;
 	t = calendar_instant_of(cal, day, hh * 60 + mm) + ss;
 	if (!has_time && end_of_day)
 		t = calendar_end_of_day(cal, t);
-	calendar_format(cal, t, out, cap);
+	*out = t;
 	return 0;
 }
 
@@ -805,15 +803,25 @@ static json_t *csv_case(struct import_reader *r, const struct csv_row *row, stru
 			goto nomem;
 		switch (f) {
 		case F_RECEIVED_AT:
-		case F_DUE_AT:
-			if (parse_when(r->cal, cell, f == F_DUE_AT, when, sizeof(when)) != 0) {
+		case F_DUE_AT: {
+			int64_t t;
+			int rc = import_parse_time(r->cal, cell, f == F_DUE_AT, &t);
+
+			if (rc == -2) {
+				err_set(err, field_names[f], "%s%s: \"%.80s\": the year must be %d to %d",
+					prefix, col, cell, CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR);
+				goto bad;
+			}
+			if (rc != 0) {
 				err_set(err, field_names[f],
 					"%s%s: \"%.80s\" is not a date and time (dd/mm/yyyy HH:MM, or "
 					"RFC 3339 like 2024-02-19T08:00:00+07:00)", prefix, col, cell);
 				goto bad;
 			}
+			calendar_format(r->cal, t, when, sizeof(when));
 			v = json_string(when);
 			break;
+		}
 		case F_ONLINE:
 			if (key_of(cell, n, key, sizeof(key)) != 0)
 				key[0] = '\0';

@@ -106,6 +106,13 @@ const char *import_header_raw(const struct import_reader *r, size_t *len);
 
 /* The format being read (never IMPORT_AUTO) and, for CSV, its separator (',' or ';'; 0 for
  * NDJSON). */
+/* A time as the one-stop system's exports and the clerks write it: a local
+ * "d/m/yyyy[ H:MM[:SS][ SA|CH|AM|PM]]" or "yyyy-mm-dd[( |T)H:MM[:SS]]" in cal's zone, or RFC
+ * 3339, into *out. A date alone is 00:00, or with end_of_day (a deadline) the end of that day's
+ * office hours. Returns 0, -1 when s is none of these, -2 when its year is outside
+ * CALENDAR_FIRST_YEAR..CALENDAR_LAST_YEAR. */
+int import_parse_time(struct calendar *cal, const char *s, bool end_of_day, int64_t *out);
+
 enum import_format import_format(const struct import_reader *r);
 char import_separator(const struct import_reader *r);
 

@@ -628,6 +628,48 @@ Test(ctl, every_command_has_help)
 
 /* --- documents and assignments ---------------------------------------------------------------- */
 
+/* "--due-at 01/03/2024" means due on that day, as an import's Ngày hẹn trả: at the end of its
+ * office hours (Friday 1 March 2024, 17:00), not at its first second. Years the calendar does
+ * not know are refused before anything is sent. */
+Test(ctl, a_date_alone_is_due_at_the_end_of_office_hours)
+{
+	struct ctl_result r;
+	json_t *j;
+
+	api_t_start(&t, NULL);
+	RUN(&r, API_MOTCUA, "cases", "add", "--code", "000.00.21.H19-240226-0001", "--procedure",
+	    "1.004873", "--unit", "hctc", "--received-at", "26/02/2024 08:00", "--due-at",
+	    "01/03/2024");
+	cr_assert(strstr(ok(&r), "Ngày hẹn trả:    01/03/2024 17:00\n"), "%s", r.out);
+	ctl_result_free(&r);
+	RUN(&r, API_MOTCUA, "--format", "json", "cases", "event", "000.00.21.H19-240226-0001",
+	    "reschedule", "due_at=05/03/2024", "apology=Xin lỗi ông/bà", "--at", "01/03/2024");
+	j = json_loads(ok(&r), 0, NULL);
+	api_t_expect_str(j, "case.due_at", "2024-03-05T17:00:00+07:00");
+	api_t_expect_str(j, "event.at", "2024-03-01T00:00:00+07:00");
+	json_decref(j);
+	ctl_result_free(&r);
+	RUN(&r, API_VANTHU, "--format", "json", "docs", "add", "--summary", "V/v báo cáo",
+	    "--received-at", "26/02/2024", "--due-at", "29/02/2024");
+	j = json_loads(ok(&r), 0, NULL);
+	api_t_expect_str(j, "received_at", "2024-02-26T00:00:00+07:00");
+	api_t_expect_str(j, "due_at", "2024-02-29T17:00:00+07:00");
+	json_decref(j);
+	ctl_result_free(&r);
+	RUN(&r, API_VANTHU, "assignments", "add", "--direction", "Ý kiến chỉ đạo", "--unit", "kstt",
+	    "--title", "Rà soát", "--due-at", "01/03/2024");
+	cr_assert(strstr(ok(&r), "Hạn:             01/03/2024 17:00\n"), "%s", r.out);
+	ctl_result_free(&r);
+	RUN(&r, API_MOTCUA, "cases", "add", "--code", "000.00.21.H19-240226-0002", "--procedure",
+	    "1.004873", "--unit", "hctc", "--received-at", "26/02/1024 08:00");
+	expect_fail(&r, 2, "--received-at \"26/02/1024 08:00\": the year must be 1900 to 2199");
+	RUN(&r, API_MOTCUA, "cases", "add", "--code", "000.00.21.H19-240226-0002", "--procedure",
+	    "1.004873", "--unit", "hctc", "--received-at", "0024-02-26T08:00:00+07:00");
+	expect_fail(&r, 2, "the year must be 1900 to 2199");
+	struct err e;
+	cr_assert_eq(api_db_int(&t.f, "SELECT count(*) FROM cases", &e), 1);
+}
+
 Test(ctl, docs_and_assignments)
 {
 	struct ctl_result r;

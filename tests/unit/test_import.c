@@ -230,8 +230,12 @@ Test(import, date_forms)
 		"A,p,u,19/02/2024,20/02/2024\n"                           /* 00:00; end of office day */
 		"B,p,u,19/02/2024 2:05 CH,20/02/2024 08:00:30 SA\n"       /* 12-hour, Vietnamese */
 		"C,p,u,2024-02-19 10:00,2024-02-19T15:00\n"               /* ISO without offset: local */
-		"D,p,u,2024-02-19T10:00:00Z,2024-02-20T10:00:00+07:00\n"  /* RFC 3339: as given */
-		"E,p,u,  16/02/2024 16:00  ,07/02/2024\n";                /* before Tết: 7 Feb ends 17:00 */
+		"D,p,u,2024-02-19T10:00:00Z,2024-02-20T10:00:00+07:00\n"  /* RFC 3339: in the zone */
+		"E,p,u,  16/02/2024 16:00  ,07/02/2024\n"                 /* before Tết: 7 Feb ends 17:00 */
+		"F,p,u,26/11/0000 08:00,\n"                               /* years the calendar knows */
+		"G,p,u,2024-02-19T10:00:00Z,31/12/2200\n"
+		"H,p,u,1899-12-31T23:59:59+07:00,\n"
+		"I,p,u,03/01/2000 08:00,31/12/2199 23:59\n";
 	struct mem_input in;
 	struct import_reader *r = open_mem(&in, text, 0, NULL);
 
@@ -242,9 +246,17 @@ Test(import, date_forms)
 	expect_row(r, 4, "{\"code\":\"C\",\"due_at\":\"2024-02-19T15:00:00+07:00\","
 		   "\"procedure\":\"p\",\"received_at\":\"2024-02-19T10:00:00+07:00\",\"unit\":\"u\"}");
 	expect_row(r, 5, "{\"code\":\"D\",\"due_at\":\"2024-02-20T10:00:00+07:00\","
-		   "\"procedure\":\"p\",\"received_at\":\"2024-02-19T10:00:00Z\",\"unit\":\"u\"}");
+		   "\"procedure\":\"p\",\"received_at\":\"2024-02-19T17:00:00+07:00\",\"unit\":\"u\"}");
 	expect_row(r, 6, "{\"code\":\"E\",\"due_at\":\"2024-02-07T17:00:00+07:00\","
 		   "\"procedure\":\"p\",\"received_at\":\"2024-02-16T16:00:00+07:00\",\"unit\":\"u\"}");
+	expect_bad(r, 7, "line 7: received_at: \"26/11/0000 08:00\": the year must be 1900 to 2199",
+		   "received_at");
+	expect_bad(r, 8, "line 8: due_at: \"31/12/2200\": the year must be 1900 to 2199", "due_at");
+	expect_bad(r, 9,
+		   "line 9: received_at: \"1899-12-31T23:59:59+07:00\": the year must be 1900 to 2199",
+		   "received_at");
+	expect_row(r, 10, "{\"code\":\"I\",\"due_at\":\"2199-12-31T23:59:00+07:00\","
+		   "\"procedure\":\"p\",\"received_at\":\"2000-01-03T08:00:00+07:00\",\"unit\":\"u\"}");
 	expect_end(r);
 	import_free(r);
 }
