@@ -149,6 +149,7 @@ static void job_free(struct job *job)
 }
 
 static void job_error(struct job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void job_note(struct job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The errors name cases and applicants: private to the daemon's user whatever the umask. */
 static FILE *open_private(const char *path)
@@ -161,19 +162,37 @@ static FILE *open_private(const char *path)
 	return f;
 }
 
+/* Writes a line to the errors file (opened at the first line). */
+static void job_vwrite(struct job *job, const char *fmt, va_list ap)
+{
+	if (!job->errors && !(job->errors = open_private(job->errors_path))) {
+		log_error("spool: cannot write %s: %s", job->errors_path, strerror(errno));
+		return;
+	}
+	vfprintf(job->errors, fmt, ap);
+	fputc('\n', job->errors);
+}
+
+/* An error of the file: counted, and written as a line of the errors file. */
 static void job_error(struct job *job, const char *fmt, ...)
 {
 	va_list ap;
 
 	job->nerrors++;
-	if (!job->errors && !(job->errors = open_private(job->errors_path))) {
-		log_error("spool: cannot write %s: %s", job->errors_path, strerror(errno));
-		return;
-	}
 	va_start(ap, fmt);
-	vfprintf(job->errors, fmt, ap);
+	job_vwrite(job, fmt, ap);
 	va_end(ap);
-	fputc('\n', job->errors);
+}
+
+/* A line of the errors file that is not an error (the last one, what was done): not counted,
+ * so that the count in the log is the number of errors listed. */
+static void job_note(struct job *job, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	job_vwrite(job, fmt, ap);
+	va_end(ap);
 }
 
 /* Opens the reader for a pass. Returns 0, or -1 with the error written. */
@@ -246,24 +265,45 @@ static char *free_dest(const char *dir, const char *name)
 	return NULL;
 }
 
+/* Logs how the file ended; errors names its errors file. */
+static void job_log(const struct job *job, bool ok, bool partly, const char *errors)
+{
+	const char *s = job->nerrors == 1 ? "" : "s";
+
+	if (ok)
+		log_info("spool: %s imported: %zu created, %zu already there", job->name,
+			 job->created, job->existing);
+	else if (partly)
+		log_error("spool: %s partly imported: the %zu rows before line %zu were (%zu created, "
+			  "%zu already there), none from line %zu on (%zu error%s): see %s", job->name,
+			  job->created + job->existing, job->first_failed_line, job->created,
+			  job->existing, job->first_failed_line, job->nerrors, s, errors);
+	else
+		log_error("spool: %s not imported (%zu error%s): see %s", job->name, job->nerrors, s,
+			  errors);
+}
+
 /* Moves the file to done/ or failed/ (with its errors), logs, and looks for the next file. */
 static void job_finish(struct spool *sp, bool ok)
 {
 	struct job *job = sp->job;
 	char *sub = join(sp->dir, ok ? "done" : "failed", NULL);
 	char *dest = sub ? free_dest(sub, job->name) : NULL, *dest_errors = NULL;
+	/* The import pass stopped after committing chunks: those rows are in. */
+	bool partly = !ok && job->creating && job->first_failed_line > 0 &&
+		      job->created + job->existing > 0;
 
 	sp->job = NULL;
 	uv_idle_stop(&sp->work);
-	if (!ok && job->creating)
-		job_error(job, "rows from line %zu on were not imported; the %zu rows before it were "
-			  "(%zu cases created, %zu already there): fix the file and drop it again, the "
-			  "rows already imported are recognised by their codes",
-			  job->first_failed_line, job->created + job->existing, job->created,
-			  job->existing);
+	if (partly)
+		job_note(job, "rows from line %zu on were not imported; the %zu rows before it were "
+			 "(%zu cases created, %zu already there): fix the file and drop it again, the "
+			 "rows already imported are recognised by their codes",
+			 job->first_failed_line, job->created + job->existing, job->created,
+			 job->existing);
 	else if (!ok)
-		job_error(job, "nothing was imported: every row must be good (%zu error%s above)",
-			  job->nerrors, job->nerrors == 1 ? "" : "s");
+		job_note(job, "nothing was imported: every row must be good (%zu error%s above)",
+			 job->nerrors, job->nerrors == 1 ? "" : "s");
 	if (job->errors) {
 		if (fclose(job->errors) != 0)
 			log_error("spool: cannot write %s: %s", job->errors_path, strerror(errno));
@@ -276,14 +316,9 @@ static void job_finish(struct spool *sp, bool ok)
 		   rename(job->errors_path, dest_errors) != 0) {
 		log_error("spool: cannot move %s: %s", job->errors_path, strerror(errno));
 	}
-	if (ok) {
+	if (ok)
 		unlink(job->errors_path);
-		log_info("spool: %s imported: %zu created, %zu already there", job->name,
-			 job->created, job->existing);
-	} else {
-		log_error("spool: %s not imported (%zu error%s): see %s", job->name, job->nerrors,
-			  job->nerrors == 1 ? "" : "s", dest_errors ? dest_errors : job->errors_path);
-	}
+	job_log(job, ok, partly, dest_errors ? dest_errors : job->errors_path);
 	free(dest_errors);
 	free(dest);
 	free(sub);

@@ -86,6 +86,23 @@ static void wait_for(const char *name)
 	}
 }
 
+/* Waits (bounded) until the daemon's log holds line (the log line of a file is written just
+ * after the file is moved). */
+static void wait_log(const char *line)
+{
+	for (int waited = 0;; waited += 20) {
+		char *log = api_fixture_log(&t.f);
+		bool found = strstr(log, line) != NULL;
+		if (!found && waited > API_BOUND_MS)
+			cr_assert_fail("\"%s\" not in the daemon's log within %d ms:\n%s", line,
+				       API_BOUND_MS, log);
+		free(log);
+		if (found)
+			return;
+		api_sleep_ms(20);
+	}
+}
+
 static bool exists(const char *name)
 {
 	char path[200];
@@ -180,6 +197,11 @@ Test(spool, bad_file_goes_to_failed_with_every_error)
 			 "input\n"
 			 "nothing was imported: every row must be good (4 errors above)\n");
 	free(errors);
+	/* The log counts the same four (not the last line). */
+	char line[300];
+	snprintf(line, sizeof(line), "spool: bad.csv not imported (4 errors): see %s/failed/"
+		 "bad.csv.errors.txt\n", spool);
+	wait_log(line);
 	cr_assert(!exists("bad.csv") && !exists("processing/bad.csv"));
 	cr_assert(!exists("processing/bad.csv.errors.txt"));
 	get_case("BAD-1", 404);
@@ -194,6 +216,9 @@ Test(spool, bad_file_goes_to_failed_with_every_error)
 			 "\"Header = unit\")\n"
 			 "nothing was imported: every row must be good (1 error above)\n");
 	free(errors);
+	snprintf(line, sizeof(line), "spool: bad.csv not imported (1 error): see %s/failed/"
+		 "bad-2.csv.errors.txt\n", spool);
+	wait_log(line);
 	api_t_unchanged(&t, &before);
 	api_t_stop(&t);
 }
@@ -324,6 +349,12 @@ Test(spool, clash_across_chunks_keeps_the_chunks_before_it)
 			 "cases created, 0 already there): fix the file and drop it again, the rows "
 			 "already imported are recognised by their codes\n");
 	free(errors);
+	/* Not "not imported": its first thousand rows are in. */
+	char line[400];
+	snprintf(line, sizeof(line), "spool: clash.csv partly imported: the 1000 rows before line "
+		 "1002 were (1000 created, 0 already there), none from line 1002 on (1 error): see "
+		 "%s/failed/clash.csv.errors.txt\n", spool);
+	wait_log(line);
 	cr_assert_eq(api_db_int(&t.f, "SELECT count(*) FROM cases WHERE code LIKE 'CH-%'", &e), 1000,
 		     "%s", e.msg);
 	get_case("CH-1000", 404);
