@@ -159,7 +159,7 @@ static int cmd_procedures_list(struct ctl *ctl, int argc, char **argv)
 	/* The CSV's header names the catalogue's fields, so that it loads back as a catalogue
 	 * (procedures_file). */
 	static const struct ctl_column cols[] = {
-		{ "Mã thủ tục", "code", 0 },     { "Tên thủ tục", "name", CTL_COL_SHRINK },
+		{ "Mã thủ tục", "code", CTL_COL_KEEP }, { "Tên thủ tục", "name", CTL_COL_SHRINK },
 		{ "Số ngày", "days", 0 },        { "Gia hạn", "extended_days", 0 },
 		{ "Giờ chốt", "cutoff", 0 },     { "Cấp", "level", 0 },
 		{ NULL, "agency", 0 },           { NULL, "on_resume", 0 },

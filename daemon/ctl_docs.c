@@ -17,8 +17,8 @@ enum { D_ID, D_BOOK, D_NO, D_SYMBOL, D_DATE, D_ISSUER, D_TYPE, D_SUMMARY, D_URGE
 static const struct ctl_field doc_fields[] = {
 	[D_ID] = { "ID", "ID", CTL_COL_RIGHT | CTL_COL_KEEP },
 	[D_BOOK] = { "Sổ", "Book", CTL_COL_DETAIL },
-	[D_NO] = { "Số đến", "Incoming no.", CTL_COL_RIGHT },
-	[D_SYMBOL] = { "Số, ký hiệu", "Symbol", 0 },
+	[D_NO] = { "Số đến", "Incoming no.", CTL_COL_RIGHT | CTL_COL_KEEP },
+	[D_SYMBOL] = { "Số, ký hiệu", "Symbol", CTL_COL_KEEP },
 	[D_DATE] = { "Ngày văn bản", "Dated", CTL_COL_DETAIL },
 	[D_ISSUER] = { "Cơ quan ban hành", "Issuer", CTL_COL_SHRINK },
 	[D_TYPE] = { "Loại", "Type", CTL_COL_DETAIL },
@@ -27,9 +27,9 @@ static const struct ctl_field doc_fields[] = {
 	[D_SECRECY] = { "Độ mật", "Confidentiality", CTL_COL_DETAIL },
 	[D_RECEIVED] = { "Ngày đến", "Received", CTL_COL_DETAIL },
 	[D_DUE] = { "Hạn xử lý", "Due", CTL_COL_KEEP },
-	[D_LEAD] = { "Đơn vị chủ trì", "Lead unit", 0 },
+	[D_LEAD] = { "Đơn vị chủ trì", "Lead unit", CTL_COL_KEEP },
 	[D_STATUS] = { "Trạng thái", "Status", 0 },
-	[D_LEFT] = { "Thời hạn", "Time left", 0 },
+	[D_LEFT] = { "Thời hạn", "Time left", CTL_COL_KEEP },
 	[D_DONE] = { "Ngày hoàn thành", "Done", CTL_COL_DETAIL },
 };
 
@@ -61,16 +61,16 @@ enum { S_ID, S_DOCUMENT, S_PARENT, S_DIRECTION, S_UNIT, S_ROLE, S_ASSIGNEE, S_TI
 
 static const struct ctl_field assignment_fields[] = {
 	[S_ID] = { "ID", "ID", CTL_COL_RIGHT | CTL_COL_KEEP },
-	[S_DOCUMENT] = { "Văn bản", "Document", CTL_COL_RIGHT },
+	[S_DOCUMENT] = { "Văn bản", "Document", CTL_COL_RIGHT | CTL_COL_KEEP },
 	[S_PARENT] = { "Nhiệm vụ cha", "Parent", CTL_COL_DETAIL },
 	[S_DIRECTION] = { "Ý kiến chỉ đạo", "Direction", CTL_COL_DETAIL },
-	[S_UNIT] = { "Đơn vị", "Unit", 0 },
+	[S_UNIT] = { "Đơn vị", "Unit", CTL_COL_KEEP },
 	[S_ROLE] = { "Vai trò", "Role", 0 },
-	[S_ASSIGNEE] = { "Người thực hiện", "Assignee", 0 },
+	[S_ASSIGNEE] = { "Người thực hiện", "Assignee", CTL_COL_KEEP },
 	[S_TITLE] = { "Nội dung", "Task", CTL_COL_SHRINK },
 	[S_DUE] = { "Hạn", "Due", CTL_COL_KEEP },
 	[S_STATUS] = { "Trạng thái", "Status", 0 },
-	[S_LEFT] = { "Thời hạn", "Time left", 0 },
+	[S_LEFT] = { "Thời hạn", "Time left", CTL_COL_KEEP },
 	[S_CHILDREN] = { "Nhiệm vụ con", "Sub-assignments", CTL_COL_DETAIL },
 	[S_DONE] = { "Ngày hoàn thành", "Done", CTL_COL_DETAIL },
 };

@@ -4,8 +4,10 @@
  * decomposed (a base letter and combining marks, as macOS writes it) and names may hold wide
  * characters, so a small table of zero-width and wide ranges decides. When a table is wider
  * than the terminal, the free-text columns give up columns first (the widest first), then the
- * others but the keys (codes, ids, deadlines), and a cut cell ends with "…". Nothing is cut
- * when the output is not a terminal. */
+ * others but the keys (codes, ids, due times, the time left: CTL_COL_KEEP, set by each
+ * command's columns), and a cut cell ends with "…". A key cut is a wrong key, so when the keys
+ * alone are wider than the terminal the lines are wider than it (the terminal wraps them).
+ * Nothing is cut when the output is not a terminal. */
 #include "ctl_table.h"
 
 #include <stdint.h>

@@ -188,12 +188,13 @@ Test(ctl, terminal_cuts_to_its_width_with_colours)
 
 	api_t_start(&t, NULL);
 	seed_cases();
-	run_env(&r, API_BAOCAO, 80, NULL, ARGS(NOW, NOW_AT, "cases", "list"));
+	/* 110 columns: the codes, ids, due times and time left fit, the applicant is cut. */
+	run_env(&r, API_BAOCAO, 110, NULL, ARGS(NOW, NOW_AT, "cases", "list"));
 	ok(&r);
 	for (const char *p = r.out, *nl; *p; p = nl + 1) {
 		if (!(nl = strchr(p, '\n')))
 			break;
-		cr_assert_leq(line_width(p, (size_t)(nl - p)), 80, "wider than 80: %.*s",
+		cr_assert_leq(line_width(p, (size_t)(nl - p)), 110, "wider than 110: %.*s",
 			      (int)(nl - p), p);
 		lines++;
 	}
@@ -203,7 +204,7 @@ Test(ctl, terminal_cuts_to_its_width_with_colours)
 	cr_assert(strstr(r.out, "\033[31m000.00.21.H19-240205-0001"), "overdue not red: %s", r.out);
 	ctl_result_free(&r);
 	/* NO_COLOR: the same table without a single escape. */
-	run_env(&r, API_BAOCAO, 80, ARGS("NO_COLOR=1"), ARGS(NOW, NOW_AT, "cases", "list"));
+	run_env(&r, API_BAOCAO, 110, ARGS("NO_COLOR=1"), ARGS(NOW, NOW_AT, "cases", "list"));
 	ok(&r);
 	cr_assert_null(strchr(r.out, '\033'), "colour with NO_COLOR: %s", r.out);
 	cr_assert(strstr(r.out, "…"), "%s", r.out);
@@ -213,6 +214,85 @@ Test(ctl, terminal_cuts_to_its_width_with_colours)
 	cr_assert_null(strchr(ok(&r), '\033'));
 	cr_assert_null(strstr(r.out, "…"));
 	ctl_result_free(&r);
+}
+
+/* The terminal's text without the CRs its line discipline adds (onlcr), for golden files. */
+static char *without_cr(const char *s)
+{
+	char *copy = strdup(s), *w = copy;
+
+	cr_assert_not_null(copy);
+	for (const char *p = s; *p; p++)
+		if (*p != '\r')
+			*w++ = *p;
+	*w = '\0';
+	return copy;
+}
+
+/* Expects every one of the NULL-ended strings in out whole (not cut with "…"). */
+static void expect_whole(const char *out, const char *const *keys)
+{
+	for (size_t i = 0; keys[i]; i++)
+		cr_assert(strstr(out, keys[i]), "\"%s\" was cut:\n%s", keys[i], out);
+}
+
+/* Runs dunghanctl args as token twice, as CSV (every cell) and as a table on a terminal cols
+ * wide, and expects the CSV's cells of the columns named in keys (NULL-ended) in the table,
+ * whole. */
+static void expect_keys_whole(const char *token, int cols, const char *const *args,
+			      const char *const *keys)
+{
+	struct csv_options o = { .expect_header = true };
+	const char *argv[16] = { "--format", "csv" };
+	struct ctl_result csv, table;
+	struct csv_reader *rd;
+	struct csv_row row;
+	struct err e;
+	size_t n = 2, rows = 0;
+
+	for (size_t i = 0; args[i] && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	run_env(&csv, token, 0, NULL, argv);
+	run_env(&table, token, cols, ARGS("NO_COLOR=1"), args);
+	ok(&table);
+	rd = csv_reader_new(ok(&csv), strlen(csv.out), &o, &e);
+	cr_assert_not_null(rd, "%s", e.msg);
+	while (csv_next(rd, &row, &e) == 1) {
+		rows++;
+		for (size_t k = 0; keys[k]; k++) {
+			int c = csv_column(rd, keys[k]);
+			cr_assert(c >= 0, "no column %s", keys[k]);
+			cr_assert(strstr(table.out, row.fields[c]), "%s \"%s\" was cut:\n%s", keys[k],
+				  row.fields[c], table.out);
+		}
+	}
+	cr_assert_gt(rows, 0, "%s", csv.out);
+	cr_assert(strstr(table.out, "…"), "nothing was cut at %d columns:\n%s", cols, table.out);
+	csv_reader_free(rd);
+	ctl_result_free(&csv);
+	ctl_result_free(&table);
+}
+
+Test(ctl, narrow_terminal_never_cuts_codes_ids_or_deadlines)
+{
+	struct ctl_result r;
+	char *text;
+
+	api_t_start(&t, NULL);
+	seed_cases();
+	/* 70 columns: narrower than the codes, ids, due times and time left alone; those stay
+	 * whole (the line is then wider than the terminal), the applicant gives way. */
+	run_env(&r, API_BAOCAO, 70, ARGS("NO_COLOR=1"), ARGS(NOW, NOW_AT, "cases", "list"));
+	text = without_cr(ok(&r));
+	ctl_result_free(&r);
+	expect_whole(text, ARGS("000.00.21.H19-240205-0001", "000.00.21.H19-240216-0003",
+				"xa-tu-phap-tan-phu", "ttphvhcc", "1.004873", "1.004222",
+				"15/02/2024 08:00", "26/02/2024 09:30", "quá hạn 3 ngày 1 giờ",
+				"còn 4 ngày làm việc"));
+	cr_assert_null(strstr(text, "Nguyễn Văn An"), "the applicant was not cut:\n%s", text);
+	golden_expect("ctl_cases_list_70.txt", text);
+	free(text);
 }
 
 /* --- JSON and CSV ------------------------------------------------------------------------ */
@@ -704,6 +784,23 @@ Test(ctl, docs_and_assignments)
 	RUN(&r, API_VANTHU, NOW, NOW_AT, "docs", "show", "1");
 	golden_expect("ctl_docs_show.txt", ok(&r));
 	ctl_result_free(&r);
+	/* On a narrow terminal the summary, the issuer and the task give way; the numbers, the
+	 * symbol, units, people, due times and time left stay whole. */
+	run_env(&r, API_VANTHU, 80, ARGS("NO_COLOR=1"), ARGS(NOW, NOW_AT, "docs", "list"));
+	char *narrow = without_cr(ok(&r));
+	ctl_result_free(&r);
+	expect_whole(narrow, ARGS("506/SNV-TT", "26/02/2024 08:00", "hctc",
+				  "còn 3 ngày 7 giờ làm việc"));
+	golden_expect("ctl_docs_list_80.txt", narrow);
+	free(narrow);
+	run_env(&r, API_VANTHU, 80, ARGS("NO_COLOR=1"), ARGS(NOW, NOW_AT, "assignments", "list"));
+	narrow = without_cr(ok(&r));
+	ctl_result_free(&r);
+	expect_whole(narrow, ARGS("kstt", "hctc", "phong.tv", "01/03/2024 17:00",
+				  "15/03/2024 17:00", "còn 8 ngày 6 giờ làm việc",
+				  "còn 18 ngày 6 giờ làm việc"));
+	golden_expect("ctl_assignments_list_80.txt", narrow);
+	free(narrow);
 	RUN(&r, API_VANTHU, "--format", "json", "assignments", "list", "--document", "1");
 	j = json_loads(ok(&r), 0, NULL);
 	cr_assert_eq(json_array_size(j), 1, "%s", r.out);
@@ -802,6 +899,9 @@ Test(ctl, alerts_and_outbox)
 	RUN(&r, API_BAOCAO, "cases", "show", "A-1");
 	cr_assert(strstr(ok(&r), "Cảnh báo (1):\n"), "%s", r.out);
 	ctl_result_free(&r);
+	/* A narrow terminal cuts neither ids nor the rule, the unit and the times. */
+	expect_keys_whole(API_BAOCAO, 40, ARGS("alerts", "list"),
+			  ARGS("ID", "Đối tượng", "Quy tắc", "Đơn vị", "Hạn", "Lúc báo"));
 	RUN(&r, API_MOTCUA, "alerts", "ack", "1", "--note", "Đã nhắc cán bộ");
 	cr_assert(strstr(ok(&r), "Đã xác nhận:  motcua "), "%s", r.out);
 	ctl_result_free(&r);
@@ -821,6 +921,8 @@ Test(ctl, alerts_and_outbox)
 	RUN(&r, API_ADMIN, "outbox", "list");
 	cr_assert(strstr(ok(&r), "Gửi hỏng"), "%s", r.out);
 	ctl_result_free(&r);
+	expect_keys_whole(API_ADMIN, 40, ARGS("outbox", "list"),
+			  ARGS("ID", "Người nhận", "Gửi lại lúc"));
 	RUN(&r, API_MOTCUA, "outbox", "list");
 	expect_fail(&r, 1, "dunghanctl: 403 forbidden");
 	RUN(&r, API_ADMIN, "outbox", "retry", id);
