@@ -158,7 +158,8 @@ static int rearm(struct api_ctx *x, const json_t *alert, struct err *err)
 
 void api_alerts_ack(struct api_ctx *x, int64_t id)
 {
-	json_t *out = NULL;
+	static const struct api_field fields[] = { { "note", API_STRING, false, 2000, NULL } };
+	json_t *out = NULL, *body = NULL;
 	void *ctx[2] = { x, &out };
 	struct api_error e;
 	struct err err;
@@ -167,20 +168,19 @@ void api_alerts_ack(struct api_ctx *x, int64_t id)
 
 	http_request_body(x->req, &len);
 	if (len) {
-		json_t *body = api_parse_body(x, http_request_body(x->req, &len), len, &e);
-		static const struct api_field none[] = { { "note", API_STRING, false, 2000, NULL } };
-		if (!body || api_check_fields(x, body, none, 1, &e) != 0) {
+		body = api_parse_body(x, http_request_body(x->req, &len), len, &e);
+		if (!body || api_check_fields(x, body, fields, 1, &e) != 0) {
 			json_decref(body);
 			api_reply_error(x, &e);
 			return;
 		}
-		json_decref(body);
 	}
 	if (api_write_begin(x, &e) != 0) {
+		json_decref(body);
 		api_reply_error(x, &e);
 		return;
 	}
-	switch (store_alert_ack(x->store, id, x->now, x->actor, &err)) {
+	switch (store_alert_ack(x->store, id, x->now, x->actor, api_str(body, "note"), &err)) {
 	case STORE_OK:
 		if (store_alert_get(x->store, id, keep_alert, ctx, &err) != STORE_OK || !out)
 			api_fail(&e, 503, "unavailable", NULL, "cannot read the alert back");
@@ -199,6 +199,7 @@ void api_alerts_ack(struct api_ctx *x, int64_t id)
 		api_fail(&e, 503, "unavailable", NULL, "%s", err.msg);
 	}
 	api_write_end(x, rc == 0);
+	json_decref(body);
 	if (rc == 0) {
 		api_reply(x, 200, out);
 	} else {

@@ -91,14 +91,15 @@ json_t *item_json_assignment(const struct config *cfg, struct calendar *cal,
 
 json_t *item_json_alert(struct calendar *cal, const struct store_alert *a)
 {
-	return json_pack("{s:I, s:s, s:s, s:s, s:o, s:I, s:o, s:o, s:o, s:b, s:o, s:o}",
+	return json_pack("{s:I, s:s, s:s, s:s, s:o, s:I, s:o, s:o, s:o, s:b, s:o, s:o, s:o}",
 			 "id", (json_int_t)a->id, "item_kind", a->item_kind,
 			 "item", a->item_key ? a->item_key : "", "rule", a->rule_id,
 			 "due_at", T(a->due_at), "occurrence", (json_int_t)a->occurrence,
 			 "fire_at", T(a->fire_at), "fired_at", T(a->fired_at),
 			 "unit", OPT(a->unit), "urgent", a->urgent,
 			 "acknowledged_at", T(a->acknowledged_at),
-			 "acknowledged_by", OPT(a->acknowledged_by));
+			 "acknowledged_by", OPT(a->acknowledged_by),
+			 "acknowledged_note", OPT(a->acknowledged_note));
 }
 
 json_t *item_json_event(struct calendar *cal, const struct store_event *ev)

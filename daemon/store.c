@@ -331,13 +331,13 @@ static const char *const stmt_sql[STMT_MAX] = {
 	[STMT_ALERT_ACKED] =
 		"SELECT count(*) FROM alerts WHERE item_kind = ?1 AND item_id = ?2 AND rule_id = ?3 "
 		"AND due_at = ?4 AND acknowledged_at IS NOT NULL",
-	[STMT_ALERT_ACK] = "UPDATE alerts SET acknowledged_at = ?2, acknowledged_by = ?3 "
-			   "WHERE id = ?1 AND acknowledged_at IS NULL",
+	[STMT_ALERT_ACK] = "UPDATE alerts SET acknowledged_at = ?2, acknowledged_by = ?3, "
+			   "acknowledged_note = ?4 WHERE id = ?1 AND acknowledged_at IS NULL",
 	[STMT_ALERT_LIST] =
 		"SELECT a.id, a.item_kind, a.item_id, a.rule_id, a.due_at, a.occurrence, a.fire_at, "
 		"a.fired_at, a.unit_id, a.urgent, a.acknowledged_at, a.acknowledged_by, "
 		"CASE a.item_kind WHEN 'case' THEN (SELECT code FROM cases WHERE id = a.item_id) "
-		"ELSE CAST(a.item_id AS TEXT) END FROM alerts a "
+		"ELSE CAST(a.item_id AS TEXT) END, a.acknowledged_note FROM alerts a "
 		"WHERE (?1 IS NULL OR (a.item_kind = ?1 AND a.item_id = ?2))"
 		" AND (?3 IS NULL OR a.unit_id IN " SUBTREE("?3") ")"
 		" AND (?4 IS NULL OR a.rule_id = ?4) AND (?5 IS NULL OR a.fired_at >= ?5)"
@@ -347,7 +347,7 @@ static const char *const stmt_sql[STMT_MAX] = {
 		"SELECT a.id, a.item_kind, a.item_id, a.rule_id, a.due_at, a.occurrence, a.fire_at, "
 		"a.fired_at, a.unit_id, a.urgent, a.acknowledged_at, a.acknowledged_by, "
 		"CASE a.item_kind WHEN 'case' THEN (SELECT code FROM cases WHERE id = a.item_id) "
-		"ELSE CAST(a.item_id AS TEXT) END FROM alerts a WHERE a.id = ?1",
+		"ELSE CAST(a.item_id AS TEXT) END, a.acknowledged_note FROM alerts a WHERE a.id = ?1",
 	[STMT_OUTBOX_INSERT] =
 		"INSERT INTO outbox (alert_id, channel, recipient, address, subject, body_text, "
 		"body_html, status, not_before, created_at, facts) "
@@ -2127,7 +2127,7 @@ enum store_status store_alert_acked(struct store *st, const char *kind, int64_t 
 }
 
 enum store_status store_alert_ack(struct store *st, int64_t id, int64_t at, const char *by,
-				  struct err *err)
+				  const char *note, struct err *err)
 {
 	sqlite3_stmt *s = st->stmt[STMT_ALERT_ACK];
 	enum store_status r;
@@ -2135,6 +2135,7 @@ enum store_status store_alert_ack(struct store *st, int64_t id, int64_t at, cons
 	bind_int(s, 1, id);
 	bind_int(s, 2, at);
 	bind_str(s, 3, by);
+	bind_str(s, 4, note);
 	r = finish(st, s, sqlite3_step(s), err, "cannot acknowledge an alert");
 	if (r == STORE_OK && sqlite3_changes(st->db) == 0)
 		return STORE_CONFLICT;
@@ -2160,6 +2161,7 @@ static int emit_alerts(sqlite3_stmt *s, store_alert_cb cb, void *ctx)
 			.acknowledged_at = col_time(s, 10),
 			.acknowledged_by = (const char *)sqlite3_column_text(s, 11),
 			.item_key = (const char *)sqlite3_column_text(s, 12),
+			.acknowledged_note = (const char *)sqlite3_column_text(s, 13),
 		};
 		if (cb(ctx, &a) != 0)
 			break;

@@ -242,6 +242,7 @@ struct store_alert {
 	bool urgent;
 	int64_t acknowledged_at; /* TIME_NONE when not */
 	const char *acknowledged_by;
+	const char *acknowledged_note; /* read only; NULL when none */
 	const char *item_key;    /* read only: the case code, or the id as text */
 };
 typedef int (*store_alert_cb)(void *ctx, const struct store_alert *a);
@@ -252,9 +253,9 @@ enum store_status store_alert_insert(struct store *st, struct store_alert *a, bo
 /* Whether an alert of this rule for this deadline was acknowledged. */
 enum store_status store_alert_acked(struct store *st, const char *kind, int64_t id,
 				    const char *rule, int64_t due_at, bool *acked, struct err *err);
-/* Acknowledges alert id (once: STORE_CONFLICT when already; STORE_NOT_FOUND when none). */
+/* Acknowledges alert id, with a note or NULL (once: STORE_CONFLICT when already). */
 enum store_status store_alert_ack(struct store *st, int64_t id, int64_t at, const char *by,
-				  struct err *err);
+				  const char *note, struct err *err);
 
 struct store_alert_filter {
 	const char *item_kind; /* with item_id: one item's alerts */

@@ -450,6 +450,7 @@ Test(escalation, acknowledge_stops_repeats)
 	api_t_expect_int(j, "id", id);
 	api_t_expect_str(j, "rule", "late");
 	api_t_expect_str(j, "acknowledged_by", "motcua");
+	api_t_expect_str(j, "acknowledged_note", "Đã nhắc cán bộ");
 	int64_t at = api_parse_instant(api_str(j, "acknowledged_at"));
 	cr_assert(at >= t0 && at <= now_s(), "acknowledged_at: %s", t.r.resp.body);
 
@@ -466,6 +467,7 @@ Test(escalation, acknowledge_stops_repeats)
 	cr_assert_eq(json_array_size(aa), 1, "repeats after the ack: %s",
 		     json_dumps(aa, JSON_COMPACT));
 	api_t_expect_str(json_array_get(aa, 0), "acknowledged_by", "motcua");
+	api_t_expect_str(json_array_get(aa, 0), "acknowledged_note", "Đã nhắc cán bộ");
 
 	/* acknowledged=true lists A's alert only; false B's two. */
 	json_t *acked = api_t_all(&t, "/api/v1/alerts?acknowledged=true", "alerts", API_BAOCAO);
