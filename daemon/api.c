@@ -955,6 +955,10 @@ int api_parse_list_query(struct api_ctx *x, const char *const *allowed,
 			if (api_query_instant(name, value, &t, e) != 0)
 				return -1;
 			*(name[4] == 'b' ? &f->due_before : &f->due_after) = t;
+		} else if (strcmp(name, "as_of") == 0) {
+			/* "What will be overdue on Monday morning?" */
+			if (api_query_instant(name, value, &f->now, e) != 0)
+				return -1;
 		} else if (strcmp(name, "q") == 0) {
 			if (!*value)
 				return api_fail(e, 400, "invalid_query", name,

@@ -619,7 +619,8 @@ static int collect_case(void *ctx, const struct case_record *c)
 void api_cases_list(struct api_ctx *x)
 {
 	static const char *const allowed[] = { "unit", "status", "overdue", "due_before",
-					       "due_after", "q", "limit", "cursor", "at_risk", NULL };
+					       "due_after", "q", "limit", "cursor", "at_risk",
+					       "as_of", NULL };
 	struct api_page pg;
 	struct store_filter f;
 	struct api_error e;

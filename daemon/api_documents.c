@@ -178,7 +178,7 @@ static int collect_document(void *ctx, const struct document_record *d)
 }
 
 static const char *const list_params[] = { "unit", "status", "overdue", "due_before",
-					   "due_after", "q", "limit", "cursor", NULL };
+					   "due_after", "q", "limit", "cursor", "as_of", NULL };
 
 void api_documents_list(struct api_ctx *x)
 {
@@ -427,7 +427,7 @@ static int collect_assignment(void *ctx, const struct assignment_record *a)
 void api_assignments_list(struct api_ctx *x, int64_t document_id, int64_t parent_id)
 {
 	static const char *const params[] = { "unit", "status", "overdue", "due_before",
-					      "due_after", "limit", "cursor", NULL };
+					      "due_after", "limit", "cursor", "as_of", NULL };
 	struct api_page pg;
 	struct store_filter f;
 	struct api_error e;

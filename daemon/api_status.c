@@ -5,12 +5,21 @@
 
 void api_status(struct api_ctx *x)
 {
-	int64_t started = api_started_at(x->api);
+	static const char *const allowed[] = { "as_of", NULL };
+	int64_t started = api_started_at(x->api), as_of = x->now;
+	const char *v[1];
 	struct store_counts c;
 	struct api_error e;
 	struct err err;
+	char buf[256];
 
-	if (store_counts(x->store, x->now, &c, &err) != STORE_OK) {
+	/* as_of: the overdue counts as they will be then (dunghanctl --now). */
+	if (api_query_values(x, allowed, v, buf, sizeof(buf), &e) != 0 ||
+	    (v[0] && api_query_instant("as_of", v[0], &as_of, &e) != 0)) {
+		api_reply_error(x, &e);
+		return;
+	}
+	if (store_counts(x->store, as_of, &c, &err) != STORE_OK) {
 		api_fail(&e, 503, "unavailable", NULL, "%s", err.msg);
 		api_reply_error(x, &e);
 		return;

@@ -114,6 +114,7 @@ static int prepare(struct ctl *ctl, const char *now)
 		return CTL_FAIL;
 	}
 	ctl->en = strcmp(ctl->cfg->escalation.language, "en") == 0;
+	ctl->now_given = now != NULL;
 	if (now)
 		return ctl_parse_time(ctl, now, "--now", &ctl->now);
 	return CTL_OK;

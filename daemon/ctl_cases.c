@@ -131,6 +131,8 @@ static int cmd_list(struct ctl *ctl, int argc, char **argv)
 	}
 	if (id < 0)
 		return ctl_opt_exit(id);
+	if (ctl_query_as_of(ctl, path, sizeof(path)) != 0)
+		return ctl_usage("the options are too long");
 	ctl_view_init(ctl, &v, case_fields, N(case_fields));
 	return ctl_list(ctl, path, "cases", (long)limit, &v, case_row);
 }

@@ -362,6 +362,16 @@ out:
 	return j;
 }
 
+int ctl_query_as_of(struct ctl *ctl, char *buf, size_t n)
+{
+	char when[64];
+
+	if (!ctl->now_given)
+		return 0;
+	calendar_format(ctl->cfg->calendar, ctl->now, when, sizeof(when));
+	return ctl_query_add(buf, n, "as_of", when);
+}
+
 json_t *ctl_get(struct ctl *ctl, const char *path)
 {
 	return request(ctl, "GET", path, NULL, NULL);

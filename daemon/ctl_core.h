@@ -26,6 +26,7 @@ struct ctl {
 	const char *db_path;     /* --db: read the database, not the daemon */
 	enum ctl_format format;  /* --format */
 	int64_t now;             /* --now, or the clock: what remaining time is counted from */
+	bool now_given;          /* --now: the daemon's overdue filters and counts use it too */
 	struct config *cfg;      /* loaded before commands that need it */
 	bool en;                 /* escalation.language = "en" */
 	struct ctl_out out;      /* stdout */
@@ -113,6 +114,9 @@ int ctl_connect(struct ctl *ctl);
 /* Percent-encodes value (RFC 3986 unreserved kept) and appends "name=value" to the query in
  * buf (with '?' or '&'). Returns 0, or -1 when buf is too small. */
 int ctl_query_add(char *buf, size_t n, const char *name, const char *value);
+/* Adds as_of=--now to buf when --now was given, so that the daemon's overdue filter and counts
+ * are of that instant as the offline ones (--db) are. 0, or -1 when buf is too small. */
+int ctl_query_as_of(struct ctl *ctl, char *buf, size_t n);
 
 /* GET path: the answer's JSON (new reference), or NULL with the failure printed. */
 json_t *ctl_get(struct ctl *ctl, const char *path);

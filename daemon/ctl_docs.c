@@ -181,6 +181,8 @@ static int list(struct ctl *ctl, const struct kind *k, int argc, char **argv)
 	}
 	if (id < 0)
 		return ctl_opt_exit(id);
+	if (ctl_query_as_of(ctl, query, sizeof(query)) != 0)
+		return ctl_usage("the options are too long");
 	if (doc)
 		snprintf(path, sizeof(path), "/api/v1/documents/%lld/assignments%s", doc, query);
 	else

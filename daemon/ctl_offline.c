@@ -219,7 +219,7 @@ static int item_filter(struct answer *a, const struct query *q, int (*status_par
 		       struct store_filter *f)
 {
 	static const char *const known[] = { "unit", "status", "overdue", "at_risk", "due_before",
-					     "due_after", "q", "limit", "cursor", NULL };
+					     "due_after", "q", "limit", "cursor", "as_of", NULL };
 	const char *v;
 
 	memset(f, 0, sizeof(*f));
@@ -255,6 +255,8 @@ static int item_filter(struct answer *a, const struct query *q, int (*status_par
 		f->due_before = ctl_instant(v);
 	if ((v = qget(q, "due_after")))
 		f->due_after = ctl_instant(v);
+	if ((v = qget(q, "as_of")))
+		f->now = ctl_instant(v);
 	f->q = qget(q, "q");
 	if ((v = qget(q, "cursor"))) {
 		long long due, id;
@@ -280,12 +282,14 @@ static bool store_failed(struct answer *a, enum store_status st, const struct er
 
 /* --- the endpoints ---------------------------------------------------------------------- */
 
-static void get_status(struct answer *a)
+static void get_status(struct answer *a, const struct query *q)
 {
+	const char *as_of = qget(q, "as_of");
 	struct store_counts c;
 	struct err err;
 
-	if (store_failed(a, store_counts(a->ctl->store, a->ctl->now, &c, &err), &err))
+	if (store_failed(a, store_counts(a->ctl->store, as_of ? ctl_instant(as_of) : a->ctl->now,
+					 &c, &err), &err))
 		return;
 	a->status = 200;
 	a->json = json_pack("{s:s, s:n, s:n, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:I, s:{s:I, s:I}}",
@@ -476,7 +480,7 @@ int ctl_offline_get(struct ctl *ctl, const char *path, long *status, json_t **an
 				   strcmp(seg[0], "assignments") == 0);
 	long long id = numbered ? strtoll(seg[1], &end, 10) : 0;
 	if (n == 1 && strcmp(seg[0], "status") == 0)
-		get_status(&a);
+		get_status(&a, &q);
 	else if (n == 1 && strcmp(seg[0], "alerts") == 0)
 		list_alerts(&a, &q);
 	else if (n == 1 && (strcmp(seg[0], "cases") == 0 || strcmp(seg[0], "documents") == 0 ||

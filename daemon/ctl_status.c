@@ -69,6 +69,7 @@ static int cmd_status(struct ctl *ctl, int argc, char **argv)
 	struct ctl_view v;
 	struct ctl_args a;
 	const char *arg;
+	char path[128];
 	json_t *s;
 	int id, rc;
 
@@ -77,7 +78,8 @@ static int cmd_status(struct ctl *ctl, int argc, char **argv)
 		;
 	if (id < 0)
 		return ctl_opt_exit(id);
-	if (!(s = ctl_get(ctl, "/api/v1/status")))
+	snprintf(path, sizeof(path), "/api/v1/status");
+	if (ctl_query_as_of(ctl, path, sizeof(path)) != 0 || !(s = ctl_get(ctl, path)))
 		return CTL_FAIL;
 	ctl_view_init(ctl, &v, status_fields, N(status_fields));
 	rc = ctl_show(ctl, s, &v, status_row);

@@ -373,8 +373,12 @@ Test(ctl, db_reads_the_file_with_the_daemon_stopped)
 		{ "assignments", "list", NULL },
 		{ "assignments", "show", "1" },
 		{ "alerts", "list", NULL },
+		/* overdue at NOW_AT, not at the clock's now, for the daemon too (as_of) */
+		{ "cases", "list", "--overdue" },
+		{ "assignments", "list", "--overdue" },
 	};
-	char *online[7];
+	enum { NREADS = sizeof(reads) / sizeof(reads[0]) };
+	char *online[NREADS];
 	struct ctl_result r;
 
 	api_t_start(&t, NULL);
@@ -384,7 +388,7 @@ Test(ctl, db_reads_the_file_with_the_daemon_stopped)
 		  "\"2024-02-05T08:00:00+07:00\",\"lead_unit\":\"hctc\"}", 201);
 	api_t_req(&t, "POST", "/api/v1/documents/1/assignments", API_VANTHU,
 		  "{\"unit\":\"hctc\",\"title\":\"Báo cáo\"}", 201);
-	for (size_t i = 0; i < 7; i++) {
+	for (size_t i = 0; i < NREADS; i++) {
 		RUN(&r, API_BAOCAO, NOW, NOW_AT, "--format", "json", reads[i][0], reads[i][1],
 		    reads[i][2]);
 		online[i] = strdup(ok(&r));
@@ -393,9 +397,22 @@ Test(ctl, db_reads_the_file_with_the_daemon_stopped)
 	RUN(&r, API_BAOCAO, "--format", "json", "status");
 	json_t *live = json_loads(ok(&r), 0, NULL);
 	ctl_result_free(&r);
+	RUN(&r, API_BAOCAO, NOW, NOW_AT, "--format", "json", "status");
+	json_t *live_then = json_loads(ok(&r), 0, NULL);
+	ctl_result_free(&r);
+	/* On 20/02/2024 09:00 only 000.00.21.H19-240205-0001 is overdue; today the other open
+	 * one (not paused) and the document's assignment, due later in 2024, are too. */
+	api_t_expect_int(live_then, "overdue.cases", 1);
+	api_t_expect_int(live_then, "overdue.assignments", 0);
+	api_t_expect_int(live, "overdue.cases", 2);
+	api_t_expect_int(live, "overdue.assignments", 1);
+	cr_assert(strstr(online[7], "000.00.21.H19-240205-0001") &&
+			  !strstr(online[7], "000.00.21.H19-240215-0002"),
+		  "%s", online[7]);
+	cr_assert_str_eq(online[8], "[]\n");
 	api_t_stop(&t);
 
-	for (size_t i = 0; i < 7; i++) {
+	for (size_t i = 0; i < NREADS; i++) {
 		char *a[] = { (char *)harness_dunghanctl(), "-c", t.f.conf, "--db", t.f.db, NOW,
 			      NOW_AT, "--format", "json", (char *)reads[i][0], (char *)reads[i][1],
 			      (char *)reads[i][2], NULL };
@@ -417,6 +434,14 @@ Test(ctl, db_reads_the_file_with_the_daemon_stopped)
 	api_t_expect_int(off, "open.cases", 3);
 	api_t_expect_int(off, "open.documents", 1);
 	json_decref(off);
+	char *s_then[] = { (char *)harness_dunghanctl(), "-c", t.f.conf, "--db", t.f.db, NOW, NOW_AT,
+			   "--format", "json", "status", NULL };
+	ctl_run_argv(t.f.h.dir, s_then, NULL, 0, &r);
+	off = json_loads(ok(&r), 0, NULL);
+	cr_assert(json_equal(json_object_get(off, "overdue"), json_object_get(live_then, "overdue")),
+		  "%s", r.out);
+	json_decref(off);
+	json_decref(live_then);
 	json_decref(live);
 	ctl_result_free(&r);
 	/* Changes need the daemon (exit 2), whatever the database. */
