@@ -10,7 +10,8 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-enum { A_ID, A_KIND, A_ITEM, A_RULE, A_UNIT, A_DUE, A_FIRED, A_URGENT, A_ACK, A_OCCURRENCE };
+enum { A_ID, A_KIND, A_ITEM, A_RULE, A_UNIT, A_DUE, A_FIRED, A_URGENT, A_ACK, A_OCCURRENCE,
+       A_NOTE };
 
 const struct ctl_field ctl_alert_fields[] = {
 	[A_ID] = { "ID", "ID", CTL_COL_RIGHT | CTL_COL_KEEP },
@@ -23,6 +24,7 @@ const struct ctl_field ctl_alert_fields[] = {
 	[A_URGENT] = { "Khẩn", "Urgent", 0 },
 	[A_ACK] = { "Đã xác nhận", "Acknowledged", CTL_COL_SHRINK },
 	[A_OCCURRENCE] = { "Lần", "Occurrence", CTL_COL_DETAIL },
+	[A_NOTE] = { "Ghi chú", "Note", CTL_COL_DETAIL },
 };
 const size_t ctl_alert_nfields = N(ctl_alert_fields);
 
@@ -48,6 +50,7 @@ void ctl_alert_row(struct ctl *ctl, const json_t *al, struct ctl_row *r)
 	if (*when)
 		ctl_row_printf(r, A_ACK, "%s %s", ctl_str(al, "acknowledged_by"), when);
 	ctl_row_int(r, A_OCCURRENCE, al, "occurrence");
+	ctl_row_str(r, A_NOTE, al, "acknowledged_note");
 }
 
 static int cmd_alerts_list(struct ctl *ctl, int argc, char **argv)

@@ -929,6 +929,7 @@ Test(ctl, alerts_and_outbox)
 			  ARGS("ID", "Đối tượng", "Quy tắc", "Đơn vị", "Hạn", "Lúc báo"));
 	RUN(&r, API_MOTCUA, "alerts", "ack", "1", "--note", "Đã nhắc cán bộ");
 	cr_assert(strstr(ok(&r), "Đã xác nhận:  motcua "), "%s", r.out);
+	cr_assert(strstr(r.out, "Ghi chú:      Đã nhắc cán bộ\n"), "%s", r.out);
 	ctl_result_free(&r);
 	RUN(&r, API_MOTCUA, "alerts", "ack", "1");
 	expect_fail(&r, 1, "dunghanctl: 409 conflict: the alert was already acknowledged");
