@@ -164,6 +164,8 @@ static FILE *open_private(const char *path)
 
 /* Writes a line to the errors file (opened at the first line). */
 static void job_vwrite(struct job *job, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+static void job_vwrite(struct job *job, const char *fmt, va_list ap)
 {
 	if (!job->errors && !(job->errors = open_private(job->errors_path))) {
 		log_error("spool: cannot write %s: %s", job->errors_path, strerror(errno));
