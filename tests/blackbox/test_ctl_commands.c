@@ -434,6 +434,7 @@ Test(ctl, db_reads_the_file_with_the_daemon_stopped)
 	api_t_expect_int(off, "open.cases", 3);
 	api_t_expect_int(off, "open.documents", 1);
 	json_decref(off);
+	ctl_result_free(&r);
 	char *s_then[] = { (char *)harness_dunghanctl(), "-c", t.f.conf, "--db", t.f.db, NOW, NOW_AT,
 			   "--format", "json", "status", NULL };
 	ctl_run_argv(t.f.h.dir, s_then, NULL, 0, &r);
