@@ -386,8 +386,16 @@ static int join_turn(struct api_ctx *x, struct api_error *e)
 		settle_turn(api, false, 0, NULL, NOT_KEPT);
 		api->turn_writes = false;
 	}
-	if (store_begin(x->store, &err) != STORE_OK)
-		return api_fail(e, 503, "unavailable", NULL, "the database is busy; retry");
+	switch (store_begin(x->store, &err)) {
+	case STORE_OK:
+		break;
+	case STORE_BUSY:
+		/* Waited for STORE_LOOP_BUSY_MS at most: the loop does not stop for it. */
+		return api_fail(e, 503, "unavailable", NULL,
+				"the database is locked by another process; retry");
+	default:
+		return api_fail(e, 503, "unavailable", NULL, "%s", err.msg);
+	}
 	api->turn_writes = true;
 	api->turn_changes = store_changes(x->store);
 	return 0;

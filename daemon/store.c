@@ -691,7 +691,7 @@ struct store *store_open(const char *path, const struct store_options *opts,
 {
 	const struct migration *list = opts && opts->migrations ? opts->migrations : migrations;
 	size_t n = opts && opts->migrations ? opts->nmigrations : migrations_count;
-	int64_t busy = opts && opts->busy_timeout_ms ? opts->busy_timeout_ms : 5000;
+	int64_t busy = opts ? opts->busy_timeout_ms : 5000;
 	struct store *st = calloc(1, sizeof(*st));
 	enum store_status s = STORE_ERROR;
 	char pragma[64];
@@ -754,6 +754,15 @@ struct store *store_open(const char *path, const struct store_options *opts,
 		goto fail;
 	if ((s = note_wal_on_disk(st, err)) != STORE_OK)
 		goto fail;
+	/* From here on the connection is the loop's: it must not stop the loop for a lock another
+	 * process holds (an operator's sqlite3 shell left in a transaction), or /healthz, every
+	 * read and the timers would wait with it. */
+	snprintf(pragma, sizeof(pragma), "PRAGMA busy_timeout = %d",
+		 busy < STORE_LOOP_BUSY_MS ? (int)busy : STORE_LOOP_BUSY_MS);
+	if ((rc = exec_sql(st, pragma, err, "cannot configure the database")) != SQLITE_OK) {
+		s = status_of(rc);
+		goto fail;
+	}
 	sqlite3_wal_hook(st->db, on_wal_commit, st);
 	for (int i = 0; i < STMT_MAX; i++) {
 		if (!stmt_sql[i])

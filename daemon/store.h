@@ -27,8 +27,12 @@ enum store_status {
 struct store_options {
 	const struct migration *migrations; /* NULL: the ones embedded in the binary */
 	size_t nmigrations;
-	int64_t busy_timeout_ms;            /* 0: 5000 */
+	int64_t busy_timeout_ms; /* how long opening and migrating wait for another's lock */
 };
+
+/* How long a statement of the open store waits for a lock another process holds, at most
+ * (busy_timeout_ms if shorter): it runs on the loop. */
+#define STORE_LOOP_BUSY_MS 50
 
 struct store;
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api_fixture.h"
 
@@ -124,6 +125,44 @@ Test(faults, database_held_by_another_process)
 	/* The lock gone, the refused request was not kept and may be sent again. */
 	cr_assert_eq(db_int("SELECT count(*) FROM cases WHERE code = 'FULL-00002'"), 0);
 	cr_assert_eq(create(2, &r), 201, "%s", r.resp.body);
+	api_reply_free(&r);
+	api_t_stop(&t);
+}
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The loop does not stop for another process's lock, however long busy_timeout is: a write
+ * is refused, /readyz says why and /healthz answers, each long before busy_timeout (30 s);
+ * delivery and the scheduler go on trying. Before, each waited busy_timeout on the loop. */
+Test(faults, a_lock_held_elsewhere_does_not_stop_the_loop, .timeout = 120)
+{
+	struct api_reply r = { 0 };
+	sqlite3 *other = NULL;
+	double t0;
+
+	api_t_start(&t, NULL);
+	reload_database("busy_timeout = 30;");
+	cr_assert_eq(sqlite3_open(t.f.db, &other), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	t0 = mono_now();
+	cr_assert_eq(create(3, &r), 503, "%s", r.resp.body);
+	cr_assert_str_eq(api_str(r.json, "error.message"),
+			 "the database is locked by another process; retry");
+	api_t_req(&t, "GET", "/readyz", NULL, NULL, 503);
+	api_t_expect_error(&t, 503, "not_ready", "database");
+	api_t_req(&t, "GET", "/healthz", NULL, NULL, 200);
+	api_t_req(&t, "GET", "/api/v1/cases/FULL-00001", API_BAOCAO, NULL, 404);
+	cr_assert_lt(mono_now() - t0, 10.0, "the loop waited for the lock");
+	cr_assert_eq(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(other);
+	cr_assert_eq(create(3, &r), 201, "%s", r.resp.body);
+	api_t_req(&t, "GET", "/readyz", NULL, NULL, 200);
 	api_reply_free(&r);
 	api_t_stop(&t);
 }
