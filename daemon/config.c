@@ -1028,6 +1028,22 @@ static const config_setting_t *list_elem(struct loader *l, const char *list, siz
 	return m ? m : e;
 }
 
+static const char *const rule_kinds[] = { "cases", "documents", "assignments" };
+
+/* The setting of escalation.<kind>[i].<member>, element j of it when j >= 0, to name it in an
+ * error: the closest of those that exist (down to the escalation section itself). */
+static const config_setting_t *rule_setting(struct loader *l, int kind, size_t i,
+					    const char *member, int j)
+{
+	const config_setting_t *esc = config_lookup(&l->cfg->owned->main, "escalation");
+	const config_setting_t *list = esc ? config_setting_get_member(esc, rule_kinds[kind]) : NULL;
+	const config_setting_t *rule = list ? config_setting_get_elem(list, (unsigned)i) : NULL;
+	const config_setting_t *m = rule ? config_setting_get_member(rule, member) : NULL;
+	const config_setting_t *e = m && j >= 0 ? config_setting_get_elem(m, (unsigned)j) : NULL;
+
+	return e ? e : m ? m : rule ? rule : esc;
+}
+
 /* --- delivery: e-mail, chat channels --------------------------------------------------- */
 
 /* Reads a secret from a file (relative to the config file): its first line. Never logged. */
@@ -1216,14 +1232,14 @@ static void check_delivery(struct loader *l)
 			}
 		}
 	}
-	static const char *const kinds[] = { "cases", "documents", "assignments" };
 	for (int k = 0; k < ESCALATION_KINDS; k++)
 		for (size_t i = 0; i < c->escalation.nrules[k]; i++)
 			for (size_t j = 0; j < c->escalation.rules[k][i].nnotify; j++) {
 				const char *t = c->escalation.rules[k][i].notify[j];
 				if (strncmp(t, "channel:", 8) == 0 && !config_channel(c, t + 8)) {
-					snprintf(path, sizeof(path), "escalation.%s[%zu].notify", kinds[k], i);
-					loader_error(l, config_lookup(&c->owned->main, "escalation"),
+					snprintf(path, sizeof(path), "escalation.%s[%zu].notify",
+						 rule_kinds[k], i);
+					loader_error(l, rule_setting(l, k, i, "notify", (int)j),
 						     main_file(l), path, "no channel has id \"%s\"", t + 8);
 				}
 			}
@@ -1998,38 +2014,41 @@ out:
 	csv_reader_free(r);
 }
 
-/* References of the escalation rules, once units, people and procedures are known. */
+/* References of the escalation rules, once units, people and procedures are known; each error
+ * names the line of the reference at fault. */
 static void check_rules(struct loader *l)
 {
-	static const char *const kinds[] = { "cases", "documents", "assignments" };
 	const struct config *c = l->cfg;
-	const config_setting_t *esc = config_lookup(&c->owned->main, "escalation");
 	char path[160];
 
 	for (int k = 0; k < ESCALATION_KINDS; k++) {
 		for (size_t i = 0; i < c->escalation.nrules[k]; i++) {
 			const struct escalation_rule *r = &c->escalation.rules[k][i];
-			const config_setting_t *s = esc ? config_setting_get_member(esc, kinds[k]) : NULL;
-			s = s ? config_setting_get_elem(s, (unsigned)i) : esc;
 			for (size_t j = 0; j < r->nnotify; j++) {
 				if (strncmp(r->notify[j], "person:", 7) == 0 &&
 				    !config_person(c, r->notify[j] + 7)) {
-					snprintf(path, sizeof(path), "escalation.%s[%zu].notify", kinds[k], i);
-					loader_error(l, s, main_file(l), path, "no person has id \"%s\"",
+					snprintf(path, sizeof(path), "escalation.%s[%zu].notify",
+						 rule_kinds[k], i);
+					loader_error(l, rule_setting(l, k, i, "notify", (int)j),
+						     main_file(l), path, "no person has id \"%s\"",
 						     r->notify[j] + 7);
 				}
 			}
 			for (size_t j = 0; j < r->nunits; j++) {
 				if (!config_unit(c, r->units[j])) {
-					snprintf(path, sizeof(path), "escalation.%s[%zu].units", kinds[k], i);
-					loader_error(l, s, main_file(l), path, "no unit has id \"%s\"",
+					snprintf(path, sizeof(path), "escalation.%s[%zu].units",
+						 rule_kinds[k], i);
+					loader_error(l, rule_setting(l, k, i, "units", (int)j),
+						     main_file(l), path, "no unit has id \"%s\"",
 						     r->units[j]);
 				}
 			}
 			for (size_t j = 0; j < r->nprocedures; j++) {
 				if (!config_procedure(c, r->procedures[j])) {
-					snprintf(path, sizeof(path), "escalation.%s[%zu].procedures", kinds[k], i);
-					loader_error(l, s, main_file(l), path, "no procedure has code \"%s\"",
+					snprintf(path, sizeof(path), "escalation.%s[%zu].procedures",
+						 rule_kinds[k], i);
+					loader_error(l, rule_setting(l, k, i, "procedures", (int)j),
+						     main_file(l), path, "no procedure has code \"%s\"",
 						     r->procedures[j]);
 				}
 			}

@@ -480,7 +480,7 @@ Test(config, channel_errors)
 			  "1", "channels[0].type: \"fax\" is not one of");
 	expect_text_error("escalation: { templates = \"" DUNGHAN_SOURCE_DIR "/config/templates\";\n"
 			  "  cases = ( { id = \"a\"; when = \"due\"; notify = [\"channel:nowhere\"]; } ); };\n",
-			  "1", "escalation.cases[0].notify: no channel has id \"nowhere\"");
+			  "2", "escalation.cases[0].notify: no channel has id \"nowhere\"");
 }
 
 /* --- dashboard --- */
@@ -510,4 +510,51 @@ Test(config, dashboard_refresh)
 		     "from 0s to 86400s");
 	expect_error(3, "log: { level = \"info\"; }; dashboard: { refresh = 300; };", "3",
 		     "dashboard.refresh: ");
+}
+
+/* --- errors that name the right place, and only the real errors --- */
+
+#define TEMPLATES "templates = \"" DUNGHAN_SOURCE_DIR "/config/templates\";"
+
+/* Loads text as e.conf, which must be refused; returns the report (caller frees). */
+static char *refused(const char *text, char *path, size_t n)
+{
+	char *errors = NULL;
+
+	cr_assert_eq(harness_write(&h, "e.conf", text), 0);
+	cr_assert_null(config_load(harness_path(&h, "e.conf", path, n), NULL, NULL, &errors),
+		       "accepted: %s", text);
+	cr_assert_not_null(errors);
+	return errors;
+}
+
+/* The report of text is exactly the one line "<path>:<where>: <message>". */
+static void expect_only_error(const char *text, const char *where, const char *message)
+{
+	char path[600], expected[1400];
+	char *errors = refused(text, path, sizeof(path));
+
+	snprintf(expected, sizeof(expected), "%s:%s: %s\n", path, where, message);
+	cr_assert_str_eq(errors, expected, "for:\n%s", text);
+	free(errors);
+}
+
+Test(config, unknown_notify_target_named_at_its_line)
+{
+	expect_text_error("channels = ( { id = \"s\"; type = \"slack\"; url = \"https://x.vn/1\"; } );\n"
+			  "escalation: { " TEMPLATES "\n"
+			  "  cases = (\n"
+			  "    { id = \"a\"; when = \"due\";\n"
+			  "      notify = [\"handler\",\n"
+			  "                \"channel:nochan\"]; } ); };\n",
+			  "6", "escalation.cases[0].notify: no channel has id \"nochan\"");
+	expect_text_error("escalation: { " TEMPLATES "\n"
+			  "  documents = (\n"
+			  "    { id = \"a\"; when = \"due\";\n"
+			  "      notify = [\"person:ghost\"]; } ); };\n",
+			  "4", "escalation.documents[0].notify: no person has id \"ghost\"");
+	expect_text_error("escalation: { " TEMPLATES "\n"
+			  "  cases = ( { id = \"a\"; when = \"due\"; notify = [\"head\"];\n"
+			  "      units = [\"nowhere\"]; } ); };\n",
+			  "3", "escalation.cases[0].units: no unit has id \"nowhere\"");
 }
