@@ -828,13 +828,16 @@ static bool is_channel_kind(const char *v)
 	return !strcmp(v, "email") || !strcmp(v, "chat");
 }
 
+/* The length of an office day, what "1d" means in working time. When office_hours were refused
+ * (their error is reported) there is none: a day then counts the default 8 hours, so that the
+ * durations written in days are still checked without failing for want of a day length. */
 static int64_t loader_day_seconds(const struct loader *l)
 {
 	int64_t day = 0;
 
 	for (size_t i = 0; i < l->cal.nperiods; i++)
 		day += (int64_t)(l->cal.periods[i].end_min - l->cal.periods[i].start_min) * 60;
-	return day;
+	return day > 0 ? day : 8 * 3600;
 }
 
 /* escalation.cases / documents / assignments: a list of rules. */
@@ -1322,11 +1325,9 @@ static void parse_urgency_due(struct loader *l, const config_setting_t *s, const
 {
 	static const char *const names[] = { "normal", "urgent", "very_urgent", "flash" };
 	static const char *const defaults[] = { "10d", "3d", "1d", "0d" };
-	int64_t *due = dst, day = 0;
+	int64_t *due = dst, day = loader_day_seconds(l);
 	char sub[128];
 
-	for (size_t i = 0; i < l->cal.nperiods; i++)
-		day += (int64_t)(l->cal.periods[i].end_min - l->cal.periods[i].start_min) * 60;
 	if (s && config_setting_type(s) != CONFIG_TYPE_GROUP) {
 		loader_error(l, s, main_file(l), path,
 			     "expected a group like { normal = \"10d\"; flash = \"0d\"; }");

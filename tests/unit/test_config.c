@@ -558,3 +558,49 @@ Test(config, unknown_notify_target_named_at_its_line)
 			  "      units = [\"nowhere\"]; } ); };\n",
 			  "3", "escalation.cases[0].units: no unit has id \"nowhere\"");
 }
+
+/* Bad office hours make no day length: what is counted in days must not fail because of it. */
+static void expect_only_office_hours_error(const char *calendar, const char *message)
+{
+	char text[1000];
+
+	snprintf(text, sizeof(text),
+		 "%s\n"
+		 "documents: { urgency_due = { normal = \"10d\"; urgent = \"3d\"; }; };\n"
+		 "escalation: { " TEMPLATES "\n"
+		 "  cases = ( { id = \"a\"; when = \"due\"; notify = [\"handler\"]; },\n"
+		 "            { id = \"b\"; when = \"-1d\"; notify = [\"handler\"]; repeat = \"1d\"; } ); };\n",
+		 calendar);
+	expect_only_error(text, "1", message);
+	/* and with no documents section at all */
+	snprintf(text, sizeof(text), "%s\n", calendar);
+	expect_only_error(text, "1", message);
+}
+
+Test(config, bad_office_hours_report_only_themselves)
+{
+	expect_only_office_hours_error("calendar: { office_hours = [\"7:30-11:30\"]; };",
+				       "calendar.office_hours: \"7:30-11:30\" is not a period like "
+				       "\"07:30-11:30\"");
+	expect_only_office_hours_error("calendar: { office_hours = []; };",
+				       "calendar.office_hours: expected an array of 1 to 8 periods "
+				       "like [\"07:30-11:30\", \"13:00-17:00\"]");
+	expect_only_office_hours_error("calendar: { office_hours = [\"07:30-07:30\"]; };",
+				       "calendar.office_hours: period \"07:30-07:30\" ends before it "
+				       "starts");
+	expect_only_office_hours_error("calendar = (1);",
+				       "calendar: expected a group: calendar = { ... };");
+}
+
+Test(config, a_bad_duration_is_still_reported_with_bad_office_hours)
+{
+	char path[600], expected[1400];
+	char *errors = refused("calendar: { office_hours = []; };\n"
+			       "documents: { urgency_due = { normal = \"ten days\"; }; };\n",
+			       path, sizeof(path));
+
+	snprintf(expected, sizeof(expected), "%s:2: documents.urgency_due.normal: \"ten days\" is "
+		 "not a working time", path);
+	cr_assert(strstr(errors, expected), "%s", errors);
+	free(errors);
+}
