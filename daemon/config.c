@@ -1725,6 +1725,45 @@ static const char *procedure_key(const struct config *c, size_t i) { return c->p
 static const char *token_key(const struct config *c, size_t i) { return c->tokens[i].name; }
 static const char *target_key(const struct config *c, size_t i) { return c->targets[i].level; }
 
+static const struct config_unit *unit_parent(const struct config *c, const struct config_unit *u)
+{
+	return u->parent ? config_unit(c, u->parent) : NULL;
+}
+
+/* A unit is on a cycle when its parents lead back to it; a unit that merely hangs below a cycle
+ * never comes back to itself, and is not to blame. Each cycle is reported once, at the unit of
+ * it listed first, with its units in parent order. */
+static void check_unit_cycles(struct loader *l)
+{
+	const struct config *c = l->cfg;
+	char path[64], chain[400];
+
+	for (size_t i = 0; i < c->nunits; i++) {
+		const struct config_unit *u = &c->units[i], *p = unit_parent(c, u);
+		bool first = true;
+		size_t len, steps = 0;
+
+		while (p && p != u && ++steps <= c->nunits)
+			p = unit_parent(c, p);
+		if (p != u)
+			continue;
+		len = (size_t)snprintf(chain, sizeof(chain), "%s", u->id);
+		p = u;
+		do {
+			p = unit_parent(c, p);
+			first = first && p >= u;
+			if (len < sizeof(chain))
+				len += (size_t)snprintf(chain + len, sizeof(chain) - len, " → %s", p->id);
+		} while (p != u);
+		if (!first)
+			continue;
+		snprintf(path, sizeof(path), "units[%zu].parent", i);
+		loader_error(l, list_elem(l, "units", i, "parent"), main_file(l), path,
+			     "unit \"%s\" is its own ancestor (the parents form a cycle: %s)", u->id,
+			     chain);
+	}
+}
+
 static void check_references(struct loader *l)
 {
 	struct config *c = l->cfg;
@@ -1766,20 +1805,8 @@ static void check_references(struct loader *l)
 			loader_error(l, list_elem(l, "units", i, "head"), main_file(l), path,
 				     "no person has id \"%s\"", u->head);
 		}
-		/* A parent chain longer than the number of units is a cycle. */
-		const struct config_unit *p = u;
-		size_t steps = 0;
-		while (p && p->parent && steps <= c->nunits) {
-			p = config_unit(c, p->parent);
-			steps++;
-		}
-		if (steps > c->nunits) {
-			snprintf(path, sizeof(path), "units[%zu].parent", i);
-			loader_error(l, list_elem(l, "units", i, "parent"), main_file(l), path,
-				     "unit \"%s\" is its own ancestor (the parents form a cycle)",
-				     u->id ? u->id : "?");
-		}
 	}
+	check_unit_cycles(l);
 	for (size_t i = 0; i < c->nprocedures; i++) {
 		const struct config_procedure *p = &c->procedures[i];
 		if (p->extended_days > 0 && p->extended_days <= p->days) {

@@ -604,3 +604,21 @@ Test(config, a_bad_duration_is_still_reported_with_bad_office_hours)
 	cr_assert(strstr(errors, expected), "%s", errors);
 	free(errors);
 }
+
+#define UNIT(id, parent) "{ id = \"" id "\"; name = \"" id "\"; level = \"x\"; parent = \"" parent "\"; }"
+
+Test(config, a_unit_cycle_is_reported_once_and_only_for_its_units)
+{
+	expect_only_error("units = ( " UNIT("ubnd-tinh", "ubnd-tinh") ",\n"
+			  "  " UNIT("vp", "ubnd-tinh") ",\n"
+			  "  " UNIT("hctc", "vp") " );\n",
+			  "1", "units[0].parent: unit \"ubnd-tinh\" is its own ancestor (the parents "
+			  "form a cycle: ubnd-tinh → ubnd-tinh)");
+	expect_only_error("units = ( " UNIT("kstt", "hctc") ",\n"
+			  "  " UNIT("ubnd-tinh", "vp") ",\n"
+			  "  " UNIT("hctc", "ubnd-tinh") ",\n"
+			  "  " UNIT("vp", "hctc") ",\n"
+			  "  " UNIT("ttphvhcc", "kstt") " );\n",
+			  "2", "units[1].parent: unit \"ubnd-tinh\" is its own ancestor (the parents "
+			  "form a cycle: ubnd-tinh → vp → hctc → ubnd-tinh)");
+}
