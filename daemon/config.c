@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <libconfig.h>
+#include <limits.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -53,6 +54,18 @@ struct exception_source {
 	char setting[64];
 };
 
+/* The text of a file libconfig read; text is NULL when it cannot be read again. */
+struct source_text {
+	char *file;
+	char *text;
+};
+
+/* A number read from the file, and how a message names it: an integer exactly, as written. */
+struct number {
+	double value;
+	char text[48];
+};
+
 /* The calendar section is staged here, then handed to calendar_new. */
 struct calendar_section {
 	const char *timezone;
@@ -74,6 +87,8 @@ struct loader {
 	struct exception_source *sources;
 	size_t nexceptions;
 	size_t cap_exceptions;
+	struct source_text *texts; /* the files read, to read back integers (integer_as_written) */
+	size_t ntexts;
 };
 
 enum field_kind { FIELD_STRING, FIELD_INT, FIELD_FLOAT, FIELD_BOOL, FIELD_SECONDS, FIELD_WALLTIME,
@@ -222,17 +237,180 @@ static const char *setting_string(struct loader *l, const config_setting_t *s, c
 	return v;
 }
 
+/* --- integers as written ------------------------------------------------------------------
+ * libconfig 1.5 reads an integer literal without the L suffix with atoi() (strtoul() for hex),
+ * so 4294967297 loads as 1 and 3000000000 as -1294967296, with no error; with the suffix it
+ * saturates at 64 bits. Nothing in the parsed setting tells, so the literal is read back from
+ * the file: a number that was not read as written is named as written, and its range check
+ * fails instead of a wrapped value passing. */
+
+/* The whole text of file, read once per load; NULL when it cannot be read. */
+static const char *source_text(struct loader *l, const char *file)
+{
+	struct source_text *grown;
+	FILE *f;
+	char *text = NULL;
+	size_t len = 0, cap = 0, n;
+
+	for (size_t i = 0; i < l->ntexts; i++)
+		if (strcmp(l->texts[i].file, file) == 0)
+			return l->texts[i].text;
+	if (!(grown = realloc(l->texts, (l->ntexts + 1) * sizeof(*grown))))
+		return NULL;
+	l->texts = grown;
+	if (!(grown[l->ntexts].file = strdup(file)))
+		return NULL;
+	if ((f = fopen(file, "r"))) {
+		do {
+			if (len + 4096 + 1 > cap) {
+				char *t = realloc(text, cap = cap ? cap * 2 : 65536);
+				if (!t)
+					goto fail;
+				text = t;
+			}
+			len += n = fread(text + len, 1, cap - len - 1, f);
+		} while (n > 0);
+		if (ferror(f))
+			goto fail;
+		text[len] = '\0';
+		fclose(f);
+	}
+	grown[l->ntexts++].text = text;
+	return text;
+fail:
+	fclose(f);
+	free(text);
+	grown[l->ntexts++].text = NULL;
+	return NULL;
+}
+
+/* Line `line` (1-based) of text and its length; NULL when there is no such line. */
+static const char *text_line(const char *text, int line, size_t *len)
+{
+	for (int k = 1; text && k < line; k++)
+		if ((text = strchr(text, '\n')))
+			text++;
+	if (!text || line < 1)
+		return NULL;
+	*len = strcspn(text, "\n");
+	return text;
+}
+
+static bool is_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '-' || c == '*';
+}
+
+/* An integer literal of libconfig at p (up to end): [+-]digits or 0xhex, then L or LL. Returns
+ * its length without the suffix (0: none); *suffixed when it has one. */
+static size_t integer_literal(const char *p, const char *end, bool *suffixed)
+{
+	const char *q = p + (p < end && (*p == '-' || *p == '+'));
+	bool hex = end - q > 2 && q[0] == '0' && (q[1] == 'x' || q[1] == 'X');
+	const char *digits = q + (hex ? 2 : 0), *e = digits;
+	size_t len;
+
+	while (e < end && (hex ? strchr("0123456789abcdefABCDEF", *e) : strchr("0123456789", *e)) &&
+	       *e)
+		e++;
+	if (e == digits || (hex && p != q))
+		return 0;
+	len = (size_t)(e - p);
+	*suffixed = e < end && *e == 'L';
+	e += *suffixed + (*suffixed && e + 1 < end && e[1] == 'L');
+	if (e < end && (is_name_char(*e) || *e == '.'))
+		return 0;
+	return len;
+}
+
+/* What libconfig 1.5 makes of a literal (see above), and whether that is its true value. */
+static long long integer_loaded(const char *lit, bool suffixed, bool *exact)
+{
+	bool hex = strchr(lit, 'x') || strchr(lit, 'X');
+	long long v;
+
+	errno = 0;
+	if (hex) {
+		unsigned long long u = strtoull(lit, NULL, 16);
+		*exact = errno != ERANGE && u <= (unsigned long long)LLONG_MAX;
+		v = (long long)u;
+	} else {
+		v = strtoll(lit, NULL, 10);
+		*exact = errno != ERANGE;
+	}
+	if (!suffixed) {
+		*exact = *exact && v >= INT32_MIN && v <= INT32_MAX;
+		v = (int32_t)(uint32_t)(unsigned long long)v;
+	}
+	return v;
+}
+
+/* When the integer setting s was not read as written, its literal into out (the number as
+ * written, for the message) and true. A name written twice on a line is told apart by its
+ * value: a literal read exactly as s holds means s was read right. */
+static bool integer_as_written(struct loader *l, const config_setting_t *s, struct number *out)
+{
+	const char *name = config_setting_name(s), *file = config_setting_source_file(s);
+	long long loaded = config_setting_get_int64(s);
+	const char *line, *end, *p, *found = NULL;
+	size_t len, nlen, found_len = 0;
+
+	if (!name || !(line = text_line(source_text(l, file ? file : main_file(l)),
+					(int)config_setting_source_line(s), &len)))
+		return false;
+	nlen = strlen(name);
+	end = line + len;
+	for (p = line; (p = memmem(p, (size_t)(end - p), name, nlen)); p += nlen) {
+		const char *v = p + nlen;
+		bool suffixed, exact;
+		size_t n;
+
+		if (p > line && is_name_char(p[-1]))
+			continue;
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		if (v == end || (*v != '=' && *v != ':'))
+			continue;
+		for (v++; v < end && (*v == ' ' || *v == '\t'); v++)
+			;
+		if (!(n = integer_literal(v, end, &suffixed)))
+			continue;
+		char lit[sizeof(out->text)];
+		snprintf(lit, sizeof(lit), "%.*s", (int)n, v);
+		if (integer_loaded(lit, suffixed, &exact) != loaded)
+			continue;
+		if (exact)
+			return false;
+		if (!found) {
+			found = v;
+			found_len = n;
+		}
+	}
+	if (!found)
+		return false;
+	snprintf(out->text, sizeof(out->text), "%.*s", (int)found_len, found);
+	out->value = strchr(out->text, 'x') || strchr(out->text, 'X')
+			     ? (double)strtoull(out->text, NULL, 16) : strtod(out->text, NULL);
+	return true;
+}
+
+/* A number setting into out; false (reported) when s is not one. */
 static bool setting_number(struct loader *l, const config_setting_t *s, const char *path,
-			   bool integral, double *out)
+			   bool integral, struct number *out)
 {
 	switch (config_setting_type(s)) {
 	case CONFIG_TYPE_INT:
 	case CONFIG_TYPE_INT64:
-		*out = (double)config_setting_get_int64(s);
+		if (integer_as_written(l, s, out))
+			return true;
+		out->value = (double)config_setting_get_int64(s);
+		snprintf(out->text, sizeof(out->text), "%lld", config_setting_get_int64(s));
 		return true;
 	case CONFIG_TYPE_FLOAT:
 		if (!integral) {
-			*out = config_setting_get_float(s);
+			out->value = config_setting_get_float(s);
+			snprintf(out->text, sizeof(out->text), "%.15g", out->value);
 			return true;
 		}
 		loader_error(l, s, main_file(l), path, "expected a whole number");
@@ -305,7 +483,7 @@ static void parse_field(struct loader *l, const struct field *f, const config_se
 		if (calendar_parse_duration(str, 86400, &secs, &err) != 0 || secs < f->min ||
 		    secs > f->max) {
 			loader_error(l, s, main_file(l), path,
-				     "\"%s\" is not a duration like \"30s\", \"1h\" or \"2d\" from %gs to %gs",
+				     "\"%s\" is not a duration like \"30s\", \"1h\" or \"2d\" from %.15gs to %.15gs",
 				     str, f->min, f->max);
 			return;
 		}
@@ -314,21 +492,24 @@ static void parse_field(struct loader *l, const struct field *f, const config_se
 	}
 	case FIELD_INT:
 	case FIELD_FLOAT:
-	case FIELD_SECONDS:
-		if (s && !setting_number(l, s, path, f->kind == FIELD_INT, &num))
+	case FIELD_SECONDS: {
+		struct number v = { .value = num };
+		/* %.15g: integers in full, fractions without a needless exponent */
+		if (s && !setting_number(l, s, path, f->kind == FIELD_INT, &v))
 			return;
-		if (num < f->min || num > f->max) {
-			loader_error(l, s, main_file(l), path, "%g is out of range [%g, %g]", num, f->min,
-				     f->max);
+		if (v.value < f->min || v.value > f->max) {
+			loader_error(l, s, main_file(l), path, "%s is out of range [%.15g, %.15g]",
+				     v.text, f->min, f->max);
 			return;
 		}
 		if (f->kind == FIELD_INT)
-			*(int64_t *)dst = (int64_t)num;
+			*(int64_t *)dst = (int64_t)v.value;
 		else if (f->kind == FIELD_SECONDS)
-			*(int64_t *)dst = (int64_t)(num * 1000.0 + 0.5);
+			*(int64_t *)dst = (int64_t)(v.value * 1000.0 + 0.5);
 		else
-			*(double *)dst = num;
+			*(double *)dst = v.value;
 		return;
+	}
 	}
 }
 
@@ -636,16 +817,20 @@ static void parse_schedule_file(struct loader *l, const config_setting_t *entry,
 						    "make_up_days)");
 	}
 	year = config_setting_get_member(root, "year");
-	if (!year || (config_setting_type(year) != CONFIG_TYPE_INT)) {
+	if (!year || (config_setting_type(year) != CONFIG_TYPE_INT &&
+		      config_setting_type(year) != CONFIG_TYPE_INT64)) {
 		loader_error(l, year ? year : NULL, path, "year",
 			     "a schedule needs year = YYYY; (the year it is the official schedule of)");
 		return;
 	}
-	int y = config_setting_get_int(year);
-	if (y < 1900 || y > 2199) {
-		loader_error(l, year, path, "year", "%d is out of range [1900, 2199]", y);
+	struct number yn;
+	if (!setting_number(l, year, "year", true, &yn))
+		return;
+	if (yn.value < 1900 || yn.value > 2199) {
+		loader_error(l, year, path, "year", "%s is out of range [1900, 2199]", yn.text);
 		return;
 	}
+	int y = (int)yn.value;
 	for (size_t k = 0; k < o->nofficial_years; k++) {
 		if (o->official_years[k] == y) {
 			loader_error(l, year, path, "year",
@@ -1473,15 +1658,15 @@ static const struct field dashboard_fields[] = {
 static void parse_target_percent(struct loader *l, const config_setting_t *s, const char *path,
 				 void *dst)
 {
-	double v = -1;
+	struct number v = { .value = -1 };
 
 	if (s && !setting_number(l, s, path, false, &v))
 		return;
-	if (s && (v < 0 || v > 100)) {
-		loader_error(l, s, main_file(l), path, "%g is not a percentage from 0 to 100", v);
+	if (s && (v.value < 0 || v.value > 100)) {
+		loader_error(l, s, main_file(l), path, "%s is not a percentage from 0 to 100", v.text);
 		return;
 	}
-	*(double *)dst = v;
+	*(double *)dst = v.value;
 }
 
 #define TARGET(m) offsetof(struct config_target, m)
@@ -2146,6 +2331,17 @@ static char *dir_of(const char *path)
 	return strndup(path, (size_t)(slash - path));
 }
 
+/* What the loader holds only while it loads. */
+static void loader_close(struct loader *l)
+{
+	for (size_t i = 0; i < l->ntexts; i++) {
+		free(l->texts[i].file);
+		free(l->texts[i].text);
+	}
+	free(l->texts);
+	free(l->sources);
+}
+
 struct config *config_load(const char *path, void (*on_statutory_year)(void *, int), void *ctx,
 			   char **errors)
 {
@@ -2225,7 +2421,7 @@ struct config *config_load(const char *path, void (*on_statutory_year)(void *, i
 	if (l.nerrors)
 		goto fail;
 	free(l.errors); /* NULL: nothing was reported */
-	free(l.sources);
+	loader_close(&l);
 	free(dir);
 	return cfg;
 
@@ -2234,7 +2430,7 @@ oom:
 	l.errors = strdup("out of memory while loading the configuration\n");
 fail:
 	*errors = l.errors ? l.errors : strdup("invalid configuration\n");
-	free(l.sources);
+	loader_close(&l);
 	free(dir);
 	config_free(cfg);
 	return NULL;

@@ -622,3 +622,60 @@ Test(config, a_unit_cycle_is_reported_once_and_only_for_its_units)
 			  "2", "units[1].parent: unit \"ubnd-tinh\" is its own ancestor (the parents "
 			  "form a cycle: ubnd-tinh → vp → hctc → ubnd-tinh)");
 }
+
+Test(config, integers_out_of_range_are_printed_exactly)
+{
+	expect_error(1, "server: { header_bytes = 1048577; };", "1",
+		     "server.header_bytes: 1048577 is out of range [1024, 1048576]");
+	expect_error(1, "server: { body_bytes = 67108865; };", "1",
+		     "server.body_bytes: 67108865 is out of range [1024, 67108864]");
+	expect_error(1, "server: { batch_body_bytes = 1073741825; };", "1",
+		     "server.batch_body_bytes: 1073741825 is out of range [1024, 1073741824]");
+	expect_error(2, "database: { max_size_mb = 16777217; };", "2",
+		     "database.max_size_mb: 16777217 is out of range [0, 16777216]");
+	expect_error(1, "server: { header_timeout = 0.005; };", "1",
+		     "server.header_timeout: 0.005 is out of range [0.01, 3600]");
+	expect_text_error("delivery: { max_age = \"100d\"; };\n", "1",
+			  "delivery.max_age: \"100d\" is not a duration like \"30s\", \"1h\" or "
+			  "\"2d\" from 1s to 7776000s");
+}
+
+/* libconfig 1.5 reads such integers modulo 2^32 (4294967297 as 1) without a word. */
+Test(config, integers_beyond_32_bits_are_out_of_range_as_written)
+{
+	expect_error(1, "server: { max_connections = 4294967297; };", "1",
+		     "server.max_connections: 4294967297 is out of range [1, 100000]");
+	expect_error(1, "server: { max_connections = 3000000000; };", "1",
+		     "server.max_connections: 3000000000 is out of range [1, 100000]");
+	expect_error(1, "server: { max_connections = -4294966272; };", "1",
+		     "server.max_connections: -4294966272 is out of range [1, 100000]");
+	expect_error(1, "server: { max_connections = 99999999999999999999; };", "1",
+		     "server.max_connections: 99999999999999999999 is out of range [1, 100000]");
+	expect_error(1, "server: { max_connections = 0x100000001; };", "1",
+		     "server.max_connections: 0x100000001 is out of range [1, 100000]");
+	expect_error(1, "server: { max_connections = 4294967297L; };", "1",
+		     "server.max_connections: 4294967297 is out of range [1, 100000]");
+	expect_error(9, "procedures = ( { code = \"1.004227\"; name = \"X\"; days = 4294967299; } );",
+		     "9", "procedures[0].days: 4294967299 is out of range [0, 3650]");
+	expect_text_error("targets = ( { level = \"commune\"; on_time = 4294967393; } );\n", "1",
+			  "targets[0].on_time: 4294967393 is not a percentage from 0 to 100");
+}
+
+Test(config, integers_that_fit_are_read_as_they_are)
+{
+	char path[600];
+	char *errors = NULL;
+	struct config *cfg;
+
+	/* the same name twice on a line, the second one in range */
+	cr_assert_eq(harness_write(&h, "ok.conf",
+				   "server: { max_connections = 100000; }; email: { transport = \"file\"; "
+				   "from = \"a@b.vn\"; max_connections = 7; };\n"
+				   "database: { max_size_mb = 0x10; };\n"), 0);
+	cfg = config_load(harness_path(&h, "ok.conf", path, sizeof(path)), NULL, NULL, &errors);
+	cr_assert_not_null(cfg, "%s", errors ? errors : "");
+	cr_assert_eq(cfg->server.max_connections, 100000);
+	cr_assert_eq(cfg->email.max_connections, 7);
+	cr_assert_eq(cfg->database.max_size_mb, 16);
+	config_free(cfg);
+}
