@@ -1290,7 +1290,9 @@ static void conn_parse(struct http_conn *c)
 		 * whitespace included. */
 		in_head = c->phase != PHASE_BODY;
 		if (in_head && n > cfg->max_header_bytes - c->hdr_bytes)
-			n = cfg->max_header_bytes - c->hdr_bytes;
+			/* A limit lowered by a reload may be below what a head already took. */
+			n = c->hdr_bytes < cfg->max_header_bytes ? cfg->max_header_bytes - c->hdr_bytes
+								 : 0;
 		e = llhttp_execute(&c->parser, p, n);
 		used = n;
 		if (e != HPE_OK) {
@@ -1538,14 +1540,39 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, struct err *
 	return 0;
 }
 
-static void server_release(struct http_server *srv)
+static void free_body_limits(struct http_body_limit *limits, size_t n)
 {
+	if (limits)
+		for (size_t i = 0; i < n; i++)
+			free((char *)limits[i].path_prefix);
+	free(limits);
+}
+
+/* A copy of cfg's body limits into *out (NULL when none); -1 when out of memory. */
+static int copy_body_limits(const struct http_config *cfg, struct http_body_limit **out)
+{
+	struct http_body_limit *l = NULL;
 	size_t i;
 
-	if (srv->limits)
-		for (i = 0; i < srv->cfg.nbody_limits; i++)
-			free((char *)srv->limits[i].path_prefix);
-	free(srv->limits);
+	*out = NULL;
+	if (!cfg->nbody_limits)
+		return 0;
+	if (!(l = calloc(cfg->nbody_limits, sizeof(*l))))
+		return -1;
+	for (i = 0; i < cfg->nbody_limits; i++) {
+		l[i].max_bytes = cfg->body_limits[i].max_bytes;
+		if (!(l[i].path_prefix = strdup(cfg->body_limits[i].path_prefix))) {
+			free_body_limits(l, i);
+			return -1;
+		}
+	}
+	*out = l;
+	return 0;
+}
+
+static void server_release(struct http_server *srv)
+{
+	free_body_limits(srv->limits, srv->cfg.nbody_limits);
 	free(srv);
 }
 
@@ -1607,6 +1634,27 @@ static void server_close_listener(struct http_server *srv)
 		uv_close((uv_handle_t *)&srv->turn_end, server_on_turn_end_close);
 }
 
+/* The zero fields of c take their defaults (http.h). */
+static void config_defaults(struct http_config *c)
+{
+#define DEFAULT(field, value) \
+	if (!c->field) \
+		c->field = (value)
+	DEFAULT(backlog, HTTP_DEFAULT_BACKLOG);
+	DEFAULT(max_header_bytes, HTTP_DEFAULT_MAX_HEADER_BYTES);
+	DEFAULT(max_body_bytes, HTTP_DEFAULT_MAX_BODY_BYTES);
+	DEFAULT(header_timeout_ms, HTTP_DEFAULT_HEADER_TIMEOUT_MS);
+	DEFAULT(body_timeout_ms, HTTP_DEFAULT_BODY_TIMEOUT_MS);
+	DEFAULT(idle_timeout_ms, HTTP_DEFAULT_IDLE_TIMEOUT_MS);
+	DEFAULT(linger_timeout_ms, HTTP_DEFAULT_LINGER_TIMEOUT_MS);
+	DEFAULT(max_connections, HTTP_DEFAULT_MAX_CONNECTIONS);
+	DEFAULT(max_pipeline, HTTP_DEFAULT_MAX_PIPELINE);
+	DEFAULT(max_pipeline_bytes, HTTP_DEFAULT_MAX_PIPELINE_BYTES);
+	DEFAULT(max_turn_requests, HTTP_DEFAULT_MAX_TURN_REQUESTS);
+	DEFAULT(turn_budget_us, HTTP_DEFAULT_TURN_BUDGET_US);
+#undef DEFAULT
+}
+
 struct http_server *http_server_new(uv_loop_t *loop, const struct http_config *cfg,
 				    struct err *err)
 {
@@ -1641,36 +1689,12 @@ struct http_server *http_server_new(uv_loop_t *loop, const struct http_config *c
 		goto nomem;
 	srv->cfg = *cfg;
 	srv->cfg.listen = NULL; /* not kept */
-	srv->cfg.nbody_limits = 0;
-	if (cfg->nbody_limits) {
-		srv->limits = calloc(cfg->nbody_limits, sizeof(*srv->limits));
-		if (!srv->limits)
-			goto nomem;
-		for (; srv->cfg.nbody_limits < cfg->nbody_limits; srv->cfg.nbody_limits++) {
-			i = srv->cfg.nbody_limits;
-			srv->limits[i].max_bytes = cfg->body_limits[i].max_bytes;
-			srv->limits[i].path_prefix = strdup(cfg->body_limits[i].path_prefix);
-			if (!srv->limits[i].path_prefix)
-				goto nomem;
-		}
+	if (copy_body_limits(cfg, &srv->limits) != 0) {
+		srv->cfg.nbody_limits = 0;
+		goto nomem;
 	}
 	srv->cfg.body_limits = srv->limits;
-#define DEFAULT(field, value) \
-	if (!srv->cfg.field) \
-		srv->cfg.field = (value)
-	DEFAULT(backlog, HTTP_DEFAULT_BACKLOG);
-	DEFAULT(max_header_bytes, HTTP_DEFAULT_MAX_HEADER_BYTES);
-	DEFAULT(max_body_bytes, HTTP_DEFAULT_MAX_BODY_BYTES);
-	DEFAULT(header_timeout_ms, HTTP_DEFAULT_HEADER_TIMEOUT_MS);
-	DEFAULT(body_timeout_ms, HTTP_DEFAULT_BODY_TIMEOUT_MS);
-	DEFAULT(idle_timeout_ms, HTTP_DEFAULT_IDLE_TIMEOUT_MS);
-	DEFAULT(linger_timeout_ms, HTTP_DEFAULT_LINGER_TIMEOUT_MS);
-	DEFAULT(max_connections, HTTP_DEFAULT_MAX_CONNECTIONS);
-	DEFAULT(max_pipeline, HTTP_DEFAULT_MAX_PIPELINE);
-	DEFAULT(max_pipeline_bytes, HTTP_DEFAULT_MAX_PIPELINE_BYTES);
-	DEFAULT(max_turn_requests, HTTP_DEFAULT_MAX_TURN_REQUESTS);
-	DEFAULT(turn_budget_us, HTTP_DEFAULT_TURN_BUDGET_US);
-#undef DEFAULT
+	config_defaults(&srv->cfg);
 
 	llhttp_settings_init(&srv->settings);
 	srv->settings.on_message_begin = on_message_begin;
@@ -1721,6 +1745,32 @@ nomem:
 	if (srv)
 		server_release(srv);
 	return NULL;
+}
+
+int http_server_set_limits(struct http_server *srv, const struct http_config *cfg)
+{
+	struct http_body_limit *limits;
+	struct http_config next = srv->cfg;
+
+	for (size_t i = 0; i < cfg->nbody_limits; i++)
+		if (!cfg->body_limits || !cfg->body_limits[i].path_prefix ||
+		    cfg->body_limits[i].path_prefix[0] != '/')
+			return UV_EINVAL;
+	if (copy_body_limits(cfg, &limits) != 0)
+		return UV_ENOMEM;
+	next.max_header_bytes = cfg->max_header_bytes;
+	next.max_body_bytes = cfg->max_body_bytes;
+	next.header_timeout_ms = cfg->header_timeout_ms;
+	next.body_timeout_ms = cfg->body_timeout_ms;
+	next.idle_timeout_ms = cfg->idle_timeout_ms;
+	next.max_connections = cfg->max_connections;
+	next.body_limits = limits;
+	next.nbody_limits = cfg->nbody_limits;
+	config_defaults(&next);
+	free_body_limits(srv->limits, srv->cfg.nbody_limits);
+	srv->limits = limits;
+	srv->cfg = next;
+	return 0;
 }
 
 int http_server_port(const struct http_server *srv)

@@ -111,12 +111,36 @@ static void update_status(struct dunghand *d)
 		sd_notifyf(0, "STATUS=%s", d->status);
 }
 
+/* The HTTP server's settings of cfg's server section; batch is the batch endpoint's limit. */
+static void http_config_of(const struct config *cfg, struct http_body_limit *batch,
+			   struct http_config *hc)
+{
+	*batch = (struct http_body_limit){ "/api/v1/cases:batch",
+					   (size_t)cfg->server.batch_body_bytes };
+	*hc = (struct http_config){
+		.listen = cfg->server.listen,
+		.max_header_bytes = (size_t)cfg->server.header_bytes,
+		.max_body_bytes = (size_t)cfg->server.body_bytes,
+		.body_limits = batch,
+		.nbody_limits = 1,
+		.header_timeout_ms = (uint64_t)cfg->server.header_timeout_ms,
+		.body_timeout_ms = (uint64_t)cfg->server.body_timeout_ms,
+		.idle_timeout_ms = (uint64_t)cfg->server.idle_timeout_ms,
+		.max_connections = (unsigned)cfg->server.max_connections,
+		.on_request = api_handle,
+		.on_response = api_on_response,
+	};
+}
+
 static void reload(struct dunghand *d)
 {
 	char *errors = NULL;
 	struct config *next;
+	struct http_body_limit batch;
+	struct http_config hc;
 	struct err err;
 	struct timespec ts;
+	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
@@ -136,11 +160,23 @@ static void reload(struct dunghand *d)
 	if (!d->database_override && strcmp(next->database.path, d->cfg->database.path) != 0)
 		log_warn("reload: database.path changed to %s; it takes effect at the next restart",
 			 next->database.path);
+	/* The HTTP limits and timeouts take effect for what the server reads from now on. */
+	http_config_of(next, &batch, &hc);
+	if (d->http && (rc = http_server_set_limits(d->http, &hc)) != 0) {
+		log_error("reload: the HTTP limits: %s; still running on the previous configuration",
+			  uv_strerror(rc));
+		config_free(next);
+		sd_notify(0, "READY=1");
+		return;
+	}
 	if (store_set_max_size(d->store, next->database.max_size_mb * 1024 * 1024, &err) != STORE_OK ||
 	    store_sync_config(d->store, next, now_seconds(), &err) != STORE_OK) {
 		struct err ignored;
 
 		store_set_max_size(d->store, d->cfg->database.max_size_mb * 1024 * 1024, &ignored);
+		http_config_of(d->cfg, &batch, &hc);
+		if (d->http)
+			http_server_set_limits(d->http, &hc);
 		log_error("reload: %s; still running on the previous configuration", err.msg);
 		config_free(next);
 		sd_notify(0, "READY=1");
@@ -305,22 +341,11 @@ static int start_loop_handles(struct dunghand *d)
 
 static int start_http(struct dunghand *d)
 {
-	const struct http_body_limit batch = { "/api/v1/cases:batch",
-					       (size_t)d->cfg->server.batch_body_bytes };
-	struct http_config hc = {
-		.listen = d->cfg->server.listen,
-		.max_header_bytes = (size_t)d->cfg->server.header_bytes,
-		.max_body_bytes = (size_t)d->cfg->server.body_bytes,
-		.body_limits = &batch,
-		.nbody_limits = 1,
-		.header_timeout_ms = (uint64_t)d->cfg->server.header_timeout_ms,
-		.body_timeout_ms = (uint64_t)d->cfg->server.body_timeout_ms,
-		.idle_timeout_ms = (uint64_t)d->cfg->server.idle_timeout_ms,
-		.max_connections = (unsigned)d->cfg->server.max_connections,
-		.on_request = api_handle,
-		.on_response = api_on_response,
-	};
+	struct http_body_limit batch;
+	struct http_config hc;
 	struct err err;
+
+	http_config_of(d->cfg, &batch, &hc);
 
 	if (!(d->sched = scheduler_new(&d->loop, d->store, d->cfg, &err))) {
 		log_error("cannot start the scheduler: %s", err.msg);

@@ -129,6 +129,61 @@ Test(faults, database_held_by_another_process)
 	api_t_stop(&t);
 }
 
+/* Puts settings first in the server section of the fixture's config as the test began (orig,
+ * read by the first call) and reloads, waiting for READY=1 and the reload's log line. */
+static void reload_server(char **orig, const char *settings)
+{
+	char *text, *at, *next;
+	size_t from = strlen(t.f.h.received), skip = strlen("server: {");
+	FILE *f;
+
+	if (!*orig)
+		cr_assert_not_null(*orig = harness_read(t.f.conf));
+	text = *orig;
+	cr_assert_not_null(at = strstr(text, "server: {"));
+	cr_assert(asprintf(&next, "%.*sserver: { %s%s", (int)(at - text), text, settings,
+			   at + skip) > 0);
+	cr_assert_not_null(f = fopen(t.f.conf, "w"));
+	fputs(next, f);
+	cr_assert_eq(fclose(f), 0);
+	free(next);
+	harness_signal(&t.f.proc, SIGHUP);
+	cr_assert(harness_notify_wait(&t.f.h, "READY=1", &from, API_BOUND_MS), "no READY after the "
+		  "reload:\n%s", t.f.h.received);
+	char *log = harness_read(t.f.proc.stderr_path);
+	cr_assert(log && !strstr(log, "still running on the previous"), "a reload failed: %s", log);
+	free(log);
+}
+
+/* A reload's server limits hold for the next requests (only listen waits for a restart). */
+Test(faults, a_reload_applies_the_http_limits)
+{
+	char body[3200], *orig = NULL;
+	struct err e = { 0 };
+
+	api_t_start(&t, NULL);
+	/* A case of 3 000 bytes or so: JSON allows that much blank space. */
+	snprintf(body, sizeof(body),
+		 "{\"code\": \"BIG-1\", \"procedure\": \"1.004873\", \"unit\": \"hctc\", "
+		 "\"received_at\": \"2024-02-07T10:00:00+07:00\"%*s}", 2900, "");
+	cr_assert_gt(strlen(body), 3000);
+	api_t_req(&t, "POST", "/api/v1/cases", API_MOTCUA, body, 201);
+	reload_server(&orig, "body_bytes = 2048;");
+	api_t_req(&t, "POST", "/api/v1/cases", API_MOTCUA, body, 413);
+	api_t_expect_error(&t, 413, "body_too_large", NULL);
+	reload_server(&orig, "body_bytes = 4096; header_bytes = 1024;");
+	/* The same body again: the case exists with the same data. */
+	api_t_req(&t, "POST", "/api/v1/cases", API_MOTCUA, body, 200);
+	char big_header[1100];
+	snprintf(big_header, sizeof(big_header), "X-Long: %01080d", 0);
+	const char *const headers[] = { big_header, NULL };
+	cr_assert_eq(api_call(&t.f, "GET", "/healthz", NULL, NULL, NULL, 0, headers, &t.r, &e), 0,
+		     "%s", e.msg);
+	cr_assert_eq(t.r.status, 431, "%s", t.r.resp.body);
+	free(orig);
+	api_t_stop(&t);
+}
+
 static double mono_now(void)
 {
 	struct timespec ts;
