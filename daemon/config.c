@@ -720,9 +720,12 @@ oom:
 	loader_error(l, s, file, setting, "out of memory");
 }
 
-/* days_off / make_up_days: entries are "YYYY-MM-DD" or { date = "YYYY-MM-DD"; reason = "…"; } */
+/* days_off / make_up_days: entries are "YYYY-MM-DD" or { date = "YYYY-MM-DD"; reason = "…"; }.
+ * year is that of the official schedule the list is in, 0 for the office's own lists: a
+ * schedule's date of another year would land in that year, whose official schedule (or
+ * statutory rule) it is not part of. */
 static void parse_days(struct loader *l, const config_setting_t *s, const char *path,
-		       enum calendar_day_kind kind, const char *file)
+		       enum calendar_day_kind kind, const char *file, int year)
 {
 	if (!s)
 		return;
@@ -764,6 +767,13 @@ static void parse_days(struct loader *l, const config_setting_t *s, const char *
 			loader_error(l, date, file, path, "\"%s\" is not a date: %s", dv, err.msg);
 			return;
 		}
+		int y, m, d;
+		civil_from_days(day, &y, &m, &d);
+		if (year && y != year) {
+			loader_error(l, date, file, path,
+				     "\"%s\" is not in %d, the year of this schedule", dv, year);
+			return;
+		}
 		add_exception(l, day, kind, rv, date, file, path);
 	}
 }
@@ -772,14 +782,14 @@ static void parse_days_off(struct loader *l, const config_setting_t *s, const ch
 			   void *dst)
 {
 	(void)dst;
-	parse_days(l, s, path, CALENDAR_OFF, main_file(l));
+	parse_days(l, s, path, CALENDAR_OFF, main_file(l), 0);
 }
 
 static void parse_make_up_days(struct loader *l, const config_setting_t *s, const char *path,
 			       void *dst)
 {
 	(void)dst;
-	parse_days(l, s, path, CALENDAR_WORK, main_file(l));
+	parse_days(l, s, path, CALENDAR_WORK, main_file(l), 0);
 }
 
 /* One official yearly schedule: year = 2024; days_off = (…); make_up_days = (…); */
@@ -839,9 +849,9 @@ static void parse_schedule_file(struct loader *l, const config_setting_t *entry,
 		}
 	}
 	o->official_years[o->nofficial_years++] = y;
-	parse_days(l, config_setting_get_member(root, "days_off"), "days_off", CALENDAR_OFF, path);
+	parse_days(l, config_setting_get_member(root, "days_off"), "days_off", CALENDAR_OFF, path, y);
 	parse_days(l, config_setting_get_member(root, "make_up_days"), "make_up_days", CALENDAR_WORK,
-		   path);
+		   path, y);
 }
 
 static void parse_include(struct loader *l, const config_setting_t *s, const char *path,

@@ -679,3 +679,34 @@ Test(config, integers_that_fit_are_read_as_they_are)
 	cr_assert_eq(cfg->database.max_size_mb, 16);
 	config_free(cfg);
 }
+
+Test(config, schedule_dates_belong_to_its_year)
+{
+	char path[600], sched[600], expected[1400];
+	char *errors = NULL;
+
+	cr_assert_eq(harness_write(&h, "vn-2027.conf",
+				   "year = 2027;\n"
+				   "days_off = [\"2027-01-04\", \"2028-01-05\"];\n"
+				   "make_up_days = ( { date = \"2026-12-26\"; reason = \"bù\"; } );\n"), 0);
+	cr_assert_eq(harness_write(&h, "y.conf", "calendar: { include = [\"vn-2027.conf\"]; };\n"), 0);
+	cr_assert_null(config_load(harness_path(&h, "y.conf", path, sizeof(path)), NULL, NULL,
+				   &errors));
+	harness_path(&h, "vn-2027.conf", sched, sizeof(sched));
+	snprintf(expected, sizeof(expected),
+		 "%s:2: days_off: \"2028-01-05\" is not in 2027, the year of this schedule\n"
+		 "%s:3: make_up_days: \"2026-12-26\" is not in 2027, the year of this schedule\n",
+		 sched, sched);
+	cr_assert_str_eq(errors, expected);
+	free(errors);
+
+	cr_assert_eq(harness_write(&h, "vn-2028.conf", "year = 4294969424;\n"), 0);
+	cr_assert_eq(harness_write(&h, "y2.conf", "calendar: { include = [\"vn-2028.conf\"]; };\n"), 0);
+	cr_assert_null(config_load(harness_path(&h, "y2.conf", path, sizeof(path)), NULL, NULL,
+				   &errors));
+	harness_path(&h, "vn-2028.conf", sched, sizeof(sched));
+	snprintf(expected, sizeof(expected),
+		 "%s:1: year: 4294969424 is out of range [1900, 2199]\n", sched);
+	cr_assert_str_eq(errors, expected);
+	free(errors);
+}
