@@ -200,6 +200,15 @@ static const char *main_file(const struct loader *l)
 	return l->cfg->path;
 }
 
+/* name as a path: a relative one is relative to the config file's directory. */
+static void config_relative(const struct loader *l, const char *name, char *file, size_t n)
+{
+	if (name[0] == '/' || !l->dir)
+		snprintf(file, n, "%s", name);
+	else
+		snprintf(file, n, "%s/%s", l->dir, name);
+}
+
 /* --- scalar parsers ---------------------------------------------------------------------- */
 
 static bool is_ident(const char *s)
@@ -801,10 +810,7 @@ static void parse_schedule_file(struct loader *l, const config_setting_t *entry,
 	const config_setting_t *root, *year;
 	FILE *f;
 
-	if (name[0] == '/' || !l->dir)
-		snprintf(path, sizeof(path), "%s", name);
-	else
-		snprintf(path, sizeof(path), "%s/%s", l->dir, name);
+	config_relative(l, name, path, sizeof(path));
 	if (!(f = fopen(path, "r"))) {
 		loader_error(l, entry, main_file(l), "calendar.include", "cannot read \"%s\": %s", path,
 			     strerror(errno));
@@ -1252,10 +1258,7 @@ static const char *read_secret(struct loader *l, const config_setting_t *s, cons
 	FILE *f;
 	size_t n;
 
-	if (name[0] == '/' || !l->dir)
-		snprintf(file, sizeof(file), "%s", name);
-	else
-		snprintf(file, sizeof(file), "%s/%s", l->dir, name);
+	config_relative(l, name, file, sizeof(file));
 	if (!(f = fopen(file, "r"))) {
 		loader_error(l, s, main_file(l), path, "cannot read \"%s\": %s", file, strerror(errno));
 		return NULL;
@@ -1278,6 +1281,28 @@ static void parse_secret_file(struct loader *l, const config_setting_t *s, const
 
 	if (s && (v = setting_string(l, s, path)))
 		*(const char **)dst = read_secret(l, s, path, v);
+}
+
+/* email.ca_file is read by curl at every send: it is checked now, as password_file is, so that
+ * a typo fails the config check rather than every message. Relative to the config file, like
+ * password_file; kept resolved. "" means the system's CAs. */
+static void parse_ca_file(struct loader *l, const config_setting_t *s, const char *path,
+			  void *dst)
+{
+	char file[4096];
+	const char *v;
+	FILE *f;
+
+	if (!s || !(v = setting_string(l, s, path)) || !*v)
+		return;
+	config_relative(l, v, file, sizeof(file));
+	if (!(f = fopen(file, "r"))) {
+		loader_error(l, s, main_file(l), path, "cannot read \"%s\": %s", file, strerror(errno));
+		return;
+	}
+	fclose(f);
+	if (!(*(const char **)dst = own_string(l, file)))
+		loader_error(l, s, main_file(l), path, "out of memory");
 }
 
 /* smtp://host[:port] or smtps://host[:port] */
@@ -1320,7 +1345,7 @@ static const struct field email_fields[] = {
 	  .choices = transports },
 	{ .name = "url", .kind = FIELD_CUSTOM, .offset = EMAIL(url), .parse = parse_smtp_url },
 	{ .name = "tls", .kind = FIELD_CUSTOM, .offset = EMAIL(tls_required), .parse = parse_tls },
-	{ .name = "ca_file", .kind = FIELD_STRING, .offset = EMAIL(ca_file), .max = 4000 },
+	{ .name = "ca_file", .kind = FIELD_CUSTOM, .offset = EMAIL(ca_file), .parse = parse_ca_file },
 	{ .name = "from", .kind = FIELD_STRING, .offset = EMAIL(from), .required = true, .max = 300 },
 	{ .name = "username", .kind = FIELD_STRING, .offset = EMAIL(username), .max = 300 },
 	{ .name = "password_file", .kind = FIELD_CUSTOM, .offset = EMAIL(password),

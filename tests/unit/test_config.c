@@ -710,3 +710,26 @@ Test(config, schedule_dates_belong_to_its_year)
 	cr_assert_str_eq(errors, expected);
 	free(errors);
 }
+
+Test(config, ca_file_must_be_readable)
+{
+	expect_text_error("email: { transport = \"smtp\"; url = \"smtps://mail.b.vn:465\";\n"
+			  "  from = \"a@b.vn\"; ca_file = \"/nonexistent.pem\"; };\n",
+			  "2", "email.ca_file: cannot read \"/nonexistent.pem\": No such file or directory");
+}
+
+Test(config, ca_file_is_relative_to_the_config_file)
+{
+	char path[600], ca[600];
+	char *errors = NULL;
+	struct config *cfg;
+
+	cr_assert_eq(harness_write(&h, "ca.pem", "-----BEGIN CERTIFICATE-----\n"), 0);
+	cr_assert_eq(harness_write(&h, "ca.conf",
+				   "email: { transport = \"smtp\"; url = \"smtps://mail.b.vn:465\";\n"
+				   "  from = \"a@b.vn\"; ca_file = \"ca.pem\"; };\n"), 0);
+	cfg = config_load(harness_path(&h, "ca.conf", path, sizeof(path)), NULL, NULL, &errors);
+	cr_assert_not_null(cfg, "%s", errors ? errors : "");
+	cr_assert_str_eq(cfg->email.ca_file, harness_path(&h, "ca.pem", ca, sizeof(ca)));
+	config_free(cfg);
+}
