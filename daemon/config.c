@@ -2326,7 +2326,11 @@ static void load_templates(struct loader *l)
 		const config_setting_t *s = config_lookup(&c->owned->main, "escalation.templates");
 		if (!s)
 			s = config_lookup(&c->owned->main, "escalation");
-		loader_error(l, s, main_file(l), "escalation.templates", "%s", err.msg);
+		/* one line per broken template file (template_set_load lists them all) */
+		for (const char *m = err.msg; *m; m += strcspn(m, "\n"), m += *m == '\n') {
+			int n = (int)strcspn(m, "\n");
+			loader_error(l, s, main_file(l), "escalation.templates", "%.*s", n, m);
+		}
 	}
 }
 

@@ -618,10 +618,29 @@ static void tpl_clear(struct tpl *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* Adds one file's error to the set's report: the config check lists every broken template, so
+ * err->msg holds one line per file, as many as fit, then how many more there are. */
+static void note_error(struct err *err, const struct err *one, int *nbad, int *hidden)
+{
+	size_t len = strlen(err->msg);
+
+	if ((*nbad)++ == 0) {
+		*err = *one;
+		return;
+	}
+	/* room kept for the last line, "… and N more" */
+	if (len + 1 + strlen(one->msg) + 32 < sizeof(err->msg))
+		snprintf(err->msg + len, sizeof(err->msg) - len, "\n%s", one->msg);
+	else
+		(*hidden)++;
+}
+
 struct template_set *template_set_load(const char *dir, const char *lang, struct err *err)
 {
 	struct template_set *set = NULL;
 	enum template_lang l = TEMPLATE_VI;
+	int nbad = 0, hidden = 0, nloaded = 0;
+	struct err one;
 
 	err_clear(err);
 	if (!dir) {
@@ -637,10 +656,25 @@ struct template_set *template_set_load(const char *dir, const char *lang, struct
 	}
 	set->lang = l;
 	for (int k = 0; k < TEMPLATE_KIND_COUNT; k++)
-		for (int part = 0; part < TEMPLATE_PART_COUNT; part++)
+		for (int part = 0; part < TEMPLATE_PART_COUNT; part++) {
+			err_clear(&one);
 			if (load_one(&set->t[k][part], dir, lang, (enum template_kind)k,
-				     (enum template_part)part, err) < 0)
-				goto fail;
+				     (enum template_part)part, &one) < 0)
+				note_error(err, &one, &nbad, &hidden);
+			else
+				nloaded++;
+		}
+	if (nbad && !nloaded) {
+		/* not one file read: a wrong directory, whose first error says it all */
+		err->msg[strcspn(err->msg, "\n")] = '\0';
+		goto fail;
+	}
+	if (hidden) {
+		size_t len = strlen(err->msg);
+		snprintf(err->msg + len, sizeof(err->msg) - len, "\n… and %d more", hidden);
+	}
+	if (nbad)
+		goto fail;
 	return set;
 fail:
 	template_set_free(set);

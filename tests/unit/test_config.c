@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "harness.h"
@@ -732,4 +733,49 @@ Test(config, ca_file_is_relative_to_the_config_file)
 	cr_assert_not_null(cfg, "%s", errors ? errors : "");
 	cr_assert_str_eq(cfg->email.ca_file, harness_path(&h, "ca.pem", ca, sizeof(ca)));
 	config_free(cfg);
+}
+
+/* A copy of the shipped Vietnamese templates in the test directory, under tpl/vi/. */
+static void copy_templates(void)
+{
+	static const char *const suffixes[] = { ".subject", ".txt", ".html", ".chat" };
+	char src[600], dst[600], text[70000];
+
+	cr_assert_eq(mkdir(harness_path(&h, "tpl", dst, sizeof(dst)), 0700), 0);
+	cr_assert_eq(mkdir(harness_path(&h, "tpl/vi", dst, sizeof(dst)), 0700), 0);
+	for (int k = 0; k < TEMPLATE_KIND_COUNT; k++)
+		for (int p = 0; p < TEMPLATE_PART_COUNT; p++) {
+			snprintf(src, sizeof(src), DUNGHAN_SOURCE_DIR "/config/templates/vi/%s%s",
+				 template_kind_name((enum template_kind)k), suffixes[p]);
+			FILE *f = fopen(src, "r");
+			cr_assert_not_null(f, "%s", src);
+			size_t n = fread(text, 1, sizeof(text) - 1, f);
+			fclose(f);
+			text[n] = '\0';
+			snprintf(dst, sizeof(dst), "tpl/vi/%s%s",
+				 template_kind_name((enum template_kind)k), suffixes[p]);
+			cr_assert_eq(harness_write(&h, dst, text), 0, "%s", dst);
+		}
+}
+
+Test(config, every_broken_template_is_reported)
+{
+	char path[600], dir[600], expected[1400];
+	char *errors;
+
+	copy_templates();
+	cr_assert_eq(harness_write(&h, "tpl/vi/overdue.txt", "Hồ sơ {{code}}\n{{cod}}\n"), 0);
+	cr_assert_eq(harness_write(&h, "tpl/vi/due.chat", "{{#code}} hạn\n"), 0);
+	errors = refused("escalation: { templates = \"tpl\";\n"
+			 "  cases = ( { id = \"a\"; when = \"due\"; notify = [\"handler\"]; } ); };\n",
+			 path, sizeof(path));
+	harness_path(&h, "tpl/vi", dir, sizeof(dir));
+	snprintf(expected, sizeof(expected), "%s:1: escalation.templates: %s/due.chat:1: ", path, dir);
+	cr_assert(strstr(errors, expected), "expected \"%s\" in:\n%s", expected, errors);
+	snprintf(expected, sizeof(expected), "%s:1: escalation.templates: %s/overdue.txt:2: ", path,
+		 dir);
+	cr_assert(strstr(errors, expected), "expected \"%s\" in:\n%s", expected, errors);
+	cr_assert_eq(strchr(strchr(errors, '\n') + 1, '\n'), errors + strlen(errors) - 1,
+		     "not two lines:\n%s", errors);
+	free(errors);
 }
