@@ -102,7 +102,8 @@ static int prepare(struct ctl *ctl, const char *now)
 	ctl_out_init(&ctl->out, stdout);
 	ctl_out_init(&ctl->err_out, stderr);
 	ctl->now = (int64_t)time(NULL);
-	if (!(ctl->cmd->flags & CTL_NEEDS_CONFIG)) {
+	if (!(ctl->cmd->flags & CTL_NEEDS_CONFIG) ||
+	    (ctl->db_path && (ctl->cmd->flags & CTL_DB_NO_CONFIG))) {
 		if (now)
 			return ctl_usage("--now needs the configuration's calendar");
 		return CTL_OK;

@@ -41,6 +41,7 @@ struct ctl {
 #define CTL_RAW_ARGS 0x4     /* takes its arguments as they are (calendar: "-1d" is a value) */
 #define CTL_DAEMON 0x8       /* needs the daemon: refuses --db */
 #define CTL_OWN_FORMAT 0x10  /* its --format is its own (import: the input's) */
+#define CTL_DB_NO_CONFIG 0x20 /* with --db, runs without the configuration (backup) */
 
 struct ctl_command {
 	const char *group;

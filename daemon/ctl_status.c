@@ -404,7 +404,7 @@ const struct ctl_command ctl_status_commands[] = {
 	  "a consistent copy of the live database (the daemon's, or --db PATH's)",
 	  "      FILE              where the copy goes (required with --db; with the daemon, its\n"
 	  "                        copy in backups/ beside the database is also copied here)\n",
-	  0, 1, CTL_NEEDS_CONFIG | CTL_OFFLINE, cmd_backup },
+	  0, 1, CTL_NEEDS_CONFIG | CTL_OFFLINE | CTL_DB_NO_CONFIG, cmd_backup },
 	{ "status", NULL, "", "",
 	  "the daemon's version and uptime, open, overdue and at-risk items, the outbox", NULL, 0,
 	  0, CTL_NEEDS_CONFIG | CTL_OFFLINE, cmd_status },

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* --- times -------------------------------------------------------------------------------- */
 
@@ -21,14 +22,28 @@ int64_t ctl_instant(const char *s)
 static int parse_time(struct ctl *ctl, const char *s, const char *what, bool deadline,
 		      int64_t *t)
 {
-	int rc = import_parse_time(ctl->cfg->calendar, s, deadline, t);
+	struct calendar *cal = ctl->cfg->calendar;
+	int rc, back = -1;
+
+	/* The days a clerk names: 00:00 of them (a deadline: the end of their office hours). */
+	if (strcmp(s, "today") == 0 || strcmp(s, "hôm nay") == 0)
+		back = 0;
+	else if (strcmp(s, "yesterday") == 0 || strcmp(s, "hôm qua") == 0)
+		back = 1;
+	if (back >= 0) {
+		*t = calendar_instant_of(cal, calendar_day_of(cal, ctl->now) - back, 0);
+		if (deadline)
+			*t = calendar_end_of_day(cal, *t);
+		return CTL_OK;
+	}
+	rc = import_parse_time(cal, s, deadline, t);
 
 	if (rc == -2)
 		return ctl_usage("%s \"%s\": the year must be %d to %d", what, s,
 				 CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR);
 	if (rc != 0)
-		return ctl_usage("%s \"%s\" is not a time like 07/02/2024 10:00, 07/02/2024 or "
-				 "2024-02-07T10:00:00+07:00", what, s);
+		return ctl_usage("%s \"%s\" is not a time like 07/02/2024 10:00, 07/02/2024, "
+				 "2024-02-07T10:00:00+07:00, today or yesterday", what, s);
 	return CTL_OK;
 }
 

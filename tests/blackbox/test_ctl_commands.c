@@ -655,8 +655,8 @@ Test(ctl, cases_errors)
 	RUN(&r, API_MOTCUA, "cases", "add", "--procedure", "1.004873", "--unit", "hctc");
 	expect_fail(&r, 2, "cases add: --code is required");
 	RUN(&r, API_MOTCUA, "cases", "add", "--code", "C-1", "--procedure", "1.004873", "--unit",
-	    "hctc", "--received-at", "yesterday");
-	expect_fail(&r, 2, "--received-at \"yesterday\" is not a time like 07/02/2024 10:00");
+	    "hctc", "--received-at", "tomorrow");
+	expect_fail(&r, 2, "--received-at \"tomorrow\" is not a time like 07/02/2024 10:00");
 	RUN(&r, API_MOTCUA, "cases", "add", "--code", "C-1", "--procedure", "1.004873", "--unit",
 	    "hctc", "--fee", "-5");
 	expect_fail(&r, 2, "--fee \"-5\" is not a whole number from 0");
@@ -922,6 +922,18 @@ Test(ctl, alerts_and_outbox)
 	RUN(&r, API_BAOCAO, "alerts", "list", "--unacknowledged");
 	cr_assert(strstr(ok(&r), "Hồ sơ  A-1"), "%s", r.out);
 	ctl_result_free(&r);
+	/* "today" and "yesterday" (hôm nay, hôm qua) are days of --now: 00:00 of them. */
+	RUN(&r, API_BAOCAO, "--format", "json", "alerts", "list", "--since", "hôm qua");
+	j = json_loads(ok(&r), 0, NULL);
+	cr_assert_eq(json_array_size(j), 1, "%s", r.out);
+	json_decref(j);
+	ctl_result_free(&r);
+	char later[40];
+	api_format_instant(later, sizeof(later), (int64_t)time(NULL) + 2 * 86400);
+	RUN(&r, API_BAOCAO, "--now", later, "--format", "json", "alerts", "list", "--since",
+	    "today");
+	cr_assert_str_eq(ok(&r), "[]\n");
+	ctl_result_free(&r);
 	RUN(&r, API_BAOCAO, "cases", "show", "A-1");
 	cr_assert(strstr(ok(&r), "Cảnh báo (1):\n"), "%s", r.out);
 	ctl_result_free(&r);
@@ -1062,10 +1074,11 @@ Test(ctl, backup_through_the_daemon_and_offline)
 	RUN(&r, API_ADMIN, "backup", copy);
 	expect_fail(&r, 1, "cannot copy");
 	api_t_stop(&t);
-	/* Offline, straight from the file; FILE is required there. */
+	/* Offline, straight from the file, without the configuration (none is read: there may be
+	 * no /etc/dunghan/dunghan.conf on the machine the copy is made on); FILE is required. */
 	snprintf(copy2, sizeof(copy2), "%s/copy2.db", t.f.h.dir);
-	char *off[] = { (char *)harness_dunghanctl(), "-c", t.f.conf, "--db", t.f.db, "backup",
-			copy2, NULL };
+	char *off[] = { (char *)harness_dunghanctl(), "-c", "/nonexistent/dunghan.conf", "--db",
+			t.f.db, "backup", copy2, NULL };
 	ctl_run_argv(t.f.h.dir, off, NULL, 0, &r);
 	cr_assert(strstr(ok(&r), copy2), "%s", r.out);
 	ctl_result_free(&r);
