@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,9 @@ struct dunghand {
 	struct spool *spool;
 	struct health *health;
 	char status[256];
+	/* Years (bit year - CALENDAR_FIRST_YEAR) whose statutory rule was logged: once, whatever
+	 * the reloads; set from any thread that builds a year of the calendar. */
+	_Atomic uint64_t statutory_logged[(CALENDAR_LAST_YEAR - CALENDAR_FIRST_YEAR) / 64 + 1];
 };
 
 /* The WAL's length that makes a checkpoint due (store_start_checkpointer): about 16 MiB with
@@ -68,7 +72,14 @@ static void usage(FILE *out)
 
 static void on_statutory_year(void *ctx, int year)
 {
-	(void)ctx;
+	struct dunghand *d = ctx;
+	int bit = year - CALENDAR_FIRST_YEAR;
+
+	if (bit >= 0 && year <= CALENDAR_LAST_YEAR) {
+		uint64_t mask = UINT64_C(1) << (bit % 64);
+		if (atomic_fetch_or(&d->statutory_logged[bit / 64], mask) & mask)
+			return;
+	}
 	log_info("calendar: no official holiday schedule is loaded for %d; its days off follow "
 		 "the statutory rule (Labour Code art. 111-112)", year);
 }
@@ -371,7 +382,8 @@ static int start_http(struct dunghand *d)
 	hc.ctx = d->api;
 	d->http = http_server_new(&d->loop, &hc, &err);
 	if (!d->http) {
-		log_error("cannot listen on %s: %s", d->cfg->server.listen, err.msg);
+		/* http's messages name the address where it matters. */
+		log_error("server.listen: %s", err.msg);
 		return -1;
 	}
 	return 0;

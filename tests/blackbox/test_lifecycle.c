@@ -225,7 +225,15 @@ Test(lifecycle, sighup_with_broken_file_keeps_old_config)
 	write_config("info", true);
 	harness_signal(&proc, SIGHUP);
 	cr_assert(harness_notify_wait(&h, "2 units", &at, BOUND_MS));
+	cr_assert(harness_notify_wait(&h, "READY=1", &at, BOUND_MS));
 	stop_and_expect_zero();
+	/* No holiday file: this year follows the statutory rule, which is logged once (at the
+	 * start), not again by each reload's new calendar. */
+	t = log_text(&proc);
+	const char *first = strstr(t, "no official holiday schedule is loaded for");
+	cr_assert(first, "%s", t);
+	cr_assert_null(strstr(first + 1, "no official holiday schedule is loaded for"), "%s", t);
+	free(t);
 }
 
 Test(lifecycle, watchdog_pings)
