@@ -54,10 +54,13 @@ struct exception_source {
 	char setting[64];
 };
 
-/* The text of a file libconfig read; text is NULL when it cannot be read again. */
+/* The text of a file libconfig read, and where its lines start; text is NULL when it cannot
+ * be read again. */
 struct source_text {
 	char *file;
 	char *text;
+	size_t *lines; /* lines[k]: offset of line k + 1 */
+	size_t nlines;
 };
 
 /* A number read from the file, and how a message names it: an integer exactly, as written. */
@@ -253,56 +256,67 @@ static const char *setting_string(struct loader *l, const config_setting_t *s, c
  * the file: a number that was not read as written is named as written, and its range check
  * fails instead of a wrapped value passing. */
 
-/* The whole text of file, read once per load; NULL when it cannot be read. */
-static const char *source_text(struct loader *l, const char *file)
+/* Reads f whole into t->text and indexes its lines; -1 when out of memory or on a read error. */
+static int source_read(struct source_text *t, FILE *f)
 {
-	struct source_text *grown;
-	FILE *f;
-	char *text = NULL;
-	size_t len = 0, cap = 0, n;
+	size_t len = 0, cap = 0, n, k = 0;
 
-	for (size_t i = 0; i < l->ntexts; i++)
-		if (strcmp(l->texts[i].file, file) == 0)
-			return l->texts[i].text;
-	if (!(grown = realloc(l->texts, (l->ntexts + 1) * sizeof(*grown))))
-		return NULL;
-	l->texts = grown;
-	if (!(grown[l->ntexts].file = strdup(file)))
-		return NULL;
-	if ((f = fopen(file, "r"))) {
-		do {
-			if (len + 4096 + 1 > cap) {
-				char *t = realloc(text, cap = cap ? cap * 2 : 65536);
-				if (!t)
-					goto fail;
-				text = t;
-			}
-			len += n = fread(text + len, 1, cap - len - 1, f);
-		} while (n > 0);
-		if (ferror(f))
-			goto fail;
-		text[len] = '\0';
-		fclose(f);
-	}
-	grown[l->ntexts++].text = text;
-	return text;
-fail:
-	fclose(f);
-	free(text);
-	grown[l->ntexts++].text = NULL;
-	return NULL;
+	do {
+		if (len + 4096 + 1 > cap) {
+			char *g = realloc(t->text, cap = cap ? cap * 2 : 65536);
+			if (!g)
+				return -1;
+			t->text = g;
+		}
+		len += n = fread(t->text + len, 1, cap - len - 1, f);
+	} while (n > 0);
+	if (ferror(f))
+		return -1;
+	t->text[len] = '\0';
+	t->nlines = 1;
+	for (size_t i = 0; i < len; i++)
+		t->nlines += t->text[i] == '\n';
+	if (!(t->lines = malloc(t->nlines * sizeof(*t->lines))))
+		return -1;
+	t->lines[k++] = 0;
+	for (size_t i = 0; i < len; i++)
+		if (t->text[i] == '\n')
+			t->lines[k++] = i + 1;
+	return 0;
 }
 
-/* Line `line` (1-based) of text and its length; NULL when there is no such line. */
-static const char *text_line(const char *text, int line, size_t *len)
+/* Line `line` (1-based) of file and its length, the file read once per load; NULL when there
+ * is no such line or the file cannot be read. */
+static const char *source_line(struct loader *l, const char *file, int line, size_t *len)
 {
-	for (int k = 1; text && k < line; k++)
-		if ((text = strchr(text, '\n')))
-			text++;
-	if (!text || line < 1)
+	struct source_text *t = NULL, *grown;
+	FILE *f;
+
+	for (size_t i = 0; i < l->ntexts && !t; i++)
+		if (strcmp(l->texts[i].file, file) == 0)
+			t = &l->texts[i];
+	if (!t) {
+		if (!(grown = realloc(l->texts, (l->ntexts + 1) * sizeof(*grown))))
+			return NULL;
+		l->texts = grown;
+		t = &grown[l->ntexts];
+		*t = (struct source_text){ .file = strdup(file) };
+		if (!t->file)
+			return NULL;
+		l->ntexts++;
+		if ((f = fopen(file, "r"))) {
+			if (source_read(t, f) != 0) {
+				free(t->text);
+				free(t->lines);
+				*t = (struct source_text){ .file = t->file };
+			}
+			fclose(f);
+		}
+	}
+	if (!t->text || line < 1 || (size_t)line > t->nlines)
 		return NULL;
-	*len = strcspn(text, "\n");
-	return text;
+	*len = strcspn(t->text + t->lines[line - 1], "\n");
+	return t->text + t->lines[line - 1];
 }
 
 static bool is_name_char(char c)
@@ -365,8 +379,8 @@ static bool integer_as_written(struct loader *l, const config_setting_t *s, stru
 	const char *line, *end, *p, *found = NULL;
 	size_t len, nlen, found_len = 0;
 
-	if (!name || !(line = text_line(source_text(l, file ? file : main_file(l)),
-					(int)config_setting_source_line(s), &len)))
+	if (!name || !(line = source_line(l, file ? file : main_file(l),
+					  (int)config_setting_source_line(s), &len)))
 		return false;
 	nlen = strlen(name);
 	end = line + len;
@@ -2376,6 +2390,7 @@ static void loader_close(struct loader *l)
 	for (size_t i = 0; i < l->ntexts; i++) {
 		free(l->texts[i].file);
 		free(l->texts[i].text);
+		free(l->texts[i].lines);
 	}
 	free(l->texts);
 	free(l->sources);
