@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "config.h"
 #include "harness.h"
 #include "http_client.h"
@@ -40,24 +41,12 @@
 #include "kpi_dataset.h"
 #include "store.h"
 
+#define PROG "bench_dashboard"
+
 #define AS_OF 1735660800 /* 2024-12-31T23:00:00+07:00 */
 #define AS_OF_FAKETIME "@2024-12-31 16:00:00" /* the same instant in UTC */
 #define MAX_RUNS 15
 #define TARGET_S 0.300
-
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double thread_cpu_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -69,19 +58,6 @@ static double median(double *v, int n)
 {
 	qsort(v, (size_t)n, sizeof(*v), cmp_double);
 	return v[n / 2];
-}
-
-static size_t parse_size(const char *s, const char *what)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end || v == 0) {
-		fprintf(stderr, "bench_dashboard: %s: expected a positive integer, got \"%s\"\n",
-			what, s);
-		exit(2);
-	}
-	return (size_t)v;
 }
 
 /* --- in this process ------------------------------------------------------------------- */
@@ -129,27 +105,27 @@ static int parts_run(struct store *ro, sqlite3 *raw, sqlite3_stmt *scan, struct 
 	int64_t open = 0;
 	int rc = -1;
 
-	a = thread_cpu_s();
+	a = bench_thread_cpu_s();
 	if (kpi_report_budget_build(ro, cfg, "u0", &pg->ytd, KPI_PORTAL, &pg->year, &r, &b, &nb,
 				    err) != 0)
 		goto out;
-	t[T_OVERVIEW] = thread_cpu_s() - a;
-	a = thread_cpu_s();
+	t[T_OVERVIEW] = bench_thread_cpu_s() - a;
+	a = bench_thread_cpu_s();
 	if (store_metrics(ro, AS_OF, stop_after_at_risk, &open, err) != STORE_OK)
 		goto out;
-	t[T_OPEN] = thread_cpu_s() - a;
-	a = thread_cpu_s();
+	t[T_OPEN] = bench_thread_cpu_s() - a;
+	a = bench_thread_cpu_s();
 	if (kpi_report_series_build(ro, cfg, "u0", &pg->ytd, KPI_PORTAL, &u, pg->months, 12,
 				    monthly, err) != 0)
 		goto out;
-	t[T_UNIT] = thread_cpu_s() - a;
-	a = thread_cpu_s();
+	t[T_UNIT] = bench_thread_cpu_s() - a;
+	a = bench_thread_cpu_s();
 	if (sqlite3_step(scan) != SQLITE_ROW) {
 		err_set(err, NULL, "scan: %s", sqlite3_errmsg(raw));
 		goto out;
 	}
 	sqlite3_reset(scan);
-	t[T_SCAN] = thread_cpu_s() - a;
+	t[T_SCAN] = bench_thread_cpu_s() - a;
 	rc = 0;
 out:
 	kpi_report_free(&r);
@@ -275,19 +251,19 @@ static int daemon_pages(struct harness *h, const char *config_body, const char *
 	if (!(c = http_client_connect("127.0.0.1", port, 120000, &err)))
 		goto out;
 	/* As after start: the province's two pages warmed in the thread pool. */
-	double w0 = mono_s();
+	double w0 = bench_mono_s();
 	while (!afresh && daemon_metric(c, "dunghan_dashboard_snapshot_entries") < 2) {
-		if (mono_s() - w0 > 600) {
+		if (bench_mono_s() - w0 > 600) {
 			fprintf(stderr, "bench_dashboard: the province's pages were not warmed\n");
 			goto out;
 		}
 		usleep(20000);
 	}
 	if (!afresh)
-		printf("warming the province's two pages after start: %.2f s\n", mono_s() - w0);
+		printf("warming the province's two pages after start: %.2f s\n", bench_mono_s() - w0);
 	for (size_t p = 0; p < sizeof(pages) / sizeof(pages[0]); p++) {
 		for (int i = 0; i <= runs; i++) {
-			double a = mono_s(), ca = proc_cpu_s(proc.pid);
+			double a = bench_mono_s(), ca = proc_cpu_s(proc.pid);
 
 			if (http_client_request(c, "GET", pages[p].path, headers, NULL, 0, &resp,
 						&err) != 0 || resp.status != 200) {
@@ -301,10 +277,10 @@ static int daemon_pages(struct harness *h, const char *config_body, const char *
 				goto out;
 			}
 			if (i > 0) {
-				pages[p].wall[i - 1] = mono_s() - a;
+				pages[p].wall[i - 1] = bench_mono_s() - a;
 				pages[p].cpu[i - 1] = proc_cpu_s(proc.pid) - ca;
 			} else {
-				pages[p].first_wall = mono_s() - a;
+				pages[p].first_wall = bench_mono_s() - a;
 				pages[p].first_cpu = proc_cpu_s(proc.pid) - ca;
 			}
 		}
@@ -360,13 +336,13 @@ int main(int argc, char **argv)
 	bool met = true, afresh = false;
 
 	if (env && *env)
-		n = parse_size(env, "BENCH_N");
+		n = bench_parse_size(PROG, env, "BENCH_N", false);
 	while ((opt = getopt(argc, argv, "n:u:r:0h")) != -1) {
 		switch (opt) {
 		case '0': afresh = true; break;
-		case 'n': n = parse_size(optarg, "-n"); break;
-		case 'u': units = parse_size(optarg, "-u"); break;
-		case 'r': runs = (int)parse_size(optarg, "-r"); break;
+		case 'n': n = bench_parse_size(PROG, optarg, "-n", false); break;
+		case 'u': units = bench_parse_size(PROG, optarg, "-u", false); break;
+		case 'r': runs = (int)bench_parse_size(PROG, optarg, "-r", false); break;
 		default:
 			fprintf(opt == 'h' ? stdout : stderr,
 				"Usage: bench_dashboard [-n CASES] [-u UNITS] [-r RUNS] [-0]\n"
@@ -388,11 +364,11 @@ int main(int argc, char **argv)
 	}
 	printf("bench_dashboard: %zu cases of 2024 over %zu units, as of 2024-12-31 23:00, "
 	       "%d runs each\n", n, units, runs);
-	double t0 = mono_s();
+	double t0 = bench_mono_s();
 	if (kpi_dataset_make(&h, "bench_dashboard", n, units, &text, &cfg, db_path, sizeof(db_path)) != 0)
 		goto out;
 	printf("setup (config, migrations, %zu cases in one transaction): %.2f s\n", n,
-	       mono_s() - t0);
+	       bench_mono_s() - t0);
 
 	if (pages_periods(cfg, &pg, &err) != 0 ||
 	    !(ro = store_open_readonly(db_path, &ss, &err))) {

@@ -67,6 +67,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "bench_util.h"
 #include "api_fixture.h"
 #include "bench_median.h"
 #include "curl_uv.h"
@@ -76,6 +77,8 @@
 #include "http.h"
 #include "mail.h"
 #include "webhook.h"
+
+#define PROG "bench_deliver"
 
 #define CHANNEL_ID "bench-hook"
 #define FROM "Đúng Hạn <dunghan@example.gov.vn>"
@@ -111,13 +114,6 @@ struct rate {
 	bool ok;
 };
 
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -126,13 +122,6 @@ static uint64_t mono_ns(void)
 }
 
 /* This thread's CPU time: the baseline loop's, without the listener's thread. */
-static double thread_cpu_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
@@ -480,7 +469,7 @@ static int baseline(bool email, const char *url, size_t count, unsigned cap, str
 	memset(r, 0, sizeof(*r));
 	r->messages = count;
 	r->cpu_s = -1;
-	double cpu0 = thread_cpu_s();
+	double cpu0 = bench_thread_cpu_s();
 	if (!multi || !slots ||
 	    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS,
 			      (long)DELIVER_MAX_CONNECTIONS) != CURLM_OK ||
@@ -491,7 +480,7 @@ static int baseline(bool email, const char *url, size_t count, unsigned cap, str
 		fprintf(stderr, "bench_deliver: cannot set up a curl multi handle\n");
 		goto out;
 	}
-	double t0 = mono_s(), bound = t0 + RUN_BOUND_S;
+	double t0 = bench_mono_s(), bound = t0 + RUN_BOUND_S;
 	while (done < count) {
 		while (active < cap && next <= count) {
 			CURL *easy = email ? bare_mail(url, next, &e) : bare_webhook(url, next, &e);
@@ -555,7 +544,7 @@ static int baseline(bool email, const char *url, size_t count, unsigned cap, str
 		}
 		if (done >= count)
 			break;
-		if (mono_s() > bound) {
+		if (bench_mono_s() > bound) {
 			fprintf(stderr, "bench_deliver: baseline: %zu of %zu after %.0f s\n", done, count,
 				RUN_BOUND_S);
 			goto out;
@@ -565,8 +554,8 @@ static int baseline(bool email, const char *url, size_t count, unsigned cap, str
 			goto out;
 		}
 	}
-	r->seconds = mono_s() - t0;
-	r->cpu_s = thread_cpu_s() - cpu0;
+	r->seconds = bench_mono_s() - t0;
+	r->cpu_s = bench_thread_cpu_s() - cpu0;
 	rc = r->failed ? -1 : 0;
 out:
 	/* On failure: drop what is still in the multi handle. */
@@ -730,12 +719,12 @@ static int daemon_run(const struct options *o, bool email, int hook_port, int sm
 		goto out;
 
 	listener_reset(l);
-	double spawned = mono_s();
+	double spawned = bench_mono_s();
 	if (api_fixture_restart(&f, &e) != 0) {
 		fprintf(stderr, "bench_deliver: %s\n", e.msg);
 		goto out;
 	}
-	double ready = mono_s(), cpu0 = harness_cpu_seconds(f.proc.pid);
+	double ready = bench_mono_s(), cpu0 = harness_cpu_seconds(f.proc.pid);
 	if (sqlite3_open_v2(f.db, &ro, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
 	    sqlite3_busy_timeout(ro, 5000) != SQLITE_OK ||
 	    sqlite3_prepare_v2(ro, "SELECT count(*) FROM outbox WHERE status = ?1", -1, &cnt,
@@ -758,10 +747,10 @@ static int daemon_run(const struct options *o, bool email, int hook_port, int sm
 		if (pending < 0)
 			goto out;
 		if (pending == 0) {
-			done_at = mono_s();
+			done_at = bench_mono_s();
 			break;
 		}
-		if (mono_s() - ready > RUN_BOUND_S) {
+		if (bench_mono_s() - ready > RUN_BOUND_S) {
 			pending = count_status(ro, cnt, "pending");
 			sending = count_status(ro, cnt, "sending");
 			fprintf(stderr, "bench_deliver: %lld of %zu not sent after %.0f s\n",
@@ -857,19 +846,6 @@ static void print_rate(const char *label, const char *cpu_who, const struct rate
 
 #define BENCH_MAX_ROUNDS 9
 
-static size_t parse_size(const char *s, const char *what, bool zero_ok)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end || !*s || (v == 0 && !zero_ok) || *s == '-' || v > 100000000ULL) {
-		fprintf(stderr, "bench_deliver: %s: expected a %s integer, got \"%s\"\n", what,
-			zero_ok ? "non-negative" : "positive", s);
-		exit(2);
-	}
-	return (size_t)v;
-}
-
 int main(int argc, char **argv)
 {
 	struct options o = { .n = 2000, .m = 200, .rounds = 3, .chat_cap = 16, .smtp_cap = 4,
@@ -881,11 +857,11 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "n:m:r:c:e:l:h")) != -1) {
 		switch (opt) {
-		case 'n': o.n = parse_size(optarg, "-n", false); break;
-		case 'r': o.rounds = parse_size(optarg, "-r", false); break;
-		case 'm': o.m = parse_size(optarg, "-m", true); break;
-		case 'c': o.chat_cap = (unsigned)parse_size(optarg, "-c", false); break;
-		case 'e': o.smtp_cap = (unsigned)parse_size(optarg, "-e", false); break;
+		case 'n': o.n = bench_parse_size(PROG, optarg, "-n", false); break;
+		case 'r': o.rounds = bench_parse_size(PROG, optarg, "-r", false); break;
+		case 'm': o.m = bench_parse_size(PROG, optarg, "-m", true); break;
+		case 'c': o.chat_cap = (unsigned)bench_parse_size(PROG, optarg, "-c", false); break;
+		case 'e': o.smtp_cap = (unsigned)bench_parse_size(PROG, optarg, "-e", false); break;
 		case 'l': o.log_level = optarg; break;
 		default:
 			fprintf(opt == 'h' ? stdout : stderr,

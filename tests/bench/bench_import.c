@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "api_fixture.h"
 
 struct result {
@@ -34,14 +35,6 @@ struct result {
 	double ctl_cpu, daemon_cpu; /* CPU seconds of each process during the import */
 	int64_t stored;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The CSV of n rows at path, written as it goes. */
 static int write_csv(const char *path, size_t n, bool ordered)
@@ -139,9 +132,9 @@ static int bench(size_t n, bool keep_going, bool ordered, struct result *res)
 		goto out;
 	}
 	double cpu0 = harness_cpu_seconds(f.proc.pid);
-	t0 = now_s();
+	t0 = bench_mono_s();
 	st = run_import(&f, csv, keep_going, &res->ctl_rss_kb, &res->ctl_cpu, log);
-	res->seconds = now_s() - t0;
+	res->seconds = bench_mono_s() - t0;
 	res->daemon_cpu = harness_cpu_seconds(f.proc.pid) - cpu0;
 	if (st != 0) {
 		char *text = harness_read(log);

@@ -55,9 +55,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "api_fixture.h"
 #include "bench_median.h"
 #include "json_flat.h"
+
+#define PROG "bench_ingest"
 
 #define RAW_SECONDS 10.0
 
@@ -846,18 +849,6 @@ out:
 	return rate;
 }
 
-static size_t parse_size(const char *s, const char *what)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end || v == 0) {
-		fprintf(stderr, "bench_ingest: %s: expected a positive integer, got \"%s\"\n", what, s);
-		exit(2);
-	}
-	return (size_t)v;
-}
-
 #define MAX_RUNS 9
 
 /* api_phase `runs` times, each on a fresh dunghand: the median rate (and CPU per case). On this
@@ -891,15 +882,15 @@ int main(int argc, char **argv)
 	struct harness h;
 
 	if (env && *env)
-		n = parse_size(env, "BENCH_N");
+		n = bench_parse_size(PROG, env, "BENCH_N", false);
 	while ((opt = getopt(argc, argv, "n:c:b:k:RSBrh")) != -1) {
 		switch (opt) {
-		case 'n': n = parse_size(optarg, "-n"); break;
-		case 'c': conns = parse_size(optarg, "-c"); break;
-		case 'b': batch = parse_size(optarg, "-b"); break;
+		case 'n': n = bench_parse_size(PROG, optarg, "-n", false); break;
+		case 'c': conns = bench_parse_size(PROG, optarg, "-c", false); break;
+		case 'b': batch = bench_parse_size(PROG, optarg, "-b", false); break;
 		case 'R': raw = false; break;
 		case 'r': ordered = false; break;
-		case 'k': runs = parse_size(optarg, "-k"); break;
+		case 'k': runs = bench_parse_size(PROG, optarg, "-k", false); break;
 		case 'S': do_batch = false; break;
 		case 'B': do_single = false; break;
 		default:

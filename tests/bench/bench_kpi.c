@@ -38,12 +38,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "config.h"
 #include "harness.h"
 #include "http_client.h"
 #include "kpi.h"
 #include "kpi_dataset.h"
 #include "store.h"
+
+#define PROG "bench_kpi"
 
 #define NOW 1736442000 /* 2025-01-10T00:00:00+07:00 */
 #define MAX_RUNS 15
@@ -63,13 +66,6 @@ static const char floor_sql[] =
 	" sum(received_at >= ?1 AND digitized = 1)"
 	" FROM cases WHERE received_at < ?2 AND (completed_at IS NULL OR completed_at >= ?1)"
 	" AND status <> 'withdrawn' AND status <> 'rejected' GROUP BY unit_id";
-
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -132,13 +128,13 @@ static void *ping_loop(void *arg)
 		return NULL;
 	}
 	while (!atomic_load(&pg->stop) && pg->n < MAX_PINGS) {
-		double a = mono_s();
+		double a = bench_mono_s();
 		if (http_client_request(c, "GET", "/healthz", NULL, NULL, 0, &resp, &err) != 0 ||
 		    resp.status != 200) {
 			pg->failed = true;
 			break;
 		}
-		pg->lat[pg->n++] = mono_s() - a;
+		pg->lat[pg->n++] = bench_mono_s() - a;
 	}
 	http_client_response_free(&resp);
 	http_client_free(c);
@@ -185,14 +181,14 @@ static int loop_latency(struct harness *h, const char *config_body, const char *
 		goto out;
 	pinging = true;
 	for (int i = 0; i < runs; i++) {
-		double a = mono_s();
+		double a = bench_mono_s();
 		if (http_client_request(c, "GET", "/api/v1/kpi?unit=u0&period=2024", headers, NULL, 0,
 					&resp, &err) != 0 || resp.status != 200) {
 			fprintf(stderr, "bench_kpi: GET /api/v1/kpi: %s\n",
 				resp.status ? "not 200" : err.msg);
 			goto out;
 		}
-		report[i] = mono_s() - a;
+		report[i] = bench_mono_s() - a;
 	}
 	atomic_store(&pg.stop, true);
 	pthread_join(th, NULL);
@@ -229,19 +225,6 @@ out:
 	return rc;
 }
 
-static size_t parse_size(const char *s, const char *what)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end || v == 0) {
-		fprintf(stderr, "bench_kpi: %s: expected a positive integer, got \"%s\"\n", what,
-			s);
-		exit(2);
-	}
-	return (size_t)v;
-}
-
 int main(int argc, char **argv)
 {
 	size_t n = 2000000, units = 100;
@@ -259,12 +242,12 @@ int main(int argc, char **argv)
 	struct err err;
 
 	if (env && *env)
-		n = parse_size(env, "BENCH_N");
+		n = bench_parse_size(PROG, env, "BENCH_N", false);
 	while ((opt = getopt(argc, argv, "n:u:r:h")) != -1) {
 		switch (opt) {
-		case 'n': n = parse_size(optarg, "-n"); break;
-		case 'u': units = parse_size(optarg, "-u"); break;
-		case 'r': runs = (int)parse_size(optarg, "-r"); break;
+		case 'n': n = bench_parse_size(PROG, optarg, "-n", false); break;
+		case 'u': units = bench_parse_size(PROG, optarg, "-u", false); break;
+		case 'r': runs = (int)bench_parse_size(PROG, optarg, "-r", false); break;
 		default:
 			fprintf(opt == 'h' ? stdout : stderr,
 				"Usage: bench_kpi [-n CASES] [-u UNITS] [-r RUNS]\n"
@@ -285,11 +268,11 @@ int main(int argc, char **argv)
 	}
 	printf("bench_kpi: %zu cases of 2024 over %zu units, %d runs each\n", n, units, runs);
 
-	double t0 = mono_s();
+	double t0 = bench_mono_s();
 	if (kpi_dataset_make(&h, "bench_kpi", n, units, &text, &cfg, db_path, sizeof(db_path)) != 0)
 		goto out;
 	printf("setup (config, migrations, %zu cases in one transaction): %.2f s\n", n,
-	       mono_s() - t0);
+	       bench_mono_s() - t0);
 
 	if (kpi_parse_period(cfg->calendar, "2024", NOW, &p, &err) != 0 ||
 	    !(ro = store_open_readonly(db_path, &ss, &err))) {
@@ -310,13 +293,13 @@ int main(int argc, char **argv)
 	for (int i = 0; i <= runs; i++) {
 		struct kpi_report r;
 		long rows = 0;
-		double a = mono_s();
+		double a = bench_mono_s();
 
 		if (kpi_report_build(ro, cfg, NULL, &p, KPI_PORTAL, &r, &err) != 0) {
 			fprintf(stderr, "bench_kpi: report: %s\n", err.msg);
 			goto out;
 		}
-		double b = mono_s();
+		double b = bench_mono_s();
 		if (i == 0)
 			printf("report: %zu rows; total received %lld, on-time rate %.1f %%\n",
 			       r.nrows, (long long)r.total.counts.cases.received,
@@ -324,19 +307,19 @@ int main(int argc, char **argv)
 		kpi_report_free(&r);
 		if ((rows = floor_run(raw, q)) < 0)
 			goto out;
-		double c = mono_s();
+		double c = bench_mono_s();
 		rows = 0;
 		if (store_kpi_cases(ro, p.from, p.end, count_cb, &rows, &err) != STORE_OK) {
 			fprintf(stderr, "bench_kpi: %s\n", err.msg);
 			goto out;
 		}
-		double d = mono_s();
+		double d = bench_mono_s();
 		if (sqlite3_step(scan) != SQLITE_ROW) {
 			fprintf(stderr, "bench_kpi: scan: %s\n", sqlite3_errmsg(raw));
 			goto out;
 		}
 		sqlite3_reset(scan);
-		double e = mono_s();
+		double e = bench_mono_s();
 		if (i > 0) {
 			report_t[i - 1] = b - a;
 			floor_t[i - 1] = c - b;

@@ -44,9 +44,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "err.h"
 #include "harness.h"
 #include "http_client.h"
+
+#define PROG "bench_scheduler"
 
 #define READY_BOUND_MS 60000
 #define STOP_BOUND_MS 60000
@@ -79,13 +82,6 @@ struct result {
 	double cpu_s;              /* dunghand's CPU seconds from T to the last alert */
 	bool ok;
 };
-
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static double wall_s(void)
 {
@@ -278,7 +274,7 @@ static int start_daemon(struct harness *h, struct harness_proc *p, const char *c
 			size_t *notify_pos, double *ready_s)
 {
 	char *argv[] = { (char *)harness_dunghand(), "-c", (char *)conf, NULL };
-	double t0 = mono_s();
+	double t0 = bench_mono_s();
 
 	if (harness_spawn(h, p, argv, NULL, "dunghand.log") != 0) {
 		fprintf(stderr, "bench_scheduler: cannot start %s\n", argv[0]);
@@ -291,7 +287,7 @@ static int start_daemon(struct harness *h, struct harness_proc *p, const char *c
 		return -1;
 	}
 	if (ready_s)
-		*ready_s = mono_s() - t0;
+		*ready_s = bench_mono_s() - t0;
 	return 0;
 }
 
@@ -454,7 +450,7 @@ static int run(const struct options *o, size_t n, size_t k, struct result *r)
 	}
 
 	/* The database: migrated by the daemon itself, then filled offline. */
-	double t0 = mono_s();
+	double t0 = bench_mono_s();
 	if (start_daemon(&h, &p, conf, &pos, NULL) != 0)
 		goto out;
 	running = true;
@@ -469,7 +465,7 @@ static int run(const struct options *o, size_t n, size_t k, struct result *r)
 		goto out;
 	struct stat sb;
 	r->db_mib = stat(db, &sb) == 0 ? (double)sb.st_size / 1048576.0 : 0;
-	r->setup_s = mono_s() - t0;
+	r->setup_s = bench_mono_s() - t0;
 	if ((double)t < wall_s() + 5) {
 		fprintf(stderr, "bench_scheduler: -w %d s is too short: setting T took too long\n",
 			o->wait_s);
@@ -511,7 +507,7 @@ static int run(const struct options *o, size_t n, size_t k, struct result *r)
 		double now = wall_s();
 		if (cpu0 < 0 && now >= (double)t)
 			cpu0 = harness_cpu_seconds(p.pid);
-		double a = mono_s();
+		double a = bench_mono_s();
 		if (http_client_request(c, "GET", "/healthz", NULL, NULL, 0, &resp, &e) != 0 ||
 		    resp.status != 200) {
 			fprintf(stderr, "bench_scheduler: GET /healthz: %s\n",
@@ -528,7 +524,7 @@ static int run(const struct options *o, size_t n, size_t k, struct result *r)
 			samples = more;
 			cap *= 2;
 		}
-		samples[ns++] = (struct sample){ now, (mono_s() - a) * 1000.0 };
+		samples[ns++] = (struct sample){ now, (bench_mono_s() - a) * 1000.0 };
 		const char *conn = http_client_header(&resp, "Connection");
 		if (conn && !strcasecmp(conn, "close")) {
 			http_client_free(c);
@@ -621,19 +617,6 @@ static void print_result(const char *label, const struct result *r)
 	       (double)r->hwm_kib / 1024.0);
 }
 
-static size_t parse_size(const char *s, const char *what)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end || v == 0 || *s == '-') {
-		fprintf(stderr, "bench_scheduler: %s: expected a positive integer, got \"%s\"\n", what,
-			s);
-		exit(2);
-	}
-	return (size_t)v;
-}
-
 int main(int argc, char **argv)
 {
 	struct options o = { .n = 20000, .k = 2000, .baseline = 1000, .wait_s = 15,
@@ -643,10 +626,10 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "n:k:b:w:l:h")) != -1) {
 		switch (opt) {
-		case 'n': o.n = parse_size(optarg, "-n"); break;
-		case 'k': o.k = parse_size(optarg, "-k"); break;
-		case 'b': o.baseline = parse_size(optarg, "-b"); break;
-		case 'w': o.wait_s = (int)parse_size(optarg, "-w"); break;
+		case 'n': o.n = bench_parse_size(PROG, optarg, "-n", false); break;
+		case 'k': o.k = bench_parse_size(PROG, optarg, "-k", false); break;
+		case 'b': o.baseline = bench_parse_size(PROG, optarg, "-b", false); break;
+		case 'w': o.wait_s = (int)bench_parse_size(PROG, optarg, "-w", false); break;
 		case 'l': o.log_level = optarg; break;
 		default:
 			fprintf(opt == 'h' ? stdout : stderr,
