@@ -24,7 +24,7 @@
 /* A figure rounded to one decimal (as the CSV prints it), or null for no data. */
 static json_t *figure(double v)
 {
-	return v == KPI_NO_DATA ? json_null() : json_real(round(v * 10.0) / 10.0);
+	return kpi_no_data(v) ? json_null() : json_real(round(v * 10.0) / 10.0);
 }
 
 /* A target in percent, or null when the level has none for that figure. */

@@ -213,7 +213,7 @@ void dashboard_percent(struct dashboard_html *h, enum template_lang lang, double
 {
 	char buf[TEMPLATE_PERCENT_MAX];
 
-	if (v == KPI_NO_DATA || template_format_percent(v, 1, lang, buf, sizeof(buf)) < 0)
+	if (kpi_no_data(v) || template_format_percent(v, 1, lang, buf, sizeof(buf)) < 0)
 		dashboard_html_raw(h, "—");
 	else
 		dashboard_html_text(h, buf);

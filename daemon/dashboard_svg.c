@@ -124,7 +124,7 @@ void dashboard_svg_line_chart(struct dashboard_html *h, const struct dashboard_s
 	/* The line, broken where a month has no data. */
 	dashboard_html_raw(h, "<path class=\"line\" d=\"");
 	for (size_t i = 0; i < c->npoints; i++) {
-		if (c->points[i].value < 0) {
+		if (!(c->points[i].value >= 0)) {
 			pen = false;
 			continue;
 		}
@@ -136,7 +136,7 @@ void dashboard_svg_line_chart(struct dashboard_html *h, const struct dashboard_s
 	for (size_t i = 0; i < c->npoints; i++) {
 		const struct dashboard_svg_point *p = &c->points[i];
 
-		if (p->value < 0)
+		if (!(p->value >= 0))
 			continue;
 		dashboard_html_rawf(h, "<circle class=\"point%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\">",
 				    c->target >= 0 && p->value < c->target ? " below" : "",

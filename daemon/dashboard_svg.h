@@ -10,8 +10,8 @@
 
 #include "dashboard_html.h"
 
-/* One point of a line chart: its label on the x axis, its value in percent (negative: no
- * data, a gap in the line) and the value as the reader sees it ("96,2%"). */
+/* One point of a line chart: its label on the x axis, its value in percent (negative or NaN,
+ * as KPI_NO_DATA: no data, a gap in the line) and the value as the reader sees it ("96,2%"). */
 struct dashboard_svg_point {
 	const char *label;
 	double value;
@@ -31,8 +31,8 @@ struct dashboard_svg_chart {
  * up to 100%, a tick every 1, 2, 5, 10 or 20 points, a label per point on the x axis. */
 void dashboard_svg_line_chart(struct dashboard_html *h, const struct dashboard_svg_chart *c);
 
-/* Writes a bar of value percent (negative: no data, an empty track) with a mark at target
- * (negative: none); class "below" colours it as under target. title is its <title>. Widths are
+/* Writes a bar of value percent (negative or NaN: no data, an empty track) with a mark at
+ * target (negative: none); class "below" colours it as under target. title is its <title>. Widths are
  * percentages of the bar's width. */
 void dashboard_svg_bar(struct dashboard_html *h, double value, double target, bool below,
 		       const char *title);

@@ -353,8 +353,8 @@ static void figure_budget(struct dashboard_html *h, enum template_lang lang,
 			  const struct kpi_budget *b)
 {
 	figure_start(h, TR("Ngân sách trễ hạn còn", "Error budget left"),
-		     b && b->remaining != KPI_NO_DATA && b->remaining < 0);
-	if (!b || b->remaining == KPI_NO_DATA) {
+		     b && !kpi_no_data(b->remaining) && b->remaining < 0);
+	if (!b || kpi_no_data(b->remaining)) {
 		dashboard_html_raw(h, "—</dd></div>");
 		return;
 	}
@@ -363,7 +363,7 @@ static void figure_budget(struct dashboard_html *h, enum template_lang lang,
 	else
 		dashboard_html_rawf(h, "%s %.0f %s", TR("vượt", "over by"), ceil(-b->remaining),
 				    TR("hồ sơ", "cases"));
-	if (b->remaining_percent != KPI_NO_DATA) {
+	if (!kpi_no_data(b->remaining_percent)) {
 		dashboard_html_raw(h, " (");
 		dashboard_percent(h, lang, b->remaining_percent);
 		dashboard_html_raw(h, ")");
@@ -388,7 +388,7 @@ static void rate_bar(struct dashboard_html *h, enum template_lang lang, double r
 {
 	char title[200], value[TEMPLATE_PERCENT_MAX] = "—", target[TEMPLATE_PERCENT_MAX] = "";
 
-	if (rate != KPI_NO_DATA)
+	if (!kpi_no_data(rate))
 		template_format_percent(rate, 1, lang, value, sizeof(value));
 	if (t && t->on_time >= 0)
 		template_format_percent(t->on_time, 1, lang, target, sizeof(target));
@@ -419,7 +419,7 @@ static void overview_row(struct dashboard_html *h, enum template_lang lang,
 	below = kpi_below_target(row->target, rates.on_time);
 	dashboard_html_rawf(h, "<li class=\"unit d%d%s\" id=\"unit-",
 			    row->depth > 4 ? 4 : row->depth,
-			    below ? " below" : rates.on_time == KPI_NO_DATA ? " nodata" : "");
+			    below ? " below" : kpi_no_data(rates.on_time) ? " nodata" : "");
 	dashboard_html_text(h, row->unit->id);
 	dashboard_html_raw(h, "\"><div><a class=\"name\" ");
 	if (template_format_link("", "units", row->unit->id, path, sizeof(path)) > 0)
@@ -430,7 +430,7 @@ static void overview_row(struct dashboard_html *h, enum template_lang lang,
 	if (below)
 		dashboard_html_rawf(h, "<span class=\"flag below\">%s</span>",
 				    TR("Dưới chỉ tiêu", "Below target"));
-	else if (row->target && row->target->on_time >= 0 && rates.on_time != KPI_NO_DATA)
+	else if (row->target && row->target->on_time >= 0 && !kpi_no_data(rates.on_time))
 		dashboard_html_rawf(h, "<span class=\"flag ok\">%s</span>",
 				    TR("Đạt chỉ tiêu", "Meets target"));
 	dashboard_html_raw(h, "<div class=\"level\">");
@@ -657,7 +657,7 @@ static void target_row(struct dashboard_html *h, enum template_lang lang, const 
 			    TR("Chỉ tiêu", "Target"));
 	dashboard_percent(h, lang, target < 0 ? KPI_NO_DATA : target);
 	dashboard_html_rawf(h, "</td><td data-label=\"%s\">", TR("Đánh giá", "Standing"));
-	if (target < 0 || value == KPI_NO_DATA)
+	if (target < 0 || kpi_no_data(value))
 		dashboard_html_raw(h, "—");
 	else if (value < target)
 		dashboard_html_rawf(h, "<span class=\"flag below\">%s</span>",
@@ -715,7 +715,7 @@ static void chart(struct dashboard_html *h, enum template_lang lang, const struc
 
 		civil_from_days(k->months[i].first_day, &y, &m, &d);
 		snprintf(labels[i], sizeof(labels[i]), "%02d/%02d", m, y % 100);
-		if (k->monthly[i] == KPI_NO_DATA ||
+		if (kpi_no_data(k->monthly[i]) ||
 		    template_format_percent(k->monthly[i], 1, lang, values[i],
 					    sizeof(values[i])) < 0)
 			snprintf(values[i], sizeof(values[i]), "%s",

@@ -463,7 +463,7 @@ static int on_inspection(void *ctx, const char *unit, const char *inspected)
 
 bool kpi_below_target(const struct config_target *t, double on_time)
 {
-	return t && t->on_time >= 0 && on_time != KPI_NO_DATA && on_time < t->on_time;
+	return t && t->on_time >= 0 && !kpi_no_data(on_time) && on_time < t->on_time;
 }
 
 /* The total row's target: the root's, or with several roots the level they share. */
@@ -644,7 +644,7 @@ int kpi_on_time_series(struct store *st, const struct config *cfg, const char *r
 /* Late share of the deadlines in a window over the share the target allows. */
 static double burn(int64_t due, int64_t late, double target)
 {
-	if (due <= 0 || target == KPI_NO_DATA || target >= 100.0)
+	if (due <= 0 || kpi_no_data(target) || target >= 100.0)
 		return KPI_NO_DATA;
 	return ((double)late / (double)due) / ((100.0 - target) / 100.0);
 }
@@ -796,9 +796,9 @@ fail:
 
 bool kpi_budget_alarming(const struct kpi_budget *b, double burn_rate, double remaining_below)
 {
-	if (b->target == KPI_NO_DATA)
+	if (kpi_no_data(b->target))
 		return false;
-	if (b->burn_7d != KPI_NO_DATA && b->burn_7d > burn_rate)
+	if (!kpi_no_data(b->burn_7d) && b->burn_7d > burn_rate)
 		return true;
 	if (b->allowed > 0)
 		return b->remaining_percent < remaining_below;
@@ -954,7 +954,7 @@ static const char *percent(double v, char *buf, size_t n)
 {
 	long long tenths;
 
-	if (v == KPI_NO_DATA)
+	if (kpi_no_data(v))
 		return "";
 	tenths = llround(v * 10.0);
 	snprintf(buf, n, "%s%lld.%lld", tenths < 0 ? "-" : "", llabs(tenths) / 10,
@@ -982,7 +982,7 @@ static void csv_row(FILE *f, const struct kpi_row *r, bool vi)
 	csv_field(f, percent(r->rates.on_time, buf, sizeof(buf)), false);
 	csv_field(f, percent(has_target ? r->target->on_time : KPI_NO_DATA, buf, sizeof(buf)),
 		  false);
-	if (has_target && r->rates.on_time != KPI_NO_DATA)
+	if (has_target && !kpi_no_data(r->rates.on_time))
 		meets = r->below_target ? (vi ? "Không" : "no") : (vi ? "Có" : "yes");
 	csv_field(f, meets, false);
 	for (size_t i = 0; i < nrates; i++)

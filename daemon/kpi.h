@@ -7,6 +7,8 @@
 #define DUNGHAN_KPI_H
 
 #include <stdbool.h>
+#include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,7 +17,14 @@
 #include "err.h"
 #include "store.h"
 
-#define KPI_NO_DATA (-1.0) /* a rate whose denominator is zero */
+/* A figure that has no value (a rate whose denominator is zero, a budget without a target): not
+ * a number, since every real value may occur, negative ones too (a budget overspent by one
+ * case has remaining = -1). Test with kpi_no_data(), never with ==. */
+#define KPI_NO_DATA ((double)NAN)
+static inline bool kpi_no_data(double v)
+{
+	return isnan(v);
+}
 
 enum kpi_basis { KPI_PORTAL, KPI_FINISHED };
 

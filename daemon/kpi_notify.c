@@ -367,7 +367,7 @@ static void check(struct kpi_notify *n)
 /* A rate or target in percent with one decimal ("96,2%"); "" for no data or no target. */
 static const char *percent(double v, enum template_lang lang, char *buf, size_t n)
 {
-	if (v == KPI_NO_DATA || v < 0 || template_format_percent(v, 1, lang, buf, n) < 0)
+	if (kpi_no_data(v) || v < 0 || template_format_percent(v, 1, lang, buf, n) < 0)
 		buf[0] = '\0';
 	return buf;
 }
@@ -378,7 +378,7 @@ static const char *decimal(double v, enum template_lang lang, char *buf, size_t 
 {
 	size_t len;
 
-	if (v == KPI_NO_DATA || template_format_percent(v, 1, lang, buf, n) < 0) {
+	if (kpi_no_data(v) || template_format_percent(v, 1, lang, buf, n) < 0) {
 		buf[0] = '\0';
 		return buf;
 	}
@@ -392,7 +392,7 @@ static const char *decimal(double v, enum template_lang lang, char *buf, size_t 
  * read as amounts, so that allowed - used = remaining holds in the text as it does in figures. */
 static const char *cases(double v, enum template_lang lang, char *buf, size_t n)
 {
-	return decimal(v == KPI_NO_DATA ? v : floor(v * 10.0 + 0.5) / 10.0, lang, buf, n);
+	return decimal(kpi_no_data(v) ? v : floor(v * 10.0 + 0.5) / 10.0, lang, buf, n);
 }
 
 static const char *integer(int64_t v, char *buf, size_t n)
@@ -500,7 +500,7 @@ static int write_budget(struct kpi_notify *n, const struct job *j, const struct 
 	const struct config *cfg = j->cfg;
 	const struct kpi_budget *b = &bn->b;
 	enum template_lang lang = template_set_lang(cfg->escalation.template_set);
-	bool burning = b->burn_7d != KPI_NO_DATA && b->burn_7d > cfg->escalation.budget.burn_rate;
+	bool burning = !kpi_no_data(b->burn_7d) && b->burn_7d > cfg->escalation.budget.burn_rate;
 	/* The unit has a target (it would not alarm without one): remaining is a real figure. */
 	bool over = b->remaining < 0;
 	bool low = b->allowed > 0 ? b->remaining_percent < cfg->escalation.budget.remaining_below
@@ -581,7 +581,7 @@ static void set(struct report_cells *c, size_t *n, const char *name, const char 
 
 static bool below(double rate, double target)
 {
-	return rate != KPI_NO_DATA && target >= 0 && rate < target;
+	return !kpi_no_data(rate) && target >= 0 && rate < target;
 }
 
 static void unit_row(const struct kpi_row *r, bool total, enum template_lang lang,

@@ -1021,6 +1021,32 @@ static void expect_figure(json_t *j, const char *path, double v)
 		  got ? json_dumps(got, JSON_ENCODE_ANY) : "absent", want);
 }
 
+/* Overspent by exactly one case: 100 cases of 2024 at xa-an-binh (target 97 %, so 3 may be
+ * late), 4 late. The remaining -1 is a figure like any other, not "no data". */
+Test(kpi, budget_overspent_by_one_case)
+{
+	static struct tcase cs[100];
+	size_t n = 0;
+
+	start(NULL);
+	for (int i = 0; i < 100; i++) {
+		int64_t r = local_at(2024, 3, 4, 8, 0) + (int64_t)i * 60;
+		init_case(&cs[n], (int)n, "xa-an-binh", r, r + 5 * DAY);
+		complete_case(&cs[n], i < 96 ? r + DAY : r + 7 * DAY);
+		n++;
+	}
+	create_cases(cs, n);
+	send_events(cs, n);
+	json_t *j = api_t_req(&t, "GET", "/api/v1/kpi/budget?unit=xa-an-binh&year=2024", API_BAOCAO,
+			      NULL, 200);
+	json_t *b = json_array_get(json_object_get(j, "units"), 0);
+	api_t_expect_int(b, "counted", 100);
+	api_t_expect_int(b, "used", 4);
+	expect_figure(b, "allowed", 3.0);
+	expect_figure(b, "remaining", -1.0);
+	expect_figure(b, "remaining_percent", -100.0 / 3.0);
+}
+
 /* 2024 at xa-an-binh (target 97 %), at a known pace: 329 cases counted (2 carried from 2023),
  * 25 of them late or overdue; 10 deadlines in the last 7 days of the year (3 missed) and 30 in
  * its last 30 days (6 missed). */
