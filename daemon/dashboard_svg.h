@@ -32,8 +32,8 @@ struct dashboard_svg_chart {
 void dashboard_svg_line_chart(struct dashboard_html *h, const struct dashboard_svg_chart *c);
 
 /* Writes a bar of value percent (negative or NaN: no data, an empty track) with a mark at
- * target (negative: none); class "below" colours it as under target. title is its <title>. Widths are
- * percentages of the bar's width. */
+ * target (negative: none); class "below" colours it as under target. title is its <title>.
+ * Widths are percentages of the bar's width. */
 void dashboard_svg_bar(struct dashboard_html *h, double value, double target, bool below,
 		       const char *title);
 
