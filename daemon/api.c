@@ -110,9 +110,7 @@ int api_fail(struct api_error *e, int status, const char *code, const char *fiel
 
 static char *dump(json_t *body, size_t *len)
 {
-	/* 15 significant digits: figures rounded to one decimal print as 96.7, not as the
-	 * nearest double's 96.700000000000003. */
-	char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	char *text = json_dumps(body, JSON_COMPACT | ITEM_JSON_REALS);
 
 	*len = text ? strlen(text) : 0;
 	return text;

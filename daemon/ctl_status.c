@@ -89,27 +89,30 @@ static int cmd_status(struct ctl *ctl, int argc, char **argv)
 
 /* --- kpi ------------------------------------------------------------------------------------ */
 
-/* A figure of the API (a number, or null without data) with one decimal, "—" for none. */
-static void row_figure(struct ctl_row *r, size_t k, const json_t *obj, const char *name)
+/* A figure of the API (a number, or null without data) with one decimal, "—" for none in a
+ * table; in CSV an empty cell, as the API's own CSV (docs/kpi.md). */
+static void row_figure(struct ctl *ctl, struct ctl_row *r, size_t k, const json_t *obj,
+		       const char *name)
 {
 	json_t *v = json_object_get(obj, name);
 
 	if (json_is_number(v))
 		ctl_row_printf(r, k, "%.1f", json_number_value(v));
-	else
+	else if (ctl->format != CTL_CSV)
 		ctl_row_set(r, k, "—");
 }
 
-/* The unit's name indented by its depth in the tree (the total row: "Tổng"). */
+/* The unit's name indented by its depth in the tree in a table (the total row: "Tổng"); in CSV,
+ * where the spaces would stay in the cell, the name alone beside its unit id. */
 static void row_unit(struct ctl *ctl, struct ctl_row *r, size_t k, const json_t *row)
 {
 	json_t *depth = json_object_get(row, "depth");
+	int indent = ctl->format == CTL_CSV ? 0 : 2 * (int)json_integer_value(depth);
 
 	if (!json_object_get(row, "unit"))
 		ctl_row_set(r, k, ctl_word(ctl, "Tổng", "Total"));
 	else
-		ctl_row_printf(r, k, "%*s%s", 2 * (int)json_integer_value(depth), "",
-			       ctl_str(row, "name"));
+		ctl_row_printf(r, k, "%*s%s", indent, "", ctl_str(row, "name"));
 }
 
 enum { K_UNIT, K_ID, K_RECEIVED, K_FINISHED, K_ON_TIME, K_TARGET, K_OPEN_OVERDUE, K_ONLINE,
@@ -143,15 +146,15 @@ static void kpi_row(struct ctl *ctl, const json_t *row, struct ctl_row *r)
 		       (long long)(json_integer_value(json_object_get(c, "early")) +
 				   json_integer_value(json_object_get(c, "on_time")) +
 				   json_integer_value(json_object_get(c, "late"))));
-	row_figure(r, K_ON_TIME, rates, "on_time");
-	row_figure(r, K_TARGET, targets, "on_time");
+	row_figure(ctl, r, K_ON_TIME, rates, "on_time");
+	row_figure(ctl, r, K_TARGET, targets, "on_time");
 	ctl_row_int(r, K_OPEN_OVERDUE, c, "open_overdue");
-	row_figure(r, K_ONLINE, rates, "online");
-	row_figure(r, K_PAYMENT, rates, "online_payment");
-	row_figure(r, K_DIGITIZED, rates, "digitized");
-	row_figure(r, K_SATISFACTION, rates, "satisfaction");
-	row_figure(r, K_DOCS, rates, "documents_on_time");
-	row_figure(r, K_ASSIGN, rates, "assignments_on_time");
+	row_figure(ctl, r, K_ONLINE, rates, "online");
+	row_figure(ctl, r, K_PAYMENT, rates, "online_payment");
+	row_figure(ctl, r, K_DIGITIZED, rates, "digitized");
+	row_figure(ctl, r, K_SATISFACTION, rates, "satisfaction");
+	row_figure(ctl, r, K_DOCS, rates, "documents_on_time");
+	row_figure(ctl, r, K_ASSIGN, rates, "assignments_on_time");
 	if (json_is_true(json_object_get(row, "below_target")))
 		r->style = CTL_BAD;
 }
@@ -292,16 +295,16 @@ static void budget_row(struct ctl *ctl, const json_t *b, struct ctl_row *r)
 
 	row_unit(ctl, r, B_UNIT, b);
 	ctl_row_str(r, B_ID, b, "unit");
-	row_figure(r, B_TARGET, b, "target");
+	row_figure(ctl, r, B_TARGET, b, "target");
 	ctl_row_int(r, B_COUNTED, b, "counted");
-	row_figure(r, B_PROJECTED, b, "projected");
-	row_figure(r, B_ALLOWED, b, "allowed");
+	row_figure(ctl, r, B_PROJECTED, b, "projected");
+	row_figure(ctl, r, B_ALLOWED, b, "allowed");
 	ctl_row_int(r, B_USED, b, "used");
-	row_figure(r, B_REMAINING, b, "remaining");
-	row_figure(r, B_REMAINING_PCT, b, "remaining_percent");
-	row_figure(r, B_RATE, b, "projected_rate");
-	row_figure(r, B_BURN7, b, "burn_7d");
-	row_figure(r, B_BURN30, b, "burn_30d");
+	row_figure(ctl, r, B_REMAINING, b, "remaining");
+	row_figure(ctl, r, B_REMAINING_PCT, b, "remaining_percent");
+	row_figure(ctl, r, B_RATE, b, "projected_rate");
+	row_figure(ctl, r, B_BURN7, b, "burn_7d");
+	row_figure(ctl, r, B_BURN30, b, "burn_30d");
 	if (json_is_number(remaining) && json_number_value(remaining) < 0)
 		r->style = CTL_BAD;
 	else if (json_is_number(burn) && json_number_value(burn) > 1)

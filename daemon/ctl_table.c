@@ -9,6 +9,7 @@
  * alone are wider than the terminal the lines are wider than it (the terminal wraps them).
  * Nothing is cut when the output is not a terminal. */
 #include "ctl_table.h"
+#include "item_json.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -402,7 +403,7 @@ void ctl_json_begin(struct ctl_json_list *l, FILE *fp)
 
 void ctl_json_add(struct ctl_json_list *l, const json_t *item)
 {
-	char *text = json_dumps(item, JSON_INDENT(2));
+	char *text = json_dumps(item, JSON_INDENT(2) | ITEM_JSON_REALS);
 
 	if (!text)
 		return;
@@ -423,7 +424,7 @@ void ctl_json_end(struct ctl_json_list *l)
 
 int ctl_json_print(FILE *fp, const json_t *v)
 {
-	char *text = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);
+	char *text = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY | ITEM_JSON_REALS);
 
 	if (!text)
 		return -1;

@@ -16,6 +16,11 @@
 #include "document.h"
 #include "store.h"
 
+/* How every JSON answer prints its numbers: 15 significant digits, so that figures rounded to
+ * one decimal print as 96.7, not as the nearest double's 96.700000000000003 (the API, and
+ * dunghanctl --format json, which must print the API's objects unchanged). */
+#define ITEM_JSON_REALS JSON_REAL_PRECISION(15)
+
 /* An instant, or JSON null for TIME_NONE. */
 json_t *item_json_time(struct calendar *cal, int64_t t);
 /* A string, or JSON null for NULL or "". */

@@ -987,11 +987,21 @@ Test(ctl, kpi_and_budget)
 
 	api_t_start(&t, NULL);
 	seed_cases();
+	/* A third finished case, early: 2 of 3 on time. */
+	api_t_req(&t, "POST", "/api/v1/cases", API_MOTCUA,
+		  "{\"code\":\"000.00.21.H19-240304-0005\",\"procedure\":\"1.004873\","
+		  "\"unit\":\"ttphvhcc\",\"received_at\":\"2024-03-04T08:00:00+07:00\"}", 201);
+	api_t_req(&t, "POST", "/api/v1/cases/000.00.21.H19-240304-0005/events", API_MOTCUA,
+		  "{\"type\":\"complete\",\"at\":\"2024-03-04T10:00:00+07:00\"}", 201);
 	RUN(&r, API_BAOCAO, "--format", "json", "kpi", "--unit", "ubnd-tinh", "--period", "2024");
 	j = json_loads(ok(&r), 0, NULL);
 	cr_assert_not_null(j, "%s", r.out);
 	api_t_expect_str(j, "period.label", "2024");
 	json_decref(j);
+	/* The API's figures as it prints them: 66.7, not 66.700000000000003. */
+	cr_assert(strstr(r.out, "\"on_time\": 66.7,"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "0000000"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "9999999"), "%s", r.out);
 	ctl_result_free(&r);
 	RUN(&r, API_BAOCAO, "kpi", "--period", "2024", "--basis", "finished");
 	cr_assert(strstr(ok(&r), "Kỳ 2024 (01/01/2024–31/12/2024), cách tính finished\n"), "%s",
@@ -1014,6 +1024,12 @@ Test(ctl, kpi_and_budget)
 	ctl_result_free(&r);
 	RUN(&r, API_BAOCAO, "budget", "--year", "2024");
 	cr_assert(strstr(ok(&r), "Quỹ trễ hạn năm 2024\n"), "%s", r.out);
+	ctl_result_free(&r);
+	/* CSV for a spreadsheet: names without the table's indent, no data an empty cell. */
+	RUN(&r, API_BAOCAO, "--format", "csv", "budget", "--year", "2024");
+	cr_assert(strstr(ok(&r), "\r\nVăn phòng UBND tỉnh,vp,,"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "—"), "%s", r.out);
+	cr_assert_null(strstr(r.out, ", "), "%s", r.out);
 	ctl_result_free(&r);
 	RUN(&r, API_BAOCAO, "budget", "--year", "24");
 	expect_fail(&r, 2, "--year \"24\" is not a whole number from 1970 to 9999");
