@@ -588,35 +588,37 @@ static int by_due(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* The running cases (received or in progress) of the subtree due in [from, end), the
- * soonest first, into l (room for 2 x DASHBOARD_LIST_MAX): the first of each status, merged,
- * at most DASHBOARD_LIST_MAX with l->more when there were others. Paused cases are left out:
- * their clock stands. part has room for DASHBOARD_LIST_MAX. */
+/* Adds to l (room for 2 x DASHBOARD_LIST_MAX, holding at most DASHBOARD_LIST_MAX) the running
+ * cases (received or in progress) of the subtree due in [from, end) — late as store_kpi_due
+ * takes it — the soonest first: the first of each status, merged, at most DASHBOARD_LIST_MAX
+ * with l->more when there were others. Paused cases are left out: their clock stands. part
+ * has room for DASHBOARD_LIST_MAX. */
 static int running_cases(struct unit_job *k, struct store *ro, int64_t from, int64_t end,
-			 struct case_list *l, struct case_list *part, struct err *err)
+			 int late, struct case_list *l, struct case_list *part, struct err *err)
 {
 	static const char *const running[] = { "received", "in_progress" };
 
 	for (size_t i = 0; i < N(running); i++) {
 		part->n = 0;
 		part->more = false;
-		if (store_kpi_due(ro, k->kept.unit, running[i], from, end, DASHBOARD_LIST_MAX + 1,
-				  take_case, part, err) != STORE_OK)
+		if (store_kpi_due(ro, k->kept.unit, running[i], from, end, late,
+				  DASHBOARD_LIST_MAX + 1, take_case, part, err) != STORE_OK)
 			return -1;
 		memcpy(l->rows + l->n, part->rows, part->n * sizeof(*part->rows));
 		l->n += part->n;
 		l->more |= part->more;
-	}
-	qsort(l->rows, l->n, sizeof(*l->rows), by_due);
-	if (l->n > DASHBOARD_LIST_MAX) {
-		l->n = DASHBOARD_LIST_MAX;
-		l->more = true;
+		qsort(l->rows, l->n, sizeof(*l->rows), by_due);
+		if (l->n > DASHBOARD_LIST_MAX) {
+			l->n = DASHBOARD_LIST_MAX;
+			l->more = true;
+		}
 	}
 	return 0;
 }
 
-/* The cases of the subtree that need action: overdue (the longest overdue first), and due
- * before soon_until (the soonest first). */
+/* The cases of the subtree that need action: overdue (the longest overdue first; then those
+ * rescheduled after lateness, overdue in every figure whatever their new date), and due before
+ * soon_until (the soonest first; never rescheduled ones, listed as overdue). */
 static int list_cases(struct unit_job *k, struct store *ro, struct err *err)
 {
 	struct case_list part = { 0 };
@@ -627,8 +629,9 @@ static int list_cases(struct unit_job *k, struct store *ro, struct err *err)
 	part.rows = calloc(DASHBOARD_LIST_MAX, sizeof(struct case_record));
 	if (!k->overdue.rows || !k->soon.rows || !part.rows)
 		err_set(err, NULL, "out of memory");
-	else if (running_cases(k, ro, TIME_NONE, k->d.job.now, &k->overdue, &part, err) == 0 &&
-		 running_cases(k, ro, k->d.job.now, k->soon_until, &k->soon, &part, err) == 0)
+	else if (running_cases(k, ro, TIME_NONE, k->d.job.now, -1, &k->overdue, &part, err) == 0 &&
+		 running_cases(k, ro, k->d.job.now, INT64_MAX, 1, &k->overdue, &part, err) == 0 &&
+		 running_cases(k, ro, k->d.job.now, k->soon_until, 0, &k->soon, &part, err) == 0)
 		rc = 0;
 	free(part.rows);
 	return rc;

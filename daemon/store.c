@@ -56,6 +56,7 @@ enum stmt_id {
 	STMT_ASG_UPDATE,
 	STMT_ASG_LIST,
 	STMT_UNIT_BELOW,
+	STMT_KPI_DUE_LATE,
 	STMT_ASG_LATEST_CHILD,
 	STMT_EVENT_APPEND,
 	STMT_EVENT_LIST,
@@ -453,7 +454,13 @@ static const char *const stmt_sql[STMT_MAX] = {
 	 * few of them the subtree holds (the generic list's optional filters cannot use it). */
 	[STMT_KPI_DUE] =
 		"SELECT " CASE_COLUMNS " FROM cases WHERE status = ?1 AND due_at >= ?2"
-		" AND due_at < ?3 AND unit_id IN " SUBTREE("?4") " ORDER BY due_at, id LIMIT ?5",
+		" AND due_at < ?3 AND unit_id IN " SUBTREE("?4") " AND (?6 IS NULL OR late = ?6)"
+		" ORDER BY due_at, id LIMIT ?5",
+	/* The same of the rescheduled cases alone, few: from their partial index. */
+	[STMT_KPI_DUE_LATE] =
+		"SELECT " CASE_COLUMNS " FROM cases INDEXED BY cases_rescheduled WHERE status = ?1"
+		" AND late = 1 AND due_at >= ?2 AND due_at < ?3 AND unit_id IN " SUBTREE("?4")
+		" ORDER BY due_at, id LIMIT ?5",
 	/* Taking the deepest row first off the queue makes the walk depth first; siblings come
 	 * by id. The columns ride along so that no join reorders the rows afterwards. */
 	[STMT_ASG_TREE] =
@@ -2781,10 +2788,10 @@ enum store_status store_kpi_inspections(struct store *st, const char *from_date,
 }
 
 enum store_status store_kpi_due(struct store *st, const char *unit, const char *status,
-				int64_t from, int64_t end, int limit, store_case_cb cb, void *ctx,
-				struct err *err)
+				int64_t from, int64_t end, int late, int limit, store_case_cb cb,
+				void *ctx, struct err *err)
 {
-	sqlite3_stmt *s = st->stmt[STMT_KPI_DUE];
+	sqlite3_stmt *s = st->stmt[late == 1 ? STMT_KPI_DUE_LATE : STMT_KPI_DUE];
 	struct case_record c;
 	int rc;
 
@@ -2793,6 +2800,10 @@ enum store_status store_kpi_due(struct store *st, const char *unit, const char *
 	bind_int(s, 3, end);
 	bind_str(s, 4, unit);
 	bind_int(s, 5, limit);
+	if (late == 0)
+		bind_int(s, 6, 0);
+	else if (late < 0)
+		sqlite3_bind_null(s, 6);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		read_case(s, &c, NULL);
 		if (cb(ctx, &c) != 0)

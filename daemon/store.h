@@ -481,10 +481,12 @@ enum store_status store_kpi_inspections(struct store *st, const char *from_date,
 
 /* The cases of status ("received", "in_progress"…) in the subtree of unit with due_at in
  * [from, end) (from may be TIME_NONE: since ever), by due_at then id, at most limit: the
- * dashboard's lists of overdue and due-soon cases. */
+ * dashboard's lists of overdue and due-soon cases. late: -1 all of them, 0 those never
+ * rescheduled, 1 only those rescheduled after lateness (late = 1, overdue whatever their
+ * due_at). */
 enum store_status store_kpi_due(struct store *st, const char *unit, const char *status,
-				int64_t from, int64_t end, int limit, store_case_cb cb, void *ctx,
-				struct err *err);
+				int64_t from, int64_t end, int late, int limit, store_case_cb cb,
+				void *ctx, struct err *err);
 
 /* The open sub-assignment of parent_id due last (child_id 0 when it has none open). */
 enum store_status store_assignment_latest_child(struct store *st, int64_t parent_id,

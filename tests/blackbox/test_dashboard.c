@@ -371,6 +371,37 @@ Test(dashboard, unit_page)
 	api_t_stop(&t);
 }
 
+/* A case rescheduled after lateness stays overdue (docs/api.md): the unit page lists it with
+ * the overdue cases — as the overview and /metrics count it — and not as due soon, though its
+ * new date is an hour away. */
+Test(dashboard, a_rescheduled_case_is_listed_overdue)
+{
+	int64_t now = dash_now_or_skip();
+	char more[200], later[32];
+	const char *p;
+
+	dash_start(&t, true);
+	dash_case(&t, now, "R1", "kstt", -20 * DASH_MIN, NULL);
+	api_format_instant(later, sizeof(later), now + 60 * DASH_MIN);
+	snprintf(more, sizeof(more), "\"due_at\":\"%s\",\"apology\":\"Mẫu 04\"", later);
+	dash_event(&t, now, "R1", "reschedule", -10 * DASH_MIN, more);
+	dash_case(&t, now, "S1", "kstt", 90 * DASH_MIN, NULL);
+	dash_case(&t, now, "O1", "kstt", -30 * DASH_MIN, NULL);
+	p = get_page("/units/kstt", API_BAOCAO, 200);
+	expect_has(p, "<h2>Quá hạn (2)</h2>");
+	expect_has(p, "<h2>Sắp đến hạn (trong 3 ngày làm việc) (1)</h2>");
+	const char *overdue = strstr(p, "<h2>Quá hạn (2)</h2>");
+	const char *soon = strstr(p, "<h2>Sắp đến hạn");
+	const char *o1 = strstr(p, "<a href=\"/cases/O1\">");
+	const char *r1 = strstr(p, "<a href=\"/cases/R1\">");
+	const char *s1 = strstr(p, "<a href=\"/cases/S1\">");
+	cr_assert(o1 && r1 && s1 && overdue < o1 && o1 < r1 && r1 < soon && soon < s1,
+		  "O1, R1 overdue (in that order), S1 due soon: %s", p);
+	p = get_page("/?unit=kstt", API_BAOCAO, 200);
+	expect_figure(p, "kstt", "Hồ sơ quá hạn", "2");
+	api_t_stop(&t);
+}
+
 Test(dashboard, case_page)
 {
 	int64_t now = dash_now_or_skip();
