@@ -32,13 +32,17 @@
 
 #define K(k) (1u << (k))
 #define K_CASE (K(TEMPLATE_PERCENT) | K(TEMPLATE_BEFORE) | K(TEMPLATE_DUE) | K(TEMPLATE_OVERDUE))
-#define K_ITEM (K_CASE | K(TEMPLATE_DOCUMENT_DUE) | K(TEMPLATE_ASSIGNMENT_OVERDUE))
+#define K_DOCUMENT (K(TEMPLATE_DOCUMENT_DUE) | K(TEMPLATE_DOCUMENT_OVERDUE))
+#define K_ASSIGNMENT (K(TEMPLATE_ASSIGNMENT_DUE) | K(TEMPLATE_ASSIGNMENT_OVERDUE))
+#define K_ITEM (K_CASE | K_DOCUMENT | K_ASSIGNMENT)
 #define K_BUDGET K(TEMPLATE_KPI_BUDGET)
 #define K_REPORT K(TEMPLATE_KPI_REPORT)
 #define K_ALL (K_ITEM | K(TEMPLATE_DIGEST) | K_BUDGET | K_REPORT)
 #define K_LISTS (K(TEMPLATE_DIGEST) | K_REPORT) /* the kinds with {{#items}} */
-#define K_LEFT (K(TEMPLATE_PERCENT) | K(TEMPLATE_BEFORE) | K(TEMPLATE_DUE) | K(TEMPLATE_DOCUMENT_DUE))
-#define K_LATE (K(TEMPLATE_OVERDUE) | K(TEMPLATE_ASSIGNMENT_OVERDUE))
+#define K_LEFT (K(TEMPLATE_PERCENT) | K(TEMPLATE_BEFORE) | K(TEMPLATE_DUE) |               \
+		K(TEMPLATE_DOCUMENT_DUE) | K(TEMPLATE_ASSIGNMENT_DUE))
+#define K_LATE (K(TEMPLATE_OVERDUE) | K(TEMPLATE_DOCUMENT_OVERDUE) | K(TEMPLATE_ASSIGNMENT_OVERDUE))
+#define K_DIGEST K(TEMPLATE_DIGEST)
 
 static const struct tpl_var_def {
 	const char *name;
@@ -48,22 +52,27 @@ static const struct tpl_var_def {
 	{ "code", K_ITEM },
 	{ "title", K_ITEM },
 	{ "applicant", K_CASE },
-	{ "issuer", K(TEMPLATE_DOCUMENT_DUE) },
+	{ "issuer", K_DOCUMENT },
 	{ "unit", K_ALL },
 	{ "handler", K_ITEM },
 	{ "recipient_salutation", K_ALL },
 	{ "received_at", K_ITEM },
 	{ "due_at", K_ITEM },
 	{ "due_time", K_ITEM },
+	{ "due_today", K_ITEM },
 	{ "left", K_LEFT },
 	{ "overdue_by", K_LATE },
+	{ "overdue", K_ITEM },
 	{ "percent_used", K_ITEM },
 	{ "extended", K_ITEM },
 	{ "link", K_ALL },
 	{ "office_name", K_ALL },
 	{ "date", K_ALL },
-	{ "due_soon_count", K(TEMPLATE_DIGEST) },
-	{ "overdue_count", K(TEMPLATE_DIGEST) },
+	{ "due_soon_count", K_DIGEST },
+	{ "overdue_count", K_DIGEST },
+	{ "due_soon_items", K_DIGEST },
+	{ "overdue_items", K_DIGEST },
+	{ "overdue_cases", K_DIGEST },
 	/* the error budget of a unit's subtree for the year (docs/kpi.md) */
 	{ "year", K_BUDGET },
 	{ "target", K_BUDGET },
@@ -117,8 +126,11 @@ static const struct tpl_var_def tpl_row_vars[] = {
 	{ "percent_used", R_DIGEST },
 	{ "extended", R_DIGEST },
 	{ "link", R_CASE },
+	{ "overdue", R_DIGEST },
 	{ "unit_row", K_REPORT },
-	{ "case_row", K_REPORT },
+	{ "case_row", R_CASE },
+	{ "document_row", R_DIGEST },
+	{ "assignment_row", R_DIGEST },
 	{ "total", K_REPORT },
 	{ "depth", K_REPORT },
 	{ "indent", K_REPORT },
@@ -151,8 +163,8 @@ static const struct tpl_var_def tpl_row_vars[] = {
 #define TPL_NROW_VARS (sizeof(tpl_row_vars) / sizeof(tpl_row_vars[0]))
 
 static const char *const kind_names[TEMPLATE_KIND_COUNT] = {
-	"percent", "before", "due", "overdue", "document_due", "assignment_overdue", "digest",
-	"kpi_budget", "kpi_report",
+	"percent", "before", "due", "overdue", "document_due", "document_overdue", "assignment_due",
+	"assignment_overdue", "digest", "kpi_budget", "kpi_report",
 };
 
 static const char *const part_suffix[TEMPLATE_PART_COUNT] = {
@@ -1091,6 +1103,51 @@ int template_format_salutation(const char *title, const char *name, enum templat
 	else if (strcmp(title, "Bà") == 0)
 		title = "Ms";
 	return fit(snprintf(buf, n, "%s %s", title, name), buf, n);
+}
+
+const char *template_item_noun(enum template_item item, enum template_lang lang)
+{
+	static const char *const nouns[2][TEMPLATE_ITEM_COUNT] = {
+		{ "Hồ sơ", "Văn bản", "Nhiệm vụ" },
+		{ "Case", "Document", "Assignment" },
+	};
+
+	if ((unsigned)item >= TEMPLATE_ITEM_COUNT || (lang != TEMPLATE_VI && lang != TEMPLATE_EN))
+		return NULL;
+	return nouns[lang == TEMPLATE_EN][item];
+}
+
+int template_format_item_counts(const size_t counts[TEMPLATE_ITEM_COUNT], enum template_item none,
+				enum template_lang lang, char *buf, size_t n)
+{
+	/* Counted nouns are lower case; Vietnamese nouns do not inflect, English ones do. */
+	static const char *const vi[TEMPLATE_ITEM_COUNT] = { "hồ sơ", "văn bản", "nhiệm vụ" };
+	static const char *const en_one[TEMPLATE_ITEM_COUNT] = { "case", "document", "assignment" };
+	static const char *const en_many[TEMPLATE_ITEM_COUNT] = { "cases", "documents",
+								   "assignments" };
+	size_t len = 0, total = 0;
+
+	if (!counts || (unsigned)none >= TEMPLATE_ITEM_COUNT ||
+	    (lang != TEMPLATE_VI && lang != TEMPLATE_EN))
+		return fail_buf(buf, n);
+	for (int i = 0; i < TEMPLATE_ITEM_COUNT; i++)
+		total += counts[i];
+	for (int i = 0; i < TEMPLATE_ITEM_COUNT; i++) {
+		size_t c = counts[i];
+		int w;
+
+		/* "0 hồ sơ" rather than nothing: the text around it expects a count */
+		if (c == 0 && !(total == 0 && i == (int)none))
+			continue;
+		if (len >= n)
+			return fail_buf(buf, n);
+		w = snprintf(buf + len, n - len, "%s%zu %s", len ? ", " : "", c,
+			     lang == TEMPLATE_VI ? vi[i] : c == 1 ? en_one[i] : en_many[i]);
+		if (fit(w, buf + len, n - len) < 0)
+			return fail_buf(buf, n);
+		len += (size_t)w;
+	}
+	return len > INT_MAX ? fail_buf(buf, n) : (int)len;
 }
 
 int template_format_link(const char *base, const char *collection, const char *key, char *buf,

@@ -39,12 +39,18 @@ enum template_kind {
 	TEMPLATE_DUE,                /* at the due instant */
 	TEMPLATE_OVERDUE,            /* after the due, repeated */
 	TEMPLATE_DOCUMENT_DUE,       /* an incoming document nears its handling deadline */
+	TEMPLATE_DOCUMENT_OVERDUE,   /* an incoming document is past its handling deadline */
+	TEMPLATE_ASSIGNMENT_DUE,     /* an assignment nears its deadline */
 	TEMPLATE_ASSIGNMENT_OVERDUE, /* an assignment is past its deadline */
 	TEMPLATE_DIGEST,             /* a unit's daily summary, with rows */
 	TEMPLATE_KPI_BUDGET,         /* a unit burns its yearly error budget too fast */
 	TEMPLATE_KPI_REPORT,         /* a head's weekly KPI table, with rows (units, worst cases) */
 	TEMPLATE_KIND_COUNT
 };
+
+/* The kinds of items messages are about, for the nouns that name them. */
+enum template_item { TEMPLATE_ITEM_CASE, TEMPLATE_ITEM_DOCUMENT, TEMPLATE_ITEM_ASSIGNMENT,
+		     TEMPLATE_ITEM_COUNT };
 
 enum template_part {
 	TEMPLATE_SUBJECT, /* <kind>.subject: one line, no CR/LF after substitution */
@@ -142,6 +148,16 @@ int template_format_percent(double percent, int decimals, enum template_lang lan
  * without one. title may be NULL; name must be non-empty. */
 int template_format_salutation(const char *title, const char *name, enum template_lang lang,
 			       char *buf, size_t n);
+
+/* The noun that names an item in a message, capitalised: "Hồ sơ", "Văn bản", "Nhiệm vụ";
+ * "Case", "Document", "Assignment" (the {{item_kind}} variable). NULL when out of range. */
+const char *template_item_noun(enum template_item item, enum template_lang lang);
+
+/* How many items of each kind, counts[TEMPLATE_ITEM_COUNT], in words: the kinds with a count
+ * other than 0, in the order of enum template_item, joined by ", ": "2 hồ sơ, 1 văn bản",
+ * "2 cases, 1 document". All zero: "0 " and the noun of `none` ("0 hồ sơ", "0 cases"). */
+int template_format_item_counts(const size_t counts[TEMPLATE_ITEM_COUNT], enum template_item none,
+				enum template_lang lang, char *buf, size_t n);
 
 /* base + "/" + collection + "/" + key, one '/' between base and collection whatever base ends
  * with, key percent-encoded (all but A-Z a-z 0-9 - . _ ~): ("https://x", "cases", "506/SNV")

@@ -408,8 +408,9 @@ Test(template_shipped, vietnamese_subjects_of_messages_md)
 			      "[Sắp đến hạn] Hồ sơ 000.00.21.H19-240222-0001 còn 1 ngày làm việc");
 	}
 	{
-		const struct template_var v[] = { { "code", CODE }, { "due_time", ex.due_time } };
-		const struct template_vars vars = { v, 2, NULL, 0 };
+		const struct template_var v[] = { { "code", CODE }, { "due_time", ex.due_time },
+						  { "due_today", "1" } };
+		const struct template_vars vars = { v, 3, NULL, 0 };
 		expect_render(set, TEMPLATE_DUE, TEMPLATE_SUBJECT, &vars,
 			      "[Đến hạn] Hồ sơ 000.00.21.H19-240222-0001 phải trả kết quả lúc 10:00 "
 			      "hôm nay");
@@ -449,8 +450,8 @@ Test(template_shipped, vietnamese_subjects_of_messages_md)
 		const struct template_var v[] = {
 			{ "date", date },
 			{ "unit", "Phòng Hành chính - Tổ chức" },
-			{ "due_soon_count", "3" },
-			{ "overdue_count", "1" },
+			{ "due_soon_items", "3 hồ sơ" },
+			{ "overdue_items", "1 hồ sơ" },
 		};
 		const struct template_vars vars = { v, 4, NULL, 0 };
 		expect_render(set, TEMPLATE_DIGEST, TEMPLATE_SUBJECT, &vars,
@@ -628,7 +629,7 @@ Test(template_shipped, before_html_is_amber)
 }
 
 /* The three rows of the digest tests: Monday 19 February 2024 at 13:30. */
-static void digest_rows(struct template_row rows[3], struct template_var cells[3][7],
+static void digest_rows(struct template_row rows[3], struct template_var cells[3][9],
 			char links[3][128])
 {
 	static const char *const codes[3] = { CODE, "000.00.21.H19-240215-0003",
@@ -660,22 +661,26 @@ static void digest_rows(struct template_row rows[3], struct template_var cells[3
 	cells[2][4] = (struct template_var){ "left", "1 ngày 6 giờ làm việc" };
 	cells[2][5] = (struct template_var){ "link", links[2] };
 	cells[2][6] = (struct template_var){ "extended", "" };
-	for (int i = 0; i < 3; i++)
-		rows[i] = (struct template_row){ cells[i], 7 };
+	for (int i = 0; i < 3; i++) {
+		cells[i][7] = (struct template_var){ "case_row", "1" };
+		cells[i][8] = (struct template_var){ "overdue", i == 0 ? "1" : "" };
+		rows[i] = (struct template_row){ cells[i], 9 };
+	}
 }
 
 #define DIGEST_VARS                                                                                \
 	{ "recipient_salutation", "Ông Trần Văn Phong" },                                          \
 		{ "unit", "Phòng Hành chính - Tổ chức" }, { "date", "19/02/2024" },                \
 		{ "due_soon_count", "2" }, { "overdue_count", "1" },                               \
-		{ "link", "https://…/units/hctc/cases" },                                          \
+		{ "due_soon_items", "2 hồ sơ" }, { "overdue_items", "1 hồ sơ" },                   \
+		{ "overdue_cases", "1" }, { "link", "https://…/units/hctc" },                       \
 		{ "office_name", "Văn phòng UBND tỉnh" }
 
 Test(template_shipped, digest_with_three_rows)
 {
 	struct template_set *set = load(SHIPPED, "vi");
 	struct template_row rows[3];
-	struct template_var cells[3][7];
+	struct template_var cells[3][9];
 	char links[3][128];
 	char *html;
 
@@ -686,7 +691,7 @@ Test(template_shipped, digest_with_three_rows)
 	expect_render(set, TEMPLATE_DIGEST, TEMPLATE_TEXT, &vars,
 		      "Kính gửi: Ông Trần Văn Phong,\n"
 		      "\n"
-		      "Tình hình giải quyết hồ sơ của Phòng Hành chính - Tổ chức ngày 19/02/2024:\n"
+		      "Tình hình giải quyết công việc của Phòng Hành chính - Tổ chức ngày 19/02/2024:\n"
 		      "2 hồ sơ sắp đến hạn, 1 hồ sơ quá hạn.\n"
 		      "\n"
 		      "- Hồ sơ 000.00.21.H19-240222-0001 — Đăng ký khai sinh\n"
@@ -705,13 +710,12 @@ Test(template_shipped, digest_with_three_rows)
 		      "  Tình trạng: còn 1 ngày 6 giờ làm việc.\n"
 		      "  https://…/cases/000.00.21.H19-240216-0007\n"
 		      "\n"
-		      "Đề nghị cán bộ xử lý ưu tiên giải quyết các hồ sơ quá hạn và sắp đến hạn. Hồ sơ "
-		      "quá hạn phải\n"
-		      "có văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết (mẫu số 04, Thông "
-		      "tư\n"
-		      "03/2025/TT-VPCP) gửi người nộp.\n"
+		      "Đề nghị ưu tiên giải quyết các việc quá hạn và sắp đến hạn.\n"
+		      "Hồ sơ quá hạn phải có văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết "
+		      "(mẫu số 04,\n"
+		      "Thông tư 03/2025/TT-VPCP) gửi người nộp.\n"
 		      "\n"
-		      "Xem danh sách: https://…/units/hctc/cases\n"
+		      "Xem danh sách: https://…/units/hctc\n"
 		      "\n"
 		      "—\n"
 		      "Thư được gửi tự động từ hệ thống Đúng Hạn của Văn phòng UBND tỉnh. Vui lòng "
@@ -723,7 +727,7 @@ Test(template_shipped, digest_with_three_rows)
 	cr_expect_eq(count(html, "<strong style=\"color:#c62828;\">"), 1);
 	cr_expect_eq(count(html, "<strong style=\"color:#5c3b00;\">còn "), 2);
 	cr_expect_eq(count(html, "Cán bộ xử lý: "), 2);
-	cr_expect_null(strstr(html, "Không có hồ sơ"));
+	cr_expect_null(strstr(html, "Không có việc"));
 	cr_expect(strstr(html, "<a href=\"https://…/cases/000.00.21.H19-240216-0007\"") != NULL);
 	free(html);
 	template_set_free(set);
@@ -737,10 +741,10 @@ Test(template_shipped, digest_without_rows)
 	char *text = render(set, TEMPLATE_DIGEST, TEMPLATE_TEXT, &vars);
 	char *html = render(set, TEMPLATE_DIGEST, TEMPLATE_HTML, &vars);
 
-	cr_expect(strstr(text, "1 hồ sơ quá hạn.\n\nKhông có hồ sơ sắp đến hạn hoặc quá hạn.\n\n"
+	cr_expect(strstr(text, "1 hồ sơ quá hạn.\n\nKhông có việc sắp đến hạn hoặc quá hạn.\n\n"
 			       "Đề nghị") != NULL, "%s", text);
 	cr_expect_eq(count(html, "<tr>"), 2);
-	cr_expect(strstr(html, "Không có hồ sơ sắp đến hạn hoặc quá hạn.") != NULL);
+	cr_expect(strstr(html, "Không có việc sắp đến hạn hoặc quá hạn.") != NULL);
 	free(text);
 	free(html);
 	template_set_free(set);
@@ -754,7 +758,7 @@ Test(template_shipped, every_part_renders)
 	for (int l = 0; l < 2; l++) {
 		struct template_set *set = load(SHIPPED, langs[l]);
 		struct template_row rows[3];
-		struct template_var cells[3][7];
+		struct template_var cells[3][9];
 		char links[3][128];
 
 		digest_rows(rows, cells, links);
@@ -764,8 +768,9 @@ Test(template_shipped, every_part_renders)
 					      "received_at", "due_at", "due_time", "left",
 					      "overdue_by", "percent_used", "extended", "link",
 					      "office_name", "date", "due_soon_count",
-					      "overdue_count" };
-			struct template_var v[20];
+					      "overdue_count", "due_today", "overdue",
+					      "due_soon_items", "overdue_items", "overdue_cases" };
+			struct template_var v[32];
 			size_t nv = 0;
 
 			/* Every kind is given every name, as the scheduler does. */
@@ -1451,7 +1456,7 @@ Test(template_errors, caller_mistakes)
 	expect_render_fails(set, TEMPLATE_OVERDUE, TEMPLATE_TEXT, &v2, "'code' given twice");
 	/* A variable of another kind is accepted and unused: one set of values fits every kind. */
 	expect_render(set, TEMPLATE_OVERDUE, TEMPLATE_SUBJECT, &v3,
-		      "[QUÁ HẠN] Hồ sơ  đã quá hạn ");
+		      "[QUÁ HẠN] Hồ sơ  đã quá hạn trả kết quả lúc ");
 	expect_render_fails(set, TEMPLATE_DIGEST, TEMPLATE_TEXT, &v4,
 			    "row 1: 'handlr' is not a row field");
 	expect_render_fails(set, TEMPLATE_BEFORE, TEMPLATE_TEXT, &v5, "rows given to before");
@@ -1516,4 +1521,244 @@ Test(template_errors, kpi_rows_at_render)
 	expect_render_fails(set, TEMPLATE_KPI_BUDGET, TEMPLATE_TEXT, &v2,
 			    "rows given to kpi_budget");
 	template_set_free(set);
+}
+
+/* --- item nouns and counts; the texts of every phase of every kind --- */
+
+Test(template_format, item_nouns_and_counts)
+{
+	const size_t mixed[TEMPLATE_ITEM_COUNT] = { 2, 1, 0 }, none[TEMPLATE_ITEM_COUNT] = { 0 };
+	const size_t one_each[TEMPLATE_ITEM_COUNT] = { 1, 1, 1 };
+	char buf[128];
+
+	cr_expect_str_eq(template_item_noun(TEMPLATE_ITEM_CASE, TEMPLATE_VI), "Hồ sơ");
+	cr_expect_str_eq(template_item_noun(TEMPLATE_ITEM_DOCUMENT, TEMPLATE_VI), "Văn bản");
+	cr_expect_str_eq(template_item_noun(TEMPLATE_ITEM_ASSIGNMENT, TEMPLATE_VI), "Nhiệm vụ");
+	cr_expect_str_eq(template_item_noun(TEMPLATE_ITEM_CASE, TEMPLATE_EN), "Case");
+	cr_expect_str_eq(template_item_noun(TEMPLATE_ITEM_ASSIGNMENT, TEMPLATE_EN), "Assignment");
+	cr_expect_null(template_item_noun(TEMPLATE_ITEM_COUNT, TEMPLATE_VI));
+
+	cr_expect_gt(template_format_item_counts(mixed, TEMPLATE_ITEM_CASE, TEMPLATE_VI, buf,
+						 sizeof(buf)), 0);
+	cr_expect_str_eq(buf, "2 hồ sơ, 1 văn bản");
+	template_format_item_counts(mixed, TEMPLATE_ITEM_CASE, TEMPLATE_EN, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "2 cases, 1 document");
+	template_format_item_counts(one_each, TEMPLATE_ITEM_CASE, TEMPLATE_EN, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "1 case, 1 document, 1 assignment");
+	template_format_item_counts(none, TEMPLATE_ITEM_DOCUMENT, TEMPLATE_VI, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "0 văn bản");
+	template_format_item_counts(none, TEMPLATE_ITEM_CASE, TEMPLATE_EN, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "0 cases");
+	cr_expect_eq(template_format_item_counts(mixed, TEMPLATE_ITEM_CASE, TEMPLATE_VI, buf, 8), -1);
+	cr_expect_str_eq(buf, "");
+}
+
+/* The values of document 506/SNV-TT of Sở Nội vụ, due Monday 19 February 2024 17:00. */
+#define DOC_VARS(lang)                                                                             \
+	{ "recipient_salutation", "Ông Trần Văn Phong" }, { "code", "506/SNV-TT" },                \
+		{ "title", "V/v khẩn trương triển khai các nhiệm vụ cải cách hành chính năm 2024" }, \
+		{ "issuer", "Sở Nội vụ" }, { "unit", "Phòng Hành chính - Tổ chức" },               \
+		{ "received_at", (lang) ? "08:00 Monday, 05/02/2024" : "08:00 thứ Hai, 05/02/2024" }, \
+		{ "due_at", (lang) ? "17:00 Monday, 19/02/2024" : "17:00 thứ Hai, 19/02/2024" },    \
+		{ "link", "https://…/documents/506%2FSNV-TT" },                                     \
+		{ "office_name", "Văn phòng UBND tỉnh" }
+
+/* A document past its deadline has its own text, with its issuer; with no working time since
+ * the deadline (read after office hours) it says so without "0 phút". */
+Test(template_shipped, document_overdue)
+{
+	struct template_set *vi = load(SHIPPED, "vi"), *en = load(SHIPPED, "en");
+	const struct template_var v[] = { DOC_VARS(0), { "overdue_by", "1 ngày làm việc" },
+					  { "overdue", "1" } };
+	const struct template_var z[] = { DOC_VARS(0), { "overdue_by", "" }, { "overdue", "1" } };
+	const struct template_var e[] = { DOC_VARS(1), { "overdue_by", "1 working day" },
+					  { "overdue", "1" } };
+	const struct template_vars vv = { v, sizeof(v) / sizeof(v[0]), NULL, 0 };
+	const struct template_vars vz = { z, sizeof(z) / sizeof(z[0]), NULL, 0 };
+	const struct template_vars ve = { e, sizeof(e) / sizeof(e[0]), NULL, 0 };
+	char *text = render(vi, TEMPLATE_DOCUMENT_OVERDUE, TEMPLATE_TEXT, &vv);
+	char *html = render(vi, TEMPLATE_DOCUMENT_OVERDUE, TEMPLATE_HTML, &vv);
+
+	expect_render(vi, TEMPLATE_DOCUMENT_OVERDUE, TEMPLATE_SUBJECT, &vv,
+		      "[Văn bản quá hạn] 506/SNV-TT — V/v khẩn trương triển khai các nhiệm vụ cải "
+		      "cách hành chính năm 2024");
+	cr_expect(strstr(text, "Văn bản 506/SNV-TT của Sở Nội vụ\n"
+			       "Trích yếu: V/v khẩn trương triển khai các nhiệm vụ cải cách hành "
+			       "chính năm 2024\n"
+			       "Đơn vị chủ trì: Phòng Hành chính - Tổ chức\n"
+			       "Ngày đến: 08:00 thứ Hai, 05/02/2024 — Hạn xử lý: 17:00 thứ Hai, "
+			       "19/02/2024\n"
+			       "Tình trạng: đã quá hạn 1 ngày làm việc.\n") != NULL, "%s", text);
+	cr_expect(strstr(html, "#c62828") && strstr(html, "QUÁ HẠN 1 ngày làm việc"), "%s", html);
+	expect_render(vi, TEMPLATE_DOCUMENT_OVERDUE, TEMPLATE_CHAT, &vv,
+		      "[Văn bản quá hạn] 506/SNV-TT — V/v khẩn trương triển khai các nhiệm vụ cải "
+		      "cách hành chính năm 2024 — Phòng Hành chính - Tổ chức — đã quá hạn 1 ngày làm "
+		      "việc (hạn 17:00 thứ Hai, 19/02/2024).");
+	expect_render(vi, TEMPLATE_DOCUMENT_OVERDUE, TEMPLATE_CHAT, &vz,
+		      "[Văn bản quá hạn] 506/SNV-TT — V/v khẩn trương triển khai các nhiệm vụ cải "
+		      "cách hành chính năm 2024 — Phòng Hành chính - Tổ chức — đã quá hạn (hạn 17:00 "
+		      "thứ Hai, 19/02/2024).");
+	expect_render(en, TEMPLATE_DOCUMENT_OVERDUE, TEMPLATE_SUBJECT, &ve,
+		      "[Document overdue] 506/SNV-TT — V/v khẩn trương triển khai các nhiệm vụ cải "
+		      "cách hành chính năm 2024");
+	expect_render(en, TEMPLATE_DOCUMENT_OVERDUE, TEMPLATE_CHAT, &ve,
+		      "[Document overdue] 506/SNV-TT — V/v khẩn trương triển khai các nhiệm vụ cải "
+		      "cách hành chính năm 2024 — Phòng Hành chính - Tổ chức — 1 working day overdue "
+		      "(due 17:00 Monday, 19/02/2024).");
+	free(text);
+	free(html);
+	template_set_free(vi);
+	template_set_free(en);
+}
+
+/* An assignment before its deadline is "sắp đến hạn", not overdue; its code is the source
+ * document's symbol. */
+Test(template_shipped, assignment_due)
+{
+	struct template_set *vi = load(SHIPPED, "vi"), *en = load(SHIPPED, "en");
+	const struct template_var v[] = {
+		{ "recipient_salutation", "Ông Hoàng Minh Tuấn" }, { "code", "506/SNV-TT" },
+		{ "title", "Rà soát thủ tục hành chính" }, { "unit", "Phòng Hành chính - Tổ chức" },
+		{ "handler", "Hoàng Minh Tuấn" }, { "received_at", "08:00 thứ Hai, 05/02/2024" },
+		{ "due_at", "17:00 thứ Hai, 19/02/2024" }, { "left", "1 ngày làm việc" },
+	};
+	const struct template_vars vars = { v, sizeof(v) / sizeof(v[0]), NULL, 0 };
+	char *text = render(vi, TEMPLATE_ASSIGNMENT_DUE, TEMPLATE_TEXT, &vars);
+
+	expect_render(vi, TEMPLATE_ASSIGNMENT_DUE, TEMPLATE_SUBJECT, &vars,
+		      "[Nhiệm vụ sắp đến hạn] Phòng Hành chính - Tổ chức: Rà soát thủ tục hành chính");
+	expect_render(vi, TEMPLATE_ASSIGNMENT_DUE, TEMPLATE_CHAT, &vars,
+		      "[Nhiệm vụ sắp đến hạn] Phòng Hành chính - Tổ chức: Rà soát thủ tục hành chính "
+		      "— còn 1 ngày làm việc (hạn 17:00 thứ Hai, 19/02/2024).");
+	cr_expect(strstr(text, "Nhiệm vụ: Rà soát thủ tục hành chính\n"
+			       "Văn bản giao nhiệm vụ: 506/SNV-TT\n"
+			       "Đơn vị chủ trì: Phòng Hành chính - Tổ chức; người thực hiện: Hoàng "
+			       "Minh Tuấn\n"
+			       "Ngày giao: 08:00 thứ Hai, 05/02/2024 — Hạn hoàn thành: 17:00 thứ "
+			       "Hai, 19/02/2024\n"
+			       "Tình trạng: còn 1 ngày làm việc.\n") != NULL, "%s", text);
+	expect_render(en, TEMPLATE_ASSIGNMENT_DUE, TEMPLATE_SUBJECT, &vars,
+		      "[Task due soon] Phòng Hành chính - Tổ chức: Rà soát thủ tục hành chính");
+	free(text);
+	template_set_free(vi);
+	template_set_free(en);
+}
+
+/* Read after the deadline with no working time since: the deadline instead of "0 phút"; the
+ * due text says "hôm nay" only on the deadline's own day. */
+Test(template_shipped, overdue_without_working_time_and_due_on_another_day)
+{
+	struct template_set *vi = load(SHIPPED, "vi"), *en = load(SHIPPED, "en");
+	const struct template_var z[] = {
+		{ "code", CODE }, { "title", "Đăng ký khai sinh" }, { "unit", "Phòng Tư pháp" },
+		{ "due_at", "17:00 thứ Ba, 17/03/2026" }, { "due_time", "17:00" },
+		{ "overdue_by", "" }, { "overdue", "1" },
+	};
+	const struct template_var ze[] = {
+		{ "code", CODE }, { "title", "Đăng ký khai sinh" }, { "unit", "Phòng Tư pháp" },
+		{ "due_at", "17:00 Tuesday, 17/03/2026" }, { "overdue_by", "" }, { "overdue", "1" },
+	};
+	const struct template_vars vz = { z, sizeof(z) / sizeof(z[0]), NULL, 0 };
+	const struct template_vars vze = { ze, sizeof(ze) / sizeof(ze[0]), NULL, 0 };
+	char *text = render(vi, TEMPLATE_OVERDUE, TEMPLATE_TEXT, &vz);
+
+	expect_render(vi, TEMPLATE_OVERDUE, TEMPLATE_SUBJECT, &vz,
+		      "[QUÁ HẠN] Hồ sơ " CODE " đã quá hạn trả kết quả lúc 17:00 thứ Ba, 17/03/2026");
+	expect_render(vi, TEMPLATE_OVERDUE, TEMPLATE_CHAT, &vz,
+		      "[QUÁ HẠN] Hồ sơ " CODE " (Đăng ký khai sinh) — Phòng Tư pháp — đã quá hạn "
+		      "(hạn 17:00 thứ Ba, 17/03/2026).");
+	cr_expect(strstr(text, "Tình trạng: QUÁ HẠN (hạn trả kết quả 17:00 thứ Ba, 17/03/2026).\n"),
+		  "%s", text);
+	expect_render(en, TEMPLATE_OVERDUE, TEMPLATE_SUBJECT, &vze,
+		      "[Overdue] Case " CODE " is past its deadline of 17:00 Tuesday, 17/03/2026");
+	/* due_today not given: the full instant */
+	expect_render(vi, TEMPLATE_DUE, TEMPLATE_SUBJECT, &vz,
+		      "[Đến hạn] Hồ sơ " CODE " phải trả kết quả lúc 17:00 thứ Ba, 17/03/2026");
+	free(text);
+	template_set_free(vi);
+	template_set_free(en);
+}
+
+/* A digest of every kind names each as itself, counts them by kind, and keeps the apology
+ * form for overdue cases only. */
+Test(template_shipped, digest_of_every_kind)
+{
+	static const char *const langs[2] = { "vi", "en" };
+	static const char *const want[2] = {
+		"Tình hình giải quyết công việc của Phòng Hành chính - Tổ chức ngày 19/02/2024:\n"
+		"1 văn bản, 1 nhiệm vụ sắp đến hạn, 1 văn bản quá hạn.\n"
+		"\n"
+		"- Văn bản 12/UBND-VP — V/v báo cáo\n"
+		"  Hạn xử lý: D1.\n"
+		"  Tình trạng: QUÁ HẠN.\n"
+		"  L1\n"
+		"\n"
+		"- Văn bản 506/SNV-TT — V/v cải cách hành chính\n"
+		"  Hạn xử lý: D2.\n"
+		"  Tình trạng: còn 2 giờ làm việc.\n"
+		"  L2\n"
+		"\n"
+		"- Nhiệm vụ: Rà soát thủ tục (Văn bản 506/SNV-TT)\n"
+		"  Người thực hiện: Hoàng Minh Tuấn. Hạn hoàn thành: D3.\n"
+		"  Tình trạng: còn 1 ngày làm việc.\n"
+		"  L3\n"
+		"\n"
+		"Đề nghị ưu tiên giải quyết các việc quá hạn và sắp đến hạn.\n"
+		"\n"
+		"Xem danh sách: https://…/units/hctc\n",
+		"Work of Phòng Hành chính - Tổ chức on 19/02/2024: 1 document, 1 assignment due soon, "
+		"1 document overdue.\n"
+		"\n"
+		"- Document 12/UBND-VP — V/v báo cáo\n"
+		"  Handling deadline: D1.\n"
+		"  Status: OVERDUE.\n"
+		"  L1\n"
+		"\n"
+		"- Document 506/SNV-TT — V/v cải cách hành chính\n"
+		"  Handling deadline: D2.\n"
+		"  Status: 2 giờ làm việc left.\n"
+		"  L2\n"
+		"\n"
+		"- Task: Rà soát thủ tục (document 506/SNV-TT)\n"
+		"  Assignee: Hoàng Minh Tuấn. Deadline: D3.\n"
+		"  Status: 1 ngày làm việc left.\n"
+		"  L3\n"
+		"\n"
+		"Please give priority to what is overdue and what is due soon.\n"
+		"\n"
+		"Open the list: https://…/units/hctc\n",
+	};
+	const struct template_var r0[] = { { "document_row", "1" }, { "code", "12/UBND-VP" },
+					   { "title", "V/v báo cáo" }, { "due_at", "D1" },
+					   { "overdue", "1" }, { "overdue_by", "" }, { "link", "L1" } };
+	const struct template_var r1[] = { { "document_row", "1" }, { "code", "506/SNV-TT" },
+					   { "title", "V/v cải cách hành chính" }, { "due_at", "D2" },
+					   { "left", "2 giờ làm việc" }, { "link", "L2" } };
+	const struct template_var r2[] = { { "assignment_row", "1" }, { "code", "506/SNV-TT" },
+					   { "title", "Rà soát thủ tục" },
+					   { "handler", "Hoàng Minh Tuấn" }, { "due_at", "D3" },
+					   { "left", "1 ngày làm việc" }, { "link", "L3" } };
+	const struct template_row rows[3] = { { r0, 7 }, { r1, 6 }, { r2, 7 } };
+
+	for (int l = 0; l < 2; l++) {
+		struct template_set *set = load(SHIPPED, langs[l]);
+		const struct template_var v[] = {
+			{ "recipient_salutation", "Ông Trần Văn Phong" },
+			{ "unit", "Phòng Hành chính - Tổ chức" }, { "date", "19/02/2024" },
+			{ "due_soon_items", l ? "1 document, 1 assignment" : "1 văn bản, 1 nhiệm vụ" },
+			{ "overdue_items", l ? "1 document" : "1 văn bản" },
+			{ "link", "https://…/units/hctc" },
+		};
+		const struct template_vars vars = { v, sizeof(v) / sizeof(v[0]), rows, 3 };
+		char *text = render(set, TEMPLATE_DIGEST, TEMPLATE_TEXT, &vars);
+		char *html = render(set, TEMPLATE_DIGEST, TEMPLATE_HTML, &vars);
+
+		cr_expect(strstr(text, want[l]) != NULL, "%s:\n%s", langs[l], text);
+		cr_expect_null(strstr(text, l ? "Case" : "Hồ sơ"), "%s", text);
+		cr_expect_eq(count(html, "<tr>"), 4, "%s", html);
+		cr_expect_eq(count(html, l ? "Document <a href" : "Văn bản <a href"), 2, "%s", html);
+		free(text);
+		free(html);
+		template_set_free(set);
+	}
 }
