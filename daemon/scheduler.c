@@ -38,6 +38,7 @@ struct scheduler {
 struct tracked {
 	const char *kind;       /* "case", "document", "assignment" */
 	enum escalation_kind rules;
+	enum template_item item;
 	int64_t id;
 	bool open;
 	bool clock_stopped;     /* a paused case */
@@ -45,8 +46,11 @@ struct tracked {
 	const char *unit;
 	const char *procedure;  /* cases */
 	const char *handler;    /* person id or "" */
-	const char *code;       /* case code, document symbol (or number), assignment id */
+	const char *code;       /* case code, document symbol (or number), an assignment's source
+	                         * document's symbol ("" without one: see load()) */
+	const char *key;        /* what links and logs name it by: the code, an assignment's id */
 	const char *title;      /* procedure name, document summary, assignment title */
+	const char *issuer;     /* documents: the issuing body */
 	const char *applicant;
 	bool extended;
 	bool is_new;            /* created in the open transaction: nothing of it acknowledged */
@@ -180,11 +184,13 @@ static void from_case(struct tracked *it, const struct case_record *c, const str
 	const struct config_procedure *p = config_procedure(cfg, c->procedure);
 
 	*it = (struct tracked){
-		.kind = "case", .rules = ESCALATION_CASES, .id = c->id, .open = case_is_open(c->status),
+		.kind = "case", .rules = ESCALATION_CASES, .item = TEMPLATE_ITEM_CASE, .id = c->id,
+		.open = case_is_open(c->status),
 		.clock_stopped = c->status == CASE_PAUSED,
 		.times = { c->received_at, c->due_at, c->paused_total },
 		.unit = c->unit, .procedure = c->procedure, .handler = c->handler, .code = c->code,
-		.title = p ? p->name : c->procedure, .applicant = c->applicant,
+		.key = c->code, .title = p ? p->name : c->procedure, .applicant = c->applicant,
+		.issuer = "",
 		.extended = c->extended,
 	};
 }
@@ -192,10 +198,11 @@ static void from_case(struct tracked *it, const struct case_record *c, const str
 static void from_document(struct tracked *it, const struct document_record *d)
 {
 	*it = (struct tracked){
-		.kind = "document", .rules = ESCALATION_DOCUMENTS, .id = d->id,
+		.kind = "document", .rules = ESCALATION_DOCUMENTS, .item = TEMPLATE_ITEM_DOCUMENT,
+		.id = d->id,
 		.open = d->status != DOCUMENT_DONE, .times = { d->received_at, d->due_at, 0 },
 		.unit = d->lead_unit[0] ? d->lead_unit : NULL, .handler = "", .title = d->summary,
-		.applicant = "",
+		.applicant = "", .issuer = d->issuer,
 	};
 	if (d->symbol[0]) {
 		it->code = d->symbol;
@@ -203,17 +210,20 @@ static void from_document(struct tracked *it, const struct document_record *d)
 		snprintf(it->keybuf, sizeof(it->keybuf), "%lld", (long long)d->id);
 		it->code = it->keybuf;
 	}
+	it->key = it->code;
 }
 
 static void from_assignment(struct tracked *it, const struct assignment_record *a)
 {
 	*it = (struct tracked){
-		.kind = "assignment", .rules = ESCALATION_ASSIGNMENTS, .id = a->id,
+		.kind = "assignment", .rules = ESCALATION_ASSIGNMENTS,
+		.item = TEMPLATE_ITEM_ASSIGNMENT, .id = a->id,
 		.open = a->status == ASSIGNMENT_OPEN, .times = { a->created_at, a->due_at, 0 },
-		.unit = a->unit, .handler = a->assignee, .title = a->title, .applicant = "",
+		.unit = a->unit, .handler = a->assignee, .code = "", .title = a->title,
+		.applicant = "", .issuer = "",
 	};
 	snprintf(it->keybuf, sizeof(it->keybuf), "%lld", (long long)a->id);
-	it->code = it->keybuf;
+	it->key = it->keybuf;
 }
 
 int scheduler_track_case(struct scheduler *s, const struct case_record *c, int64_t now,
@@ -323,7 +333,7 @@ static void log_gap(struct scheduler *s, const struct escalation_rule *rule,
 		s->logged_gaps[s->nlogged_gaps++] = h;
 	log_warn("escalation: nobody to warn in tier %s for unit %s (rule %s of %s %s); "
 		 "give the unit or one above it a head", tier, *unit ? unit : "(none)", rule->id,
-		 it->kind, it->code);
+		 it->kind, it->key);
 }
 
 static void resolve(struct scheduler *s, const struct escalation_rule *rule,
@@ -365,12 +375,32 @@ static void resolve(struct scheduler *s, const struct escalation_rule *rule,
 
 /* --- rendering ---------------------------------------------------------------------------- */
 
-static enum template_kind template_of(const struct tracked *it, const struct escalation_rule *r)
+/* How long after the deadline a `due` rule's message may still say "at 10:00 today": rules
+ * fire a few seconds after their instant and instants are shown to the minute, so within the
+ * deadline's first minute that is still true. */
+#define DUE_GRACE 60
+
+/* Whether a message of rule r about it, delivered at `at`, is read after the deadline: it then
+ * says the item is overdue whatever the rule's phase (a message held past the deadline, or an
+ * item registered already late). */
+static bool read_late(const struct tracked *it, const struct escalation_rule *r, int64_t at)
 {
+	return at >= it->times.due_at + (r->when == ESCALATION_DUE ? DUE_GRACE : 0);
+}
+
+/* The text of rule r's message: by the rule's phase — before or at the due, or after it — and
+ * by the item's kind; `late` (read_late) is the after phase whatever the rule. */
+static enum template_kind template_of(const struct tracked *it, const struct escalation_rule *r,
+				      bool late)
+{
+	bool after = late || r->when == ESCALATION_AFTER;
+
 	if (it->rules == ESCALATION_DOCUMENTS)
-		return TEMPLATE_DOCUMENT_DUE;
+		return after ? TEMPLATE_DOCUMENT_OVERDUE : TEMPLATE_DOCUMENT_DUE;
 	if (it->rules == ESCALATION_ASSIGNMENTS)
-		return TEMPLATE_ASSIGNMENT_OVERDUE;
+		return after ? TEMPLATE_ASSIGNMENT_OVERDUE : TEMPLATE_ASSIGNMENT_DUE;
+	if (after)
+		return TEMPLATE_OVERDUE;
 	switch (r->when) {
 	case ESCALATION_PERCENT:
 		return TEMPLATE_PERCENT;
@@ -387,7 +417,7 @@ struct message_vars {
 	char received[TEMPLATE_INSTANT_MAX], due[TEMPLATE_INSTANT_MAX], due_time[16];
 	char left[TEMPLATE_DURATION_MAX], overdue[TEMPLATE_DURATION_MAX];
 	char percent[TEMPLATE_PERCENT_MAX], link[1024], salutation[400];
-	struct template_var v[20];
+	struct template_var v[24];
 	size_t n;
 };
 
@@ -405,7 +435,9 @@ static const char *root_name(const struct config *cfg, const char *unit)
 	return u ? u->name : "";
 }
 
-static void fill_vars(const struct config *cfg, const struct tracked *it, int64_t now,
+/* The values of a message about it read at `at` (the instant it is delivered: what is left,
+ * overdue or used is that of the moment it is read), to person `to` (NULL: a chat line). */
+static void fill_vars(const struct config *cfg, const struct tracked *it, int64_t at,
 		      const struct config_person *to, struct message_vars *m)
 {
 	struct calendar *cal = cfg->calendar;
@@ -414,42 +446,54 @@ static void fill_vars(const struct config *cfg, const struct tracked *it, int64_
 	const struct config_unit *u = it->unit ? config_unit(cfg, it->unit) : NULL;
 	const struct config_person *h = it->handler && *it->handler ? config_person(cfg, it->handler)
 								   : NULL;
-	int64_t left = calendar_between(cal, now, it->times.due_at);
+	int64_t left = calendar_between(cal, at, it->times.due_at);
 	int64_t allotted = calendar_between(cal, it->times.start, it->times.due_at) -
 			   it->times.paused_total;
-	int64_t used = calendar_between(cal, it->times.start, now) - it->times.paused_total;
+	int64_t used = calendar_between(cal, it->times.start, at) - it->times.paused_total;
+	bool today = calendar_day_of(cal, at) == calendar_day_of(cal, it->times.due_at);
 	static const char *const collections[] = { "cases", "documents", "assignments" };
 
 	m->n = 0;
 	template_format_instant(cal, it->times.start, lang, m->received, sizeof(m->received));
 	template_format_instant(cal, it->times.due_at, lang, m->due, sizeof(m->due));
 	template_format_clock(cal, it->times.due_at, m->due_time, sizeof(m->due_time));
-	template_format_duration(left > 0 ? left : 0, calendar_day_seconds(cal), TEMPLATE_ROUND_UP,
-				 lang, m->left, sizeof(m->left));
-	template_format_duration(left < 0 ? -left : 0, calendar_day_seconds(cal),
-				 TEMPLATE_ROUND_DOWN, lang, m->overdue, sizeof(m->overdue));
+	/* Nothing left (at the due, or read after it) is no "còn 0 phút": the templates then say
+	 * the item is due or overdue. */
+	m->left[0] = '\0';
+	if (left > 0)
+		template_format_duration(left, calendar_day_seconds(cal), TEMPLATE_ROUND_UP, lang,
+					 m->left, sizeof(m->left));
+	/* Past the deadline with no working time since (read after office hours): no "0 phút",
+	 * the templates then name the deadline instead. */
+	m->overdue[0] = '\0';
+	if (left < 0)
+		template_format_duration(-left, calendar_day_seconds(cal), TEMPLATE_ROUND_DOWN, lang,
+					 m->overdue, sizeof(m->overdue));
 	template_format_percent(allotted > 0 ? 100.0 * (double)used / (double)allotted : 100.0, 0,
 				lang, m->percent, sizeof(m->percent));
 	m->link[0] = '\0';
 	if (cfg->escalation.link_base)
-		template_format_link(cfg->escalation.link_base, collections[it->rules], it->code,
+		template_format_link(cfg->escalation.link_base, collections[it->rules], it->key,
 				     m->link, sizeof(m->link));
 	m->salutation[0] = '\0';
 	if (to)
 		template_format_salutation(to->title, to->name, lang, m->salutation,
 					   sizeof(m->salutation));
-	set_var(m, "item_kind", it->kind);
+	set_var(m, "item_kind", template_item_noun(it->item, lang));
 	set_var(m, "code", it->code);
 	set_var(m, "title", it->title);
 	set_var(m, "applicant", it->applicant);
+	set_var(m, "issuer", it->issuer);
 	set_var(m, "unit", u ? u->name : "");
 	set_var(m, "handler", h ? h->name : "");
 	set_var(m, "recipient_salutation", m->salutation);
 	set_var(m, "received_at", m->received);
 	set_var(m, "due_at", m->due);
 	set_var(m, "due_time", m->due_time);
+	set_var(m, "due_today", today ? "1" : "");
 	set_var(m, "left", m->left);
 	set_var(m, "overdue_by", m->overdue);
+	set_var(m, "overdue", at >= it->times.due_at ? "1" : "");
 	set_var(m, "percent_used", m->percent);
 	set_var(m, "extended", it->extended ? "1" : "");
 	set_var(m, "link", m->link);
@@ -492,7 +536,7 @@ static char *facts_of(const struct config *cfg, const struct tracked *it,
 
 	calendar_format(cfg->calendar, it->times.due_at, due, sizeof(due));
 	j = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:o, s:o, s:s, s:o}", "rule", rule->id,
-		      "severity", severity_of(rule), "kind", it->kind, "code", it->code,
+		      "severity", severity_of(rule), "kind", it->kind, "code", it->key,
 		      "summary", it->title,
 		      "unit", u ? json_pack("{s:s, s:s}", "id", u->id, "name", u->name) : json_null(),
 		      "handler", h ? json_pack("{s:s, s:s}", "id", h->id, "name", h->name)
@@ -510,7 +554,7 @@ static int write_messages(struct scheduler *s, const struct tracked *it,
 			  struct err *err)
 {
 	const struct config *cfg = s->cfg;
-	enum template_kind kind = template_of(it, rule);
+	enum template_kind kind;
 	int64_t not_before = cfg->escalation.hold_outside_office_hours
 				     ? calendar_next_open(cfg->calendar, now) : now;
 	struct recipients r = { 0 };
@@ -522,13 +566,15 @@ static int write_messages(struct scheduler *s, const struct tracked *it,
 		const struct config_person *p = r.people[i];
 		char *subject = NULL, *text = NULL, *html = NULL;
 		bool held = p->digest && !rule->urgent;
+		int64_t at = held ? now : not_before; /* when it is read: written for then */
 
 		if (!p->email) {
 			log_warn("escalation: %s has no e-mail address; rule %s of %s %lld not mailed",
 				 p->id, rule->id, it->kind, (long long)it->id);
 			continue;
 		}
-		fill_vars(cfg, it, now, p, &m);
+		kind = template_of(it, rule, read_late(it, rule, at));
+		fill_vars(cfg, it, at, p, &m);
 		if (render(cfg, kind, TEMPLATE_SUBJECT, &m, &subject, err) == 0 &&
 		    render(cfg, kind, TEMPLATE_TEXT, &m, &text, err) == 0 &&
 		    render(cfg, kind, TEMPLATE_HTML, &m, &html, err) == 0) {
@@ -551,7 +597,8 @@ static int write_messages(struct scheduler *s, const struct tracked *it,
 	for (size_t i = 0; i < r.nchannels; i++) {
 		char *line = NULL, *facts;
 
-		fill_vars(cfg, it, now, NULL, &m);
+		kind = template_of(it, rule, read_late(it, rule, not_before));
+		fill_vars(cfg, it, not_before, NULL, &m);
 		if (render(cfg, kind, TEMPLATE_CHAT, &m, &line, err) != 0)
 			return -1;
 		if (!(facts = facts_of(cfg, it, rule, &m))) {
@@ -574,6 +621,21 @@ static int write_messages(struct scheduler *s, const struct tracked *it,
 
 /* --- firing ---------------------------------------------------------------------------- */
 
+/* An assignment's `code` is its source document's symbol (docs/templates.md), read into d;
+ * an assignment given by a leader's direction, or whose document has no symbol, has none. */
+static int assignment_source(struct scheduler *s, const struct assignment_record *a,
+			     struct document_record *d, struct tracked *it, struct err *err)
+{
+	enum store_status st;
+
+	if (a->document_id <= 0)
+		return 0;
+	st = store_document_get(s->store, a->document_id, d, err);
+	if (st == STORE_OK)
+		it->code = d->symbol;
+	return st == STORE_OK || st == STORE_NOT_FOUND ? 0 : -1;
+}
+
 static int load(struct scheduler *s, const char *kind, int64_t id, struct tracked *it,
 		struct case_record *c, struct document_record *d, struct assignment_record *a,
 		int64_t now, struct err *err)
@@ -587,8 +649,11 @@ static int load(struct scheduler *s, const char *kind, int64_t id, struct tracke
 		if ((st = store_document_get(s->store, id, d, err)) == STORE_OK)
 			from_document(it, d);
 	} else {
-		if ((st = store_assignment_get(s->store, id, now, a, err)) == STORE_OK)
+		if ((st = store_assignment_get(s->store, id, now, a, err)) == STORE_OK) {
 			from_assignment(it, a);
+			if (assignment_source(s, a, d, it, err) != 0)
+				return -1;
+		}
 	}
 	if (st == STORE_NOT_FOUND) {
 		it->kind = kind;
@@ -636,7 +701,7 @@ static int fire_item(struct scheduler *s, const struct store_watch *w, int64_t n
 		if (inserted && write_messages(s, &it, rule, al.id, now, err) != 0)
 			return -1;
 		if (inserted)
-			log_info("escalation: %s %s: rule %s fired", it.kind, it.code, rule->id);
+			log_info("escalation: %s %s: rule %s fired", it.kind, it.key, rule->id);
 	}
 	return put_watch(s, &it, now, err);
 }
@@ -719,14 +784,18 @@ static void on_timer(uv_timer_t *t)
 /* --- digests ------------------------------------------------------------------------------ */
 
 #define DIGEST_MAX_ROWS 200
+#define DIGEST_ROW_VARS 20
 
-/* One item of a digest, with the variables of its row. */
+/* One item of a digest, with the variables of its row. The values point into the row itself
+ * (m's buffers, the records it was loaded into), so rows never move once filled: the digest
+ * orders pointers to them. */
 struct digest_row {
 	char kind[16];
 	int64_t item_id;
 	bool overdue;
 	char unit[80];
 	struct message_vars m;
+	struct template_var cells[DIGEST_ROW_VARS];
 	struct template_row row;
 	struct tracked it;
 	struct case_record c;
@@ -783,7 +852,8 @@ static int collect_held(void *ctx, const struct store_outbox *o)
 /* Rows grouped by unit, overdue ones first within a unit, then by due instant. */
 static int compare_rows(const void *pa, const void *pb)
 {
-	const struct digest_row *a = pa, *b = pb;
+	const struct digest_row *a = *(const struct digest_row *const *)pa;
+	const struct digest_row *b = *(const struct digest_row *const *)pb;
 	int c = strcmp(a->unit, b->unit);
 
 	if (c)
@@ -793,24 +863,64 @@ static int compare_rows(const void *pa, const void *pb)
 	return a->it.times.due_at < b->it.times.due_at ? -1 : a->it.times.due_at > b->it.times.due_at;
 }
 
-/* The variables of a row: those of the item, less what only whole messages carry. */
+/* The variables of a row: those of the item, less what only whole messages carry, plus the
+ * flag that names its kind (case_row, document_row, assignment_row) for the templates' words. */
 static void row_vars(struct digest_row *r)
 {
 	static const char *const keep[] = { "item_kind", "code", "title", "applicant", "unit",
 					    "handler", "due_at", "left", "overdue_by",
-					    "percent_used", "extended", "link" };
+					    "percent_used", "extended", "link", "overdue" };
+	static const char *const flags[TEMPLATE_ITEM_COUNT] = { "case_row", "document_row",
+								 "assignment_row" };
 	size_t n = 0;
 
 	for (size_t i = 0; i < r->m.n; i++)
-		for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++)
+		for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]) && n < DIGEST_ROW_VARS - 1; k++)
 			if (strcmp(r->m.v[i].name, keep[k]) == 0)
-				r->m.v[n++] = r->m.v[i];
-	/* overdue_by shows only for overdue items: the template picks the words by it */
+				r->cells[n++] = r->m.v[i];
+	/* overdue_by shows only for overdue items: the template picks the words by `overdue` */
 	for (size_t i = 0; i < n; i++)
-		if (!r->overdue && strcmp(r->m.v[i].name, "overdue_by") == 0)
-			r->m.v[i].value = "";
-	r->m.n = n;
-	r->row = (struct template_row){ r->m.v, n };
+		if (!r->overdue && (strcmp(r->cells[i].name, "overdue_by") == 0 ||
+				    strcmp(r->cells[i].name, "overdue") == 0))
+			r->cells[i].value = "";
+	r->cells[n++] = (struct template_var){ flags[r->it.item], "1" };
+	r->row = (struct template_row){ r->cells, n };
+}
+
+/* The figures of a digest's message: counts by status and kind, in numbers and in words. */
+struct digest_counts {
+	char soon[24], late[24], late_cases[24];
+	char soon_items[128], late_items[128];
+};
+
+static void count_rows(struct digest_row *const *order, size_t n, enum template_lang lang,
+		       struct digest_counts *dc)
+{
+	size_t soon[TEMPLATE_ITEM_COUNT] = { 0 }, late[TEMPLATE_ITEM_COUNT] = { 0 };
+	size_t nsoon = 0, nlate = 0;
+	enum template_item first = n ? order[0]->it.item : TEMPLATE_ITEM_CASE;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct digest_row *r = order[i];
+
+		if (r->it.item < first)
+			first = r->it.item;
+		if (r->overdue) {
+			late[r->it.item]++;
+			nlate++;
+		} else {
+			soon[r->it.item]++;
+			nsoon++;
+		}
+	}
+	snprintf(dc->soon, sizeof(dc->soon), "%zu", nsoon);
+	snprintf(dc->late, sizeof(dc->late), "%zu", nlate);
+	dc->late_cases[0] = '\0';
+	if (late[TEMPLATE_ITEM_CASE])
+		snprintf(dc->late_cases, sizeof(dc->late_cases), "%zu", late[TEMPLATE_ITEM_CASE]);
+	/* "0 …" names the digest's first kind: "1 văn bản sắp đến hạn, 0 văn bản quá hạn" */
+	template_format_item_counts(soon, first, lang, dc->soon_items, sizeof(dc->soon_items));
+	template_format_item_counts(late, first, lang, dc->late_items, sizeof(dc->late_items));
 }
 
 static int send_digest(struct scheduler *s, const char *recipient, int64_t now, struct err *err)
@@ -818,11 +928,13 @@ static int send_digest(struct scheduler *s, const char *recipient, int64_t now, 
 	const struct config *cfg = s->cfg;
 	const struct config_person *p = config_person(cfg, recipient);
 	struct digest d = { .s = s, .now = now, .err = err };
+	struct digest_row **order = NULL;
 	struct template_row *rows = NULL;
 	char *subject = NULL, *text = NULL, *html = NULL;
 	int rc = -1;
 
 	if (!(d.rows = calloc(DIGEST_MAX_ROWS, sizeof(*d.rows))) ||
+	    !(order = calloc(DIGEST_MAX_ROWS, sizeof(*order))) ||
 	    !(rows = calloc(DIGEST_MAX_ROWS, sizeof(*rows)))) {
 		err_set(err, NULL, "out of memory");
 		goto out;
@@ -833,26 +945,30 @@ static int send_digest(struct scheduler *s, const char *recipient, int64_t now, 
 		const struct template_set *set = cfg->escalation.template_set;
 		enum template_lang lang = template_set_lang(set);
 		const struct config_unit *u = config_unit(cfg, p->unit);
-		char date[32], salutation[400], soon[24], late[24], link[1024] = "";
-		size_t overdue = 0;
+		char date[32], salutation[400], link[1024] = "";
+		struct digest_counts dc;
 
-		qsort(d.rows, d.n, sizeof(d.rows[0]), compare_rows);
+		/* Pointers are sorted, not rows: a row's values point into the row itself. */
+		for (size_t i = 0; i < d.n; i++)
+			order[i] = &d.rows[i];
+		qsort(order, d.n, sizeof(order[0]), compare_rows);
 		for (size_t i = 0; i < d.n; i++) {
-			overdue += d.rows[i].overdue;
-			row_vars(&d.rows[i]);
-			rows[i] = d.rows[i].row;
+			row_vars(order[i]);
+			rows[i] = order[i]->row;
 		}
+		count_rows(order, d.n, lang, &dc);
 		template_format_date(cfg->calendar, now, date, sizeof(date));
 		template_format_salutation(p->title, p->name, lang, salutation, sizeof(salutation));
-		snprintf(soon, sizeof(soon), "%zu", d.n - overdue);
-		snprintf(late, sizeof(late), "%zu", overdue);
-		if (cfg->escalation.link_base)
-			template_format_link(cfg->escalation.link_base, "cases", "", link, sizeof(link));
+		/* the unit's list: its dashboard page, with the cases to act on (docs/dashboard.md) */
+		if (cfg->escalation.link_base && u)
+			template_format_link(cfg->escalation.link_base, "units", u->id, link,
+					     sizeof(link));
 		const struct template_var v[] = {
 			{ "date", date }, { "unit", u ? u->name : "" },
-			{ "recipient_salutation", salutation }, { "due_soon_count", soon },
-			{ "overdue_count", late }, { "link", link },
-			{ "office_name", root_name(cfg, p->unit) },
+			{ "recipient_salutation", salutation }, { "due_soon_count", dc.soon },
+			{ "overdue_count", dc.late }, { "due_soon_items", dc.soon_items },
+			{ "overdue_items", dc.late_items }, { "overdue_cases", dc.late_cases },
+			{ "link", link }, { "office_name", root_name(cfg, p->unit) },
 		};
 		struct template_vars tv = { v, sizeof(v) / sizeof(v[0]), rows, d.n };
 		if (template_render(set, TEMPLATE_DIGEST, TEMPLATE_SUBJECT, &tv, &subject, err) ||
@@ -873,6 +989,7 @@ out:
 	free(text);
 	free(html);
 	free(rows);
+	free(order);
 	free(d.rows);
 	return rc;
 }
