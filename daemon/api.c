@@ -840,6 +840,9 @@ int api_query_values(struct api_ctx *x, const char *const *names, const char **v
 		if ((i = name_index(names, name)) < 0)
 			return api_fail(e, 400, "invalid_query", name,
 					"unknown query parameter \"%s\"", name);
+		/* Which of two would be meant cannot be known: neither is taken. */
+		if (values[i])
+			return api_fail(e, 400, "invalid_query", name, "%s: given twice", name);
 		if (api_url_decode(eq + 1, n - (size_t)(eq - q) - 1, value, bufsize - used) != 0)
 			return api_fail(e, 400, "invalid_query", name, "%s: bad percent-encoding",
 					name);
