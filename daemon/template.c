@@ -1070,8 +1070,11 @@ int template_format_percent(double percent, int decimals, enum template_lang lan
 	if (isnan(percent) || fabs(percent) > 1e9 || decimals < 0 || decimals > 3 ||
 	    (lang != TEMPLATE_VI && lang != TEMPLATE_EN))
 		return fail_buf(buf, n);
-	/* 96.2 * 10 may be 961.99999...: a tiny nudge keeps exact decimals exact. */
-	v = (long long)floor(fabs(percent) * (double)scale[decimals] + 1e-6);
+	/* Never shown better than it is: cut toward lower values, so a negative figure (a budget
+	 * overspent) grows in size. 96.2 * 10 may be 961.99999...: a tiny nudge keeps exact
+	 * decimals exact. */
+	v = percent < 0 ? (long long)ceil(fabs(percent) * (double)scale[decimals] - 1e-6)
+			: (long long)floor(fabs(percent) * (double)scale[decimals] + 1e-6);
 	ip = v / scale[decimals];
 	fp = v % scale[decimals];
 	if (fp != 0) {

@@ -325,6 +325,10 @@ Test(template_format, percent)
 	expect_percent(12.345, 2, TEMPLATE_VI, "12,34%");
 	expect_percent(12.305, 3, TEMPLATE_EN, "12.305%");
 	expect_percent(-3.5, 1, TEMPLATE_VI, "-3,5%");
+	/* Negative: cut toward lower values too, never to a better-looking one. */
+	expect_percent(-479.45, 1, TEMPLATE_VI, "-479,5%");
+	expect_percent(-33.33, 1, TEMPLATE_EN, "-33.4%");
+	expect_percent(-0.04, 1, TEMPLATE_VI, "-0,1%");
 	expect_percent(0.05, 1, TEMPLATE_VI, "0%");
 
 	char buf[TEMPLATE_PERCENT_MAX];
