@@ -849,11 +849,17 @@ static int collect_held(void *ctx, const struct store_outbox *o)
 	return 0;
 }
 
+/* A row in the digest's order: the rows stay where they are, as their template values point
+ * into them. */
+struct row_ref {
+	struct digest_row *row;
+};
+
 /* Rows grouped by unit, overdue ones first within a unit, then by due instant. */
 static int compare_rows(const void *pa, const void *pb)
 {
-	const struct digest_row *a = *(const struct digest_row *const *)pa;
-	const struct digest_row *b = *(const struct digest_row *const *)pb;
+	const struct digest_row *a = ((const struct row_ref *)pa)->row;
+	const struct digest_row *b = ((const struct row_ref *)pb)->row;
 	int c = strcmp(a->unit, b->unit);
 
 	if (c)
@@ -893,15 +899,15 @@ struct digest_counts {
 	char soon_items[128], late_items[128];
 };
 
-static void count_rows(struct digest_row *const *order, size_t n, enum template_lang lang,
+static void count_rows(const struct row_ref *order, size_t n, enum template_lang lang,
 		       struct digest_counts *dc)
 {
 	size_t soon[TEMPLATE_ITEM_COUNT] = { 0 }, late[TEMPLATE_ITEM_COUNT] = { 0 };
 	size_t nsoon = 0, nlate = 0;
-	enum template_item first = n ? order[0]->it.item : TEMPLATE_ITEM_CASE;
+	enum template_item first = n ? order[0].row->it.item : TEMPLATE_ITEM_CASE;
 
 	for (size_t i = 0; i < n; i++) {
-		const struct digest_row *r = order[i];
+		const struct digest_row *r = order[i].row;
 
 		if (r->it.item < first)
 			first = r->it.item;
@@ -928,7 +934,7 @@ static int send_digest(struct scheduler *s, const char *recipient, int64_t now, 
 	const struct config *cfg = s->cfg;
 	const struct config_person *p = config_person(cfg, recipient);
 	struct digest d = { .s = s, .now = now, .err = err };
-	struct digest_row **order = NULL;
+	struct row_ref *order = NULL;
 	struct template_row *rows = NULL;
 	char *subject = NULL, *text = NULL, *html = NULL;
 	int rc = -1;
@@ -950,11 +956,11 @@ static int send_digest(struct scheduler *s, const char *recipient, int64_t now, 
 
 		/* Pointers are sorted, not rows: a row's values point into the row itself. */
 		for (size_t i = 0; i < d.n; i++)
-			order[i] = &d.rows[i];
-		qsort(order, d.n, sizeof(order[0]), compare_rows);
+			order[i].row = &d.rows[i];
+		qsort(order, d.n, sizeof(*order), compare_rows);
 		for (size_t i = 0; i < d.n; i++) {
-			row_vars(order[i]);
-			rows[i] = order[i]->row;
+			row_vars(order[i].row);
+			rows[i] = order[i].row->row;
 		}
 		count_rows(order, d.n, lang, &dc);
 		template_format_date(cfg->calendar, now, date, sizeof(date));
