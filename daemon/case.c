@@ -124,11 +124,22 @@ int case_apply(struct case_record *c, const struct case_event *ev, const struct 
 		break;
 	case CASE_EV_RESUME:
 		next.paused_total += calendar_between(cal, c->paused_at, ev->at);
-		if (!p->resume_continue)
-			next.due_at = case_due(cal, ev->at, p);
-		else if (c->remaining > 0)
+		if (c->remaining > 0)
 			next.due_at = calendar_add(cal, ev->at, c->remaining);
 		/* else: paused when already overdue; the due instant stays in the past. */
+		if (!p->resume_continue) {
+			/* The full time again: the extended maximum once extended. Never less than
+			 * was left, which holds a given date, an extension's or an appointment made
+			 * by a reschedule: the time of a supplement is not the office's loss. */
+			struct case_procedure full = *p;
+			int64_t again;
+
+			if (c->extended && p->extended_days > 0)
+				full.days = p->extended_days;
+			again = case_due(cal, ev->at, &full);
+			if (again > next.due_at)
+				next.due_at = again;
+		}
 		next.paused_at = TIME_NONE;
 		next.remaining = 0;
 		break;
@@ -140,6 +151,9 @@ int case_apply(struct case_record *c, const struct case_event *ev, const struct 
 	case CASE_EV_WITHDRAW:
 	case CASE_EV_REJECT:
 		next.ended_at = ev->at;
+		/* Ended while paused: no longer paused (paused_at is "while paused"). */
+		next.paused_at = TIME_NONE;
+		next.remaining = 0;
 		break;
 	case CASE_EV_RESCHEDULE:
 		if (ev->due_at <= c->due_at)

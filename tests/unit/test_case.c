@@ -531,6 +531,49 @@ Test(case_apply, resume_restart_gets_the_full_time_again)
 	cr_expect_eq(c.remaining, 0);
 }
 
+/* A restart never gives less than was left: a given due date, an appointment of a reschedule. */
+Test(case_apply, resume_restart_keeps_more_time_left)
+{
+	struct case_record c;
+	struct case_event ev = event(CASE_EV_RESUME, "2024-03-18T13:00:00+07:00");
+
+	make_case(&c, CASE_PAUSED);
+	c.remaining = 60 * HOUR;
+	/* 60 h from Mon 18/3 13:00: Mon 4 h; Tue 19 to Fri 22 32 h; Mon 25, Tue 26, Wed 27 24 h
+	 * = 60 h: Wed 27/3 17:00 (the full 40 h again would be Mon 25/3 11:30). */
+	apply_ok(&c, &ev, &restart5, "2024-03-18T13:00:01+07:00");
+	expect_instant(c.due_at, "2024-03-27T17:00:00+07:00", "due_at");
+}
+
+/* An extended case restarts with the extended maximum, not the plain time. */
+Test(case_apply, resume_restart_of_an_extended_case_gets_the_extended_time)
+{
+	struct case_record c;
+	struct case_event ev = event(CASE_EV_RESUME, "2024-03-18T13:00:00+07:00");
+	const struct case_procedure restart5_10 = { .days = 5, .extended_days = 10,
+						    .resume_continue = false };
+
+	make_case(&c, CASE_PAUSED);
+	c.extended = true;
+	/* 80 h from Mon 18/3 13:00: Mon 4 h; 19-22/3 32 h; 25-29/3 40 h = 76 h; Mon 1/4 07:30
+	 * + 4 h = 11:30. */
+	apply_ok(&c, &ev, &restart5_10, "2024-03-18T13:00:01+07:00");
+	expect_instant(c.due_at, "2024-04-01T11:30:00+07:00", "due_at");
+}
+
+/* Withdrawn while paused: no longer paused. */
+Test(case_apply, withdrawn_while_paused_clears_the_pause)
+{
+	struct case_record c;
+	struct case_event ev = event(CASE_EV_WITHDRAW, "2024-03-07T10:00:00+07:00");
+
+	make_case(&c, CASE_PAUSED);
+	apply_ok(&c, &ev, &restart5, "2024-03-07T10:00:01+07:00");
+	cr_expect_eq(c.status, CASE_WITHDRAWN);
+	cr_expect_eq(c.paused_at, TIME_NONE);
+	cr_expect_eq(c.remaining, 0);
+}
+
 Test(case_apply, resume_restart_zero_days)
 {
 	struct case_record c;
@@ -538,6 +581,7 @@ Test(case_apply, resume_restart_zero_days)
 	const struct case_procedure same_day = { .days = 0, .resume_continue = false };
 
 	make_case(&c, CASE_PAUSED);
+	c.remaining = HOUR; /* what a same-day case may have left */
 	/* A same-day procedure restarted Tue 12/3 14:00: the end of that working day. */
 	apply_ok(&c, &ev, &same_day, "2024-03-12T14:00:00+07:00");
 	expect_instant(c.due_at, "2024-03-12T17:00:00+07:00", "due_at");
