@@ -705,6 +705,24 @@ void api_cases_event(struct api_ctx *x, const char *code)
 		goto end;
 	}
 	rules = case_rules_of(proc);
+	/* A case's history is one line: a pause dated inside an earlier pause, or a completion
+	 * inside one, would count the same time twice or judge at an instant the case was not in
+	 * that state. Notes may be dated freely. */
+	if (ev.type != CASE_EV_NOTE) {
+		int64_t last;
+		char when[40];
+
+		if (store_event_last_at(x->store, "case", c.id, &last, &err) != STORE_OK) {
+			api_fail(&e, 503, "unavailable", NULL, "%s", err.msg);
+			goto end;
+		}
+		if (last != TIME_NONE && ev.at < last) {
+			calendar_format(x->cal, last, when, sizeof(when));
+			api_fail(&e, 400, "invalid_field", "at",
+				 "at: the event is before the case's last one (%s)", when);
+			goto end;
+		}
+	}
 	if (case_apply(&c, &ev, &rules, x->cal, x->now, &err) != 0) {
 		api_rule_error(&e, &err);
 		goto end;

@@ -60,6 +60,7 @@ enum stmt_id {
 	STMT_ASG_LATEST_CHILD,
 	STMT_EVENT_APPEND,
 	STMT_EVENT_LIST,
+	STMT_EVENT_LAST_AT,
 	STMT_WATCH_GET,
 	STMT_WATCH_PUT,
 	STMT_WATCH_DELETE,
@@ -312,6 +313,8 @@ static const char *const stmt_sql[STMT_MAX] = {
 	[STMT_EVENT_APPEND] =
 		"INSERT INTO events (item_kind, item_id, type, at, actor, data, due_at, recorded_at) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[STMT_EVENT_LAST_AT] =
+		"SELECT max(at) FROM events WHERE item_kind = ?1 AND item_id = ?2 AND type <> 'note'",
 	[STMT_EVENT_LIST] =
 		"SELECT id, item_kind, item_id, type, at, actor, data, due_at, recorded_at "
 		"FROM events WHERE item_kind = ?1 AND item_id = ?2 ORDER BY id",
@@ -2007,6 +2010,20 @@ enum store_status store_event_append(struct store *st, struct store_event *e, st
 	if (r == STORE_OK)
 		e->id = sqlite3_last_insert_rowid(st->db);
 	return r;
+}
+
+enum store_status store_event_last_at(struct store *st, const char *item_kind, int64_t item_id,
+				     int64_t *at, struct err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_EVENT_LAST_AT];
+	int rc;
+
+	*at = TIME_NONE;
+	bind_str(s, 1, item_kind);
+	bind_int(s, 2, item_id);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		*at = sqlite3_column_int64(s, 0);
+	return finish(st, s, rc, err, "cannot read the events");
 }
 
 enum store_status store_event_list(struct store *st, const char *item_kind, int64_t item_id,

@@ -568,6 +568,9 @@ typedef int (*store_event_cb)(void *ctx, const struct store_event *e);
 /* Appends e (its id is set). */
 enum store_status store_event_append(struct store *st, struct store_event *e, struct err *err);
 /* The events of one item, oldest first. */
+/* The instant of item's latest event other than a note (TIME_NONE: none). */
+enum store_status store_event_last_at(struct store *st, const char *item_kind, int64_t item_id,
+				     int64_t *at, struct err *err);
 enum store_status store_event_list(struct store *st, const char *item_kind, int64_t item_id,
 				   store_event_cb cb, void *ctx, struct err *err);
 

@@ -986,6 +986,43 @@ Test(cases, a_rescheduled_case_stays_overdue_in_lists_and_counts)
 	finish();
 }
 
+/* A case's events come in time order: a pause dated inside an earlier pause would count the
+ * same time twice, a completion dated inside one judge the case at an instant it was paused.
+ * Notes may be dated freely. Nothing changes on a refusal. */
+Test(cases, events_are_not_dated_before_the_last_one)
+{
+	struct api_db_state before;
+
+	create("O-1", "1.004222", "ttphvhcc", "2024-03-04T10:00:00+07:00", NULL);
+	event("O-1", 201, "{\"type\": \"pause\", \"at\": \"2024-03-05T10:00:00+07:00\", "
+			  "\"reason\": \"Bổ sung giấy tờ\"}");
+	json_t *j = event("O-1", 201, "{\"type\": \"resume\", \"at\": "
+				      "\"2024-03-08T09:00:00+07:00\"}");
+	const char *due = api_str(j, "case.due_at");
+	cr_assert_not_null(due);
+	char *due_then = strdup(due);
+	api_t_state(&t, &before);
+	static const char *const earlier[] = {
+		"{\"type\": \"pause\", \"at\": \"2024-03-06T10:00:00+07:00\", \"reason\": \"x\"}",
+		"{\"type\": \"complete\", \"at\": \"2024-03-06T10:00:00+07:00\"}",
+		"{\"type\": \"withdraw\", \"at\": \"2024-03-08T08:59:59+07:00\"}",
+	};
+	for (size_t i = 0; i < 3; i++) {
+		event("O-1", 400, "%s", earlier[i]);
+		api_t_expect_error(&t, 400, "invalid_field", "at");
+		api_t_expect_str(t.r.json, "error.message",
+				 "at: the event is before the case's last one "
+				 "(2024-03-08T09:00:00+07:00)");
+	}
+	api_t_unchanged(&t, &before);
+	event("O-1", 201, "{\"type\": \"note\", \"text\": \"Ghi chú muộn\", \"at\": "
+			  "\"2024-03-06T10:00:00+07:00\"}");
+	j = event("O-1", 201, "{\"type\": \"complete\", \"at\": \"2024-03-08T09:00:00+07:00\"}");
+	api_t_expect_str(j, "case.due_at", due_then);
+	free(due_then);
+	finish();
+}
+
 Test(cases, note_is_allowed_in_any_status)
 {
 	create("N-1", "1.004873", "ttphvhcc", "2024-02-07T10:00:00+07:00", NULL);

@@ -227,10 +227,11 @@ static void resume_case(struct tcase *c, int64_t at)
 {
 	char b[32];
 	struct tevent *e = add_event(c, "{\"type\":\"resume\",\"at\":\"%s\"}", instant(at, b));
-	if (c->restart)
-		c->due = at + 3 * DAY;
-	else if (c->remaining > 0)
+	if (c->remaining > 0)
 		c->due = at + c->remaining;
+	/* A restart: the full time again, never less than was left. */
+	if (c->restart && at + 3 * DAY > c->due)
+		c->due = at + 3 * DAY;
 	c->paused_at = NONE;
 	c->remaining = 0;
 	c->status = ST_OPEN;
