@@ -1560,6 +1560,8 @@ static void parse_urgency_due(struct loader *l, const config_setting_t *s, const
 	static const char *const names[] = { "normal", "urgent", "very_urgent", "flash" };
 	static const char *const defaults[] = { "10d", "3d", "1d", "0d" };
 	int64_t *due = dst, day = loader_day_seconds(l);
+	const char *given[4];
+	bool parsed = true;
 	char sub[128];
 
 	if (s && config_setting_type(s) != CONFIG_TYPE_GROUP) {
@@ -1584,13 +1586,30 @@ static void parse_urgency_due(struct loader *l, const config_setting_t *s, const
 		struct err err;
 
 		snprintf(sub, sizeof(sub), "%s.%s", path, names[k]);
-		if (m && !(v = setting_string(l, m, sub)))
+		given[k] = v;
+		if (m && !(v = setting_string(l, m, sub))) {
+			parsed = false;
 			continue;
+		}
+		given[k] = v;
 		if (calendar_parse_duration(v, day, &due[k], &err) != 0 || due[k] < 0) {
 			loader_error(l, m, main_file(l), sub,
 				     "\"%s\" is not a working time like \"10d\", \"4h\" or \"0d\"", v);
+			parsed = false;
 			continue;
 		}
+	}
+	/* A more urgent document never has more time than a less urgent one ("0d", the end of
+	 * the day of receipt, counts as none). */
+	for (size_t k = 1; parsed && k < 4; k++) {
+		const config_setting_t *at = s ? config_setting_get_member(s, names[k]) : NULL;
+
+		if (due[k] <= due[k - 1])
+			continue;
+		snprintf(sub, sizeof(sub), "%s.%s", path, names[k]);
+		loader_error(l, at ? at : s, main_file(l), sub,
+			     "\"%s\" is more time than %s's \"%s\": a more urgent document may not "
+			     "have longer", given[k], names[k - 1], given[k - 1]);
 	}
 }
 

@@ -593,6 +593,26 @@ Test(config, bad_office_hours_report_only_themselves)
 				       "calendar: expected a group: calendar = { ... };");
 }
 
+/* A more urgent document may not have more time than a less urgent one. */
+Test(config, urgency_due_goes_down_with_urgency)
+{
+	char path[600], expected[2400];
+	char *errors = refused("documents: { urgency_due = { normal = \"1d\"; urgent = \"10d\";\n"
+			       "  very_urgent = \"20d\"; flash = \"30d\"; }; };\n",
+			       path, sizeof(path));
+
+	snprintf(expected, sizeof(expected),
+		 "%s:1: documents.urgency_due.urgent: \"10d\" is more time than normal's \"1d\": a "
+		 "more urgent document may not have longer\n"
+		 "%s:2: documents.urgency_due.very_urgent: \"20d\" is more time than urgent's "
+		 "\"10d\": a more urgent document may not have longer\n"
+		 "%s:2: documents.urgency_due.flash: \"30d\" is more time than very_urgent's \"20d\": "
+		 "a more urgent document may not have longer\n",
+		 path, path, path);
+	cr_assert_str_eq(errors, expected);
+	free(errors);
+}
+
 Test(config, a_bad_duration_is_still_reported_with_bad_office_hours)
 {
 	char path[600], expected[1400];
