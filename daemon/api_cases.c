@@ -707,8 +707,9 @@ void api_cases_event(struct api_ctx *x, const char *code)
 	rules = case_rules_of(proc);
 	/* A case's history is one line: a pause dated inside an earlier pause, or a completion
 	 * inside one, would count the same time twice or judge at an instant the case was not in
-	 * that state. Notes may be dated freely. */
-	if (ev.type != CASE_EV_NOTE) {
+	 * that state. Notes and ratings, which move no clock, may be dated freely (a rating from
+	 * the portal may arrive after the return). */
+	if (ev.type != CASE_EV_NOTE && ev.type != CASE_EV_RATE) {
 		int64_t last;
 		char when[40];
 

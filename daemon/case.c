@@ -151,7 +151,9 @@ int case_apply(struct case_record *c, const struct case_event *ev, const struct 
 	case CASE_EV_WITHDRAW:
 	case CASE_EV_REJECT:
 		next.ended_at = ev->at;
-		/* Ended while paused: no longer paused (paused_at is "while paused"). */
+		/* Ended while paused: the pause ends with it (paused_at is "while paused"). */
+		if (c->status == CASE_PAUSED)
+			next.paused_total += calendar_between(cal, c->paused_at, ev->at);
 		next.paused_at = TIME_NONE;
 		next.remaining = 0;
 		break;

@@ -1289,10 +1289,14 @@ static void conn_parse(struct http_conn *c)
 		/* A head is fed no more than its budget, so max_header_bytes counts raw bytes,
 		 * whitespace included. */
 		in_head = c->phase != PHASE_BODY;
-		if (in_head && n > cfg->max_header_bytes - c->hdr_bytes)
-			/* A limit lowered by a reload may be below what a head already took. */
-			n = c->hdr_bytes < cfg->max_header_bytes ? cfg->max_header_bytes - c->hdr_bytes
-								 : 0;
+		if (in_head) {
+			/* A limit lowered by a reload may be below what a head already took: it
+			 * then gets its 431 below. */
+			size_t room = c->hdr_bytes < cfg->max_header_bytes
+					      ? cfg->max_header_bytes - c->hdr_bytes : 0;
+			if (n > room)
+				n = room;
+		}
 		e = llhttp_execute(&c->parser, p, n);
 		used = n;
 		if (e != HPE_OK) {

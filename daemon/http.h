@@ -119,8 +119,8 @@ struct http_server *http_server_new(uv_loop_t *loop, const struct http_config *c
 
 /* Takes cfg's limits and timeouts (max_header_bytes, max_body_bytes, body_limits,
  * header_timeout_ms, body_timeout_ms, idle_timeout_ms, max_connections; a zero field its
- * default) for what starts from now on: requests whose head or body is being read and timers
- * already running keep theirs. The rest of cfg is ignored. Returns 0, UV_EINVAL for a body
+ * default) for what starts from now on: a body being read and timers already running keep
+ * theirs; a head being read is held to the new header limit. The rest of cfg is ignored. Returns 0, UV_EINVAL for a body
  * limit whose prefix does not start with '/', or UV_ENOMEM (the old limits stay). */
 int http_server_set_limits(struct http_server *srv, const struct http_config *cfg);
 

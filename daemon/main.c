@@ -512,6 +512,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	update_status(&d);
+	store_enter_loop(d.store);
 	log_info("dunghand %s started: %s", DUNGHAN_VERSION, d.status);
 	sd_notify(0, "READY=1");
 

@@ -314,7 +314,8 @@ static const char *const stmt_sql[STMT_MAX] = {
 		"INSERT INTO events (item_kind, item_id, type, at, actor, data, due_at, recorded_at) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[STMT_EVENT_LAST_AT] =
-		"SELECT max(at) FROM events WHERE item_kind = ?1 AND item_id = ?2 AND type <> 'note'",
+		"SELECT max(at) FROM events WHERE item_kind = ?1 AND item_id = ?2"
+		" AND type NOT IN ('note', 'rate')",
 	[STMT_EVENT_LIST] =
 		"SELECT id, item_kind, item_id, type, at, actor, data, due_at, recorded_at "
 		"FROM events WHERE item_kind = ?1 AND item_id = ?2 ORDER BY id",
@@ -549,6 +550,7 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	int lock_fd;
+	int64_t busy_timeout_ms; /* until store_enter_loop */
 	sqlite3_stmt *stmt[STMT_MAX];
 	struct checkpointer *checkpointer;
 	/* Where the last commit left the WAL, and how much of it is known to be on the disk
@@ -764,15 +766,7 @@ struct store *store_open(const char *path, const struct store_options *opts,
 		goto fail;
 	if ((s = note_wal_on_disk(st, err)) != STORE_OK)
 		goto fail;
-	/* From here on the connection is the loop's: it must not stop the loop for a lock another
-	 * process holds (an operator's sqlite3 shell left in a transaction), or /healthz, every
-	 * read and the timers would wait with it. */
-	snprintf(pragma, sizeof(pragma), "PRAGMA busy_timeout = %d",
-		 busy < STORE_LOOP_BUSY_MS ? (int)busy : STORE_LOOP_BUSY_MS);
-	if ((rc = exec_sql(st, pragma, err, "cannot configure the database")) != SQLITE_OK) {
-		s = status_of(rc);
-		goto fail;
-	}
+	st->busy_timeout_ms = busy;
 	sqlite3_wal_hook(st->db, on_wal_commit, st);
 	for (int i = 0; i < STMT_MAX; i++) {
 		if (!stmt_sql[i])
@@ -1156,6 +1150,14 @@ enum store_status store_count_active(struct store *st, int64_t *units, int64_t *
 	*procedures = sqlite3_column_int64(q, 2);
 	sqlite3_reset(q);
 	return STORE_OK;
+}
+
+void store_enter_loop(struct store *st)
+{
+	int64_t ms = st->busy_timeout_ms < STORE_LOOP_BUSY_MS ? st->busy_timeout_ms
+							      : STORE_LOOP_BUSY_MS;
+
+	sqlite3_busy_timeout(st->db, (int)ms);
 }
 
 enum store_status store_begin(struct store *st, struct err *err)

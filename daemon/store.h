@@ -30,8 +30,8 @@ struct store_options {
 	int64_t busy_timeout_ms; /* how long opening and migrating wait for another's lock */
 };
 
-/* How long a statement of the open store waits for a lock another process holds, at most
- * (busy_timeout_ms if shorter): it runs on the loop. */
+/* How long a statement waits for a lock another process holds once the store is the loop's
+ * (store_enter_loop), at most (busy_timeout_ms if shorter). */
 #define STORE_LOOP_BUSY_MS 50
 
 struct store;
@@ -46,6 +46,12 @@ void store_global_init(void);
  * and err on failure; nothing is left open. */
 struct store *store_open(const char *path, const struct store_options *opts,
 			 enum store_status *status, struct err *err);
+
+/* From now on the store's statements run on the loop: they wait STORE_LOOP_BUSY_MS at most for
+ * a lock another process holds (an operator's sqlite3 shell left in a transaction), so that
+ * /healthz, every read and the timers do not wait with them. Until then (opening, migrating,
+ * the start-up writes) they wait busy_timeout_ms. */
+void store_enter_loop(struct store *st);
 
 /* Opens the database at path read-only, for reports off the loop thread and for dunghanctl
  * --db: no lock file, no migrations (STORE_TOO_NEW or STORE_ERROR "older schema" when its
@@ -568,7 +574,7 @@ typedef int (*store_event_cb)(void *ctx, const struct store_event *e);
 /* Appends e (its id is set). */
 enum store_status store_event_append(struct store *st, struct store_event *e, struct err *err);
 /* The events of one item, oldest first. */
-/* The instant of item's latest event other than a note (TIME_NONE: none). */
+/* The instant of item's latest event other than a note or a rating (TIME_NONE: none). */
 enum store_status store_event_last_at(struct store *st, const char *item_kind, int64_t item_id,
 				     int64_t *at, struct err *err);
 enum store_status store_event_list(struct store *st, const char *item_kind, int64_t item_id,

@@ -1020,6 +1020,11 @@ Test(cases, events_are_not_dated_before_the_last_one)
 	j = event("O-1", 201, "{\"type\": \"complete\", \"at\": \"2024-03-08T09:00:00+07:00\"}");
 	api_t_expect_str(j, "case.due_at", due_then);
 	free(due_then);
+	/* A rating moves no clock: the portal's may come dated before the return. */
+	event("O-1", 201, "{\"type\": \"return\", \"at\": \"2024-03-08T11:00:00+07:00\"}");
+	j = event("O-1", 201, "{\"type\": \"rate\", \"rating\": 5, \"at\": "
+			      "\"2024-03-08T10:00:00+07:00\"}");
+	api_t_expect_int(j, "case.rating", 5);
 	finish();
 }
 

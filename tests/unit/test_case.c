@@ -568,10 +568,14 @@ Test(case_apply, withdrawn_while_paused_clears_the_pause)
 	struct case_event ev = event(CASE_EV_WITHDRAW, "2024-03-07T10:00:00+07:00");
 
 	make_case(&c, CASE_PAUSED);
+	int64_t total = c.paused_total;
 	apply_ok(&c, &ev, &restart5, "2024-03-07T10:00:01+07:00");
 	cr_expect_eq(c.status, CASE_WITHDRAWN);
 	cr_expect_eq(c.paused_at, TIME_NONE);
 	cr_expect_eq(c.remaining, 0);
+	/* The pause, Wed 6/3 09:00 to Thu 7/3 10:00: 2.5 h + 4 h + 2.5 h of office time. */
+	cr_expect_eq(c.paused_total - total, 9 * HOUR, "paused %lld s more",
+		     (long long)(c.paused_total - total));
 }
 
 Test(case_apply, resume_restart_zero_days)
