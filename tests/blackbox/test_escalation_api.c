@@ -55,16 +55,11 @@ static const char *email_of(const char *person)
 static void start(const char *calendar, const char *settings, const char *rules,
 		  const char *const *edits)
 {
-	char *extra;
+	char *cases;
 
-	cr_assert_geq(asprintf(&extra,
-			       "escalation: {\n  templates = \"" TEMPLATES "\";\n"
-			       "  link_base = \"" LINK_BASE "\";\n  %s\n  cases = (\n%s\n  );\n};\n",
-			       settings ? settings : "", rules),
-		      0);
-	struct api_options o = { .extra = extra, .calendar = calendar, .office_edits = edits };
-	api_t_start(&t, &o);
-	free(extra);
+	cr_assert_geq(asprintf(&cases, "cases = (\n%s\n  );", rules), 0);
+	api_t_start_escalation(&t, calendar, LINK_BASE, settings, cases, edits);
+	free(cases);
 }
 
 static int64_t now_s(void)

@@ -25,7 +25,6 @@ static void teardown(void)
 
 TestSuite(escalation_texts, .fini = teardown, .timeout = 240);
 
-#define TEMPLATES DUNGHAN_SOURCE_DIR "/config/templates"
 #define LINK_BASE "https://dunghan.dongnai.gov.vn"
 #define ZONE (7 * 3600) /* Asia/Ho_Chi_Minh, no daylight saving */
 
@@ -53,16 +52,7 @@ static const char *instant(char *buf, size_t n, int64_t at, bool en)
 static void start(const char *calendar, const char *settings, const char *rules,
 		  const char *const *edits)
 {
-	char *extra;
-
-	cr_assert_geq(asprintf(&extra,
-			       "escalation: {\n  templates = \"" TEMPLATES "\";\n"
-			       "  link_base = \"" LINK_BASE "\";\n  %s\n  %s\n};\n",
-			       settings ? settings : "", rules),
-		      0);
-	struct api_options o = { .extra = extra, .calendar = calendar, .office_edits = edits };
-	api_t_start(&t, &o);
-	free(extra);
+	api_t_start_escalation(&t, calendar, LINK_BASE, settings, rules, edits);
 }
 
 static void create_case(const char *code, int64_t received, int64_t due)

@@ -226,6 +226,25 @@ static inline void api_t_start(struct api_t *t, const struct api_options *o)
 	cr_assert_eq(rc, 0, "starting dunghand: %s", e.msg);
 }
 
+/* Starts dunghand with an escalation section of the shipped templates, link_base, `settings`
+ * and `rules` (the section's rule lists, e.g. "cases = ( ... );"), with calendar (NULL: the
+ * fixture's office calendar) and the office edits (NULL-ended pairs, or NULL). */
+static inline void api_t_start_escalation(struct api_t *t, const char *calendar,
+					  const char *link_base, const char *settings,
+					  const char *rules, const char *const *edits)
+{
+	char *extra;
+
+	cr_assert_geq(asprintf(&extra,
+			       "escalation: {\n  templates = \"" DUNGHAN_SOURCE_DIR
+			       "/config/templates\";\n  link_base = \"%s\";\n  %s\n  %s\n};\n",
+			       link_base, settings ? settings : "", rules),
+		      0);
+	struct api_options o = { .extra = extra, .calendar = calendar, .office_edits = edits };
+	api_t_start(t, &o);
+	free(extra);
+}
+
 /* Stops the daemon and expects a clean exit 0. */
 static inline void api_t_stop(struct api_t *t)
 {
